@@ -1,0 +1,631 @@
+"""The `ogp` command line: parse, open one session, call one workflow function, print.
+
+Every refusal the workflow makes comes out as `Error: …` on stderr with exit code 1; bad usage
+exits 2 (click); a traceback is a bug.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+import shutil
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from states import FINAL, TRANSITIONS, Event, State
+from workflow import audit, db, views
+from workflow.demo import play
+from workflow.errors import WorkflowError
+from workflow.importer import import_proposals
+from workflow.letters import list_letters, write_files
+from workflow.moves import PendingLetter, advance
+from workflow.plans import PlanSettings, add_entity, configure_plan, current_plan, list_entities
+from workflow.proposals import (
+    ProposalInput,
+    add_proposal,
+    get_proposal,
+    link_entities,
+    list_proposals,
+    parse_date,
+    record_interview,
+)
+
+DEMO_MARKER = ".ogp-demo"
+
+
+class DateType(click.ParamType):
+    """A date on the command line: YYYY-MM-DD, or D/M/YYYY as the seed writes it."""
+
+    name = "DATE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> dt.date:
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return parse_date(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+DATE = DateType()
+
+
+class OgpGroup(click.Group):
+    """Turns the workflow's refusals and database failures into `Error: …`, exit 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except WorkflowError as exc:
+            raise click.ClickException(str(exc)) from exc
+        except DBAPIError as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise click.ClickException(f"the database refused the command ({reason}); nothing was changed.") from exc
+        except SQLAlchemyError as exc:
+            raise click.ClickException(f"database error: {exc}; nothing was changed.") from exc
+
+
+@dataclass
+class App:
+    """What the global options select."""
+
+    db: str | None
+    actor: str
+    templates: Path | None
+
+    def workspace(self) -> db.Workspace:
+        return db.resolve(self.db)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """One session, one transaction: committed if the command succeeds, rolled back if not."""
+        workspace = self.workspace()
+        engine = db.make_engine(workspace)
+        try:
+            # Refuses a missing workspace before connecting, so no empty database is created.
+            db.check_schema(workspace, engine)
+            with Session(engine) as session, session.begin():
+                yield session
+        finally:
+            engine.dispose()
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def emit_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Aligned columns; cells are printed as they are (Arabic included)."""
+    if not rows:
+        return
+    cells = [[str(c) for c in headers]] + [["" if c is None else str(c) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    for row in cells:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+
+
+def write_letter_files(folder: Path, letters: Sequence[PendingLetter]) -> list[Path]:
+    """After the commit: write the letters' files (their bytes are already in the database)."""
+    try:
+        return write_files(folder, [(letter.file_name, letter.rendered.content) for letter in letters])
+    except OSError as exc:
+        raise click.ClickException(
+            f"the move was saved, but its letters could not be written to {folder}: {exc}; "
+            "run 'ogp letters export DIR' to write them."
+        ) from exc
+
+
+def default_actor() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in some containers and services
+        return "unknown"
+
+
+@click.group(cls=OgpGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option(
+    "--db",
+    envvar="OGP_DB",
+    metavar="URL|FILE",
+    help="The workspace's database: a SQLAlchemy URL (sqlite:///…, postgresql://…) or a SQLite "
+    "file. [env OGP_DB; default ./ogp.db]",
+)
+@click.option(
+    "--actor",
+    envvar="OGP_ACTOR",
+    default=default_actor,
+    show_default="your login name",
+    help="Who is acting, as written in the audit trail. [env OGP_ACTOR]",
+)
+@click.option(
+    "--templates",
+    envvar="OGP_TEMPLATES",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="A folder of edited letter templates; a file there replaces the default of the same name. "
+    "[env OGP_TEMPLATES]",
+)
+@click.version_option(package_name="ogp-workflow", prog_name="ogp")
+@click.pass_context
+def cli(ctx: click.Context, db: str | None, actor: str, templates: Path | None) -> None:
+    """Turn civil-society proposals into the commitments of an OGP National Action Plan.
+
+    \b
+    Start here:
+      ogp init                      create ./ogp.db with the plan and its criteria
+      ogp entity add "وزارة الصحة" --code MOH --addressee "معالي وزير الصحة المحترم"
+      ogp proposal import proposals.csv
+      ogp advance P-001 interview
+      ogp demo                      play the whole pipeline on sample data
+    """
+    actor = " ".join(actor.split())
+    if not actor:
+        raise click.BadParameter("must not be empty", param_hint="'--actor'")
+    ctx.obj = App(db, actor, templates)
+
+
+pass_app = click.make_pass_decorator(App)
+
+
+# --- workspace ---------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--plan", "title", help="The plan's title.")
+@click.option("--period", help="The plan's period, e.g. 2021-2023.")
+@click.option("--shortlist-size", type=click.IntRange(min=1), help="How many proposals may be shortlisted. [default 7]")
+@click.option("--commitment-target", type=click.IntRange(min=1), help="How many commitments the plan makes. [default 5]")
+@click.option("--letter-prefix", help="Prefix of outgoing reference numbers, e.g. 'ت ح/5'.")
+@click.option("--issuer", help="The letterhead's issuing body; ' – ' separates its lines.")
+@click.option("--signatory-name", help="Who signs the letters.")
+@click.option("--signatory-title", help="The signatory's title.")
+@pass_app
+def init(app: App, **settings: Any) -> None:
+    """Create the workspace (or upgrade its schema) and set the plan's settings.
+
+    Run it once in the folder that will hold the workspace; run it again after an upgrade of
+    ogp-workflow, or to change a setting. The five criteria of the seed are created with the plan.
+
+    \b
+    Example:
+      ogp init --plan "الخطة الوطنية الخامسة" --period 2021-2023 --shortlist-size 7 --commitment-target 5
+    """
+    workspace = app.workspace()
+    if workspace.is_sqlite:
+        Path(str(workspace.url.database)).parent.mkdir(parents=True, exist_ok=True)
+    engine = db.make_engine(workspace)
+    try:
+        before, after = db.upgrade(engine)
+        with Session(engine) as session, session.begin():
+            plan, created = configure_plan(session, PlanSettings(**settings))
+            summary = (
+                f"plan «{plan.title}» {plan.period}: shortlist {plan.shortlist_size}, "
+                f"commitments {plan.commitment_target}"
+            )
+    finally:
+        engine.dispose()
+    if before is None:
+        click.echo(f"Created workspace {workspace.describe()} (schema {after}).")
+    elif before != after:
+        click.echo(f"Upgraded workspace {workspace.describe()} from schema {before} to {after}.")
+    else:
+        click.echo(f"Workspace {workspace.describe()} is up to date (schema {after}).")
+    click.echo(("Created " if created else "") + summary + ".")
+
+
+# --- government bodies -------------------------------------------------------------------------
+
+
+@cli.group()
+def entity() -> None:
+    """Government bodies that receive letters."""
+
+
+@entity.command("add")
+@click.argument("name")
+@click.option("--code", help="A short Latin code used on the command line and in file names, e.g. MODEE.")
+@click.option("--addressee", help="How letters address the body. [default «السادة NAME المحترمين»]")
+@pass_app
+def entity_add(app: App, name: str, code: str | None, addressee: str | None) -> None:
+    """Register a government body.
+
+    \b
+    Example:
+      ogp entity add "وزارة الاقتصاد الرقمي والريادة" --code MODEE \\
+          --addressee "معالي وزير الاقتصاد الرقمي والريادة المحترم"
+    """
+    with app.session() as session:
+        added = add_entity(session, name, code, addressee)
+        click.echo(f"Added body {added.id}: {added.name}" + (f" ({added.code})" if added.code else ""))
+
+
+@entity.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (see the README for its shape).")
+@pass_app
+def entity_list(app: App, as_json: bool) -> None:
+    """List the registered government bodies.
+
+    \b
+    Example:
+      ogp entity list --json
+    """
+    with app.session() as session:
+        found = list_entities(session)
+        if as_json:
+            emit_json([views.entity_view(e) for e in found])
+        else:
+            emit_table(("ID", "CODE", "NAME", "ADDRESSEE"), [(e.id, e.code or "", e.name, e.addressee) for e in found])
+
+
+# --- proposals ---------------------------------------------------------------------------------
+
+
+@cli.group()
+def proposal() -> None:
+    """Register, import, list and show proposals."""
+
+
+@proposal.command("add")
+@click.option("--title", required=True, help="The proposed commitment's title.")
+@click.option("--org", required=True, help="The proposing organisation.")
+@click.option("--ref", help="A reference such as P-012 (Latin letters, digits, . - _). [default: next P-NNN]")
+@click.option("--email", default="", help="The proposer's contact e-mail.")
+@click.option("--problem", default="", help="The public problem the proposal addresses.")
+@click.option("--solution", default="", help="The proposed solution.")
+@click.option("--value", "values", multiple=True, help="An OGP value it serves (repeatable): access_to_information, accountability, public_participation, technology_innovation, or the Arabic name.")
+@click.option("--entity", "entities", multiple=True, help="A relevant government body, by code or name (repeatable).")
+@click.option("--submitted-on", type=DATE, help="The submission date. [default: today]")
+@pass_app
+def proposal_add(app: App, **fields: Any) -> None:
+    """Register a proposal (state: submitted).
+
+    \b
+    Example:
+      ogp proposal add --title "بوابة لطلبات الحصول على المعلومات" --org "مركز الشفافية الأردني" \\
+          --value access_to_information --entity MODEE --submitted-on 2021-06-24
+    """
+    raw = ProposalInput(
+        title=fields["title"],
+        organization=fields["org"],
+        ref=fields["ref"] or "",
+        email=fields["email"],
+        problem=fields["problem"],
+        solution=fields["solution"],
+        values=fields["values"],
+        entities=fields["entities"],
+        submitted_on=fields["submitted_on"],
+    )
+    with app.session() as session:
+        added = add_proposal(session, raw, actor=app.actor)
+        click.echo(f"Registered {added.ref} (#{added.id}): {added.title} [{added.state.value}]")
+
+
+@proposal.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_app
+def proposal_import(app: App, file: Path) -> None:
+    """Import proposals from a CSV or JSON file: all of them, or none.
+
+    CSV is UTF-8 (with or without the BOM Excel writes), with the columns
+    ref,title,organization,email,problem,solution,values,entities,submitted_on; values and
+    entities are separated by ';'. JSON is an array of objects with the same keys, values and
+    entities as arrays. If any row is bad nothing is imported and every bad row is listed.
+
+    \b
+    Example:
+      ogp proposal import proposals.csv
+    """
+    with app.session() as session:
+        imported = import_proposals(session, file, actor=app.actor)
+        click.echo(f"Imported {len(imported)} proposals: {', '.join(p.ref for p in imported)}")
+
+
+@proposal.command("list")
+@click.option("--state", type=click.Choice([s.value for s in State]), help="Only proposals in this state.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (see the README for its shape).")
+@pass_app
+def proposal_list(app: App, state: str | None, as_json: bool) -> None:
+    """List proposals with their state.
+
+    \b
+    Example:
+      ogp proposal list --state shortlisted
+    """
+    with app.session() as session:
+        found = list_proposals(session, State(state) if state else None)
+        if as_json:
+            emit_json([views.proposal_view(p) for p in found])
+        else:
+            emit_table(
+                ("ID", "REF", "STATE", "ORGANIZATION", "TITLE"),
+                [(p.id, p.ref, p.state.value, p.organization, p.title) for p in found],
+            )
+
+
+@proposal.command("show")
+@click.argument("id")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (see the README for its shape).")
+@pass_app
+def proposal_show(app: App, id: str, as_json: bool) -> None:
+    """Show one proposal (by number or ref) and the events it may take next.
+
+    \b
+    Example:
+      ogp proposal show P-003
+    """
+    with app.session() as session:
+        detail = views.proposal_detail(get_proposal(session, id))
+    if as_json:
+        emit_json(detail)
+        return
+    for label, key in (
+        ("Ref", "ref"), ("Title", "title"), ("Organization", "organization"), ("E-mail", "email"),
+        ("State", "state"), ("Submitted on", "submitted_on"), ("Problem", "problem"), ("Solution", "solution"),
+    ):  # fmt: skip
+        if detail[key]:
+            click.echo(f"{label + ':':<14}{detail[key]}")
+    if detail["values"]:
+        click.echo(f"{'OGP values:':<14}{', '.join(detail['values'])}")
+    for body in detail["entities"]:
+        click.echo(f"{'Body:':<14}{body['name']}" + (f" ({body['code']})" if body["code"] else ""))
+    for interview in detail["interviews"]:
+        where = f" on {interview['platform']}" if interview["platform"] else ""
+        click.echo(f"{'Interview:':<14}{interview['held_on']}{where}" + (f" — {interview['notes']}" if interview["notes"] else ""))
+    click.echo(f"{'Next events:':<14}{', '.join(detail['next_events']) or '(none: the state is final)'}")
+
+
+@proposal.command("link")
+@click.argument("id")
+@click.option("--entity", "entities", multiple=True, required=True, help="A relevant government body, by code or name (repeatable).")
+@pass_app
+def proposal_link(app: App, id: str, entities: tuple[str, ...]) -> None:
+    """Add relevant government bodies to a proposal that has not been referred yet.
+
+    \b
+    Example:
+      ogp proposal link P-003 --entity MOH --entity MODEE
+    """
+    with app.session() as session:
+        found = link_entities(session, id, entities)
+        click.echo(f"{found.ref} is now linked to: {', '.join(e.code or e.name for e in found.entities)}")
+
+
+# --- interviews, moves, history ----------------------------------------------------------------
+
+
+@cli.group()
+def interview() -> None:
+    """Interviews the working group held with proposers."""
+
+
+@interview.command("record")
+@click.argument("id")
+@click.option("--on", "held_on", type=DATE, required=True, help="When the interview took place.")
+@click.option("--platform", default="", help="Where, e.g. Zoom or the ministry.")
+@click.option("--notes", default="", help="What was said.")
+@pass_app
+def interview_record(app: App, id: str, held_on: dt.date, platform: str, notes: str) -> None:
+    """Record an interview that took place (needed before 'advance ID interview').
+
+    \b
+    Example:
+      ogp interview record P-001 --on 2021-07-28 --platform Zoom --notes "..."
+    """
+    with app.session() as session:
+        recorded = record_interview(session, id, held_on, actor=app.actor, platform=platform, notes=notes)
+        click.echo(f"Recorded the interview of {recorded.proposal.ref} on {recorded.held_on.isoformat()}.")
+
+
+EVENT_HELP = "\n".join(
+    f"  {row.event.value:<10} {', '.join(s.value for s in row.sources) if len(row.sources) < len(State) - len(FINAL) else 'any open state'} → {row.dest.value}: {row.help}"
+    for row in TRANSITIONS
+)
+
+
+@cli.command(
+    help=f"""Move a proposal by taking EVENT; its letters are written to the workspace's letters/ folder.
+
+Guards, letters, the state change and the audit entry are one transaction: if anything fails,
+nothing changes.
+
+\b
+Events:
+{EVENT_HELP}
+
+\b
+Example:
+  ogp advance P-003 refer
+  ogp advance P-004 reject --reason "خارج صلاحيات الحكومة"
+"""
+)
+@click.argument("id")
+@click.argument("event", type=click.Choice([e.value for e in Event]))
+@click.option("--reason", default="", help="Why (required for reject and withdraw; kept in the audit trail).")
+@pass_app
+def advance_cmd(app: App, id: str, event: str, reason: str) -> None:
+    with app.session() as session:
+        done = advance(session, id, Event(event), actor=app.actor, reason=reason, templates_dir=app.templates)
+        ref, seq, state_from, state_to = done.proposal.ref, done.entry.seq, done.entry.from_state, done.entry.to_state
+        letters = list(done.letters)
+    click.echo(f"{ref}: {state_from} → {state_to} (audit #{seq})")
+    for path in write_letter_files(app.workspace().letters_dir, letters):
+        click.echo(f"  letter: {path}")
+
+
+cli.add_command(advance_cmd, "advance")
+
+
+@cli.command()
+@click.argument("id")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (see the README for its shape).")
+@pass_app
+def history(app: App, id: str, as_json: bool) -> None:
+    """Show who moved a proposal, when and why (its audit entries).
+
+    \b
+    Example:
+      ogp history P-003
+    """
+    with app.session() as session:
+        entries = [views.audit_view(e) for e in audit.history(session, get_proposal(session, id))]
+    if as_json:
+        emit_json(entries)
+        return
+    emit_table(
+        ("SEQ", "AT (UTC)", "ACTOR", "EVENT", "FROM → TO", "LETTERS", "REASON"),
+        [
+            (e["seq"], e["at"][:19].replace("T", " "), e["actor"], e["event"],
+             f"{e['from_state'] or '-'} → {e['to_state']}", len(e["letters"]), e["reason"])
+            for e in entries
+        ],
+    )  # fmt: skip
+
+
+@cli.group("audit")
+def audit_group() -> None:
+    """The tamper-evident audit trail."""
+
+
+@audit_group.command("verify")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@pass_app
+def audit_verify(app: App, as_json: bool) -> None:
+    """Recompute the hash chain and check every letter and state against it.
+
+    Exits 1 and names the first entry that was altered, removed or inserted when the chain is
+    broken.
+
+    \b
+    Example:
+      ogp audit verify
+    """
+    with app.session() as session:
+        report = audit.verify(session)
+    if as_json:
+        emit_json(
+            {"ok": True, "entries": report.entries, "letters": report.letters, "proposals": report.proposals,
+             "head": {"seq": report.head_seq, "hash": report.head_hash}}
+        )  # fmt: skip
+    else:
+        click.echo(
+            f"Audit chain verified: {report.entries} entries, {report.letters} letters, "
+            f"{report.proposals} proposals; head #{report.head_seq} {report.head_hash}"
+        )
+
+
+# --- letters -----------------------------------------------------------------------------------
+
+
+@cli.group()
+def letters() -> None:
+    """Official letters written by moves."""
+
+
+@letters.command("list")
+@click.option("--proposal", "proposal_id", metavar="ID", help="Only this proposal's letters.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (see the README for its shape).")
+@pass_app
+def letters_list(app: App, proposal_id: str | None, as_json: bool) -> None:
+    """List the letters written so far.
+
+    \b
+    Example:
+      ogp letters list --proposal P-003
+    """
+    with app.session() as session:
+        found = [views.letter_view(letter) for letter in list_letters(session, proposal_id)]
+    if as_json:
+        emit_json(found)
+    else:
+        emit_table(
+            ("REFERENCE", "DATE", "REF", "KIND", "TO", "FILE"),
+            [(f["reference"], f["issued_on"], f["ref"], f["kind"], f["entity"], f["file_name"]) for f in found],
+        )
+
+
+@letters.command("export")
+@click.argument("dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--proposal", "proposal_id", metavar="ID", help="Only this proposal's letters.")
+@pass_app
+def letters_export(app: App, dir: Path, proposal_id: str | None) -> None:
+    """Write the stored letters' .docx files into DIR (created if needed).
+
+    \b
+    Example:
+      ogp letters export ~/letters-for-signature
+    """
+    with app.session() as session:
+        found = [(letter.file_name, letter.content) for letter in list_letters(session, proposal_id)]
+    try:
+        paths = write_files(dir, found)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write letters to {dir}: {exc}") from exc
+    click.echo(f"Wrote {len(paths)} letters to {dir}")
+
+
+# --- demo --------------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--dir", "folder", type=click.Path(file_okay=False, path_type=Path), default=Path("ogp-demo"), show_default=True, help="Where to build the demo workspace.")
+@pass_app
+def demo(app: App, folder: Path) -> None:
+    """Build a fresh workspace and play the seed's plan through every state on SAMPLE data.
+
+    The folder must be new, empty, or an earlier demo (which is replaced).
+
+    \b
+    Example:
+      ogp demo --dir /tmp/ogp-demo
+    """
+    if folder.exists() and any(folder.iterdir()) and not (folder / DEMO_MARKER).exists():
+        raise click.ClickException(f"{folder} is not empty and holds no earlier demo; choose another --dir.")
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    (folder / DEMO_MARKER).write_text("Made by 'ogp demo'; the next 'ogp demo' here replaces it.\n", encoding="utf-8")
+    demo_app = App(str(folder / db.DEFAULT_DB), app.actor, app.templates)
+    workspace = demo_app.workspace()
+    engine = db.make_engine(workspace)
+    try:
+        db.upgrade(engine)
+    finally:
+        engine.dispose()
+    with demo_app.session() as session:
+        result = play(session, actor=app.actor)
+        plan = views.plan_view(current_plan(session))
+    paths = write_letter_files(workspace.letters_dir, result.letters)
+    with demo_app.session() as session:
+        report = audit.verify(session)
+
+    path_stages = (State.SUBMITTED, State.INTERVIEWED, State.SHORTLISTED, State.REFERRED, State.COMMITTED)
+    click.echo(f"Demo workspace: {workspace.describe()} (SAMPLE data)")
+    click.echo(f"Plan: {plan['title']} {plan['period']}: shortlist {plan['shortlist_size']}, commitments {plan['commitment_target']}")
+    click.echo("Reached: " + " → ".join(f"{result.reached[s.value]} {s.value}" for s in path_stages))
+    click.echo("Final: " + ", ".join(f"{n} {state}" for state, n in sorted(result.final.items())))
+    for refusal in result.refusals:
+        click.echo(f"Refused, as the rules require: {refusal}")
+    click.echo(f"Letters: {len(paths)} referral letters in {workspace.letters_dir}")
+    click.echo(f"Audit chain verified: {report.entries} entries, head #{report.head_seq} {report.head_hash[:16]}…")
+    click.echo(f"Try: ogp --db {workspace.describe()} proposal list")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    for stream in (sys.stdout, sys.stderr):
+        # Arabic must never crash a terminal or a pipe that is not UTF-8.
+        if hasattr(stream, "reconfigure") and (stream.encoding or "").lower().replace("-", "") != "utf8":
+            stream.reconfigure(errors="replace")
+    cli(prog_name="ogp")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+"""Text hygiene for what goes into a document or a file name."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# XML 1.0 allows tab, newline and carriage return among the C0 controls, and no lone surrogates
+# or U+FFFE/U+FFFF; python-docx raises on any of them, so they are dropped before rendering.
+_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# Characters no file system should see in a name, plus the bidi controls that could make a file
+# name display as something it is not.
+_FILENAME_FORBIDDEN = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*\u200e\u200f\u202a-\u202e\u2066-\u2069]')
+
+
+def xml_safe(text: str) -> str:
+    """`text` without the characters XML forbids."""
+    return _XML_FORBIDDEN.sub("", text)
+
+
+def one_line(text: str) -> str:
+    """`text` cleaned for XML, with runs of white space (newlines too) folded to one space."""
+    return " ".join(xml_safe(text).split())
+
+
+def safe_filename(stem: str, suffix: str, max_length: int = 120) -> str:
+    """A portable file name from `stem` (Arabic is kept), ending in `suffix`."""
+    cleaned = _FILENAME_FORBIDDEN.sub("_", unicodedata.normalize("NFC", stem))
+    cleaned = " ".join(cleaned.split()).strip(" .") or "letter"
+    # Stay well under the 255-byte limit most file systems put on a name (Arabic is 2 bytes).
+    while len((cleaned + suffix).encode("utf-8")) > max_length * 2:
+        cleaned = cleaned[:-1]
+    return cleaned + suffix

@@ -1,0 +1,152 @@
+"""A proposal's life, declared as data: states, events, guards and the documents each move writes.
+
+Nothing here imports the database, the workflow services or the document renderer; they read this
+table. Change the life of a proposal here and the machine, the guards, the CLI's help and the
+documentation tests follow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class State(StrEnum):
+    """Where a proposal stands. Past participles: what has happened to it."""
+
+    SUBMITTED = "submitted"
+    INTERVIEWED = "interviewed"
+    SHORTLISTED = "shortlisted"
+    REFERRED = "referred"
+    COMMITTED = "committed"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+class Event(StrEnum):
+    """What a coordinator does to a proposal. Verbs."""
+
+    INTERVIEW = "interview"
+    SHORTLIST = "shortlist"
+    REFER = "refer"
+    COMMIT = "commit"
+    REJECT = "reject"
+    WITHDRAW = "withdraw"
+
+
+class Guard(StrEnum):
+    """A rule that must hold before a transition may happen (checked in `workflow.guards`)."""
+
+    HAS_INTERVIEW = "has_interview"
+    HAS_ENTITY = "has_entity"
+    HAS_REASON = "has_reason"
+    WITHIN_SHORTLIST_SIZE = "within_shortlist_size"
+    WITHIN_COMMITMENT_TARGET = "within_commitment_target"
+
+
+class DocumentKind(StrEnum):
+    """A kind of letter a transition writes, one per addressee."""
+
+    REFERRAL = "referral"
+
+
+class Addressees(StrEnum):
+    """Who receives a transition's letters."""
+
+    RELEVANT_ENTITIES = "relevant_entities"
+
+
+@dataclass(frozen=True)
+class Document:
+    """A letter a transition produces: its kind (and so its template) and who receives it."""
+
+    kind: DocumentKind
+    to: Addressees
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One edge of the proposal's life."""
+
+    event: Event
+    sources: tuple[State, ...]
+    dest: State
+    guards: tuple[Guard, ...] = ()
+    documents: tuple[Document, ...] = ()
+    help: str = ""
+
+
+INITIAL = State.SUBMITTED
+FINAL: frozenset[State] = frozenset({State.COMMITTED, State.REJECTED, State.WITHDRAWN})
+# Every state from which a proposal may still leave the pipeline.
+OPEN: tuple[State, ...] = tuple(s for s in State if s not in FINAL)
+
+# States that count against the plan's shortlist size: once shortlisted, a proposal keeps its
+# place while it is referred and after it is committed.
+SHORTLIST_PLACES: frozenset[State] = frozenset({State.SHORTLISTED, State.REFERRED, State.COMMITTED})
+
+GUARD_RULES: dict[Guard, str] = {
+    Guard.HAS_INTERVIEW: "an interview must be recorded first (ogp interview record)",
+    Guard.HAS_ENTITY: "at least one relevant government body is required",
+    Guard.HAS_REASON: "a reason is required (--reason)",
+    Guard.WITHIN_SHORTLIST_SIZE: "the plan's shortlist size may not be exceeded",
+    Guard.WITHIN_COMMITMENT_TARGET: "the plan's commitment target may not be exceeded",
+}
+
+TRANSITIONS: tuple[Transition, ...] = (
+    Transition(
+        Event.INTERVIEW,
+        (State.SUBMITTED,),
+        State.INTERVIEWED,
+        guards=(Guard.HAS_INTERVIEW,),
+        help="the proposer was interviewed by the working group",
+    ),
+    Transition(
+        Event.SHORTLIST,
+        (State.INTERVIEWED,),
+        State.SHORTLISTED,
+        guards=(Guard.WITHIN_SHORTLIST_SIZE,),
+        help="selected for the plan's shortlist",
+    ),
+    Transition(
+        Event.REFER,
+        (State.SHORTLISTED,),
+        State.REFERRED,
+        guards=(Guard.HAS_ENTITY,),
+        documents=(Document(DocumentKind.REFERRAL, Addressees.RELEVANT_ENTITIES),),
+        help="official letters sent to each relevant government body",
+    ),
+    Transition(
+        Event.COMMIT,
+        (State.REFERRED,),
+        State.COMMITTED,
+        guards=(Guard.WITHIN_COMMITMENT_TARGET,),
+        help="the body agreed; the idea is one of the plan's commitments",
+    ),
+    Transition(
+        Event.REJECT,
+        OPEN,
+        State.REJECTED,
+        guards=(Guard.HAS_REASON,),
+        help="the working group decided not to take the idea further (reason required)",
+    ),
+    Transition(
+        Event.WITHDRAW,
+        OPEN,
+        State.WITHDRAWN,
+        guards=(Guard.HAS_REASON,),
+        help="the proposer withdrew the idea (reason required)",
+    ),
+)
+
+BY_EVENT: dict[Event, Transition] = {t.event: t for t in TRANSITIONS}
+
+
+def events_from(state: State) -> tuple[Event, ...]:
+    """The events a proposal in `state` may take, in table order."""
+    return tuple(t.event for t in TRANSITIONS if state in t.sources)
+
+
+def transition_for(event: Event) -> Transition:
+    """The table row for `event`."""
+    return BY_EVENT[event]

@@ -1,0 +1,140 @@
+"""Engines, workspaces and schema migrations. Opens no session: the caller owns the session."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+from workflow.errors import InvalidInputError, NoWorkspaceError, SchemaOutdatedError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DB = "ogp.db"
+# How long a SQLite writer waits for another coordinator's write to finish before giving up.
+BUSY_TIMEOUT_SECONDS = 30
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """Where a workspace lives: its database URL and the folder its letter files go to."""
+
+    url: URL
+    folder: Path
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.get_backend_name() == "sqlite"
+
+    @property
+    def letters_dir(self) -> Path:
+        return self.folder / "letters"
+
+    def describe(self) -> str:
+        """The database, for messages (without a password)."""
+        if self.is_sqlite:
+            return str(self.url.database)
+        return self.url.render_as_string(hide_password=True)
+
+
+def resolve(db: str | None, cwd: Path | None = None) -> Workspace:
+    """Turn `--db` (a SQLAlchemy URL or a plain file path) into a Workspace."""
+    cwd = cwd or Path.cwd()
+    raw = db or DEFAULT_DB
+    if "://" not in raw:
+        path = (cwd / raw).resolve()
+        return Workspace(URL.create("sqlite", database=str(path)), path.parent)
+    try:
+        url = make_url(raw)
+    except ArgumentError as exc:
+        raise InvalidInputError("--db", "URL", f"not a database URL: {raw!r}") from exc
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        if not url.database or url.database == ":memory:":
+            raise InvalidInputError("--db", "URL", "an in-memory SQLite database keeps nothing")
+        path = (cwd / url.database).resolve()
+        return Workspace(url.set(database=str(path)), path.parent)
+    if backend == "postgresql":
+        # We ship psycopg 3; a bare postgresql:// URL would make SQLAlchemy look for psycopg2.
+        if url.drivername == "postgresql":
+            url = url.set(drivername="postgresql+psycopg")
+        return Workspace(url, cwd.resolve())
+    raise InvalidInputError("--db", "URL", f"unsupported database {backend!r}: use SQLite or PostgreSQL")
+
+
+def make_engine(workspace: Workspace) -> Engine:
+    """An engine for the workspace; for SQLite, with WAL, a busy timeout and BEGIN IMMEDIATE."""
+    if not workspace.is_sqlite:
+        return create_engine(workspace.url, pool_pre_ping=True)
+    engine = create_engine(workspace.url, connect_args={"timeout": BUSY_TIMEOUT_SECONDS})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        # Let SQLAlchemy, not the sqlite3 module, decide when a transaction begins.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):  # type: ignore[no-untyped-def]
+        # Take the write lock up front: two coordinators' read-then-write commands queue up
+        # instead of both reading the same state and one failing (or losing) at commit.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def head_revision() -> str:
+    """The schema revision this program needs."""
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def upgrade(engine: Engine) -> tuple[str | None, str]:
+    """Create or upgrade the schema to the newest revision; return (before, after)."""
+    config = _alembic_config()
+    with engine.begin() as connection:
+        before = MigrationContext.configure(connection).get_current_revision()
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    head = head_revision()
+    log.info("schema %s -> %s", before, head)
+    return before, head
+
+
+def workspace_exists(workspace: Workspace) -> bool:
+    """Whether the workspace's database file is there (always true for a server database)."""
+    return not workspace.is_sqlite or Path(str(workspace.url.database)).exists()
+
+
+def check_schema(workspace: Workspace, engine: Engine) -> None:
+    """Refuse to go on unless the database holds a workspace at the current schema."""
+    if not workspace_exists(workspace):
+        raise NoWorkspaceError(workspace.describe())
+    with engine.connect() as connection:
+        if not inspect(connection).has_table("alembic_version"):
+            raise NoWorkspaceError(workspace.describe(), "the database has no ogp tables")
+        current = MigrationContext.configure(connection).get_current_revision()
+        connection.rollback()
+    head = head_revision()
+    if current != head:
+        raise SchemaOutdatedError(workspace.describe(), current, head)

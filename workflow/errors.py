@@ -1,0 +1,132 @@
+"""One family of errors a coordinator can act on. Each keeps its inputs and reads on its own."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+class WorkflowError(Exception):
+    """Base of every refusal the workflow makes; the CLI prints it as `Error: …` and exits 1."""
+
+
+class NoWorkspaceError(WorkflowError):
+    """The database has no workspace (or an out-of-date one)."""
+
+    def __init__(self, where: str, detail: str = "") -> None:
+        self.where = where
+        message = f"no workspace at {where}"
+        if detail:
+            message += f" ({detail})"
+        message += "; create one with 'ogp init' (or point --db / OGP_DB at an existing one)."
+        super().__init__(message)
+
+
+class SchemaOutdatedError(WorkflowError):
+    """The database's schema is older than this version of the program."""
+
+    def __init__(self, where: str, current: str | None, head: str) -> None:
+        self.where, self.current, self.head = where, current, head
+        super().__init__(
+            f"the workspace at {where} has schema {current or 'none'}, this program needs {head}; "
+            "run 'ogp init' to upgrade it."
+        )
+
+
+class NotFoundError(WorkflowError):
+    """A record named on the command line does not exist."""
+
+    def __init__(self, kind: str, key: object) -> None:
+        self.kind, self.key = kind, key
+        super().__init__(f"no {kind} {key!s}.")
+
+
+class InvalidInputError(WorkflowError):
+    """A value given for a record's field is not acceptable."""
+
+    def __init__(self, record: str, field: str, problem: str) -> None:
+        self.record, self.field, self.problem = record, field, problem
+        super().__init__(f"{record}: {field}: {problem}")
+
+
+class DuplicateError(WorkflowError):
+    """A record with the same unique key already exists."""
+
+    def __init__(self, kind: str, field: str, value: str) -> None:
+        self.kind, self.field, self.value = kind, field, value
+        super().__init__(f"a {kind} with {field} {value!r} already exists.")
+
+
+class TransitionNotAllowedError(WorkflowError):
+    """The event cannot be taken from the proposal's current state."""
+
+    def __init__(self, ref: str, event: str, state: str, allowed_from: Sequence[str]) -> None:
+        self.ref, self.event, self.state, self.allowed_from = ref, event, state, tuple(allowed_from)
+        allowed = ", ".join(allowed_from) or "nowhere"
+        super().__init__(
+            f"Cannot {event} proposal {ref}: it is '{state}'; {event} is allowed from: {allowed}."
+        )
+
+
+class GuardError(WorkflowError):
+    """A guard of the transition does not hold."""
+
+    def __init__(self, ref: str, event: str, rule: str, detail: str = "") -> None:
+        self.ref, self.event, self.rule, self.detail = ref, event, rule, detail
+        message = f"Cannot {event} proposal {ref}: {rule}"
+        if detail:
+            message += f" ({detail})"
+        super().__init__(message + ".")
+
+
+class ConcurrentChangeError(WorkflowError):
+    """Someone else changed the record between our read and our write."""
+
+    def __init__(self, ref: str) -> None:
+        self.ref = ref
+        super().__init__(
+            f"proposal {ref} was changed by someone else while this command ran; "
+            "nothing was changed, try again."
+        )
+
+
+class DocumentError(WorkflowError):
+    """A letter could not be rendered (a broken or missing template, say)."""
+
+    def __init__(self, ref: str, kind: str, detail: str) -> None:
+        self.ref, self.kind, self.detail = ref, kind, detail
+        super().__init__(
+            f"could not write the {kind} letter for proposal {ref}: {detail}; nothing was changed."
+        )
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """One problem in one row of an import file."""
+
+    where: str  # "line 4" in a CSV file, "item 3" in a JSON file
+    column: str
+    reason: str
+
+    def __str__(self) -> str:
+        column = f", column '{self.column}'" if self.column else ""
+        return f"{self.where}{column}: {self.reason}"
+
+
+class ImportFileError(WorkflowError):
+    """An import file has bad rows; nothing was imported."""
+
+    def __init__(self, path: str, problems: Sequence[RowProblem]) -> None:
+        self.path, self.problems = path, tuple(problems)
+        lines = "\n".join(f"  {p}" for p in self.problems)
+        count = len(self.problems)
+        noun = "problem" if count == 1 else "problems"
+        super().__init__(f"{path}: {count} {noun}, nothing was imported:\n{lines}")
+
+
+class AuditChainError(WorkflowError):
+    """The audit trail does not verify."""
+
+    def __init__(self, seq: int, problem: str) -> None:
+        self.seq, self.problem = seq, problem
+        super().__init__(f"audit chain broken at entry #{seq}: {problem}")

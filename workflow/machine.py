@@ -1,0 +1,74 @@
+"""The one shared state machine, built from the table in `states/`.
+
+Proposals are never registered on it: each move triggers the event on the loaded row and leaves
+the machine as it was (see STYLE.md). The callbacks only delegate to the `Move` passed along with
+the event, which holds the session and does the work in the order the library calls them:
+conditions (guards) → before (render letters) → state change → after (audit and letters).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING, Protocol
+
+from transitions import EventData, Machine
+
+from states import INITIAL, TRANSITIONS, State
+
+if TYPE_CHECKING:
+    from workflow.models import Proposal
+
+
+class MoveHooks(Protocol):
+    """What the machine calls back during a move."""
+
+    def check_guards(self) -> None: ...
+    def prepare(self) -> None: ...
+    def record(self) -> None: ...
+
+
+def _hooks(event: EventData) -> MoveHooks:
+    hooks: MoveHooks = event.kwargs["move"]
+    return hooks
+
+
+def _guards_hold(event: EventData) -> bool:
+    # A guard that fails raises an error naming its rule; returning False would lose the reason.
+    _hooks(event).check_guards()
+    return True
+
+
+def _prepare(event: EventData) -> None:
+    _hooks(event).prepare()
+
+
+def _record(event: EventData) -> None:
+    _hooks(event).record()
+
+
+@functools.cache
+def machine() -> Machine:
+    """The process's machine (built on first use, never at import time)."""
+    built = Machine(
+        model=None,
+        states=State,
+        initial=INITIAL,
+        auto_transitions=False,
+        send_event=True,
+        ignore_invalid_triggers=False,
+    )
+    for row in TRANSITIONS:
+        built.add_transition(
+            row.event.value,
+            list(row.sources),
+            row.dest,
+            conditions=[_guards_hold],
+            before=[_prepare],
+            after=[_record],
+        )
+    return built
+
+
+def trigger(proposal: Proposal, event: str, move: MoveHooks) -> bool:
+    """Fire `event` on `proposal` without registering it on the machine."""
+    return bool(machine().events[event].trigger(proposal, move=move))

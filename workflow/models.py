@@ -1,0 +1,204 @@
+"""The database models (SQLAlchemy 2 declarative). The schema itself is made by Alembic migrations."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    Enum,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from states import State
+
+# Constraint names that read well in Alembic migrations and in database error messages.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: dict[Any, Any] = {dict[str, Any]: JSON, list[str]: JSON}
+
+
+def _state_type() -> Enum:
+    return Enum(
+        State,
+        name="state",
+        native_enum=False,
+        create_constraint=True,
+        length=16,
+        values_callable=lambda enum: [member.value for member in enum],
+        validate_strings=True,
+    )
+
+
+class Plan(Base):
+    """A National Action Plan and its settings."""
+
+    __tablename__ = "plans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(Text)
+    period: Mapped[str] = mapped_column(String(32), default="")
+    shortlist_size: Mapped[int] = mapped_column(Integer, default=7)
+    commitment_target: Mapped[int] = mapped_column(Integer, default=5)
+    letter_prefix: Mapped[str] = mapped_column(String(64), default="")
+    issuer: Mapped[str] = mapped_column(Text, default="")
+    signatory_name: Mapped[str] = mapped_column(Text, default="")
+    signatory_title: Mapped[str] = mapped_column(Text, default="")
+
+    criteria: Mapped[list[Criterion]] = relationship(
+        back_populates="plan", order_by="Criterion.position"
+    )
+
+
+class Criterion(Base):
+    """One of the criteria proposals are evaluated on."""
+
+    __tablename__ = "criteria"
+    __table_args__ = (UniqueConstraint("plan_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    code: Mapped[str] = mapped_column(String(64))
+    name_ar: Mapped[str] = mapped_column(Text)
+    name_en: Mapped[str] = mapped_column(Text)
+    weight: Mapped[int] = mapped_column(Integer, default=1)
+    scale_min: Mapped[int] = mapped_column(Integer, default=1)
+    scale_max: Mapped[int] = mapped_column(Integer, default=5)
+
+    plan: Mapped[Plan] = relationship(back_populates="criteria")
+
+
+class Entity(Base):
+    """A government body letters are addressed to."""
+
+    __tablename__ = "entities"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(Text, unique=True)
+    code: Mapped[str | None] = mapped_column(String(32), unique=True)
+    addressee: Mapped[str] = mapped_column(Text)
+
+
+class ProposalEntity(Base):
+    """A government body relevant to a proposal, in the order the proposer gave them."""
+
+    __tablename__ = "proposal_entities"
+
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"), primary_key=True)
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+
+    entity: Mapped[Entity] = relationship()
+
+
+class Proposal(Base):
+    """An organisation's proposed commitment and where it stands."""
+
+    __tablename__ = "proposals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"))
+    ref: Mapped[str] = mapped_column(String(32), unique=True)
+    title: Mapped[str] = mapped_column(Text)
+    organization: Mapped[str] = mapped_column(Text)
+    email: Mapped[str] = mapped_column(Text, default="")
+    problem: Mapped[str] = mapped_column(Text, default="")
+    solution: Mapped[str] = mapped_column(Text, default="")
+    values: Mapped[list[str]] = mapped_column(JSON, default=list)
+    submitted_on: Mapped[dt.date] = mapped_column(Date)
+    state: Mapped[State] = mapped_column(_state_type(), default=State.SUBMITTED)
+    # Bumped by every UPDATE; a write based on a stale read matches no row and is refused.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    plan: Mapped[Plan] = relationship()
+    entity_links: Mapped[list[ProposalEntity]] = relationship(
+        order_by="ProposalEntity.position", cascade="all, delete-orphan"
+    )
+    interviews: Mapped[list[Interview]] = relationship(
+        back_populates="proposal", order_by="Interview.id"
+    )
+
+    @property
+    def entities(self) -> list[Entity]:
+        return [link.entity for link in self.entity_links]
+
+
+class Interview(Base):
+    """An interview the working group held with the proposer."""
+
+    __tablename__ = "interviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"))
+    held_on: Mapped[dt.date] = mapped_column(Date)
+    platform: Mapped[str] = mapped_column(Text, default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    recorded_by: Mapped[str] = mapped_column(Text)
+    recorded_at: Mapped[str] = mapped_column(String(32))
+
+    proposal: Mapped[Proposal] = relationship(back_populates="interviews")
+
+
+class Letter(Base):
+    """An official letter a transition wrote; its bytes are kept so it can always be re-exported."""
+
+    __tablename__ = "letters"
+    __table_args__ = (UniqueConstraint("year", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"))
+    audit_seq: Mapped[int] = mapped_column(ForeignKey("audit_entries.seq"))
+    kind: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[int | None] = mapped_column(ForeignKey("entities.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    number: Mapped[int] = mapped_column(Integer)
+    reference: Mapped[str] = mapped_column(Text, unique=True)
+    issued_on: Mapped[dt.date] = mapped_column(Date)
+    subject: Mapped[str] = mapped_column(Text)
+    file_name: Mapped[str] = mapped_column(Text, unique=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+    proposal: Mapped[Proposal] = relationship()
+    entity: Mapped[Entity | None] = relationship()
+
+
+class AuditEntry(Base):
+    """One append-only, hash-chained record of who moved a proposal, when and why."""
+
+    __tablename__ = "audit_entries"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    # ISO 8601 UTC text, exactly as hashed, so no database can round it differently.
+    at: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(Text)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"))
+    proposal_ref: Mapped[str] = mapped_column(String(32))
+    event: Mapped[str] = mapped_column(String(32))
+    from_state: Mapped[str | None] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    letters: Mapped[list[str]] = mapped_column(JSON, default=list)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)

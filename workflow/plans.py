@@ -1,0 +1,171 @@
+"""The plan and its settings, and the government bodies letters go to."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from documents import one_line
+from states import SHORTLIST_PLACES, State
+from workflow.errors import DuplicateError, InvalidInputError, NoWorkspaceError, NotFoundError
+from workflow.models import Criterion, Entity, Plan, Proposal
+from workflow.vocabulary import SEED_CRITERIA, normalize_name
+
+DEFAULT_TITLE = "الخطة الوطنية الخامسة لمبادرة شراكة الحكومات الشفافة"
+DEFAULT_PERIOD = "2021-2023"
+DEFAULT_ISSUER = "وزارة التخطيط والتعاون الدولي – وحدة الحكومة الشفافة"
+DEFAULT_SIGNATORY_TITLE = "وزير التخطيط والتعاون الدولي"
+DEFAULT_LETTER_PREFIX = "ت ح/5"
+CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
+
+
+@dataclass(frozen=True)
+class PlanSettings:
+    """What `ogp init` may set; None leaves a setting as it is (or at its default)."""
+
+    title: str | None = None
+    period: str | None = None
+    shortlist_size: int | None = None
+    commitment_target: int | None = None
+    letter_prefix: str | None = None
+    issuer: str | None = None
+    signatory_name: str | None = None
+    signatory_title: str | None = None
+
+
+def current_plan(session: Session, *, lock: bool = False) -> Plan:
+    """The workspace's plan; with `lock`, held until the transaction ends (serialises moves)."""
+    query = select(Plan).order_by(Plan.id).limit(1)
+    if lock:
+        query = query.with_for_update()
+    plan = session.scalars(query).first()
+    if plan is None:
+        raise NoWorkspaceError("this database", "it has tables but no plan")
+    return plan
+
+
+def configure_plan(session: Session, settings: PlanSettings) -> tuple[Plan, bool]:
+    """Create the plan with the seed's criteria, or change its settings; return (plan, created)."""
+    plan = session.scalars(select(Plan).order_by(Plan.id).limit(1).with_for_update()).first()
+    created = plan is None
+    if plan is None:
+        plan = Plan(
+            title=DEFAULT_TITLE,
+            period=DEFAULT_PERIOD,
+            shortlist_size=7,
+            commitment_target=5,
+            letter_prefix=DEFAULT_LETTER_PREFIX,
+            issuer=DEFAULT_ISSUER,
+            signatory_name="",
+            signatory_title=DEFAULT_SIGNATORY_TITLE,
+        )
+        session.add(plan)
+        session.flush()
+        for position, (code, name_ar, name_en) in enumerate(SEED_CRITERIA, start=1):
+            session.add(
+                Criterion(
+                    plan_id=plan.id,
+                    position=position,
+                    code=code,
+                    name_ar=name_ar,
+                    name_en=name_en,
+                    weight=1,
+                    scale_min=1,
+                    scale_max=5,
+                )
+            )
+    for name in ("title", "period", "letter_prefix", "issuer", "signatory_name", "signatory_title"):
+        value = getattr(settings, name)
+        if value is not None:
+            value = one_line(value)
+            if not value and name in ("title", "issuer"):
+                raise InvalidInputError("plan", name.replace("_", "-"), "must not be empty")
+            setattr(plan, name, value)
+    _set_cap(session, plan, "shortlist_size", settings.shortlist_size, SHORTLIST_PLACES)
+    _set_cap(session, plan, "commitment_target", settings.commitment_target, {State.COMMITTED})
+    if plan.commitment_target > plan.shortlist_size:
+        raise InvalidInputError(
+            "plan",
+            "commitment-target",
+            f"{plan.commitment_target} is more than the shortlist size {plan.shortlist_size}",
+        )
+    session.flush()
+    return plan, created
+
+
+def _set_cap(
+    session: Session, plan: Plan, name: str, value: int | None, states: set[State] | frozenset[State]
+) -> None:
+    if value is None:
+        return
+    option = name.replace("_", "-")
+    if value < 1:
+        raise InvalidInputError("plan", option, f"must be at least 1, not {value}")
+    taken = count_in(session, plan, states)
+    if value < taken:
+        raise InvalidInputError(
+            "plan", option, f"{value} is fewer than the {taken} proposals that already hold a place"
+        )
+    setattr(plan, name, value)
+
+
+def count_in(session: Session, plan: Plan, states: set[State] | frozenset[State]) -> int:
+    """How many of the plan's proposals are in one of `states`."""
+    query = select(func.count(Proposal.id)).where(
+        Proposal.plan_id == plan.id, Proposal.state.in_(list(states))
+    )
+    return int(session.scalar(query) or 0)
+
+
+def add_entity(session: Session, name: str, code: str | None = None, addressee: str | None = None) -> Entity:
+    """Register a government body; the addressee defaults to «السادة <name> المحترمين»."""
+    name = one_line(name)
+    if not name:
+        raise InvalidInputError("government body", "name", "must not be empty")
+    if code is not None:
+        code = code.strip()
+        if not CODE_PATTERN.match(code):
+            raise InvalidInputError(
+                f"government body {name!r}",
+                "code",
+                f"{code!r} must be 1–32 Latin letters, digits, '-' or '_', starting with a letter or digit",
+            )
+        if session.scalar(select(Entity.id).where(func.upper(Entity.code) == code.upper())):
+            raise DuplicateError("government body", "code", code)
+    key = normalize_name(name)
+    for existing in session.scalars(select(Entity)):
+        if normalize_name(existing.name) == key:
+            raise DuplicateError("government body", "name", existing.name)
+    addressee = one_line(addressee or "") or f"السادة {name} المحترمين"
+    entity = Entity(name=name, code=code, addressee=addressee)
+    session.add(entity)
+    session.flush()
+    return entity
+
+
+def list_entities(session: Session) -> list[Entity]:
+    """Every registered body, in the order they were added."""
+    return list(session.scalars(select(Entity).order_by(Entity.id)))
+
+
+class EntityIndex:
+    """Finds bodies by code (any case) or by name as people type it."""
+
+    def __init__(self, session: Session) -> None:
+        self._by_key: dict[str, Entity] = {}
+        for entity in list_entities(session):
+            self._by_key[normalize_name(entity.name)] = entity
+            if entity.code:
+                self._by_key[entity.code.casefold()] = entity
+
+    def find(self, key: str) -> Entity | None:
+        return self._by_key.get(key.strip().casefold()) or self._by_key.get(normalize_name(key))
+
+    def get(self, key: str) -> Entity:
+        found = self.find(key)
+        if found is None:
+            raise NotFoundError("government body", repr(key))
+        return found

@@ -1,0 +1,82 @@
+"""The domain's fixed vocabulary: the OGP values and the seed's evaluation criteria, in both languages."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from enum import StrEnum
+
+
+class OgpValue(StrEnum):
+    """The OGP values a proposal may serve (the seed's third criterion)."""
+
+    ACCESS_TO_INFORMATION = "access_to_information"
+    ACCOUNTABILITY = "accountability"
+    PUBLIC_PARTICIPATION = "public_participation"
+    TECHNOLOGY_INNOVATION = "technology_innovation"
+
+
+VALUE_NAMES_AR: dict[OgpValue, str] = {
+    OgpValue.ACCESS_TO_INFORMATION: "إتاحة الوصول إلى المعلومات",
+    OgpValue.ACCOUNTABILITY: "المساءلة",
+    OgpValue.PUBLIC_PARTICIPATION: "المشاركة الشعبية",
+    OgpValue.TECHNOLOGY_INNOVATION: "الانفتاح على التكنولوجيا والابتكار",
+}
+VALUE_NAMES_EN: dict[OgpValue, str] = {
+    OgpValue.ACCESS_TO_INFORMATION: "Access to information",
+    OgpValue.ACCOUNTABILITY: "Accountability",
+    OgpValue.PUBLIC_PARTICIPATION: "Public participation",
+    OgpValue.TECHNOLOGY_INNOVATION: "Technology and innovation",
+}
+# Spellings people actually type: the seed itself writes «المسائلة».
+_VALUE_ALIASES: dict[str, OgpValue] = {
+    "المسائلة": OgpValue.ACCOUNTABILITY,
+    "الوصول إلى المعلومات": OgpValue.ACCESS_TO_INFORMATION,
+    "التكنولوجيا والابتكار": OgpValue.TECHNOLOGY_INNOVATION,
+    "المشاركة العامة": OgpValue.PUBLIC_PARTICIPATION,
+}
+
+# The seed's five criteria, in its order: (code, Arabic, English).
+SEED_CRITERIA: tuple[tuple[str, str, str], ...] = (
+    ("importance", "أهمية الفكرة وكونها رائدة ومميزة", "The idea's importance; pioneering and distinctive"),
+    ("global_trend", "انسجامها مع التوجه العالمي", "Alignment with the global trend"),
+    (
+        "ogp_values",
+        "انسجامها مع قيم مبادرة شراكة الحكومات الشفافة",
+        "Alignment with OGP values",
+    ),
+    (
+        "national_priorities",
+        "انسجامها مع الأولويات الاستراتيجية الوطنية",
+        "Alignment with national strategic priorities",
+    ),
+    (
+        "government_mandate",
+        "فيما إذا كان الالتزام من ضمن صلاحيات عمل الحكومة",
+        "Within the government's mandate",
+    ),
+)
+
+_DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
+_ALEF = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ؤ": "و", "ئ": "ي"})
+
+
+def normalize_name(text: str) -> str:
+    """A key for matching names as people type them: case, spacing, tashkeel, tatweel and
+    the usual hamza/alef/ta-marbuta variants do not matter."""
+    text = unicodedata.normalize("NFKC", text)
+    text = _DIACRITICS.sub("", text).translate(_ALEF)
+    return " ".join(text.casefold().split())
+
+
+_VALUE_LOOKUP: dict[str, OgpValue] = {}
+for _value in OgpValue:
+    for _name in (_value.value, VALUE_NAMES_AR[_value], VALUE_NAMES_EN[_value]):
+        _VALUE_LOOKUP[normalize_name(_name)] = _value
+for _name, _value in _VALUE_ALIASES.items():
+    _VALUE_LOOKUP[normalize_name(_name)] = _value
+
+
+def parse_value(text: str) -> OgpValue | None:
+    """The OGP value `text` names (code, Arabic or English name), or None."""
+    return _VALUE_LOOKUP.get(normalize_name(text.replace("-", "_")))
