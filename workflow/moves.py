@@ -191,20 +191,19 @@ def advance(
     plan = current_plan(session, lock=True)
     proposal = get_proposal(session, key)
     session.refresh(proposal)
+    # Kept apart: after a failed flush the row's attributes can no longer be read.
+    ref, from_state = proposal.ref, proposal.state
     row = transition_for(event)
-    if proposal.state not in row.sources:
-        raise TransitionNotAllowedError(
-            proposal.ref, event.value, proposal.state.value, [s.value for s in row.sources]
-        )
+    allowed = [s.value for s in row.sources]
+    if from_state not in row.sources:
+        raise TransitionNotAllowedError(ref, event.value, from_state.value, allowed)
     move = Move(session, plan, proposal, event, actor, one_line(reason), now, renderer(templates_dir))
     try:
         trigger(proposal, event.value, move)
         session.flush()
     except MachineError as exc:  # the table and the machine disagree: report it as a refusal
-        raise TransitionNotAllowedError(
-            proposal.ref, event.value, move.from_state.value, [s.value for s in row.sources]
-        ) from exc
+        raise TransitionNotAllowedError(ref, event.value, from_state.value, allowed) from exc
     except StaleDataError as exc:
-        raise ConcurrentChangeError(proposal.ref) from exc
+        raise ConcurrentChangeError(ref) from exc
     assert move.entry is not None
     return MoveResult(proposal, move.entry, move.pending)

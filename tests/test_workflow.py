@@ -1,0 +1,394 @@
+"""Guards, atomicity, stale writes and the audit trail, against SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import docx
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from states import Event, State
+from tests.conftest import SessionFactory
+from tests.helpers import NOW, bring_to, drop_audit_guards, move, register
+from workflow import audit
+from workflow.errors import (
+    AuditChainError,
+    ConcurrentChangeError,
+    DocumentError,
+    DuplicateError,
+    GuardError,
+    InvalidInputError,
+    NotFoundError,
+    TransitionNotAllowedError,
+    WorkflowError,
+)
+from workflow.models import AuditEntry, Letter, Proposal
+from workflow.plans import PlanSettings, add_entity, configure_plan, current_plan
+from workflow.proposals import ProposalInput, add_proposal, get_proposal, link_entities, record_interview
+
+
+def counts(session_scope: SessionFactory) -> tuple[int, int, dict[str, str]]:
+    with session_scope() as s:
+        entries = s.scalar(select(func.count(AuditEntry.seq))) or 0
+        letters = s.scalar(select(func.count(Letter.id))) or 0
+        states = {p.ref: p.state.value for p in s.scalars(select(Proposal))}
+    return entries, letters, states
+
+
+# --- the happy path ------------------------------------------------------------------------------
+
+
+def test_a_proposal_walks_the_whole_path_with_one_audit_entry_per_move(session_scope: SessionFactory) -> None:
+    with session_scope() as s:
+        register(s, "P-1", entities=("MODEE", "ROS"))
+    with session_scope() as s:
+        bring_to(s, "P-1", State.COMMITTED)
+    with session_scope() as s:
+        proposal = get_proposal(s, "P-1")
+        assert proposal.state is State.COMMITTED
+        entries = audit.history(s, proposal)
+        assert [(e.event, e.from_state, e.to_state) for e in entries] == [
+            ("submit", None, "submitted"),
+            ("interview", "submitted", "interviewed"),
+            ("shortlist", "interviewed", "shortlisted"),
+            ("refer", "shortlisted", "referred"),
+            ("commit", "referred", "committed"),
+        ]
+        assert {e.actor for e in entries} == {"tester"}
+        letters = s.scalars(select(Letter).order_by(Letter.id)).all()
+        assert [letter.entity.code for letter in letters if letter.entity] == ["MODEE", "ROS"]
+        refer = entries[3]
+        assert refer.letters == [letter.sha256 for letter in letters]
+        assert [letter.reference for letter in letters] == ["ت ح/5/2021/0001", "ت ح/5/2021/0002"]
+        report = audit.verify(s)
+        assert (report.entries, report.letters, report.proposals) == (5, 2, 1)
+
+
+def test_proposals_can_be_found_by_number_or_ref_in_any_case(session_scope: SessionFactory) -> None:
+    with session_scope() as s:
+        added = register(s, "P-7")
+        assert get_proposal(s, str(added.id)) is added
+        assert get_proposal(s, "p-7") is added
+        with pytest.raises(NotFoundError, match="no proposal 'P-404'"):
+            get_proposal(s, "P-404")
+
+
+def test_refs_are_numbered_when_not_given_and_never_reused(session_scope: SessionFactory) -> None:
+    with session_scope() as s:
+        register(s, "P-002")
+        first = add_proposal(s, ProposalInput("فكرة", "منظمة"), actor="t", now=NOW)
+        second = add_proposal(s, ProposalInput("فكرة أخرى", "منظمة"), actor="t", now=NOW)
+        assert (first.ref, second.ref) == ("P-003", "P-004")
+
+
+# --- guards --------------------------------------------------------------------------------------
+
+
+def test_interview_needs_a_recorded_interview(session_scope: SessionFactory) -> None:
+    with session_scope() as s:
+        register(s, "P-1")
+    with session_scope() as s, pytest.raises(GuardError) as refused:
+        move(s, "P-1", Event.INTERVIEW)
+    assert str(refused.value) == (
+        "Cannot interview proposal P-1: an interview must be recorded first (ogp interview record) "
+        "(no interview is recorded)."
+    )
+    assert counts(session_scope)[2] == {"P-1": "submitted"}
+
+
+def test_refer_needs_a_relevant_body(session_scope: SessionFactory) -> None:
+    with session_scope() as s:
+        register(s, "P-1", entities=())
+        bring_to(s, "P-1", State.SHORTLISTED)
+    with session_scope() as s, pytest.raises(GuardError, match="at least one relevant government body is required"):
+        move(s, "P-1", Event.REFER)
+    with session_scope() as s:
+        link_entities(s, "P-1", ["وزارة الصحه"])  # found despite the ta marbuta typed as ha
+    with session_scope() as s:
+        done = move(s, "P-1", Event.REFER)
+        assert [letter.entity.code for letter in done.letters if letter.entity] == ["MOH"]
+
+
+@pytest.mark.parametrize("event", [Event.REJECT, Event.WITHDRAW])
+def test_reject_and_withdraw_need_a_reason(session_scope: SessionFactory, event: Event) -> None:
+    with session_scope() as s:
+        register(s, "P-1")
+    for blank in ("", "   \n\t"):
+        with session_scope() as s, pytest.raises(GuardError, match=r"a reason is required \(--reason\)"):
+            move(s, "P-1", event, reason=blank)
+    with session_scope() as s:
+        done = move(s, "P-1", event, reason="  خارج   صلاحيات الحكومة ")
+        assert done.entry.reason == "خارج صلاحيات الحكومة"
+
+
+def test_the_shortlist_size_caps_shortlisted_and_beyond(session_scope: SessionFactory) -> None:
+    with session_scope() as s:
+        configure_plan(s, PlanSettings(shortlist_size=2, commitment_target=1))
+        for ref in ("A", "B", "C"):
+            register(s, ref)
+        bring_to(s, "A", State.COMMITTED)  # a committed proposal keeps its place
+        bring_to(s, "B", State.SHORTLISTED)
+        bring_to(s, "C", State.INTERVIEWED)
+    with session_scope() as s, pytest.raises(GuardError) as refused:
+        move(s, "C", Event.SHORTLIST)
+    assert str(refused.value) == (
+        "Cannot shortlist proposal C: the plan's shortlist size may not be exceeded (2 of 2 places are taken)."
+    )
+    with session_scope() as s:  # a rejection frees a place
+        move(s, "B", Event.REJECT, reason="لم توافق الجهة")
+        move(s, "C", Event.SHORTLIST)
+        assert get_proposal(s, "C").state is State.SHORTLISTED
+
+
+def test_the_commitment_target_caps_committed(session_scope: SessionFactory) -> None:
+    with session_scope() as s:
+        configure_plan(s, PlanSettings(shortlist_size=3, commitment_target=1))
+        register(s, "A")
+        register(s, "B")
+        bring_to(s, "A", State.COMMITTED)
+        bring_to(s, "B", State.REFERRED)
+    with session_scope() as s, pytest.raises(GuardError, match=r"commitment target may not be exceeded \(1 of 1"):
+        move(s, "B", Event.COMMIT)
+    assert counts(session_scope)[2]["B"] == "referred"
+
+
+def test_an_event_from_the_wrong_state_names_the_allowed_states(session_scope: SessionFactory) -> None:
+    with session_scope() as s:
+        register(s, "P-7")
+        bring_to(s, "P-7", State.INTERVIEWED)
+    with session_scope() as s, pytest.raises(TransitionNotAllowedError) as refused:
+        move(s, "P-7", Event.REFER)
+    assert str(refused.value) == "Cannot refer proposal P-7: it is 'interviewed'; refer is allowed from: shortlisted."
+    with session_scope() as s:
+        move(s, "P-7", Event.WITHDRAW, reason="انسحاب")
+    with session_scope() as s, pytest.raises(TransitionNotAllowedError, match="it is 'withdrawn'"):
+        move(s, "P-7", Event.REJECT, reason="late")
+
+
+# --- one move, one transaction -------------------------------------------------------------------
+
+
+def test_a_broken_template_changes_nothing(session_scope: SessionFactory, tmp_path: Path) -> None:
+    with session_scope() as s:
+        register(s, "P-1", entities=("MODEE", "ROS"))
+        bring_to(s, "P-1", State.SHORTLISTED)
+    before = counts(session_scope)
+    broken = tmp_path / "templates"
+    broken.mkdir()
+    (broken / "referral.ar.j2").write_text(
+        "{% block subject %}موضوع{% endblock %}\n{% block body %}\n{{ proposal.no_such_field }}\n{% endblock %}\n",
+        encoding="utf-8",
+    )
+    with session_scope() as s, pytest.raises(DocumentError) as failed:
+        move(s, "P-1", Event.REFER, templates_dir=broken)
+    assert "template referral.ar.j2, line 3" in str(failed.value)
+    assert "no_such_field" in str(failed.value)
+    assert str(failed.value).endswith("nothing was changed.")
+    assert counts(session_scope) == before
+    with session_scope() as s:  # and the numbers the failed move would have used are still free
+        done = move(s, "P-1", Event.REFER)
+        assert [letter.number for letter in done.letters] == [1, 2]
+
+
+def test_a_failing_database_write_rolls_back_state_and_audit(session_scope: SessionFactory) -> None:
+    with session_scope() as s:
+        register(s, "P-1")
+        bring_to(s, "P-1", State.SHORTLISTED)
+        # The letters' INSERT, the last write of the move, fails as a full disk would.
+        if s.get_bind().dialect.name == "sqlite":
+            s.execute(text("CREATE TRIGGER fail BEFORE INSERT ON letters BEGIN SELECT RAISE(ABORT, 'disk full'); END"))
+        else:
+            s.execute(text("CREATE FUNCTION fail() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'disk full'; END $$ LANGUAGE plpgsql"))
+            s.execute(text("CREATE TRIGGER fail BEFORE INSERT ON letters FOR EACH ROW EXECUTE FUNCTION fail()"))
+    before = counts(session_scope)
+    with pytest.raises(DBAPIError, match="disk full"), session_scope() as s:
+        move(s, "P-1", Event.REFER)
+    assert counts(session_scope) == before
+    assert before[2] == {"P-1": "shortlisted"}
+
+
+def test_a_move_based_on_a_stale_read_is_refused(session_scope: SessionFactory, engine: Engine) -> None:
+    with session_scope() as s:
+        register(s, "P-1")
+        record_interview(s, "P-1", dt.date(2021, 7, 28), actor="t", now=NOW)
+    with Session(engine) as s:
+        stale = get_proposal(s, "P-1")  # held, so the session keeps this copy
+        assert stale.version == 1
+        # Someone else's write lands between our read and our write; `advance` re-reads the row
+        # after taking the plan lock, so to reach the version check we keep the stale copy.
+        s.execute(text("UPDATE proposals SET version = version + 1 WHERE ref = 'P-1'"))
+        s.refresh = lambda *a, **k: None  # type: ignore[method-assign]
+        with pytest.raises(ConcurrentChangeError) as refused:
+            move(s, "P-1", Event.INTERVIEW)
+        s.rollback()
+    assert str(refused.value) == (
+        "proposal P-1 was changed by someone else while this command ran; nothing was changed, try again."
+    )
+    assert counts(session_scope)[2] == {"P-1": "submitted"}
+
+
+# --- audit trail ---------------------------------------------------------------------------------
+
+
+def make_history(session_scope: SessionFactory) -> None:
+    with session_scope() as s:
+        for ref in ("A", "B", "C"):
+            register(s, ref)
+        bring_to(s, "A", State.REFERRED)
+        move(s, "B", Event.WITHDRAW, reason="انسحاب")
+
+
+def test_the_database_refuses_to_change_or_remove_audit_entries(session_scope: SessionFactory) -> None:
+    make_history(session_scope)
+    for statement in ("UPDATE audit_entries SET actor = 'mallory' WHERE seq = 2", "DELETE FROM audit_entries WHERE seq = 2"):
+        with pytest.raises(DBAPIError, match="append-only"), session_scope() as s:
+            s.execute(text(statement))
+    with session_scope() as s:
+        assert audit.verify(s).entries == 7
+
+
+def test_verify_names_an_altered_entry(session_scope: SessionFactory) -> None:
+    make_history(session_scope)
+    with session_scope() as s:
+        drop_audit_guards(s)
+        s.execute(text("UPDATE audit_entries SET reason = 'حُذف' WHERE seq = 7"))
+    with session_scope() as s, pytest.raises(AuditChainError) as broken:
+        audit.verify(s)
+    assert broken.value.seq == 7
+    assert str(broken.value) == "audit chain broken at entry #7: it was altered (B withdraw): its content no longer matches its hash."
+
+
+def test_verify_names_a_removed_entry(session_scope: SessionFactory) -> None:
+    make_history(session_scope)
+    with session_scope() as s:
+        drop_audit_guards(s)
+        s.execute(text("DELETE FROM letters"))
+        s.execute(text("DELETE FROM audit_entries WHERE seq = 5"))
+    with session_scope() as s, pytest.raises(AuditChainError) as broken:
+        audit.verify(s)
+    assert broken.value.seq == 5
+    assert "missing (the next entry is #6): an entry was removed" in str(broken.value)
+
+
+def test_verify_names_reordered_entries(session_scope: SessionFactory) -> None:
+    make_history(session_scope)
+    with session_scope() as s:
+        drop_audit_guards(s)
+        # Swap entries 4 and 5 by renumbering through a free number.
+        s.execute(text("UPDATE audit_entries SET seq = 100 WHERE seq = 4"))
+        s.execute(text("UPDATE audit_entries SET seq = 4 WHERE seq = 5"))
+        s.execute(text("UPDATE audit_entries SET seq = 5 WHERE seq = 100"))
+    with session_scope() as s, pytest.raises(AuditChainError) as broken:
+        audit.verify(s)
+    assert broken.value.seq == 4
+    assert "does not follow entry #3" in str(broken.value)
+
+
+def test_verify_names_an_inserted_entry(session_scope: SessionFactory) -> None:
+    make_history(session_scope)
+    with session_scope() as s:
+        drop_audit_guards(s)
+        s.execute(text("DELETE FROM letters"))
+        s.execute(text("UPDATE audit_entries SET seq = seq + 1000 WHERE seq >= 6"))
+        s.execute(text("UPDATE audit_entries SET seq = seq - 999 WHERE seq >= 1006"))
+        s.execute(
+            text(
+                "INSERT INTO audit_entries (seq, at, actor, proposal_id, proposal_ref, event, from_state, to_state,"
+                " reason, letters, prev_hash, hash) SELECT 6, at, 'mallory', proposal_id, proposal_ref, event,"
+                " from_state, to_state, reason, letters, prev_hash, :h FROM audit_entries WHERE seq = 5"
+            ),
+            {"h": "f" * 64},
+        )
+    with session_scope() as s, pytest.raises(AuditChainError) as broken:
+        audit.verify(s)
+    assert broken.value.seq == 6
+
+
+def test_verify_catches_a_state_changed_outside_the_workflow(session_scope: SessionFactory) -> None:
+    make_history(session_scope)
+    with session_scope() as s:
+        s.execute(text("UPDATE proposals SET state = 'committed' WHERE ref = 'C'"))
+    with session_scope() as s, pytest.raises(AuditChainError, match="proposal C is 'committed' but its last audit entry says 'submitted'"):
+        audit.verify(s)
+
+
+def test_verify_catches_a_replaced_letter(session_scope: SessionFactory) -> None:
+    make_history(session_scope)
+    with session_scope() as s:
+        letter = s.scalars(select(Letter)).first()
+        assert letter is not None
+        forged = docx.Document()
+        forged.add_paragraph("forged")
+        from io import BytesIO
+
+        buffer = BytesIO()
+        forged.save(buffer)
+        letter.content = buffer.getvalue()
+    with session_scope() as s, pytest.raises(AuditChainError, match=r"its bytes do not match the sha256"):
+        audit.verify(s)
+
+
+# --- input ---------------------------------------------------------------------------------------
+
+
+def test_registration_refuses_bad_fields_and_names_each(session_scope: SessionFactory) -> None:
+    with session_scope() as s, pytest.raises(InvalidInputError) as refused:
+        add_proposal(
+            s,
+            ProposalInput("", "منظمة", email="not-an-email", values=("transparency",), entities=("NOPE",)),
+            actor="t",
+            now=NOW,
+        )
+    message = str(refused.value)
+    assert message.startswith("proposal (new): title, email, values, entities: is required; 'not-an-email'")
+    assert "unknown OGP value 'transparency'" in message
+    assert "unknown government body 'NOPE'" in message
+    assert counts(session_scope)[0] == 0
+
+
+def test_registration_cleans_control_characters(session_scope: SessionFactory) -> None:
+    with session_scope() as s:
+        added = add_proposal(s, ProposalInput("منصة\x00 البيانات\x07", "منظمة\x1b"), actor="t", now=NOW)
+        assert (added.title, added.organization) == ("منصة البيانات", "منظمة")
+
+
+def test_interviews_must_have_happened_after_submission(session_scope: SessionFactory) -> None:
+    with session_scope() as s:
+        register(s, "P-1")
+    with session_scope() as s, pytest.raises(InvalidInputError, match="is in the future"):
+        record_interview(s, "P-1", dt.date(2021, 8, 1), actor="t", now=NOW)
+    with session_scope() as s, pytest.raises(InvalidInputError, match=r"before the proposal was submitted \(2021-06-20\)"):
+        record_interview(s, "P-1", dt.date(2021, 6, 1), actor="t", now=NOW)
+    with session_scope() as s:
+        move(s, "P-1", Event.WITHDRAW, reason="x")
+    with session_scope() as s, pytest.raises(WorkflowError, match="it is 'withdrawn'"):
+        record_interview(s, "P-1", dt.date(2021, 7, 1), actor="t", now=NOW)
+
+
+def test_bodies_are_unique_by_name_and_code(session_scope: SessionFactory) -> None:
+    with session_scope() as s, pytest.raises(DuplicateError, match="code 'modee'"):
+        add_entity(s, "جهة أخرى", "modee")
+    with session_scope() as s, pytest.raises(DuplicateError, match="name 'سجل الجمعيات'"):
+        add_entity(s, "سجلّ الجمعيات")  # the shadda does not make it another body
+    with session_scope() as s:
+        added = add_entity(s, "وزارة البيئة")
+        assert added.addressee == "السادة وزارة البيئة المحترمين"
+
+
+def test_plan_settings_refuse_caps_below_what_is_taken(session_scope: SessionFactory) -> None:
+    with session_scope() as s:
+        register(s, "A")
+        register(s, "B")
+        bring_to(s, "A", State.SHORTLISTED)
+        bring_to(s, "B", State.SHORTLISTED)
+    with session_scope() as s, pytest.raises(InvalidInputError, match="1 is fewer than the 2 proposals"):
+        configure_plan(s, PlanSettings(shortlist_size=1))
+    with session_scope() as s, pytest.raises(InvalidInputError, match="more than the shortlist size"):
+        configure_plan(s, PlanSettings(commitment_target=9))
+    with session_scope() as s:
+        assert current_plan(s).shortlist_size == 7
