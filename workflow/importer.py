@@ -58,9 +58,15 @@ def import_proposals(session: Session, path: Path, *, actor: str, now: dt.dateti
     if not rows and not problems:
         problems.append(RowProblem("line 1", "", "the file holds no proposals"))
     if problems:
-        raise ImportFileError(str(path), problems)
+        raise ImportFileError(str(path), sorted(problems, key=_position))
     taken = set(seen)
     return [store(session, clean, actor=actor, now=now, taken=taken) for clean in cleaned]
+
+
+def _position(problem: RowProblem) -> int:
+    """Where a problem stands in the file, so they are reported top to bottom."""
+    number = problem.where.rsplit(" ", 1)[-1]
+    return int(number) if number.isdigit() else 0
 
 
 def read_rows(path: Path) -> tuple[list[Row], list[RowProblem]]:

@@ -1,0 +1,132 @@
+"""Importing proposals from CSV and JSON: all or nothing, every bad row reported."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.conftest import SessionFactory
+from tests.helpers import NOW, register
+from workflow.errors import ImportFileError
+from workflow.importer import import_proposals
+from workflow.models import AuditEntry, Proposal
+
+HEADER = "ref,title,organization,email,problem,solution,values,entities,submitted_on\r\n"
+
+
+def write(path: Path, text: str, *, bom: bool = False) -> Path:
+    path.write_bytes(("\ufeff" if bom else "").encode() + text.encode("utf-8"))
+    return path
+
+
+def stored(session_scope: SessionFactory) -> tuple[int, int]:
+    with session_scope() as s:
+        return (s.scalar(select(func.count(Proposal.id))) or 0, s.scalar(select(func.count(AuditEntry.seq))) or 0)
+
+
+def test_an_excel_csv_with_bom_arabic_quotes_and_newlines_imports(session_scope: SessionFactory, tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "proposals.csv",
+        HEADER
+        + 'A-1,"منصة ""البيانات"" المفتوحة",مركز الشفافية الأردني,a@example.org,"سطر أول\r\nسطر ثان",حل,'
+        + 'access_to_information;المسائلة,MODEE;سجل الجمعيات,28/7/2021\r\n'
+        + "A-2,Open contracting,Jordan Economic Forum,,,,,,2021-06-01\r\n"
+        + ",,,,,,,,\r\n",  # an empty row, as Excel leaves at the end
+        bom=True,
+    )
+    with session_scope() as s:
+        imported = import_proposals(s, path, actor="tester", now=NOW)
+        assert [p.ref for p in imported] == ["A-1", "A-2"]
+        first = imported[0]
+        assert first.title == 'منصة "البيانات" المفتوحة'
+        assert first.problem == "سطر أول\r\nسطر ثان"
+        assert first.values == ["access_to_information", "accountability"]
+        assert [e.code for e in first.entities] == ["MODEE", "ROS"]
+        assert first.submitted_on.isoformat() == "2021-07-28"
+    assert stored(session_scope) == (2, 2)
+
+
+def test_json_imports_with_arrays(session_scope: SessionFactory, tmp_path: Path) -> None:
+    path = tmp_path / "p.json"
+    path.write_text(
+        json.dumps(
+            [{"title": "بوابة المعلومات", "organization": "مركز", "values": ["المشاركة الشعبية"], "entities": ["moh"]}],
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
+    with session_scope() as s:
+        (only,) = import_proposals(s, path, actor="tester", now=NOW)
+        assert (only.ref, only.values, [e.code for e in only.entities]) == ("P-001", ["public_participation"], ["MOH"])
+
+
+def test_every_bad_row_is_reported_and_nothing_is_imported(session_scope: SessionFactory, tmp_path: Path) -> None:
+    with session_scope() as s:
+        register(s, "OLD-1")
+    before = stored(session_scope)
+    path = write(
+        tmp_path / "bad.csv",
+        HEADER
+        + "N-1,Good row,Org,,,,,MODEE,2021-06-01\n"
+        + "N-1,Same ref again,Org,,,,,,\n"
+        + "old-1,Ref already stored,Org,,,,,,\n"
+        + ',,Org,not-mail,"multi\nline",,transparency,وزارة المالية,2021-02-30\n'
+        + "N-5,Future,Org,,,,,,2999-01-01\n"
+        + "N-6,Too,many,cells,,,,,,,\n",
+    )
+    with session_scope() as s, pytest.raises(ImportFileError) as refused:
+        import_proposals(s, path, actor="tester", now=NOW)
+    assert [str(p) for p in refused.value.problems] == [
+        "line 3, column 'ref': duplicate ref 'N-1' (also at line 2)",
+        "line 4, column 'ref': 'old-1' is already used by another proposal",
+        "line 5, column 'title': is required",
+        "line 5, column 'email': 'not-mail' is not an e-mail address",
+        "line 5, column 'values': unknown OGP value 'transparency' (known: access_to_information, accountability, public_participation, technology_innovation)",
+        "line 5, column 'entities': unknown government body 'وزارة المالية' (register it with 'ogp entity add')",
+        "line 5, column 'submitted_on': '2021-02-30' is not a date: use YYYY-MM-DD (or D/M/YYYY)",
+        "line 7, column 'submitted_on': 2999-01-01 is in the future",
+        "line 8: has 11 cells but the header names 9 columns",
+    ]
+    assert str(refused.value).startswith(f"{path}: 9 problems, nothing was imported:\n  line 3, column 'ref'")
+    assert stored(session_scope) == before
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"title,organisation\nx,y\n", ["line 1, column 'organisation': unknown column (known: ref, title, organization, email, problem, solution, values, entities, submitted_on)", "line 1, column 'organization': required column is missing"]),
+        (b"title,organization,title\nx,y,z\n", ["line 1, column 'title': the column appears more than once"]),
+        (b"title,organization\n\xd9\x85\xff\n", ["line 2: not UTF-8 (byte 0xff at offset 21); save the file as 'CSV UTF-8' or UTF-8 JSON"]),
+        (b"", ["line 1: the file is empty"]),
+        (b"title,organization\n", ["line 1: the file holds no proposals"]),
+    ],
+)
+def test_malformed_csv_files_are_refused_with_reasons(session_scope: SessionFactory, tmp_path: Path, content: bytes, expected: list[str]) -> None:
+    path = tmp_path / "f.csv"
+    path.write_bytes(content)
+    with session_scope() as s, pytest.raises(ImportFileError) as refused:
+        import_proposals(s, path, actor="tester", now=NOW)
+    assert [str(p) for p in refused.value.problems] == expected
+    assert stored(session_scope) == (0, 0)
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ('[{"title": "a", "title": "b", "organization": "o"}]', ["file: not acceptable JSON: the key 'title' appears twice in one object"]),
+        ('[{"title": "a", "organization": "o", "values": "accountability"}]', ["item 1, column 'values': must be an array of strings"]),
+        ('[{"title": 5, "organization": "o", "colour": "x"}, 7]', ["item 1, column 'title': must be a string, not int", "item 1, column 'colour': unknown key (known: ref, title, organization, email, problem, solution, values, entities, submitted_on)", "item 1, column 'title': is required", "item 2: must be a JSON object"]),
+        ('{"title": "a"}', ["file: must be a JSON array of proposal objects"]),
+        ('[{"title": "a",', ["line 1: not valid JSON: Expecting property name enclosed in double quotes"]),
+    ],
+)
+def test_malformed_json_files_are_refused_with_reasons(session_scope: SessionFactory, tmp_path: Path, content: str, expected: list[str]) -> None:
+    path = tmp_path / "f.json"
+    path.write_text(content, encoding="utf-8")
+    with session_scope() as s, pytest.raises(ImportFileError) as refused:
+        import_proposals(s, path, actor="tester", now=NOW)
+    assert [str(p) for p in refused.value.problems] == expected
+    assert stored(session_scope) == (0, 0)
