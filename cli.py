@@ -21,7 +21,7 @@ import click
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from states import FINAL, TRANSITIONS, Event, State
+from states import OPEN, TRANSITIONS, Event, State
 from workflow import audit, db, views
 from workflow.demo import play
 from workflow.errors import WorkflowError
@@ -150,8 +150,7 @@ def default_actor() -> str:
     "--templates",
     envvar="OGP_TEMPLATES",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="A folder of edited letter templates; a file there replaces the default of the same name. "
-    "[env OGP_TEMPLATES]",
+    help="A folder of edited letter templates; a file there replaces the default of the same name. [env OGP_TEMPLATES]",
 )
 @click.version_option(package_name="ogp-workflow", prog_name="ogp")
 @click.pass_context
@@ -182,7 +181,9 @@ pass_app = click.make_pass_decorator(App)
 @click.option("--plan", "title", help="The plan's title.")
 @click.option("--period", help="The plan's period, e.g. 2021-2023.")
 @click.option("--shortlist-size", type=click.IntRange(min=1), help="How many proposals may be shortlisted. [default 7]")
-@click.option("--commitment-target", type=click.IntRange(min=1), help="How many commitments the plan makes. [default 5]")
+@click.option(
+    "--commitment-target", type=click.IntRange(min=1), help="How many commitments the plan makes. [default 5]"
+)
 @click.option("--letter-prefix", help="Prefix of outgoing reference numbers, e.g. 'ت ح/5'.")
 @click.option("--issuer", help="The letterhead's issuing body; ' – ' separates its lines.")
 @click.option("--signatory-name", help="Who signs the letters.")
@@ -280,7 +281,13 @@ def proposal() -> None:
 @click.option("--email", default="", help="The proposer's contact e-mail.")
 @click.option("--problem", default="", help="The public problem the proposal addresses.")
 @click.option("--solution", default="", help="The proposed solution.")
-@click.option("--value", "values", multiple=True, help="An OGP value it serves (repeatable): access_to_information, accountability, public_participation, technology_innovation, or the Arabic name.")
+@click.option(
+    "--value",
+    "values",
+    multiple=True,
+    help="An OGP value it serves (repeatable): access_to_information, accountability, "
+    "public_participation, technology_innovation, or the Arabic name.",
+)
 @click.option("--entity", "entities", multiple=True, help="A relevant government body, by code or name (repeatable).")
 @click.option("--submitted-on", type=DATE, help="The submission date. [default: today]")
 @pass_app
@@ -378,13 +385,22 @@ def proposal_show(app: App, id: str, as_json: bool) -> None:
         click.echo(f"{'Body:':<14}{body['name']}" + (f" ({body['code']})" if body["code"] else ""))
     for interview in detail["interviews"]:
         where = f" on {interview['platform']}" if interview["platform"] else ""
-        click.echo(f"{'Interview:':<14}{interview['held_on']}{where}" + (f" — {interview['notes']}" if interview["notes"] else ""))
+        click.echo(
+            f"{'Interview:':<14}{interview['held_on']}{where}"
+            + (f" — {interview['notes']}" if interview["notes"] else "")
+        )
     click.echo(f"{'Next events:':<14}{', '.join(detail['next_events']) or '(none: the state is final)'}")
 
 
 @proposal.command("link")
 @click.argument("id")
-@click.option("--entity", "entities", multiple=True, required=True, help="A relevant government body, by code or name (repeatable).")
+@click.option(
+    "--entity",
+    "entities",
+    multiple=True,
+    required=True,
+    help="A relevant government body, by code or name (repeatable).",
+)
 @pass_app
 def proposal_link(app: App, id: str, entities: tuple[str, ...]) -> None:
     """Add relevant government bodies to a proposal that has not been referred yet.
@@ -424,9 +440,12 @@ def interview_record(app: App, id: str, held_on: dt.date, platform: str, notes: 
         click.echo(f"Recorded the interview of {recorded.proposal.ref} on {recorded.held_on.isoformat()}.")
 
 
+def _sources(sources: Sequence[State]) -> str:
+    return "any open state" if set(sources) == set(OPEN) else ", ".join(s.value for s in sources)
+
+
 EVENT_HELP = "\n".join(
-    f"  {row.event.value:<10} {', '.join(s.value for s in row.sources) if len(row.sources) < len(State) - len(FINAL) else 'any open state'} → {row.dest.value}: {row.help}"
-    for row in TRANSITIONS
+    f"  {row.event.value:<10} {_sources(row.sources)} → {row.dest.value}: {row.help}" for row in TRANSITIONS
 )
 
 
@@ -447,7 +466,7 @@ Example:
 """
 )
 @click.argument("id")
-@click.argument("event", type=click.Choice([e.value for e in Event]))
+@click.argument("event", type=click.Choice([e.value for e in Event]), metavar="EVENT")
 @click.option("--reason", default="", help="Why (required for reject and withdraw; kept in the audit trail).")
 @pass_app
 def advance_cmd(app: App, id: str, event: str, reason: str) -> None:
@@ -575,7 +594,14 @@ def letters_export(app: App, dir: Path, proposal_id: str | None) -> None:
 
 
 @cli.command()
-@click.option("--dir", "folder", type=click.Path(file_okay=False, path_type=Path), default=Path("ogp-demo"), show_default=True, help="Where to build the demo workspace.")
+@click.option(
+    "--dir",
+    "folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("ogp-demo"),
+    show_default=True,
+    help="Where to build the demo workspace.",
+)
 @pass_app
 def demo(app: App, folder: Path) -> None:
     """Build a fresh workspace and play the seed's plan through every state on SAMPLE data.
@@ -608,7 +634,8 @@ def demo(app: App, folder: Path) -> None:
 
     path_stages = (State.SUBMITTED, State.INTERVIEWED, State.SHORTLISTED, State.REFERRED, State.COMMITTED)
     click.echo(f"Demo workspace: {workspace.describe()} (SAMPLE data)")
-    click.echo(f"Plan: {plan['title']} {plan['period']}: shortlist {plan['shortlist_size']}, commitments {plan['commitment_target']}")
+    caps = f"shortlist {plan['shortlist_size']}, commitments {plan['commitment_target']}"
+    click.echo(f"Plan: {plan['title']} {plan['period']}: {caps}")
     click.echo("Reached: " + " → ".join(f"{result.reached[s.value]} {s.value}" for s in path_stages))
     click.echo("Final: " + ", ".join(f"{n} {state}" for state, n in sorted(result.final.items())))
     for refusal in result.refusals:

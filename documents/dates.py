@@ -22,6 +22,7 @@ GREGORIAN_MONTHS_AR = (
     "كانون الأول",
 )
 
+
 def gregorian_ar(day: dt.date) -> str:
     """E.g. «28 تموز 2021م»."""
     return f"{day.day} {GREGORIAN_MONTHS_AR[day.month - 1]} {day.year}م"

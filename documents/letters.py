@@ -135,9 +135,7 @@ class LetterRenderer:
     def render(self, request: LetterRequest) -> RenderedLetter:
         """Render one letter to .docx bytes."""
         if request.language not in LABELS:
-            raise LetterTemplateError(
-                template_name(request.kind, request.language), None, "no such language"
-            )
+            raise LetterTemplateError(template_name(request.kind, request.language), None, "no such language")
         template = self._template(template_name(request.kind, request.language))
         context = {**request.context, "letter": _letter_context(request)}
         subject = one_line(self._block(template, "subject", context))

@@ -34,7 +34,7 @@ _AFTER_BIDI_IN_SECTPR = ("w:rtlGutter", "w:docGrid", "w:printerSettings", "w:sec
 
 
 def _ensure(parent: BaseOxmlElement, tag: str, successors: tuple[str, ...]) -> BaseOxmlElement:
-    found = parent.find(qn(tag))
+    found: BaseOxmlElement | None = parent.find(qn(tag))
     if found is None:
         found = OxmlElement(tag)
         parent.insert_element_before(found, *successors)

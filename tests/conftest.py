@@ -60,9 +60,23 @@ class PostgresCluster:
         try:
             if os.geteuid() == 0:
                 shutil.chown(self.folder, "postgres", "postgres")
-            self._run(str(self.bin / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8")
-            options = f"-c listen_addresses='' -c unix_socket_directories={self.folder} -c fsync=off -c max_connections=60"
-            self._run(str(self.bin / "pg_ctl"), "-D", str(data), "-o", options, "-w", "-l", str(self.folder / "log"), "start")
+            self._run(
+                str(self.bin / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            )
+            options = (
+                f"-c listen_addresses='' -c unix_socket_directories={self.folder} -c fsync=off -c max_connections=60"
+            )
+            self._run(
+                str(self.bin / "pg_ctl"), "-D", str(data), "-o", options, "-w", "-l", str(self.folder / "log"), "start"
+            )
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired, LookupError, OSError) as exc:
             detail = getattr(exc, "stderr", b"") or b""
             self.reason = f"could not start PostgreSQL: {exc} {detail.decode(errors='replace')[:300]}"
@@ -80,6 +94,8 @@ class PostgresCluster:
     @contextmanager
     def database(self) -> Iterator[str]:
         if not self.url_base:
+            if os.environ.get("OGP_REQUIRE_POSTGRES"):
+                pytest.fail(f"OGP_REQUIRE_POSTGRES is set, but {self.reason}")
             pytest.skip(self.reason)
         name = f"ogp_test_{os.getpid()}_{next(self._counter)}"
         admin = create_engine(self.url_base, isolation_level="AUTOCOMMIT")
@@ -131,7 +147,9 @@ def workspace(db_url: str, tmp_path: Path) -> db.Workspace:
         db.upgrade(engine)
         with Session(engine) as session, session.begin():
             configure_plan(session, PlanSettings())
-            add_entity(session, "وزارة الاقتصاد الرقمي والريادة", "MODEE", "معالي وزير الاقتصاد الرقمي والريادة المحترم")
+            add_entity(
+                session, "وزارة الاقتصاد الرقمي والريادة", "MODEE", "معالي وزير الاقتصاد الرقمي والريادة المحترم"
+            )
             add_entity(session, "سجل الجمعيات", "ROS", "عطوفة أمين سجل الجمعيات المحترم")
             add_entity(session, "وزارة الصحة", "MOH")
     finally:

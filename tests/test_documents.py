@@ -105,7 +105,10 @@ def test_characters_xml_forbids_are_cleaned_not_crashed_on() -> None:
     dirty = replace(
         REQUEST,
         addressee="معالي\x00 الوزير\x0b المحترم",
-        context={**REQUEST.context, "proposal": {**REQUEST.context["proposal"], "title": "منصة\x01\x1f البيانات\ud800"}},
+        context={
+            **REQUEST.context,
+            "proposal": {**REQUEST.context["proposal"], "title": "منصة\x01\x1f البيانات\ud800"},
+        },
     )
     lines = texts(reopen(LetterRenderer().render(dirty).content))
     assert "معالي الوزير المحترم" in lines
@@ -120,7 +123,10 @@ def write_template(folder: Path, body: str) -> Path:
 
 
 def test_an_edited_template_replaces_the_default(tmp_path: Path) -> None:
-    folder = write_template(tmp_path / "t", "{% block subject %}موضوع {{ proposal.ref }}{% endblock %}{% block body %}نص مختصر.{% endblock %}")
+    folder = write_template(
+        tmp_path / "t",
+        "{% block subject %}موضوع {{ proposal.ref }}{% endblock %}{% block body %}نص مختصر.{% endblock %}",
+    )
     letter = LetterRenderer(folder).render(REQUEST)
     assert letter.subject == "موضوع P-001"
     assert "نص مختصر." in texts(reopen(letter.content))
@@ -129,13 +135,28 @@ def test_an_edited_template_replaces_the_default(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("body", "expected"),
     [
-        ("{% block subject %}x{% endblock %}{% block body %}\n\n{{ nothing }}{% endblock %}", "template referral.ar.j2, line 3: UndefinedError: 'nothing' is undefined"),
-        ("{% block subject %}x{% endblock %}{% block body %}{% if %}{% endblock %}", "template referral.ar.j2, line 1: Expected an expression"),
+        (
+            "{% block subject %}x{% endblock %}{% block body %}\n\n{{ nothing }}{% endblock %}",
+            "template referral.ar.j2, line 3: UndefinedError: 'nothing' is undefined",
+        ),
+        (
+            "{% block subject %}x{% endblock %}{% block body %}{% if %}{% endblock %}",
+            "template referral.ar.j2, line 1: Expected an expression",
+        ),
         ("{% block body %}x{% endblock %}", "template referral.ar.j2: has no block subject"),
         ("{% block subject %}x{% endblock %}{% block body %}{{ ''.__class__.__mro__ }}{% endblock %}", "SecurityError"),
-        ("{% block subject %}x{% endblock %}{% block body %}{{ proposal.title.__class__ }}{% endblock %}", "SecurityError"),
-        ("{% block subject %}x{% endblock %}{% block body %}{{ cycler.__init__.__globals__ }}{% endblock %}", "SecurityError"),
-        ("{% block subject %}x{% endblock %}{% block body %}{% include '/etc/passwd' %}{% endblock %}", "TemplateNotFound: /etc/passwd"),
+        (
+            "{% block subject %}x{% endblock %}{% block body %}{{ proposal.title.__class__ }}{% endblock %}",
+            "SecurityError",
+        ),
+        (
+            "{% block subject %}x{% endblock %}{% block body %}{{ cycler.__init__.__globals__ }}{% endblock %}",
+            "SecurityError",
+        ),
+        (
+            "{% block subject %}x{% endblock %}{% block body %}{% include '/etc/passwd' %}{% endblock %}",
+            "TemplateNotFound: /etc/passwd",
+        ),
     ],
 )
 def test_template_errors_and_escape_attempts_name_the_template(tmp_path: Path, body: str, expected: str) -> None:

@@ -27,12 +27,14 @@ def stored(session_scope: SessionFactory) -> tuple[int, int]:
         return (s.scalar(select(func.count(Proposal.id))) or 0, s.scalar(select(func.count(AuditEntry.seq))) or 0)
 
 
-def test_an_excel_csv_with_bom_arabic_quotes_and_newlines_imports(session_scope: SessionFactory, tmp_path: Path) -> None:
+def test_an_excel_csv_with_bom_arabic_quotes_and_newlines_imports(
+    session_scope: SessionFactory, tmp_path: Path
+) -> None:
     path = write(
         tmp_path / "proposals.csv",
         HEADER
         + 'A-1,"منصة ""البيانات"" المفتوحة",مركز الشفافية الأردني,a@example.org,"سطر أول\r\nسطر ثان",حل,'
-        + 'access_to_information;المسائلة,MODEE;سجل الجمعيات,28/7/2021\r\n'
+        + "access_to_information;المسائلة,MODEE;سجل الجمعيات,28/7/2021\r\n"
         + "A-2,Open contracting,Jordan Economic Forum,,,,,,2021-06-01\r\n"
         + ",,,,,,,,\r\n",  # an empty row, as Excel leaves at the end
         bom=True,
@@ -97,14 +99,25 @@ def test_every_bad_row_is_reported_and_nothing_is_imported(session_scope: Sessio
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
-        (b"title,organisation\nx,y\n", ["line 1, column 'organisation': unknown column (known: ref, title, organization, email, problem, solution, values, entities, submitted_on)", "line 1, column 'organization': required column is missing"]),
+        (
+            b"title,organisation\nx,y\n",
+            [
+                "line 1, column 'organisation': unknown column (known: ref, title, organization, email, problem, solution, values, entities, submitted_on)",
+                "line 1, column 'organization': required column is missing",
+            ],
+        ),
         (b"title,organization,title\nx,y,z\n", ["line 1, column 'title': the column appears more than once"]),
-        (b"title,organization\n\xd9\x85\xff\n", ["line 2: not UTF-8 (byte 0xff at offset 21); save the file as 'CSV UTF-8' or UTF-8 JSON"]),
+        (
+            b"title,organization\n\xd9\x85\xff\n",
+            ["line 2: not UTF-8 (byte 0xff at offset 21); save the file as 'CSV UTF-8' or UTF-8 JSON"],
+        ),
         (b"", ["line 1: the file is empty"]),
         (b"title,organization\n", ["line 1: the file holds no proposals"]),
     ],
 )
-def test_malformed_csv_files_are_refused_with_reasons(session_scope: SessionFactory, tmp_path: Path, content: bytes, expected: list[str]) -> None:
+def test_malformed_csv_files_are_refused_with_reasons(
+    session_scope: SessionFactory, tmp_path: Path, content: bytes, expected: list[str]
+) -> None:
     path = tmp_path / "f.csv"
     path.write_bytes(content)
     with session_scope() as s, pytest.raises(ImportFileError) as refused:
@@ -116,14 +129,30 @@ def test_malformed_csv_files_are_refused_with_reasons(session_scope: SessionFact
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
-        ('[{"title": "a", "title": "b", "organization": "o"}]', ["file: not acceptable JSON: the key 'title' appears twice in one object"]),
-        ('[{"title": "a", "organization": "o", "values": "accountability"}]', ["item 1, column 'values': must be an array of strings"]),
-        ('[{"title": 5, "organization": "o", "colour": "x"}, 7]', ["item 1, column 'title': must be a string, not int", "item 1, column 'colour': unknown key (known: ref, title, organization, email, problem, solution, values, entities, submitted_on)", "item 1, column 'title': is required", "item 2: must be a JSON object"]),
+        (
+            '[{"title": "a", "title": "b", "organization": "o"}]',
+            ["file: not acceptable JSON: the key 'title' appears twice in one object"],
+        ),
+        (
+            '[{"title": "a", "organization": "o", "values": "accountability"}]',
+            ["item 1, column 'values': must be an array of strings"],
+        ),
+        (
+            '[{"title": 5, "organization": "o", "colour": "x"}, 7]',
+            [
+                "item 1, column 'title': must be a string, not int",
+                "item 1, column 'colour': unknown key (known: ref, title, organization, email, problem, solution, values, entities, submitted_on)",
+                "item 1, column 'title': is required",
+                "item 2: must be a JSON object",
+            ],
+        ),
         ('{"title": "a"}', ["file: must be a JSON array of proposal objects"]),
         ('[{"title": "a",', ["line 1: not valid JSON: Expecting property name enclosed in double quotes"]),
     ],
 )
-def test_malformed_json_files_are_refused_with_reasons(session_scope: SessionFactory, tmp_path: Path, content: str, expected: list[str]) -> None:
+def test_malformed_json_files_are_refused_with_reasons(
+    session_scope: SessionFactory, tmp_path: Path, content: str, expected: list[str]
+) -> None:
     path = tmp_path / "f.json"
     path.write_text(content, encoding="utf-8")
     with session_scope() as s, pytest.raises(ImportFileError) as refused:

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import docx
 import pytest
-from sqlalchemy import func, select, text
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -203,7 +202,11 @@ def test_a_failing_database_write_rolls_back_state_and_audit(session_scope: Sess
         if s.get_bind().dialect.name == "sqlite":
             s.execute(text("CREATE TRIGGER fail BEFORE INSERT ON letters BEGIN SELECT RAISE(ABORT, 'disk full'); END"))
         else:
-            s.execute(text("CREATE FUNCTION fail() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'disk full'; END $$ LANGUAGE plpgsql"))
+            s.execute(
+                text(
+                    "CREATE FUNCTION fail() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'disk full'; END $$ LANGUAGE plpgsql"
+                )
+            )
             s.execute(text("CREATE TRIGGER fail BEFORE INSERT ON letters FOR EACH ROW EXECUTE FUNCTION fail()"))
     before = counts(session_scope)
     with pytest.raises(DBAPIError, match="disk full"), session_scope() as s:
@@ -245,7 +248,10 @@ def make_history(session_scope: SessionFactory) -> None:
 
 def test_the_database_refuses_to_change_or_remove_audit_entries(session_scope: SessionFactory) -> None:
     make_history(session_scope)
-    for statement in ("UPDATE audit_entries SET actor = 'mallory' WHERE seq = 2", "DELETE FROM audit_entries WHERE seq = 2"):
+    for statement in (
+        "UPDATE audit_entries SET actor = 'mallory' WHERE seq = 2",
+        "DELETE FROM audit_entries WHERE seq = 2",
+    ):
         with pytest.raises(DBAPIError, match="append-only"), session_scope() as s:
             s.execute(text(statement))
     with session_scope() as s:
@@ -260,7 +266,10 @@ def test_verify_names_an_altered_entry(session_scope: SessionFactory) -> None:
     with session_scope() as s, pytest.raises(AuditChainError) as broken:
         audit.verify(s)
     assert broken.value.seq == 7
-    assert str(broken.value) == "audit chain broken at entry #7: it was altered (B withdraw): its content no longer matches its hash."
+    assert (
+        str(broken.value)
+        == "audit chain broken at entry #7: it was altered (B withdraw): its content no longer matches its hash."
+    )
 
 
 def test_verify_names_a_removed_entry(session_scope: SessionFactory) -> None:
@@ -313,7 +322,10 @@ def test_verify_catches_a_state_changed_outside_the_workflow(session_scope: Sess
     make_history(session_scope)
     with session_scope() as s:
         s.execute(text("UPDATE proposals SET state = 'committed' WHERE ref = 'C'"))
-    with session_scope() as s, pytest.raises(AuditChainError, match="proposal C is 'committed' but its last audit entry says 'submitted'"):
+    with (
+        session_scope() as s,
+        pytest.raises(AuditChainError, match="proposal C is 'committed' but its last audit entry says 'submitted'"),
+    ):
         audit.verify(s)
 
 
@@ -362,7 +374,10 @@ def test_interviews_must_have_happened_after_submission(session_scope: SessionFa
         register(s, "P-1")
     with session_scope() as s, pytest.raises(InvalidInputError, match="is in the future"):
         record_interview(s, "P-1", dt.date(2021, 8, 1), actor="t", now=NOW)
-    with session_scope() as s, pytest.raises(InvalidInputError, match=r"before the proposal was submitted \(2021-06-20\)"):
+    with (
+        session_scope() as s,
+        pytest.raises(InvalidInputError, match=r"before the proposal was submitted \(2021-06-20\)"),
+    ):
         record_interview(s, "P-1", dt.date(2021, 6, 1), actor="t", now=NOW)
     with session_scope() as s:
         move(s, "P-1", Event.WITHDRAW, reason="x")

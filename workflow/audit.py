@@ -117,8 +117,7 @@ def verify(session: Session) -> ChainReport:
         if entry_hash(entry) != entry.hash:
             raise AuditChainError(
                 entry.seq,
-                f"it was altered ({entry.proposal_ref} {entry.event}): its content no longer "
-                "matches its hash.",
+                f"it was altered ({entry.proposal_ref} {entry.event}): its content no longer matches its hash.",
             )
         last_state[entry.proposal_id] = (entry.seq, entry.to_state)
         for sha in entry.letters:
@@ -136,9 +135,7 @@ def verify(session: Session) -> ChainReport:
             )
         letters += 1
     if letters != len(listed_letters):
-        missing_seq = min(
-            seq for sha, seq in listed_letters.items() if not _has_letter(session, sha)
-        )
+        missing_seq = min(seq for sha, seq in listed_letters.items() if not _has_letter(session, sha))
         raise AuditChainError(missing_seq, "a letter it recorded is missing from the database.")
 
     proposals = 0

@@ -63,9 +63,7 @@ class TransitionNotAllowedError(WorkflowError):
     def __init__(self, ref: str, event: str, state: str, allowed_from: Sequence[str]) -> None:
         self.ref, self.event, self.state, self.allowed_from = ref, event, state, tuple(allowed_from)
         allowed = ", ".join(allowed_from) or "nowhere"
-        super().__init__(
-            f"Cannot {event} proposal {ref}: it is '{state}'; {event} is allowed from: {allowed}."
-        )
+        super().__init__(f"Cannot {event} proposal {ref}: it is '{state}'; {event} is allowed from: {allowed}.")
 
 
 class GuardError(WorkflowError):
@@ -85,8 +83,7 @@ class ConcurrentChangeError(WorkflowError):
     def __init__(self, ref: str) -> None:
         self.ref = ref
         super().__init__(
-            f"proposal {ref} was changed by someone else while this command ran; "
-            "nothing was changed, try again."
+            f"proposal {ref} was changed by someone else while this command ran; nothing was changed, try again."
         )
 
 
@@ -95,9 +92,7 @@ class DocumentError(WorkflowError):
 
     def __init__(self, ref: str, kind: str, detail: str) -> None:
         self.ref, self.kind, self.detail = ref, kind, detail
-        super().__init__(
-            f"could not write the {kind} letter for proposal {ref}: {detail}; nothing was changed."
-        )
+        super().__init__(f"could not write the {kind} letter for proposal {ref}: {detail}; nothing was changed.")
 
 
 @dataclass(frozen=True)

@@ -121,9 +121,7 @@ def _csv_rows(text: str) -> tuple[list[Row], list[RowProblem]]:
             continue
         where = f"line {start}"
         if len(cells) > len(names):
-            problems.append(
-                RowProblem(where, "", f"has {len(cells)} cells but the header names {len(names)} columns")
-            )
+            problems.append(RowProblem(where, "", f"has {len(cells)} cells but the header names {len(names)} columns"))
             continue
         row: dict[str, Any] = {}
         for name, cell in zip(names, cells, strict=False):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -33,7 +33,7 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map: dict[Any, Any] = {dict[str, Any]: JSON, list[str]: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[str]: JSON}
 
 
 def _state_type() -> Enum:
@@ -63,9 +63,7 @@ class Plan(Base):
     signatory_name: Mapped[str] = mapped_column(Text, default="")
     signatory_title: Mapped[str] = mapped_column(Text, default="")
 
-    criteria: Mapped[list[Criterion]] = relationship(
-        back_populates="plan", order_by="Criterion.position"
-    )
+    criteria: Mapped[list[Criterion]] = relationship(back_populates="plan", order_by="Criterion.position")
 
 
 class Criterion(Base):
@@ -129,15 +127,13 @@ class Proposal(Base):
     # Bumped by every UPDATE; a write based on a stale read matches no row and is refused.
     version: Mapped[int] = mapped_column(Integer, default=1)
 
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy reads it as declared
 
     plan: Mapped[Plan] = relationship()
     entity_links: Mapped[list[ProposalEntity]] = relationship(
         order_by="ProposalEntity.position", cascade="all, delete-orphan"
     )
-    interviews: Mapped[list[Interview]] = relationship(
-        back_populates="proposal", order_by="Interview.id"
-    )
+    interviews: Mapped[list[Interview]] = relationship(back_populates="proposal", order_by="Interview.id")
 
     @property
     def entities(self) -> list[Entity]:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from documents import one_line
 from states import SHORTLIST_PLACES, State
-from workflow.errors import DuplicateError, InvalidInputError, NoWorkspaceError, NotFoundError
+from workflow.errors import DuplicateError, InvalidInputError, NotFoundError, NoWorkspaceError
 from workflow.models import Criterion, Entity, Plan, Proposal
 from workflow.vocabulary import SEED_CRITERIA, normalize_name
 
@@ -96,9 +96,7 @@ def configure_plan(session: Session, settings: PlanSettings) -> tuple[Plan, bool
     return plan, created
 
 
-def _set_cap(
-    session: Session, plan: Plan, name: str, value: int | None, states: set[State] | frozenset[State]
-) -> None:
+def _set_cap(session: Session, plan: Plan, name: str, value: int | None, states: set[State] | frozenset[State]) -> None:
     if value is None:
         return
     option = name.replace("_", "-")
@@ -114,9 +112,7 @@ def _set_cap(
 
 def count_in(session: Session, plan: Plan, states: set[State] | frozenset[State]) -> int:
     """How many of the plan's proposals are in one of `states`."""
-    query = select(func.count(Proposal.id)).where(
-        Proposal.plan_id == plan.id, Proposal.state.in_(list(states))
-    )
+    query = select(func.count(Proposal.id)).where(Proposal.plan_id == plan.id, Proposal.state.in_(list(states)))
     return int(session.scalar(query) or 0)
 
 

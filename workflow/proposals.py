@@ -104,9 +104,7 @@ def validate(
     ref = one_line(raw.ref)
     if ref:
         if not REF_PATTERN.match(ref):
-            problems.append(
-                ("ref", f"{ref!r} must be 1–32 Latin letters, digits, '.', '-' or '_'")
-            )
+            problems.append(("ref", f"{ref!r} must be 1–32 Latin letters, digits, '.', '-' or '_'"))
         elif ref.casefold() in (taken_refs or set()) or _ref_taken(session, ref):
             problems.append(("ref", f"{ref!r} is already used by another proposal"))
 
@@ -144,9 +142,7 @@ def validate(
     if submitted_on > today:
         problems.append(("submitted_on", f"{submitted_on} is in the future"))
 
-    return CleanProposal(
-        title, organization, ref, email, problem, solution, values, found, submitted_on, problems
-    )
+    return CleanProposal(title, organization, ref, email, problem, solution, values, found, submitted_on, problems)
 
 
 def _ref_taken(session: Session, ref: str) -> bool:
@@ -252,7 +248,9 @@ def record_interview(
             f"interviews are recorded while it is {' or '.join(s.value for s in INTERVIEW_STATES)}."
         )
     if held_on > now.astimezone().date():
-        raise InvalidInputError(record, "--on", f"{held_on} is in the future; record an interview once it has taken place")
+        raise InvalidInputError(
+            record, "--on", f"{held_on} is in the future; record an interview once it has taken place"
+        )
     if held_on < proposal.submitted_on:
         raise InvalidInputError(
             record, "--on", f"{held_on} is before the proposal was submitted ({proposal.submitted_on})"
@@ -271,7 +269,6 @@ def record_interview(
     session.add(interview)
     session.flush()
     return interview
-
 
 
 LINKABLE_STATES = (State.SUBMITTED, State.INTERVIEWED, State.SHORTLISTED)

@@ -20,8 +20,7 @@ def plan_view(plan: Plan) -> dict[str, Any]:
         "signatory_name": plan.signatory_name,
         "signatory_title": plan.signatory_title,
         "criteria": [
-            {"code": c.code, "name_ar": c.name_ar, "name_en": c.name_en, "weight": c.weight}
-            for c in plan.criteria
+            {"code": c.code, "name_ar": c.name_ar, "name_en": c.name_en, "weight": c.weight} for c in plan.criteria
         ],
     }
 

@@ -102,9 +102,7 @@ def upgrade() -> None:
         sa.Column("proposal_id", sa.Integer(), nullable=False),
         sa.Column("entity_id", sa.Integer(), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["entity_id"], ["entities.id"], name=op.f("fk_proposal_entities_entity_id_entities")
-        ),
+        sa.ForeignKeyConstraint(["entity_id"], ["entities.id"], name=op.f("fk_proposal_entities_entity_id_entities")),
         sa.ForeignKeyConstraint(
             ["proposal_id"], ["proposals.id"], name=op.f("fk_proposal_entities_proposal_id_proposals")
         ),
@@ -119,9 +117,7 @@ def upgrade() -> None:
         sa.Column("notes", sa.Text(), nullable=False),
         sa.Column("recorded_by", sa.Text(), nullable=False),
         sa.Column("recorded_at", sa.String(32), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["proposal_id"], ["proposals.id"], name=op.f("fk_interviews_proposal_id_proposals")
-        ),
+        sa.ForeignKeyConstraint(["proposal_id"], ["proposals.id"], name=op.f("fk_interviews_proposal_id_proposals")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_interviews")),
     )
     op.create_table(
@@ -138,9 +134,7 @@ def upgrade() -> None:
         sa.Column("letters", sa.JSON(), nullable=False),
         sa.Column("prev_hash", sa.String(64), nullable=False),
         sa.Column("hash", sa.String(64), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["proposal_id"], ["proposals.id"], name=op.f("fk_audit_entries_proposal_id_proposals")
-        ),
+        sa.ForeignKeyConstraint(["proposal_id"], ["proposals.id"], name=op.f("fk_audit_entries_proposal_id_proposals")),
         sa.PrimaryKeyConstraint("seq", name=op.f("pk_audit_entries")),
         sa.UniqueConstraint("hash", name=op.f("uq_audit_entries_hash")),
     )
@@ -159,15 +153,9 @@ def upgrade() -> None:
         sa.Column("file_name", sa.Text(), nullable=False),
         sa.Column("sha256", sa.String(64), nullable=False),
         sa.Column("content", sa.LargeBinary(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["audit_seq"], ["audit_entries.seq"], name=op.f("fk_letters_audit_seq_audit_entries")
-        ),
-        sa.ForeignKeyConstraint(
-            ["entity_id"], ["entities.id"], name=op.f("fk_letters_entity_id_entities")
-        ),
-        sa.ForeignKeyConstraint(
-            ["proposal_id"], ["proposals.id"], name=op.f("fk_letters_proposal_id_proposals")
-        ),
+        sa.ForeignKeyConstraint(["audit_seq"], ["audit_entries.seq"], name=op.f("fk_letters_audit_seq_audit_entries")),
+        sa.ForeignKeyConstraint(["entity_id"], ["entities.id"], name=op.f("fk_letters_entity_id_entities")),
+        sa.ForeignKeyConstraint(["proposal_id"], ["proposals.id"], name=op.f("fk_letters_proposal_id_proposals")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_letters")),
         sa.UniqueConstraint("file_name", name=op.f("uq_letters_file_name")),
         sa.UniqueConstraint("reference", name=op.f("uq_letters_reference")),

@@ -1,0 +1,253 @@
+"""The command line: exit codes, exact messages, JSON shapes, letter files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import docx
+import pytest
+from click.testing import CliRunner, Result
+
+from cli import cli
+from workflow.db import Workspace
+
+
+def ogp(runner: CliRunner, *args: str) -> Result:
+    return runner.invoke(cli, list(args), catch_exceptions=False)
+
+
+def add(runner: CliRunner, ref: str, *extra: str) -> None:
+    result = ogp(runner, "proposal", "add", "--ref", ref, "--title", f"منصة {ref}", "--org", "مركز الشفافية الأردني",
+                 "--entity", "MODEE", "--submitted-on", "2021-06-20", *extra)  # fmt: skip
+    assert result.exit_code == 0, result.output
+
+
+def to_shortlisted(runner: CliRunner, ref: str) -> None:
+    assert ogp(runner, "interview", "record", ref, "--on", "28/7/2021", "--platform", "Zoom").exit_code == 0
+    assert ogp(runner, "advance", ref, "interview").exit_code == 0
+    assert ogp(runner, "advance", ref, "shortlist").exit_code == 0
+
+
+def test_no_workspace_is_refused_without_creating_one(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["proposal", "list"])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: no workspace at {tmp_path / 'ogp.db'}; create one with 'ogp init' "
+        "(or point --db / OGP_DB at an existing one).\n"
+    )
+    assert not (tmp_path / "ogp.db").exists()
+
+
+def test_init_creates_then_reports_up_to_date(tmp_path: Path) -> None:
+    runner = CliRunner()
+    first = runner.invoke(cli, ["--db", "ws/ogp.db", "init", "--shortlist-size", "3", "--commitment-target", "2"])
+    assert first.exit_code == 0, first.output
+    assert first.stdout.splitlines()[0] == f"Created workspace {tmp_path / 'ws' / 'ogp.db'} (schema 0001)."
+    assert "shortlist 3, commitments 2" in first.stdout
+    again = runner.invoke(cli, ["--db", "ws/ogp.db", "init", "--commitment-target", "4"])
+    assert again.exit_code == 1
+    assert again.stderr == "Error: plan: commitment-target: 4 is more than the shortlist size 3\n"
+    ok = runner.invoke(cli, ["--db", "ws/ogp.db", "init"])
+    assert ok.stdout.splitlines()[0] == f"Workspace {tmp_path / 'ws' / 'ogp.db'} is up to date (schema 0001)."
+    assert "shortlist 3, commitments 2" in ok.stdout
+
+
+def test_a_file_that_is_not_a_workspace_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "notes.db").write_text("hello, not a database " * 100)
+    result = CliRunner().invoke(cli, ["--db", "notes.db", "proposal", "list"])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: the database refused the command (file is not a database)")
+
+
+def test_bad_usage_exits_2(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["advance", "P-1", "approve"])
+    assert result.exit_code == 2
+    assert (
+        "Invalid value for 'EVENT': 'approve' is not one of 'interview', 'shortlist', 'refer', 'commit', 'reject', 'withdraw'."
+        in result.stderr
+    )
+    result = runner.invoke(cli, ["interview", "record", "P-1", "--on", "yesterday"])
+    assert result.exit_code == 2
+    assert "Invalid value for '--on': 'yesterday' is not a date: use YYYY-MM-DD (or D/M/YYYY)" in result.stderr
+    assert runner.invoke(cli, ["--actor", "  ", "proposal", "list"]).exit_code == 2
+
+
+def test_the_whole_path_from_the_command_line(runner: CliRunner, workspace: Workspace, tmp_path: Path) -> None:
+    add(runner, "P-1", "--entity", "سجل الجمعيات", "--value", "accountability")
+    to_shortlisted(runner, "P-1")
+    result = ogp(runner, "advance", "P-1", "refer")
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0] == "P-1: shortlisted → referred (audit #4)"
+    letters_dir = workspace.letters_dir
+    files = sorted(letters_dir.iterdir())
+    year = dt.date.today().year
+    assert [f.name for f in files] == [f"P-1_referral_MODEE_{year}-0001.docx", f"P-1_referral_ROS_{year}-0002.docx"]
+    assert lines[1:] == [f"  letter: {f}" for f in files]
+    opened = docx.Document(str(files[0]))
+    assert "معالي وزير الاقتصاد الرقمي والريادة المحترم" in [p.text for p in opened.paragraphs]
+    assert not [p for p in letters_dir.iterdir() if p.name.startswith(".partial-")]
+
+    listed = json.loads(ogp(runner, "letters", "list", "--proposal", "P-1", "--json").stdout)
+    assert [set(item) for item in listed] == [
+        {
+            "id",
+            "reference",
+            "proposal_id",
+            "ref",
+            "kind",
+            "entity",
+            "addressee",
+            "issued_on",
+            "subject",
+            "file_name",
+            "sha256",
+            "audit_seq",
+            "size",
+        }
+    ] * 2
+    assert [item["entity"] for item in listed] == ["MODEE", "ROS"]
+
+    exported = ogp(runner, "letters", "export", "out")
+    assert exported.stdout == "Wrote 2 letters to out\n"
+    assert sorted(p.read_bytes() for p in (tmp_path / "out").iterdir()) == sorted(f.read_bytes() for f in files)
+
+    assert ogp(runner, "advance", "P-1", "commit", "--reason", "وافقت الجهة").exit_code == 0
+    shown = json.loads(ogp(runner, "proposal", "show", "p-1", "--json").stdout)
+    assert shown["state"] == "committed" and shown["next_events"] == []
+    assert [e["code"] for e in shown["entities"]] == ["MODEE", "ROS"]
+    history = json.loads(ogp(runner, "history", "P-1", "--json").stdout)
+    assert [(e["event"], e["actor"], e["reason"]) for e in history] == [
+        ("submit", "tester", ""), ("interview", "tester", ""), ("shortlist", "tester", ""),
+        ("refer", "tester", ""), ("commit", "tester", "وافقت الجهة"),
+    ]  # fmt: skip
+    assert history[3]["letters"] == [item["sha256"] for item in listed]
+    verified = ogp(runner, "audit", "verify")
+    assert verified.exit_code == 0
+    assert verified.stdout.startswith("Audit chain verified: 5 entries, 2 letters, 1 proposals; head #5 ")
+
+
+def test_refusals_are_errors_with_exit_1_and_change_nothing(runner: CliRunner) -> None:
+    add(runner, "P-1")
+    cases = [
+        (
+            ("advance", "P-1", "refer"),
+            "Error: Cannot refer proposal P-1: it is 'submitted'; refer is allowed from: shortlisted.\n",
+        ),
+        (("advance", "P-1", "reject"), "Error: Cannot reject proposal P-1: a reason is required (--reason).\n"),
+        (("advance", "P-404", "reject", "--reason", "x"), "Error: no proposal 'P-404'.\n"),
+        (("proposal", "show", "42"), "Error: no proposal '42'.\n"),
+        (
+            ("proposal", "add", "--ref", "P-1", "--title", "t", "--org", "o"),
+            "Error: proposal P-1: ref: 'P-1' is already used by another proposal\n",
+        ),
+        (("entity", "add", "وزارة الصحة"), "Error: a government body with name 'وزارة الصحة' already exists.\n"),
+        (
+            ("entity", "add", "جهة", "--code", "a b"),
+            "Error: government body 'جهة': code: 'a b' must be 1–32 Latin letters, digits, '-' or '_', starting with a letter or digit\n",
+        ),
+        (("proposal", "link", "P-1", "--entity", "XYZ"), "Error: no government body 'XYZ'.\n"),
+    ]
+    before = ogp(runner, "history", "P-1", "--json").stdout
+    for args, message in cases:
+        result = runner.invoke(cli, list(args))
+        assert (result.exit_code, result.stderr) == (1, message), args
+        assert result.stdout == ""
+    assert ogp(runner, "history", "P-1", "--json").stdout == before
+
+
+def test_a_broken_template_fails_the_move_and_writes_no_file(
+    runner: CliRunner, workspace: Workspace, tmp_path: Path
+) -> None:
+    add(runner, "P-1")
+    to_shortlisted(runner, "P-1")
+    broken = tmp_path / "mine"
+    broken.mkdir()
+    (broken / "referral.ar.j2").write_text(
+        "{% block subject %}{{ 1/0 }}{% endblock %}{% block body %}x{% endblock %}", encoding="utf-8"
+    )
+    result = runner.invoke(cli, ["--templates", str(broken), "advance", "P-1", "refer"])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: could not write the referral letter for proposal P-1: template referral.ar.j2, line 1: "
+        "ZeroDivisionError: division by zero; nothing was changed.\n"
+    )
+    assert not workspace.letters_dir.exists()
+    assert json.loads(ogp(runner, "proposal", "show", "P-1", "--json").stdout)["state"] == "shortlisted"
+
+
+def test_list_and_show_json_shapes(runner: CliRunner) -> None:
+    add(runner, "P-1", "--value", "المساءلة", "--email", "a@example.org")
+    listed = json.loads(ogp(runner, "proposal", "list", "--json").stdout)
+    assert listed == [
+        {"id": 1, "ref": "P-1", "title": "منصة P-1", "organization": "مركز الشفافية الأردني", "state": "submitted",
+         "submitted_on": "2021-06-20", "entities": ["MODEE"], "version": 1},
+    ]  # fmt: skip
+    assert json.loads(ogp(runner, "proposal", "list", "--state", "referred", "--json").stdout) == []
+    shown = json.loads(ogp(runner, "proposal", "show", "1", "--json").stdout)
+    assert set(shown) == {"id", "ref", "title", "organization", "state", "submitted_on", "entities", "version",
+                          "email", "problem", "solution", "values", "interviews", "next_events"}  # fmt: skip
+    assert shown["values"] == ["accountability"]
+    assert shown["next_events"] == ["interview", "reject", "withdraw"]
+    entities = json.loads(ogp(runner, "entity", "list", "--json").stdout)
+    assert entities[0] == {"id": 1, "name": "وزارة الاقتصاد الرقمي والريادة", "code": "MODEE",
+                           "addressee": "معالي وزير الاقتصاد الرقمي والريادة المحترم"}  # fmt: skip
+
+
+def test_text_output_survives_arabic_titles(runner: CliRunner) -> None:
+    add(runner, "P-1")
+    table = ogp(runner, "proposal", "list").stdout.splitlines()
+    assert table[0].split() == ["ID", "REF", "STATE", "ORGANIZATION", "TITLE"]
+    assert table[1].split() == ["1", "P-1", "submitted", "مركز", "الشفافية", "الأردني", "منصة", "P-1"]
+    shown = ogp(runner, "proposal", "show", "P-1").stdout
+    assert "Title:        منصة P-1\n" in shown
+    assert "Next events:  interview, reject, withdraw\n" in shown
+
+
+def test_import_from_the_command_line(runner: CliRunner, tmp_path: Path) -> None:
+    good = tmp_path / "good.csv"
+    good.write_text("title,organization,entities\nفكرة,منظمة,MODEE;MOH\n", encoding="utf-8-sig")
+    result = ogp(runner, "proposal", "import", str(good))
+    assert (result.exit_code, result.stdout) == (0, "Imported 1 proposals: P-001\n")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("title,organization\nفكرة,\n", encoding="utf-8")
+    result = runner.invoke(cli, ["proposal", "import", str(bad)])
+    assert result.exit_code == 1
+    assert (
+        result.stderr
+        == f"Error: {bad}: 1 problem, nothing was imported:\n  line 2, column 'organization': is required\n"
+    )
+    missing = runner.invoke(cli, ["proposal", "import", "nope.csv"])
+    assert missing.exit_code == 2
+
+
+def test_actor_comes_from_the_option_or_the_environment(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    add(runner, "P-1")
+    monkeypatch.setenv("OGP_ACTOR", "aya")
+    assert ogp(runner, "advance", "P-1", "withdraw", "--reason", "انسحاب").exit_code == 0
+    history = json.loads(ogp(runner, "--actor", "auditor", "history", "P-1", "--json").stdout)
+    assert [e["actor"] for e in history] == ["tester", "aya"]
+
+
+def test_demo_builds_a_verified_workspace_and_replaces_only_its_own(tmp_path: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(cli, ["demo", "--dir", "d"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "Reached: 10 submitted → 9 interviewed → 7 shortlisted → 7 referred → 5 committed\n" in out
+    assert "Final: 5 committed, 4 rejected, 1 withdrawn\n" in out
+    assert "Refused, as the rules require: Cannot commit proposal SAMPLE-06: the plan's commitment target" in out
+    assert "Audit chain verified: 43 entries" in out
+    letters = sorted((tmp_path / "d" / "letters").iterdir())
+    assert len(letters) == 9
+    assert f"Letters: 9 referral letters in {tmp_path / 'd' / 'letters'}\n" in out
+    again = runner.invoke(cli, ["demo", "--dir", "d"])
+    assert again.exit_code == 0
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "thesis.txt").write_text("keep me")
+    refused = runner.invoke(cli, ["demo", "--dir", "mine"])
+    assert refused.exit_code == 1
+    assert refused.stderr == "Error: mine is not empty and holds no earlier demo; choose another --dir.\n"
+    assert (tmp_path / "mine" / "thesis.txt").read_text() == "keep me"

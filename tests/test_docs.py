@@ -1,0 +1,56 @@
+"""Every command has help with an example, and the README documents it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+import pytest
+
+from cli import cli
+
+README = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+
+
+def commands(group: click.Group = cli, prefix: str = "ogp") -> Iterator[tuple[str, click.Command]]:
+    for name, command in sorted(group.commands.items()):
+        path = f"{prefix} {name}"
+        if isinstance(command, click.Group):
+            yield from commands(command, path)
+        else:
+            yield path, command
+
+
+ALL = list(commands())
+
+
+def test_the_expected_commands_exist() -> None:
+    assert [path for path, _ in ALL] == [
+        "ogp advance", "ogp audit verify", "ogp demo", "ogp entity add", "ogp entity list", "ogp history",
+        "ogp init", "ogp interview record", "ogp letters export", "ogp letters list", "ogp proposal add",
+        "ogp proposal import", "ogp proposal link", "ogp proposal list", "ogp proposal show",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(("path", "command"), ALL, ids=[p for p, _ in ALL])
+def test_every_command_has_help_with_an_example(path: str, command: click.Command) -> None:
+    assert command.help and len(command.help.split()) > 5
+    assert "Example" in command.help
+    assert f"  {path}" in command.help, f"{path}'s example does not show the command"
+    for param in command.params:
+        if isinstance(param, click.Option):
+            assert param.help, f"{path} {param.opts[0]} has no help"
+
+
+@pytest.mark.parametrize(("path", "command"), ALL, ids=[p for p, _ in ALL])
+def test_every_command_is_in_the_readme(path: str, command: click.Command) -> None:
+    assert re.search(rf"^### .*`{re.escape(path)}", README, re.M), f"no README section for {path}"
+    assert re.search(rf"^{re.escape(path)}\b", README, re.M), f"no README example for {path}"
+
+
+def test_the_quick_start_is_exactly_two_commands() -> None:
+    quick = README.split("## Quick start", 1)[1].split("##", 1)[0]
+    block = quick.split("```sh", 1)[1].split("```", 1)[0]
+    assert [line.split("#")[0].strip() for line in block.strip().splitlines()] == ["make demo", "make test"]
