@@ -357,7 +357,7 @@ def test_registration_refuses_bad_fields_and_names_each(session_scope: SessionFa
             now=NOW,
         )
     message = str(refused.value)
-    assert message.startswith("proposal (new): title, email, values, entities: is required; 'not-an-email'")
+    assert message.startswith("proposal (new): title: is required; email: 'not-an-email' is not an e-mail address; ")
     assert "unknown OGP value 'transparency'" in message
     assert "unknown government body 'NOPE'" in message
     assert counts(session_scope)[0] == 0

@@ -51,8 +51,7 @@ def resolve(db: str | None, cwd: Path | None = None) -> Workspace:
     cwd = cwd or Path.cwd()
     raw = db or DEFAULT_DB
     if "://" not in raw:
-        path = (cwd / raw).resolve()
-        return Workspace(URL.create("sqlite", database=str(path)), path.parent)
+        return _sqlite_workspace(cwd / Path(raw).expanduser())
     try:
         url = make_url(raw)
     except ArgumentError as exc:
@@ -61,14 +60,20 @@ def resolve(db: str | None, cwd: Path | None = None) -> Workspace:
     if backend == "sqlite":
         if not url.database or url.database == ":memory:":
             raise InvalidInputError("--db", "URL", "an in-memory SQLite database keeps nothing")
-        path = (cwd / url.database).resolve()
-        return Workspace(url.set(database=str(path)), path.parent)
+        return _sqlite_workspace(cwd / url.database, url)
     if backend == "postgresql":
         # We ship psycopg 3; a bare postgresql:// URL would make SQLAlchemy look for psycopg2.
         if url.drivername == "postgresql":
             url = url.set(drivername="postgresql+psycopg")
         return Workspace(url, cwd.resolve())
     raise InvalidInputError("--db", "URL", f"unsupported database {backend!r}: use SQLite or PostgreSQL")
+
+
+def _sqlite_workspace(path: Path, url: URL | None = None) -> Workspace:
+    path = path.resolve()
+    if path.is_dir():
+        raise InvalidInputError("--db", "path", f"{path} is a folder; name a file in it, e.g. {path / DEFAULT_DB}")
+    return Workspace((url or URL.create("sqlite")).set(database=str(path)), path.parent)
 
 
 def make_engine(workspace: Workspace) -> Engine:

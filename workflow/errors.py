@@ -49,6 +49,17 @@ class InvalidInputError(WorkflowError):
         super().__init__(f"{record}: {field}: {problem}")
 
 
+class InvalidFieldsError(InvalidInputError):
+    """Several fields of one record are bad; all are named at once."""
+
+    def __init__(self, record: str, problems: Sequence[tuple[str, str]]) -> None:
+        self.problems = tuple(problems)
+        WorkflowError.__init__(self, f"{record}: " + "; ".join(f"{f}: {p}" for f, p in self.problems))
+        self.record = record
+        self.field = ", ".join(dict.fromkeys(f for f, _ in self.problems))
+        self.problem = "; ".join(p for _, p in self.problems)
+
+
 class DuplicateError(WorkflowError):
     """A record with the same unique key already exists."""
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from documents import one_line, xml_safe
 from states import State
 from workflow import audit
-from workflow.errors import InvalidInputError, NotFoundError, WorkflowError
+from workflow.errors import InvalidFieldsError, InvalidInputError, NotFoundError, WorkflowError
 from workflow.models import Entity, Interview, Proposal, ProposalEntity
 from workflow.plans import EntityIndex, current_plan
 from workflow.vocabulary import OgpValue, parse_value
@@ -201,8 +201,9 @@ def add_proposal(session: Session, raw: ProposalInput, *, actor: str, now: dt.da
     clean = validate(session, raw, EntityIndex(session), now.astimezone().date())
     if clean.problems:
         record = f"proposal {clean.ref or (repr(clean.title) if clean.title else '(new)')}"
-        fields = ", ".join(dict.fromkeys(name for name, _ in clean.problems))
-        raise InvalidInputError(record, fields, "; ".join(reason for _, reason in clean.problems))
+        if len(clean.problems) == 1:
+            raise InvalidInputError(record, *clean.problems[0])
+        raise InvalidFieldsError(record, clean.problems)
     return store(session, clean, actor=actor, now=now, taken=set())
 
 
