@@ -22,21 +22,16 @@ def utc_stamp(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+# What an entry's hash covers: everything it says, and the hash of the entry before it.
+HASHED_FIELDS = (
+    "seq", "at", "actor", "proposal_id", "proposal_ref", "event",
+    "from_state", "to_state", "reason", "letters", "prev_hash",
+)  # fmt: skip
+
+
 def entry_hash(entry: AuditEntry) -> str:
     """sha256 over the entry's content and the previous entry's hash."""
-    content = {
-        "seq": entry.seq,
-        "at": entry.at,
-        "actor": entry.actor,
-        "proposal_id": entry.proposal_id,
-        "proposal_ref": entry.proposal_ref,
-        "event": entry.event,
-        "from_state": entry.from_state,
-        "to_state": entry.to_state,
-        "reason": entry.reason,
-        "letters": list(entry.letters),
-        "prev_hash": entry.prev_hash,
-    }
+    content = {name: getattr(entry, name) for name in HASHED_FIELDS}
     canonical = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
