@@ -11,6 +11,7 @@ import getpass
 import json
 import shutil
 import sys
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,12 +22,15 @@ import click
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from states import OPEN, TRANSITIONS, Event, State
+from documents.docx_writer import check_image
+from states import OPEN, TRANSITIONS, DocumentKind, Event, State
 from workflow import audit, db, views
 from workflow.demo import play
 from workflow.errors import WorkflowError
 from workflow.importer import import_proposals
 from workflow.letters import list_letters, write_files
+from workflow.letters import register as letter_register
+from workflow.letters import verify as verify_letters
 from workflow.moves import PendingLetter, advance
 from workflow.plans import PlanSettings, add_entity, configure_plan, current_plan, list_entities
 from workflow.proposals import (
@@ -38,6 +42,9 @@ from workflow.proposals import (
     parse_date,
     record_interview,
 )
+from workflow.templates import check as check_templates
+from workflow.templates import export_defaults as export_templates
+from workflow.vocabulary import RANKS
 
 DEMO_MARKER = ".ogp-demo"
 
@@ -124,6 +131,16 @@ def write_letter_files(folder: Path, letters: Sequence[PendingLetter]) -> list[P
         ) from exc
 
 
+def read_logo(path: Path) -> bytes:
+    """The logo's bytes, refused unless Word can show them."""
+    data = path.read_bytes()
+    try:
+        check_image(data)
+    except ValueError as exc:
+        raise click.BadParameter(f"{path} is not a PNG, JPEG, GIF or BMP image ({exc})", param_hint="'--logo'") from exc
+    return data
+
+
 def default_actor() -> str:
     try:
         return getpass.getuser()
@@ -188,8 +205,29 @@ pass_app = click.make_pass_decorator(App)
 @click.option("--issuer", help="The letterhead's issuing body; ' – ' separates its lines.")
 @click.option("--signatory-name", help="Who signs the letters.")
 @click.option("--signatory-title", help="The signatory's title.")
+@click.option("--plan-en", "title_en", help="The plan's title in English letters.")
+@click.option("--issuer-en", help="The letterhead's issuing body in English letters.")
+@click.option("--signatory-title-en", help="The signatory's title in English letters.")
+@click.option(
+    "--digits", type=click.Choice(["western", "arabic-indic"]), help="Digits in Arabic letters (2021 or ٢٠٢١)."
+)
+@click.option(
+    "--templates-dir",
+    metavar="DIR",
+    help="A folder of edited letter templates (relative to the workspace); '' for the defaults.",
+)
+@click.option("--copy-to", multiple=True, help="A «نسخة إلى» line on every letter (repeatable; replaces the list).")
+@click.option("--no-copy-to", is_flag=True, help="Remove every «نسخة إلى» line.")
+@click.option(
+    "--logo",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A PNG or JPEG shown at the top of the letterhead.",
+)
+@click.option("--no-logo", is_flag=True, help="Remove the letterhead's logo.")
 @pass_app
-def init(app: App, **settings: Any) -> None:
+def init(
+    app: App, copy_to: tuple[str, ...], no_copy_to: bool, logo: Path | None, no_logo: bool, **settings: Any
+) -> None:
     """Create the workspace (or upgrade its schema) and set the plan's settings.
 
     Run it once in the folder that will hold the workspace; run it again after an upgrade of
@@ -199,6 +237,12 @@ def init(app: App, **settings: Any) -> None:
     Example:
       ogp init --plan "الخطة الوطنية الخامسة" --period 2021-2023 --shortlist-size 7 --commitment-target 5
     """
+    if copy_to and no_copy_to:
+        raise click.UsageError("give --copy-to or --no-copy-to, not both")
+    if logo and no_logo:
+        raise click.UsageError("give --logo or --no-logo, not both")
+    settings["copy_to"] = () if no_copy_to else (copy_to or None)
+    settings["logo"] = b"" if no_logo else (read_logo(logo) if logo else None)
     workspace = app.workspace()
     if workspace.is_sqlite:
         Path(str(workspace.url.database)).parent.mkdir(parents=True, exist_ok=True)
@@ -233,19 +277,35 @@ def entity() -> None:
 @entity.command("add")
 @click.argument("name")
 @click.option("--code", help="A short Latin code used on the command line and in file names, e.g. MODEE.")
-@click.option("--addressee", help="How letters address the body. [default «السادة NAME المحترمين»]")
+@click.option(
+    "--rank",
+    type=click.Choice(list(RANKS)),
+    help="The rank of the official letters go to: minister (معالي), secretary-general or director (عطوفة), "
+    "excellency (سعادة). Needs --title.",
+)
+@click.option("--title", help="The official's title, e.g. 'وزير الاقتصاد الرقمي والريادة'.")
+@click.option("--addressee", help="The whole addressee line, as letters should print it (instead of --rank/--title).")
+@click.option(
+    "--language", type=click.Choice(["ar", "en"]), default="ar", show_default=True, help="The language of its letters."
+)
 @pass_app
-def entity_add(app: App, name: str, code: str | None, addressee: str | None) -> None:
+def entity_add(
+    app: App, name: str, code: str | None, rank: str | None, title: str | None, addressee: str | None, language: str
+) -> None:
     """Register a government body.
+
+    Letters address it by RANK's honorific, TITLE and «المحترم» (e.g. «معالي وزير الاقتصاد
+    الرقمي والريادة المحترم»), or by --addressee as given, or else as «السادة NAME المحترمين».
 
     \b
     Example:
       ogp entity add "وزارة الاقتصاد الرقمي والريادة" --code MODEE \\
-          --addressee "معالي وزير الاقتصاد الرقمي والريادة المحترم"
+          --rank minister --title "وزير الاقتصاد الرقمي والريادة"
     """
     with app.session() as session:
-        added = add_entity(session, name, code, addressee)
+        added = add_entity(session, name, code, addressee, rank=rank, title=title, language=language)
         click.echo(f"Added body {added.id}: {added.name}" + (f" ({added.code})" if added.code else ""))
+        click.echo(f"  letters address it as: {added.addressee}")
 
 
 @entity.command("list")
@@ -290,6 +350,13 @@ def proposal() -> None:
 )
 @click.option("--entity", "entities", multiple=True, help="A relevant government body, by code or name (repeatable).")
 @click.option("--submitted-on", type=DATE, help="The submission date. [default: today]")
+@click.option(
+    "--language",
+    type=click.Choice(["ar", "en"]),
+    default="ar",
+    show_default=True,
+    help="The language of letters to the proposer.",
+)
 @pass_app
 def proposal_add(app: App, **fields: Any) -> None:
     """Register a proposal (state: submitted).
@@ -309,6 +376,7 @@ def proposal_add(app: App, **fields: Any) -> None:
         values=fields["values"],
         entities=fields["entities"],
         submitted_on=fields["submitted_on"],
+        language=fields["language"],
     )
     with app.session() as session:
         added = add_proposal(session, raw, actor=app.actor)
@@ -322,9 +390,10 @@ def proposal_import(app: App, file: Path) -> None:
     """Import proposals from a CSV or JSON file: all of them, or none.
 
     CSV is UTF-8 (with or without the BOM Excel writes), with the columns
-    ref,title,organization,email,problem,solution,values,entities,submitted_on; values and
-    entities are separated by ';'. JSON is an array of objects with the same keys, values and
-    entities as arrays. If any row is bad nothing is imported and every bad row is listed.
+    ref,title,organization,email,problem,solution,values,entities,submitted_on (and optionally
+    language, ar or en, for letters to the proposer); values and entities are separated by ';'.
+    JSON is an array of objects with the same keys, values and entities as arrays. If any row is
+    bad nothing is imported and every bad row is listed.
 
     \b
     Example:
@@ -460,18 +529,32 @@ Events:
 {EVENT_HELP}
 
 \b
+Letters: refer writes to each relevant body; commit to the lead body and the proposer; reject
+to each body a referral went to and to the proposer (with the reason); withdraw to each body a
+referral went to.
+
+\b
 Example:
   ogp advance P-003 refer
+  ogp advance P-003 commit --lead MODEE
   ogp advance P-004 reject --reason "خارج صلاحيات الحكومة"
 """
 )
 @click.argument("id")
 @click.argument("event", type=click.Choice([e.value for e in Event]), metavar="EVENT")
 @click.option("--reason", default="", help="Why (required for reject and withdraw; kept in the audit trail).")
+@click.option(
+    "--lead",
+    metavar="ENTITY",
+    help="For commit: the body that leads the commitment. [default: the first relevant body]",
+)
 @pass_app
-def advance_cmd(app: App, id: str, event: str, reason: str) -> None:
+def advance_cmd(app: App, id: str, event: str, reason: str, lead: str | None) -> None:
     with app.session() as session:
-        done = advance(session, id, Event(event), actor=app.actor, reason=reason, templates_dir=app.templates)
+        done = advance(
+            session, id, Event(event), actor=app.actor, reason=reason, lead=lead,
+            templates_dir=app.templates, workspace_folder=app.workspace().folder,
+        )  # fmt: skip
         ref, seq, state_from, state_to = done.proposal.ref, done.entry.seq, done.entry.from_state, done.entry.to_state
         letters = list(done.letters)
     click.echo(f"{ref}: {state_from} → {state_to} (audit #{seq})")
@@ -566,7 +649,10 @@ def letters_list(app: App, proposal_id: str | None, as_json: bool) -> None:
     else:
         emit_table(
             ("REFERENCE", "DATE", "REF", "KIND", "TO", "FILE"),
-            [(f["reference"], f["issued_on"], f["ref"], f["kind"], f["entity"], f["file_name"]) for f in found],
+            [
+                (f["reference"], f["issued_on"], f["ref"], f["kind"], f["entity"] or f["addressee"], f["file_name"])
+                for f in found
+            ],
         )
 
 
@@ -590,7 +676,106 @@ def letters_export(app: App, dir: Path, proposal_id: str | None) -> None:
     click.echo(f"Wrote {len(paths)} letters to {dir}")
 
 
-# --- demo --------------------------------------------------------------------------------------
+@letters.command("register")
+@click.option("--year", type=click.IntRange(1900, 2999), help="Only this year's letters.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (see the README for its shape).")
+@pass_app
+def letters_register(app: App, year: int | None, as_json: bool) -> None:
+    """The outgoing register: every letter's number, date, addressee, subject, proposal and sha256.
+
+    \b
+    Example:
+      ogp letters register --year 2021
+    """
+    with app.session() as session:
+        found = [views.letter_view(letter) for letter in letter_register(session, year)]
+    if as_json:
+        emit_json(found)
+    else:
+        emit_table(
+            ("REFERENCE", "DATE", "ADDRESSEE", "SUBJECT", "REF", "SHA256"),
+            [(f["reference"], f["issued_on"], f["addressee"], f["subject"], f["ref"], f["sha256"][:16]) for f in found],
+        )
+
+
+@letters.command("verify")
+@click.argument("dirs", nargs=-1, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@pass_app
+def letters_verify(app: App, dirs: tuple[Path, ...]) -> None:
+    """Check every stored letter, the workspace's letters/ and each DIR against the audit trail.
+
+    Exits 1 if a stored letter or a file differs from the sha256 recorded at its move.
+
+    \b
+    Example:
+      ogp letters verify ~/letters-for-signature
+    """
+    own = app.workspace().letters_dir
+    with app.session() as session:
+        result = verify_letters(session, [own, *dirs], expect_all=[own])
+    click.echo(f"Stored letters: {result.stored} checked, {len(result.bad_stored)} differ from the audit trail.")
+    for name in result.bad_stored:
+        click.echo(f"  differs: {name}", err=True)
+    for folder in result.folders:
+        click.echo(
+            f"{folder.folder}: {len(folder.matching)} match, {len(folder.altered)} altered, "
+            f"{len(folder.missing)} missing, {len(folder.unknown)} not from this workspace"
+        )
+        for name in folder.altered:
+            click.echo(f"  altered: {name}", err=True)
+        for name in folder.unknown:
+            click.echo(f"  not a letter of this workspace: {name}")
+    if not result.ok:
+        raise click.ClickException("some letters do not match the sha256 recorded in the audit trail.")
+
+
+# --- templates -----------------------------------------------------------------------------------
+
+
+@cli.group()
+def templates() -> None:
+    """The letter templates: export the defaults, check an edited copy."""
+
+
+@templates.command("export")
+@click.argument("dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite templates already in DIR.")
+def templates_export(dir: Path, force: bool) -> None:
+    """Write the default templates into DIR, to edit them.
+
+    Then point the workspace at the folder with 'ogp init --templates-dir DIR' (or pass
+    --templates DIR to a command), and run 'ogp templates check DIR' after each edit.
+
+    \b
+    Example:
+      ogp templates export my-templates
+    """
+    written = export_templates(dir, force=force)
+    click.echo(f"Wrote {len(written)} templates to {dir}: {', '.join(p.name for p in written)}")
+
+
+@templates.command("check")
+@click.argument("dir", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
+def templates_check(dir: Path | None) -> None:
+    """Render every letter template in DIR (over the defaults) on sample data; report each error.
+
+    \b
+    Example:
+      ogp templates check my-templates
+    """
+    report = check_templates(dir)
+    kinds = ", ".join(k.value for k in DocumentKind)
+    for error in report.errors:
+        click.echo(f"  {error}", err=True)
+    for name in report.unknown:
+        click.echo(f"  {name}: not a letter template (templates are KIND.ar.j2 or KIND.en.j2 for {kinds})", err=True)
+    where = f" from {dir}" if dir else ""
+    click.echo(f"Checked {len(report.checked)} templates{where}: {len(report.errors)} errors.")
+    if report.errors:
+        raise click.ClickException(f"{len(report.errors)} templates do not render; letters using them would fail.")
+
+
+# --- demo ---------------------------------------------------------------------------------------
 
 
 @cli.command()
@@ -626,7 +811,7 @@ def demo(app: App, folder: Path) -> None:
     finally:
         engine.dispose()
     with demo_app.session() as session:
-        result = play(session, actor=app.actor)
+        result = play(session, actor=app.actor, workspace_folder=workspace.folder)
         plan = views.plan_view(current_plan(session))
     paths = write_letter_files(workspace.letters_dir, result.letters)
     with demo_app.session() as session:
@@ -640,7 +825,8 @@ def demo(app: App, folder: Path) -> None:
     click.echo("Final: " + ", ".join(f"{n} {state}" for state, n in sorted(result.final.items())))
     for refusal in result.refusals:
         click.echo(f"Refused, as the rules require: {refusal}")
-    click.echo(f"Letters: {len(paths)} referral letters in {workspace.letters_dir}")
+    kinds = Counter(letter.document.kind.value for letter in result.letters)
+    click.echo(f"Letters: {len(paths)} in {workspace.letters_dir} ({', '.join(f'{n} {k}' for k, n in kinds.items())})")
     click.echo(f"Audit chain verified: {report.entries} entries, head #{report.head_seq} {report.head_hash[:16]}…")
     click.echo(f"Try: ogp --db {workspace.describe()} proposal list")
 

@@ -1,4 +1,4 @@
-"""Dates as a Jordanian ministry writes them: Hijri (Umm al-Qura) and Gregorian, in Arabic."""
+"""Dates as a Jordanian ministry writes them: Hijri (Umm al-Qura) and Gregorian, Arabic or English."""
 
 from __future__ import annotations
 
@@ -21,6 +21,12 @@ GREGORIAN_MONTHS_AR = (
     "تشرين الثاني",
     "كانون الأول",
 )
+_ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+
+
+def arabic_indic(text: str) -> str:
+    """`text` with Western digits written as Arabic-Indic digits (٠١٢٣٤٥٦٧٨٩)."""
+    return text.translate(_ARABIC_INDIC)
 
 
 def gregorian_ar(day: dt.date) -> str:
@@ -32,3 +38,21 @@ def hijri_ar(day: dt.date) -> str:
     """E.g. «18 ذو الحجة 1442هـ» (Umm al-Qura)."""
     hijri = Gregorian(day.year, day.month, day.day).to_hijri()
     return f"{hijri.day} {hijri.month_name('ar')} {hijri.year}هـ"
+
+
+def gregorian_en(day: dt.date) -> str:
+    """E.g. «28 July 2021»."""
+    return f"{day.day} {_MONTHS_EN[day.month - 1]} {day.year}"
+
+
+def hijri_en(day: dt.date) -> str:
+    """E.g. «18 Dhu al-Hijjah 1442 AH»."""
+    hijri = Gregorian(day.year, day.month, day.day).to_hijri()
+    return f"{hijri.day} {hijri.month_name('en')} {hijri.year} AH"
+
+
+# Not strftime's %B: that follows the machine's locale, and a letter must not.
+_MONTHS_EN = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip

@@ -1,22 +1,20 @@
-"""Official letters as .docx: Arabic, right to left, from sandboxed Jinja2 templates.
+"""Official letters as .docx: Arabic (right to left) or English, from sandboxed Jinja2 templates.
 
-Takes plain data (`LetterRequest`) and returns bytes; knows nothing of the database.
+Takes plain data (`LetterRequest`) and returns bytes; knows nothing of the database. Each template
+is compiled once and each letter style's skeleton built once per renderer; a letter then costs
+two small template renders, some string building and one zip.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
 import traceback
-import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from docx import Document
-from docx.shared import Cm, Pt
 from jinja2 import (
     BaseLoader,
     ChoiceLoader,
@@ -29,18 +27,18 @@ from jinja2 import (
 )
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from documents.dates import gregorian_ar, hijri_ar
-from documents.rtl import Align, set_paragraph_rtl, set_run_rtl, set_section_rtl
-from documents.text import one_line, xml_safe
+from documents.dates import arabic_indic, gregorian_ar, gregorian_en, hijri_ar, hijri_en
+from documents.docx_writer import LetterStyle, Para, Skeleton
+from documents.text import one_line
 
-DEFAULT_FONT = "Simplified Arabic"
+LANGUAGES = ("ar", "en")
+DEFAULT_FONTS = {"ar": "Simplified Arabic", "en": "Times New Roman"}
 BODY_SIZE = 14.0
-# A fixed time for every entry of the .docx zip, so the same letter always has the same bytes
-# and the sha256 kept in the audit trail identifies it.
-_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
-TEMPLATE_BLOCKS = ("subject", "body")
+REQUIRED_BLOCKS = ("subject", "body")
+OPTIONAL_BLOCKS = ("greeting", "closing")
+DIGITS = ("western", "arabic-indic")
 
-LABELS = {
+LABELS: dict[str, dict[str, str]] = {
     "ar": {
         "reference": "الرقم",
         "date": "التاريخ",
@@ -48,6 +46,15 @@ LABELS = {
         "subject": "الموضوع",
         "greeting": "تحية طيبة وبعد،",
         "closing": "وتفضلوا بقبول فائق الاحترام",
+        "copies": "نسخة إلى:",
+    },
+    "en": {
+        "reference": "Ref.",
+        "date": "Date",
+        "subject": "Subject",
+        "greeting": "Dear Sir or Madam,",
+        "closing": "Yours faithfully,",
+        "copies": "Copy to:",
     },
 }
 
@@ -72,10 +79,13 @@ class LetterRequest:
     letterhead: tuple[str, ...]
     signatory_name: str
     signatory_title: str
-    # What the template may use: plain dicts and strings (proposal, entity, plan …).
+    # What the template may use: plain dicts and strings (proposal, recipient, plan …).
     context: Mapping[str, Any] = field(default_factory=dict)
     language: str = "ar"
-    font: str = DEFAULT_FONT
+    font: str = ""
+    logo: bytes | None = None
+    copy_to: tuple[str, ...] = ()
+    digits: str = "western"
 
 
 @dataclass(frozen=True)
@@ -95,31 +105,40 @@ def template_name(kind: str, language: str) -> str:
     return f"{kind}.{language}.j2"
 
 
+def make_environment(templates_dir: Path | None = None) -> ImmutableSandboxedEnvironment:
+    """The sandbox letters are rendered in: `templates_dir` first, then the shipped defaults."""
+    loaders: list[BaseLoader] = []
+    if templates_dir is not None:
+        loaders.append(FileSystemLoader(templates_dir))
+    loaders.append(PackageLoader("documents", "templates"))
+    # Sandboxed: a template edited by a coordinator cannot reach Python internals or files;
+    # StrictUndefined: a misspelt variable is an error, never a silently empty sentence.
+    return ImmutableSandboxedEnvironment(
+        loader=ChoiceLoader(loaders),
+        undefined=StrictUndefined,
+        autoescape=False,  # the text is escaped for XML when the paragraphs are written
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
 class LetterRenderer:
-    """Renders letters; compiles each template once and reuses it."""
+    """Renders letters; compiles each template once and builds each letter style once."""
 
     def __init__(self, templates_dir: Path | None = None) -> None:
-        loaders: list[BaseLoader] = []
-        if templates_dir is not None:
-            loaders.append(FileSystemLoader(templates_dir))
-        loaders.append(PackageLoader("documents", "templates"))
-        # Sandboxed: a template edited by a coordinator cannot reach Python internals or files.
-        self.env = ImmutableSandboxedEnvironment(
-            loader=ChoiceLoader(loaders),
-            undefined=StrictUndefined,
-            autoescape=False,
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
+        self.templates_dir = templates_dir
+        self.env = make_environment(templates_dir)
+        self._skeletons: dict[tuple[Any, ...], Skeleton] = {}
 
-    def _template(self, name: str) -> Template:
+    def template(self, name: str) -> Template:
+        """A compiled template with the blocks a letter needs (cached by Jinja)."""
         try:
             template = self.env.get_template(name)
         except TemplateSyntaxError as exc:
             raise LetterTemplateError(name, exc.lineno, exc.message or "syntax error") from exc
         except TemplateError as exc:
             raise LetterTemplateError(name, None, f"cannot load it ({exc})") from exc
-        missing = [block for block in TEMPLATE_BLOCKS if block not in template.blocks]
+        missing = [block for block in REQUIRED_BLOCKS if block not in template.blocks]
         if missing:
             raise LetterTemplateError(name, None, f"has no block {', '.join(missing)}")
         return template
@@ -132,18 +151,73 @@ class LetterRenderer:
                 str(template.name), _template_line(exc, template), f"{type(exc).__name__}: {exc}"
             ) from exc
 
+    def _skeleton(self, request: LetterRequest, font: str) -> Skeleton:
+        logo_key = hashlib.sha256(request.logo).hexdigest() if request.logo else ""
+        key = (request.language, font, request.letterhead, logo_key)
+        skeleton = self._skeletons.get(key)
+        if skeleton is None:
+            lang = "ar-JO" if request.language == "ar" else "en-GB"
+            style = LetterStyle(request.language == "ar", font, BODY_SIZE, request.letterhead, request.logo, lang)
+            skeleton = self._skeletons[key] = Skeleton(style)
+        return skeleton
+
     def render(self, request: LetterRequest) -> RenderedLetter:
         """Render one letter to .docx bytes."""
-        if request.language not in LABELS:
-            raise LetterTemplateError(template_name(request.kind, request.language), None, "no such language")
-        template = self._template(template_name(request.kind, request.language))
+        name = template_name(request.kind, request.language)
+        if request.language not in LANGUAGES:
+            raise LetterTemplateError(name, None, f"no such language {request.language!r} (use ar or en)")
+        template = self.template(name)
+        labels = LABELS[request.language]
         context = {**request.context, "letter": _letter_context(request)}
         subject = one_line(self._block(template, "subject", context))
         body = [one_line(p) for p in self._block(template, "body", context).split("\n\n")]
         body = [p for p in body if p]
         if not subject or not body:
-            raise LetterTemplateError(str(template.name), None, "renders an empty subject or body")
-        return RenderedLetter(subject, _build_docx(request, subject, body))
+            raise LetterTemplateError(name, None, "renders an empty subject or body")
+        greeting, closing = (
+            one_line(self._block(template, block, context)) if block in template.blocks else labels[block]
+            for block in OPTIONAL_BLOCKS
+        )
+        paragraphs = _layout(request, labels, subject, greeting, body, closing)
+        if request.language == "ar" and request.digits == "arabic-indic":
+            paragraphs = [
+                Para(arabic_indic(p.text), p.align, p.bold, p.size, p.space_after, p.first_line_indent_cm)
+                for p in paragraphs
+            ]
+        font = request.font or DEFAULT_FONTS[request.language]
+        content = self._skeleton(request, font).assemble(paragraphs, title=subject, issued_on=request.issued_on)
+        return RenderedLetter(subject, content)
+
+
+def _layout(
+    request: LetterRequest, labels: dict[str, str], subject: str, greeting: str, body: list[str], closing: str
+) -> list[Para]:
+    arabic = request.language == "ar"
+    day = request.issued_on
+    lines = [Para(f"{labels['reference']}: {request.reference}", "end", space_after=0)]
+    if arabic:
+        lines.append(Para(f"{labels['date']}: {hijri_ar(day)}", "end", space_after=0))
+        lines.append(Para(f"{labels['corresponding']}: {gregorian_ar(day)}", "end"))
+    else:
+        lines.append(Para(f"{labels['date']}: {gregorian_en(day)} ({hijri_en(day)})", "end"))
+    lines += [
+        Para(""),
+        Para(one_line(request.addressee), bold=True),
+        Para(""),
+        Para(f"{labels['subject']}: {subject}", bold=True),
+        Para(greeting),
+    ]
+    lines += [Para(text, "both", space_after=8, first_line_indent_cm=1 if arabic else 0) for text in body]
+    lines.append(Para(closing, "center" if arabic else "start", space_after=30))
+    if request.signatory_name:
+        lines.append(Para(one_line(request.signatory_name), "end", bold=True, space_after=0))
+    if request.signatory_title:
+        lines.append(Para(one_line(request.signatory_title), "end", bold=True))
+    copies = [one_line(c) for c in request.copy_to if one_line(c)]
+    if copies:
+        lines.append(Para(labels["copies"], size=12, space_after=0))
+        lines += [Para(f"- {copy}", size=12, space_after=0) for copy in copies]
+    return lines
 
 
 def _template_line(exc: BaseException, template: Template) -> int | None:
@@ -156,74 +230,12 @@ def _template_line(exc: BaseException, template: Template) -> int | None:
 
 
 def _letter_context(request: LetterRequest) -> dict[str, str]:
+    day = request.issued_on
+    arabic = request.language == "ar"
     return {
         "reference": request.reference,
-        "date_gregorian": gregorian_ar(request.issued_on),
-        "date_hijri": hijri_ar(request.issued_on),
+        "date_gregorian": gregorian_ar(day) if arabic else gregorian_en(day),
+        "date_hijri": hijri_ar(day) if arabic else hijri_en(day),
         "addressee": request.addressee,
+        "language": request.language,
     }
-
-
-def _build_docx(request: LetterRequest, subject: str, body: list[str]) -> bytes:
-    labels = LABELS[request.language]
-    document = Document()
-    section = document.sections[0]
-    section.page_width, section.page_height = Cm(21), Cm(29.7)
-    section.left_margin = section.right_margin = Cm(2.5)
-    section.top_margin, section.bottom_margin = Cm(2), Cm(2)
-    set_section_rtl(section._sectPr)
-
-    def paragraph(
-        text: str,
-        align: Align = "start",
-        bold: bool = False,
-        size: float = BODY_SIZE,
-        space_after: float = 6,
-    ) -> None:
-        p = document.add_paragraph()
-        set_paragraph_rtl(p, align)
-        p.paragraph_format.space_after = Pt(space_after)
-        if text:
-            set_run_rtl(p.add_run(xml_safe(text)), request.font, size, bold)
-
-    for index, line in enumerate(request.letterhead):
-        paragraph(line, "center", bold=True, size=16 if index == 0 else 14, space_after=0)
-    paragraph("")
-    paragraph(f"{labels['reference']}: {request.reference}", "end", space_after=0)
-    paragraph(f"{labels['date']}: {hijri_ar(request.issued_on)}", "end", space_after=0)
-    paragraph(f"{labels['corresponding']}: {gregorian_ar(request.issued_on)}", "end")
-    paragraph("")
-    paragraph(one_line(request.addressee), bold=True)
-    paragraph("")
-    paragraph(f"{labels['subject']}: {subject}", bold=True)
-    paragraph(labels["greeting"])
-    for text in body:
-        paragraph(text, "both")
-        document.paragraphs[-1].paragraph_format.first_line_indent = Cm(1)
-    paragraph(labels["closing"], "center", space_after=24)
-    if request.signatory_name:
-        paragraph(one_line(request.signatory_name), "end", bold=True, space_after=0)
-    if request.signatory_title:
-        paragraph(one_line(request.signatory_title), "end", bold=True)
-
-    properties = document.core_properties
-    properties.title = subject
-    properties.author = properties.last_modified_by = ""
-    properties.revision = 1
-    stamp = dt.datetime.combine(request.issued_on, dt.time())
-    properties.created = properties.modified = stamp
-    buffer = io.BytesIO()
-    document.save(buffer)
-    return _deterministic_zip(buffer.getvalue())
-
-
-def _deterministic_zip(data: bytes) -> bytes:
-    """The same zip with fixed entry times, so equal letters are equal bytes."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
-        for item in source.infolist():
-            info = zipfile.ZipInfo(item.filename, date_time=_ZIP_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            target.writestr(info, source.read(item.filename))
-    return out.getvalue()

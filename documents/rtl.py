@@ -51,13 +51,15 @@ def set_paragraph_rtl(paragraph: Paragraph, align: Align = "start") -> None:
         p_pr.get_or_add_jc().set(qn("w:val"), align)
 
 
-def set_run_rtl(run: Run, font: str, size: float, bold: bool = False) -> None:
-    """Make `run` right to left with `font` and `size` in both the Latin and complex-script slots.
+def set_run_rtl(run: Run, font: str, size: float, bold: bool = False, *, rtl: bool = True, lang: str = "ar-JO") -> None:
+    """Give `run` `font` and `size` in both the Latin and complex-script slots; right to left
+    unless `rtl` is False (an English letter).
 
     Word takes an Arabic run's font, size and weight from the complex-script properties
     (`w:rFonts/@w:cs`, `w:szCs`, `w:bCs`), not from the Latin ones.
     """
-    run.font.rtl = True
+    if rtl:
+        run.font.rtl = True
     run.font.size = Pt(size)
     if bold:
         run.font.bold = True
@@ -67,8 +69,7 @@ def set_run_rtl(run: Run, font: str, size: float, bold: bool = False) -> None:
     for slot in ("w:ascii", "w:hAnsi", "w:cs"):
         fonts.set(qn(slot), font)
     _ensure(r_pr, "w:szCs", _AFTER_SZCS_IN_RPR).set(qn("w:val"), str(round(size * 2)))
-    lang = _ensure(r_pr, "w:lang", _AFTER_LANG_IN_RPR)
-    lang.set(qn("w:bidi"), "ar-JO")
+    _ensure(r_pr, "w:lang", _AFTER_LANG_IN_RPR).set(qn("w:bidi" if rtl else "w:val"), lang)
 
 
 def set_section_rtl(sect_pr: BaseOxmlElement) -> None:

@@ -26,7 +26,8 @@ def one_line(text: str) -> str:
 def safe_filename(stem: str, suffix: str, max_length: int = 120) -> str:
     """A portable file name from `stem` (Arabic is kept), ending in `suffix`."""
     cleaned = _FILENAME_FORBIDDEN.sub("_", unicodedata.normalize("NFC", stem))
-    cleaned = " ".join(cleaned.split()).strip(" .") or "letter"
+    # Spaces become hyphens: a name a coordinator can type in a shell without quotes.
+    cleaned = "-".join(cleaned.split()).strip("-.") or "letter"
     # Stay well under the 255-byte limit most file systems put on a name (Arabic is 2 bytes).
     while len((cleaned + suffix).encode("utf-8")) > max_length * 2:
         cleaned = cleaned[:-1]

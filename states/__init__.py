@@ -45,15 +45,22 @@ class Guard(StrEnum):
 
 
 class DocumentKind(StrEnum):
-    """A kind of letter a transition writes, one per addressee."""
+    """A kind of letter a transition writes, one per addressee; each is a template."""
 
-    REFERRAL = "referral"
+    REFERRAL = "referral"  # asks each relevant body for a meeting on the idea
+    COMMITMENT = "commitment"  # confirms to the lead body the commitment's place in the plan
+    ACCEPTANCE = "acceptance"  # tells the proposing organisation its idea is a commitment
+    REFERRAL_CLOSED = "referral_closed"  # closes a referral with each body written to
+    REJECTION = "rejection"  # gives the proposing organisation the reason its idea was not adopted
 
 
 class Addressees(StrEnum):
     """Who receives a transition's letters."""
 
-    RELEVANT_ENTITIES = "relevant_entities"
+    RELEVANT_ENTITIES = "relevant_entities"  # every body the proposal names
+    LEAD_ENTITY = "lead_entity"  # the body that leads the commitment
+    PROPOSER = "proposer"  # the proposing organisation
+    REFERRED_ENTITIES = "referred_entities"  # every body a referral letter went to (none if never referred)
 
 
 @dataclass(frozen=True)
@@ -121,6 +128,10 @@ TRANSITIONS: tuple[Transition, ...] = (
         (State.REFERRED,),
         State.COMMITTED,
         guards=(Guard.WITHIN_COMMITMENT_TARGET,),
+        documents=(
+            Document(DocumentKind.COMMITMENT, Addressees.LEAD_ENTITY),
+            Document(DocumentKind.ACCEPTANCE, Addressees.PROPOSER),
+        ),
         help="the body agreed; the idea is one of the plan's commitments",
     ),
     Transition(
@@ -128,6 +139,10 @@ TRANSITIONS: tuple[Transition, ...] = (
         OPEN,
         State.REJECTED,
         guards=(Guard.HAS_REASON,),
+        documents=(
+            Document(DocumentKind.REFERRAL_CLOSED, Addressees.REFERRED_ENTITIES),
+            Document(DocumentKind.REJECTION, Addressees.PROPOSER),
+        ),
         help="the working group decided not to take the idea further (reason required)",
     ),
     Transition(
@@ -135,6 +150,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         OPEN,
         State.WITHDRAWN,
         guards=(Guard.HAS_REASON,),
+        documents=(Document(DocumentKind.REFERRAL_CLOSED, Addressees.REFERRED_ENTITIES),),
         help="the proposer withdrew the idea (reason required)",
     ),
 )

@@ -38,7 +38,8 @@ def register(session: Session, ref: str, entities: Sequence[str] = ("MODEE",), t
 
 
 def move(session: Session, ref: str, event: Event, reason: str = "", **kwargs: object) -> MoveResult:
-    return advance(session, ref, event, actor="tester", reason=reason, now=NOW, **kwargs)  # type: ignore[arg-type]
+    kwargs.setdefault("now", NOW)
+    return advance(session, ref, event, actor="tester", reason=reason, **kwargs)  # type: ignore[arg-type]
 
 
 def bring_to(session: Session, ref: str, state: State) -> None:

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cli import cli
-from workflow.db import Workspace
+from workflow.db import Workspace, head_revision
 
 
 def ogp(runner: CliRunner, *args: str) -> Result:
@@ -44,13 +44,15 @@ def test_init_creates_then_reports_up_to_date(tmp_path: Path) -> None:
     runner = CliRunner()
     first = runner.invoke(cli, ["--db", "ws/ogp.db", "init", "--shortlist-size", "3", "--commitment-target", "2"])
     assert first.exit_code == 0, first.output
-    assert first.stdout.splitlines()[0] == f"Created workspace {tmp_path / 'ws' / 'ogp.db'} (schema 0001)."
+    assert first.stdout.splitlines()[0] == f"Created workspace {tmp_path / 'ws' / 'ogp.db'} (schema {head_revision()})."
     assert "shortlist 3, commitments 2" in first.stdout
     again = runner.invoke(cli, ["--db", "ws/ogp.db", "init", "--commitment-target", "4"])
     assert again.exit_code == 1
     assert again.stderr == "Error: plan: commitment-target: 4 is more than the shortlist size 3\n"
     ok = runner.invoke(cli, ["--db", "ws/ogp.db", "init"])
-    assert ok.stdout.splitlines()[0] == f"Workspace {tmp_path / 'ws' / 'ogp.db'} is up to date (schema 0001)."
+    assert (
+        ok.stdout.splitlines()[0] == f"Workspace {tmp_path / 'ws' / 'ogp.db'} is up to date (schema {head_revision()})."
+    )
     assert "shortlist 3, commitments 2" in ok.stdout
 
 
@@ -100,6 +102,7 @@ def test_the_whole_path_from_the_command_line(runner: CliRunner, workspace: Work
             "kind",
             "entity",
             "addressee",
+            "language",
             "issued_on",
             "subject",
             "file_name",
@@ -126,7 +129,7 @@ def test_the_whole_path_from_the_command_line(runner: CliRunner, workspace: Work
     assert history[3]["letters"] == [item["sha256"] for item in listed]
     verified = ogp(runner, "audit", "verify")
     assert verified.exit_code == 0
-    assert verified.stdout.startswith("Audit chain verified: 5 entries, 2 letters, 1 proposals; head #5 ")
+    assert verified.stdout.startswith("Audit chain verified: 5 entries, 4 letters, 1 proposals; head #5 ")
 
 
 def test_refusals_are_errors_with_exit_1_and_change_nothing(runner: CliRunner) -> None:
@@ -183,17 +186,18 @@ def test_list_and_show_json_shapes(runner: CliRunner) -> None:
     listed = json.loads(ogp(runner, "proposal", "list", "--json").stdout)
     assert listed == [
         {"id": 1, "ref": "P-1", "title": "منصة P-1", "organization": "مركز الشفافية الأردني", "state": "submitted",
-         "submitted_on": "2021-06-20", "entities": ["MODEE"], "version": 1},
+         "submitted_on": "2021-06-20", "entities": ["MODEE"], "version": 1, "language": "ar", "lead": None},
     ]  # fmt: skip
     assert json.loads(ogp(runner, "proposal", "list", "--state", "referred", "--json").stdout) == []
     shown = json.loads(ogp(runner, "proposal", "show", "1", "--json").stdout)
     assert set(shown) == {"id", "ref", "title", "organization", "state", "submitted_on", "entities", "version",
-                          "email", "problem", "solution", "values", "interviews", "next_events"}  # fmt: skip
+                          "language", "lead", "email", "problem", "solution", "values", "interviews", "next_events"}  # fmt: skip
     assert shown["values"] == ["accountability"]
     assert shown["next_events"] == ["interview", "reject", "withdraw"]
     entities = json.loads(ogp(runner, "entity", "list", "--json").stdout)
     assert entities[0] == {"id": 1, "name": "وزارة الاقتصاد الرقمي والريادة", "code": "MODEE",
-                           "addressee": "معالي وزير الاقتصاد الرقمي والريادة المحترم"}  # fmt: skip
+                           "addressee": "معالي وزير الاقتصاد الرقمي والريادة المحترم",
+                           "rank": None, "title": None, "language": "ar"}  # fmt: skip
 
 
 def test_text_output_survives_arabic_titles(runner: CliRunner) -> None:
@@ -241,8 +245,11 @@ def test_demo_builds_a_verified_workspace_and_replaces_only_its_own(tmp_path: Pa
     assert "Refused, as the rules require: Cannot commit proposal SAMPLE-06: the plan's commitment target" in out
     assert "Audit chain verified: 43 entries" in out
     letters = sorted((tmp_path / "d" / "letters").iterdir())
-    assert len(letters) == 9
-    assert f"Letters: 9 referral letters in {tmp_path / 'd' / 'letters'}\n" in out
+    assert len(letters) == 25
+    assert (
+        f"Letters: 25 in {tmp_path / 'd' / 'letters'} "
+        "(4 rejection, 9 referral, 5 commitment, 5 acceptance, 2 referral_closed)\n"
+    ) in out
     again = runner.invoke(cli, ["demo", "--dir", "d"])
     assert again.exit_code == 0
     (tmp_path / "mine").mkdir()
@@ -251,3 +258,77 @@ def test_demo_builds_a_verified_workspace_and_replaces_only_its_own(tmp_path: Pa
     assert refused.exit_code == 1
     assert refused.stderr == "Error: mine is not empty and holds no earlier demo; choose another --dir.\n"
     assert (tmp_path / "mine" / "thesis.txt").read_text() == "keep me"
+
+
+def test_entity_ranks_from_the_command_line(runner: CliRunner) -> None:
+    result = ogp(
+        runner, "entity", "add", "وزارة المالية", "--code", "MOF", "--rank", "minister", "--title", "وزير المالية"
+    )
+    assert result.stdout == "Added body 4: وزارة المالية (MOF)\n  letters address it as: معالي وزير المالية المحترم\n"
+    refused = runner.invoke(cli, ["entity", "add", "جهة", "--rank", "minister"])
+    assert (refused.exit_code, refused.stderr) == (
+        1,
+        "Error: government body 'جهة': title: a rank needs the official's title, e.g. 'وزير الصحة'\n",
+    )
+    assert runner.invoke(cli, ["entity", "add", "جهة", "--rank", "king", "--title", "x"]).exit_code == 2
+
+
+def test_init_letter_settings_and_a_bad_logo(runner: CliRunner, tmp_path: Path) -> None:
+    (tmp_path / "logo.txt").write_text("not an image")
+    bad = runner.invoke(cli, ["init", "--logo", "logo.txt"])
+    assert bad.exit_code == 2
+    assert "Invalid value for '--logo': logo.txt is not a PNG, JPEG, GIF or BMP image" in bad.stderr
+    both = runner.invoke(cli, ["init", "--copy-to", "x", "--no-copy-to"])
+    assert (both.exit_code, both.stderr.splitlines()[-1]) == (2, "Error: give --copy-to or --no-copy-to, not both")
+    assert ogp(runner, "init", "--digits", "arabic-indic", "--copy-to", "الملف").exit_code == 0
+    add(runner, "P-1")
+    to_shortlisted(runner, "P-1")
+    assert ogp(runner, "advance", "P-1", "refer").exit_code == 0
+    listed = json.loads(ogp(runner, "letters", "register", "--json").stdout)
+    assert [item["reference"] for item in listed] == [f"ت ح/5/{dt.date.today().year}/0001"]
+
+
+def test_templates_export_check_and_use(runner: CliRunner, workspace: Workspace, tmp_path: Path) -> None:
+    exported = ogp(runner, "templates", "export", "mine")
+    assert exported.stdout.startswith("Wrote 10 templates to mine: acceptance.ar.j2, acceptance.en.j2, ")
+    again = runner.invoke(cli, ["templates", "export", "mine"])
+    assert again.exit_code == 1 and "use --force to overwrite" in again.stderr
+    assert ogp(runner, "templates", "check", "mine").stdout == "Checked 10 templates from mine: 0 errors.\n"
+    (tmp_path / "mine" / "referral.ar.j2").write_text(
+        "{% block subject %}{{ proposal.titel }}{% endblock %}{% block body %}x{% endblock %}"
+    )
+    broken = runner.invoke(cli, ["templates", "check", "mine"])
+    assert broken.exit_code == 1
+    assert broken.stderr == (
+        "  template referral.ar.j2, line 1: UndefinedError: 'dict object' has no attribute 'titel'\n"
+        "Error: 1 templates do not render; letters using them would fail.\n"
+    )
+    assert broken.stdout == "Checked 10 templates from mine: 1 errors.\n"
+    add(runner, "P-1")
+    to_shortlisted(runner, "P-1")
+    assert ogp(runner, "init", "--templates-dir", "mine").exit_code == 0
+    refused = runner.invoke(cli, ["advance", "P-1", "refer"])
+    assert refused.exit_code == 1
+    assert "template referral.ar.j2, line 1: UndefinedError" in refused.stderr
+    assert ogp(runner, "--templates", str(tmp_path / "nowhere-else"), "proposal", "list").exit_code == 2
+    assert ogp(runner, "init", "--templates-dir", "").exit_code == 0
+    assert ogp(runner, "advance", "P-1", "refer").exit_code == 0
+
+
+def test_letters_verify_from_the_command_line(runner: CliRunner, workspace: Workspace) -> None:
+    add(runner, "P-1")
+    to_shortlisted(runner, "P-1")
+    ogp(runner, "advance", "P-1", "refer")
+    ok = ogp(runner, "letters", "verify")
+    assert ok.exit_code == 0
+    assert ok.stdout == (
+        "Stored letters: 1 checked, 0 differ from the audit trail.\n"
+        f"{workspace.letters_dir}: 1 match, 0 altered, 0 missing, 0 not from this workspace\n"
+    )
+    (letter,) = workspace.letters_dir.iterdir()
+    letter.write_bytes(letter.read_bytes() + b"\0")
+    bad = runner.invoke(cli, ["letters", "verify"])
+    assert bad.exit_code == 1
+    assert bad.stderr == (
+        f"  altered: {letter.name}\nError: some letters do not match the sha256 recorded in the audit trail.\n"
+    )

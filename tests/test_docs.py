@@ -29,8 +29,9 @@ ALL = list(commands())
 def test_the_expected_commands_exist() -> None:
     assert [path for path, _ in ALL] == [
         "ogp advance", "ogp audit verify", "ogp demo", "ogp entity add", "ogp entity list", "ogp history",
-        "ogp init", "ogp interview record", "ogp letters export", "ogp letters list", "ogp proposal add",
-        "ogp proposal import", "ogp proposal link", "ogp proposal list", "ogp proposal show",
+        "ogp init", "ogp interview record", "ogp letters export", "ogp letters list", "ogp letters register",
+        "ogp letters verify", "ogp proposal add", "ogp proposal import", "ogp proposal link", "ogp proposal list",
+        "ogp proposal show", "ogp templates check", "ogp templates export",
     ]  # fmt: skip
 
 

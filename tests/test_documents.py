@@ -1,7 +1,8 @@
-"""Letters reopened with python-docx: Arabic text, addressee, title, and right-to-left markup."""
+"""Letters reopened with python-docx: text, addressee, title, right-to-left markup, and the rest."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import io
 import zipfile
@@ -13,8 +14,26 @@ import pytest
 from docx.oxml.ns import qn
 
 from documents import LetterRenderer, LetterRequest, LetterTemplateError, safe_filename, write_atomic, xml_safe
-from documents.dates import gregorian_ar, hijri_ar
+from documents.dates import gregorian_ar, gregorian_en, hijri_ar, hijri_en
+from documents.docx_writer import check_image
+from workflow.templates import SAMPLE_CONTEXT
 
+# A 1×1 PNG, for the letterhead logo.
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
+
+CONTEXT = {
+    **SAMPLE_CONTEXT,
+    "proposal": {
+        **SAMPLE_CONTEXT["proposal"],
+        "title": "بوابة إلكترونية لطلبات الحصول على المعلومات",
+        "organization": "مركز الشفافية الأردني",
+        "ogp_values": ["إتاحة الوصول إلى المعلومات"],
+    },
+    "recipient": {"name": "وزارة الاقتصاد الرقمي والريادة", "addressee": "معالي وزير الاقتصاد الرقمي والريادة المحترم"},
+    "plan": {"title": "الخطة الوطنية الخامسة لمبادرة شراكة الحكومات الشفافة", "period": "2021-2023"},
+}
 REQUEST = LetterRequest(
     kind="referral",
     reference="ت ح/5/2021/0007",
@@ -23,18 +42,7 @@ REQUEST = LetterRequest(
     letterhead=("المملكة الأردنية الهاشمية", "وزارة التخطيط والتعاون الدولي", "وحدة الحكومة الشفافة"),
     signatory_name="",
     signatory_title="وزير التخطيط والتعاون الدولي",
-    context={
-        "proposal": {
-            "ref": "P-001",
-            "title": "بوابة إلكترونية لطلبات الحصول على المعلومات",
-            "organization": "مركز الشفافية الأردني",
-            "problem": "طلبات المعلومات ورقية.",
-            "solution": "بوابة موحدة.",
-            "ogp_values": ["إتاحة الوصول إلى المعلومات"],
-        },
-        "entity": {"name": "وزارة الاقتصاد الرقمي والريادة", "code": "MODEE", "addressee": "..."},
-        "plan": {"title": "الخطة الوطنية الخامسة لمبادرة شراكة الحكومات الشفافة", "period": "2021-2023"},
-    },
+    context=CONTEXT,
 )
 
 
@@ -42,32 +50,31 @@ def reopen(content: bytes) -> docx.document.Document:
     return docx.Document(io.BytesIO(content))
 
 
-def texts(document: docx.document.Document) -> list[str]:
-    return [p.text for p in document.paragraphs]
+def lines(document: docx.document.Document) -> list[str]:
+    return [p.text for p in document.paragraphs if p.text]
 
 
 def test_a_referral_letter_reopens_with_its_parts_in_order() -> None:
     letter = LetterRenderer().render(REQUEST)
-    lines = [t for t in texts(reopen(letter.content)) if t]
-    assert lines[:3] == list(REQUEST.letterhead)
-    assert lines[3] == "الرقم: ت ح/5/2021/0007"
-    assert lines[4] == "التاريخ: 18 ذو الحجة 1442هـ"
-    assert lines[5] == "الموافق: 28 تموز 2021م"
-    assert lines[6] == "معالي وزير الاقتصاد الرقمي والريادة المحترم"
-    assert lines[7] == "الموضوع: الالتزام المقترح «بوابة إلكترونية لطلبات الحصول على المعلومات»"
-    assert lines[8] == "تحية طيبة وبعد،"
-    body = " ".join(lines[9:-2])
+    document = reopen(letter.content)
+    header = document.sections[0].first_page_header
+    assert [p.text for p in header.paragraphs] == list(REQUEST.letterhead)
+    assert document.sections[0].different_first_page_header_footer  # the letterhead is on page 1 only
+    text = lines(document)
+    assert text[:3] == ["الرقم: ت ح/5/2021/0007", "التاريخ: 18 ذو الحجة 1442هـ", "الموافق: 28 تموز 2021م"]
+    assert text[3] == "معالي وزير الاقتصاد الرقمي والريادة المحترم"
+    assert text[4] == "الموضوع: الالتزام المقترح «بوابة إلكترونية لطلبات الحصول على المعلومات»"
+    assert text[5] == "تحية طيبة وبعد،"
+    body = " ".join(text[6:-2])
     assert "«بوابة إلكترونية لطلبات الحصول على المعلومات» المقدَّم من مركز الشفافية الأردني" in body
     assert "التأكد من جدواها وارتباطها بصلاحيات وزارة الاقتصاد الرقمي والريادة وخطة عملها" in body
-    assert "إتاحة الوصول إلى المعلومات" in body
-    assert lines[-2:] == ["وتفضلوا بقبول فائق الاحترام", "وزير التخطيط والتعاون الدولي"]
+    assert "ويخدم المقترح من قيم المبادرة: إتاحة الوصول إلى المعلومات." in body
+    assert text[-2:] == ["وتفضلوا بقبول فائق الاحترام", "وزير التخطيط والتعاون الدولي"]
     assert letter.subject == "الالتزام المقترح «بوابة إلكترونية لطلبات الحصول على المعلومات»"
+    assert document.core_properties.title == letter.subject
 
 
-def test_every_paragraph_and_run_is_right_to_left_with_complex_script_font_and_size() -> None:
-    document = reopen(LetterRenderer().render(REQUEST).content)
-    paragraphs = document.paragraphs
-    assert paragraphs
+def rtl_paragraphs(paragraphs: list) -> None:
     for paragraph in paragraphs:
         p_pr = paragraph._p.pPr
         assert p_pr is not None and p_pr.find(qn("w:bidi")) is not None, paragraph.text
@@ -78,58 +85,117 @@ def test_every_paragraph_and_run_is_right_to_left_with_complex_script_font_and_s
             r_pr = run._r.rPr
             assert r_pr.find(qn("w:rtl")) is not None
             assert r_pr.rFonts.get(qn("w:cs")) == "Simplified Arabic"
-            # Word sizes Arabic from w:szCs: it must match the Latin size (14 pt body, 16 pt head).
+            # Word sizes Arabic from w:szCs: it must match the Latin size.
             assert r_pr.find(qn("w:szCs")).get(qn("w:val")) == r_pr.find(qn("w:sz")).get(qn("w:val"))
-            assert r_pr.find(qn("w:szCs")).get(qn("w:val")) in {"28", "32"}
             assert r_pr.find(qn("w:lang")).get(qn("w:bidi")) == "ar-JO"
-    section = document.sections[0]._sectPr
-    assert section.find(qn("w:bidi")) is not None
-    by_text = {p.text: p for p in paragraphs}
+
+
+def test_every_paragraph_run_and_the_section_are_right_to_left() -> None:
+    document = reopen(LetterRenderer().render(REQUEST).content)
+    section = document.sections[0]
+    rtl_paragraphs(document.paragraphs)
+    rtl_paragraphs(section.first_page_header.paragraphs)
+    assert section._sectPr.find(qn("w:bidi")) is not None
+    by_text = {p.text: p for p in document.paragraphs}
     assert by_text["الرقم: ت ح/5/2021/0007"]._p.pPr.find(qn("w:jc")).get(qn("w:val")) == "end"
     assert by_text[REQUEST.addressee]._p.pPr.find(qn("w:jc")) is None  # at the right, its start
     assert by_text[REQUEST.addressee].runs[0]._r.rPr.find(qn("w:bCs")) is not None
+    body = next(p for p in document.paragraphs if p.text.startswith("في إطار"))
+    assert body._p.pPr.find(qn("w:jc")).get(qn("w:val")) == "both"
+    assert body.runs[0]._r.rPr.find(qn("w:szCs")).get(qn("w:val")) == "28"  # 14 pt
 
 
-def test_the_same_letter_gives_the_same_bytes() -> None:
-    first = LetterRenderer().render(REQUEST)
-    second = LetterRenderer().render(REQUEST)
-    assert first.content == second.content
+def test_every_page_carries_its_number() -> None:
+    document = reopen(LetterRenderer().render(REQUEST).content)
+    for footer in (document.sections[0].footer, document.sections[0].first_page_footer):
+        instructions = [e.text for e in footer._element.iter(qn("w:instrText"))]
+        assert instructions == [" PAGE "]
+
+
+def test_an_english_letter_is_left_to_right_with_english_dates() -> None:
+    request = replace(
+        REQUEST,
+        language="en",
+        addressee="H.E. the Minister of Digital Economy and Entrepreneurship",
+        letterhead=("The Hashemite Kingdom of Jordan", "Ministry of Planning and International Cooperation"),
+        signatory_title="Minister of Planning and International Cooperation",
+        context={**CONTEXT, "plan": {"title": "Fifth National Action Plan", "period": "2021-2023"}},
+    )
+    document = reopen(LetterRenderer().render(request).content)
+    text = lines(document)
+    assert text[:3] == [
+        "Ref.: ت ح/5/2021/0007",
+        "Date: 28 July 2021 (18 Dhu al-Hijjah 1442 AH)",
+        "H.E. the Minister of Digital Economy and Entrepreneurship",
+    ]
+    assert text[3].startswith("Subject: Proposed commitment “بوابة")
+    assert text[4] == "Dear Sir or Madam,"
+    assert text[-2:] == ["Yours faithfully,", "Minister of Planning and International Cooperation"]
+    for paragraph in document.paragraphs:
+        assert paragraph._p.pPr.find(qn("w:bidi")) is None
+        for run in paragraph.runs:
+            assert run._r.rPr.find(qn("w:rtl")) is None
+            assert run._r.rPr.rFonts.get(qn("w:ascii")) == "Times New Roman"
+    assert document.sections[0]._sectPr.find(qn("w:bidi")) is None
+    ref = next(p for p in document.paragraphs if p.text.startswith("Ref."))
+    assert ref._p.pPr.find(qn("w:jc")).get(qn("w:val")) == "right"
+
+
+def test_arabic_indic_digits_copies_and_a_logo() -> None:
+    request = replace(REQUEST, digits="arabic-indic", copy_to=("عطوفة أمين عام وزارة التخطيط", "الملف"), logo=PNG)
+    document = reopen(LetterRenderer().render(request).content)
+    text = lines(document)
+    assert text[:3] == ["الرقم: ت ح/٥/٢٠٢١/٠٠٠٧", "التاريخ: ١٨ ذو الحجة ١٤٤٢هـ", "الموافق: ٢٨ تموز ٢٠٢١م"]
+    assert text[-3:] == ["نسخة إلى:", "- عطوفة أمين عام وزارة التخطيط", "- الملف"]
+    assert "(٢٠٢١-٢٠٢٣)" in " ".join(text)
+    header = document.sections[0].first_page_header
+    assert len(header._element.findall(".//" + qn("w:drawing"))) == 1
+    images = [p for p in header.part.package.iter_parts() if p.content_type == "image/png"]
+    assert [image.blob for image in images] == [PNG]
+
+
+def test_the_same_letter_gives_the_same_bytes_and_builds_its_skeleton_once() -> None:
+    renderer = LetterRenderer()
+    first, second = renderer.render(REQUEST), renderer.render(REQUEST)
+    assert first.content == second.content == LetterRenderer().render(REQUEST).content
     assert first.sha256 == second.sha256
     with zipfile.ZipFile(io.BytesIO(first.content)) as archive:
         assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
-    other = LetterRenderer().render(replace(REQUEST, reference="ت ح/5/2021/0008"))
+        assert "docProps/thumbnail.jpeg" not in archive.namelist()  # python-docx's default, dropped
+    other = renderer.render(replace(REQUEST, reference="ت ح/5/2021/0008"))
     assert other.sha256 != first.sha256
+    assert len(renderer._skeletons) == 1
 
 
-def test_characters_xml_forbids_are_cleaned_not_crashed_on() -> None:
+def test_xml_special_and_forbidden_characters() -> None:
     dirty = replace(
         REQUEST,
         addressee="معالي\x00 الوزير\x0b المحترم",
-        context={
-            **REQUEST.context,
-            "proposal": {**REQUEST.context["proposal"], "title": "منصة\x01\x1f البيانات\ud800"},
-        },
+        context={**CONTEXT, "proposal": {**CONTEXT["proposal"], "title": "منصة\x01\x1f <b>A & B</b>\ud800"}},
     )
-    lines = texts(reopen(LetterRenderer().render(dirty).content))
-    assert "معالي الوزير المحترم" in lines
-    assert "الموضوع: الالتزام المقترح «منصة البيانات»" in lines
+    letter = LetterRenderer().render(dirty)
+    text = lines(reopen(letter.content))
+    assert "معالي الوزير المحترم" in text
+    assert "الموضوع: الالتزام المقترح «منصة <b>A & B</b>»" in text
     assert xml_safe("a\x00b\tc\nd\ufffe") == "ab\tc\nd"
 
 
-def write_template(folder: Path, body: str) -> Path:
+def write_template(folder: Path, body: str, name: str = "referral.ar.j2") -> Path:
     folder.mkdir(exist_ok=True)
-    (folder / "referral.ar.j2").write_text(body, encoding="utf-8")
+    (folder / name).write_text(body, encoding="utf-8")
     return folder
 
 
-def test_an_edited_template_replaces_the_default(tmp_path: Path) -> None:
+def test_an_edited_template_replaces_the_default_and_may_set_greeting_and_closing(tmp_path: Path) -> None:
     folder = write_template(
         tmp_path / "t",
-        "{% block subject %}موضوع {{ proposal.ref }}{% endblock %}{% block body %}نص مختصر.{% endblock %}",
+        "{% block subject %}موضوع {{ proposal.ref }}{% endblock %}{% block greeting %}السلام عليكم،{% endblock %}"
+        "{% block body %}نص مختصر.{% endblock %}{% block closing %}مع الاحترام{% endblock %}",
     )
     letter = LetterRenderer(folder).render(REQUEST)
-    assert letter.subject == "موضوع P-001"
-    assert "نص مختصر." in texts(reopen(letter.content))
+    assert letter.subject == "موضوع P-000"
+    text = lines(reopen(letter.content))
+    assert text[5:8] == ["السلام عليكم،", "نص مختصر.", "مع الاحترام"]
 
 
 @pytest.mark.parametrize(
@@ -144,6 +210,10 @@ def test_an_edited_template_replaces_the_default(tmp_path: Path) -> None:
             "template referral.ar.j2, line 1: Expected an expression",
         ),
         ("{% block body %}x{% endblock %}", "template referral.ar.j2: has no block subject"),
+        (
+            "{% block subject %}{% endblock %}{% block body %}x{% endblock %}",
+            "template referral.ar.j2: renders an empty subject or body",
+        ),
         ("{% block subject %}x{% endblock %}{% block body %}{{ ''.__class__.__mro__ }}{% endblock %}", "SecurityError"),
         (
             "{% block subject %}x{% endblock %}{% block body %}{{ proposal.title.__class__ }}{% endblock %}",
@@ -151,6 +221,10 @@ def test_an_edited_template_replaces_the_default(tmp_path: Path) -> None:
         ),
         (
             "{% block subject %}x{% endblock %}{% block body %}{{ cycler.__init__.__globals__ }}{% endblock %}",
+            "SecurityError",
+        ),
+        (
+            "{% block subject %}x{% endblock %}{% block body %}{{ proposal.ogp_values.append(1) }}{% endblock %}",
             "SecurityError",
         ),
         (
@@ -171,14 +245,30 @@ def test_dates_on_known_days() -> None:
     assert gregorian_ar(dt.date(2021, 7, 28)) == "28 تموز 2021م"
     assert gregorian_ar(dt.date(2024, 1, 1)) == "1 كانون الثاني 2024م"
     assert hijri_ar(dt.date(2024, 3, 11)) == "1 رمضان 1445هـ"
+    assert [gregorian_ar(dt.date(2021, m, 1)).split(" ", 1)[1][:-6] for m in (2, 3, 4, 5, 6, 8, 9, 10, 11, 12)] == [
+        "شباط", "آذار", "نيسان", "أيار", "حزيران", "آب", "أيلول", "تشرين الأول", "تشرين الثاني", "كانون الأول",
+    ]  # fmt: skip
+    assert gregorian_en(dt.date(2021, 7, 28)) == "28 July 2021"
+    assert hijri_en(dt.date(2021, 7, 28)) == "18 Dhu al-Hijjah 1442 AH"
 
 
 def test_file_names_keep_arabic_and_drop_what_file_systems_refuse(tmp_path: Path) -> None:
     name = safe_filename('P-1_referral_وزارة/الصحة:"<>|?*\u202e', ".docx")
     assert name == "P-1_referral_وزارة_الصحة________.docx"
+    assert (
+        safe_filename("P-1_acceptance_مركز الشفافية  الأردني", ".docx") == "P-1_acceptance_مركز-الشفافية-الأردني.docx"
+    )
     assert len(safe_filename("ع" * 400, ".docx").encode()) <= 240
     path = write_atomic(tmp_path / "letters", name, b"abc")
     assert path.read_bytes() == b"abc"
     assert [p.name for p in (tmp_path / "letters").iterdir()] == [name]  # no temporary file left
     with pytest.raises(ValueError, match="leaves the folder"):
         write_atomic(tmp_path / "letters", "../escape.docx", b"x")
+
+
+def test_logos_are_checked() -> None:
+    assert check_image(PNG) == "image/png"
+    with pytest.raises(ValueError):
+        check_image(PNG[:20])  # a truncated file
+    with pytest.raises(ValueError):
+        check_image(b"plain text")

@@ -60,12 +60,19 @@ def test_a_proposal_walks_the_whole_path_with_one_audit_entry_per_move(session_s
         ]
         assert {e.actor for e in entries} == {"tester"}
         letters = s.scalars(select(Letter).order_by(Letter.id)).all()
-        assert [letter.entity.code for letter in letters if letter.entity] == ["MODEE", "ROS"]
-        refer = entries[3]
-        assert refer.letters == [letter.sha256 for letter in letters]
-        assert [letter.reference for letter in letters] == ["ت ح/5/2021/0001", "ت ح/5/2021/0002"]
+        assert [(letter.kind, letter.recipient) for letter in letters] == [
+            ("referral", "معالي وزير الاقتصاد الرقمي والريادة المحترم"),
+            ("referral", "عطوفة أمين سجل الجمعيات المحترم"),
+            ("commitment", "معالي وزير الاقتصاد الرقمي والريادة المحترم"),  # the first body leads
+            ("acceptance", "السادة مركز الشفافية الأردني المحترمين"),
+        ]
+        refer, commit = entries[3], entries[4]
+        assert refer.letters == [letter.sha256 for letter in letters[:2]]
+        assert commit.letters == [letter.sha256 for letter in letters[2:]]
+        assert [letter.reference for letter in letters] == [f"ت ح/5/2021/000{n}" for n in range(1, 5)]
+        assert proposal.lead_entity is not None and proposal.lead_entity.code == "MODEE"
         report = audit.verify(s)
-        assert (report.entries, report.letters, report.proposals) == (5, 2, 1)
+        assert (report.entries, report.letters, report.proposals) == (5, 4, 1)
 
 
 def test_proposals_can_be_found_by_number_or_ref_in_any_case(session_scope: SessionFactory) -> None:
@@ -110,7 +117,7 @@ def test_refer_needs_a_relevant_body(session_scope: SessionFactory) -> None:
         link_entities(s, "P-1", ["وزارة الصحه"])  # found despite the ta marbuta typed as ha
     with session_scope() as s:
         done = move(s, "P-1", Event.REFER)
-        assert [letter.entity.code for letter in done.letters if letter.entity] == ["MOH"]
+        assert [letter.recipient.name for letter in done.letters] == ["وزارة الصحة"]
 
 
 @pytest.mark.parametrize("event", [Event.REJECT, Event.WITHDRAW])

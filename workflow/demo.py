@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy.orm import Session
 
@@ -26,16 +27,19 @@ PLAN = PlanSettings(
     signatory_title="وزير التخطيط والتعاون الدولي",
 )
 
+# (name, code, rank, the official's title)
 ENTITIES = (
-    ("وزارة الاقتصاد الرقمي والريادة", "MODEE", "معالي وزير الاقتصاد الرقمي والريادة المحترم"),
-    ("سجل الجمعيات", "ROS", "عطوفة أمين سجل الجمعيات المحترم"),
-    ("دائرة مراقبة الشركات", "CCD", "عطوفة مراقب عام الشركات المحترم"),
-    ("وزارة الصحة", "MOH", "معالي وزير الصحة المحترم"),
-    ("وزارة الإدارة المحلية", "MOLA", "معالي وزير الإدارة المحلية المحترم"),
-    ("دائرة المكتبة الوطنية", "NL", "عطوفة مدير عام دائرة المكتبة الوطنية المحترم"),
-    ("دائرة العطاءات الحكومية", "GTD", "عطوفة مدير عام دائرة العطاءات الحكومية المحترم"),
-    ("وزارة البيئة", "MOENV", "معالي وزير البيئة المحترم"),
+    ("وزارة الاقتصاد الرقمي والريادة", "MODEE", "minister", "وزير الاقتصاد الرقمي والريادة"),
+    ("سجل الجمعيات", "ROS", "director", "أمين سجل الجمعيات"),
+    ("دائرة مراقبة الشركات", "CCD", "director", "مراقب عام الشركات"),
+    ("وزارة الصحة", "MOH", "minister", "وزير الصحة"),
+    ("وزارة الإدارة المحلية", "MOLA", "minister", "وزير الإدارة المحلية"),
+    ("دائرة المكتبة الوطنية", "NL", "director", "مدير عام دائرة المكتبة الوطنية"),
+    ("دائرة العطاءات الحكومية", "GTD", "director", "مدير عام دائرة العطاءات الحكومية"),
+    ("وزارة البيئة", "MOENV", "minister", "وزير البيئة"),
 )
+# The one proposer that asked for its letters in English.
+ENGLISH_PROPOSERS = {"SAMPLE-02"}
 
 JTC = "مركز الشفافية الأردني"
 JEF = "المنتدى الاقتصادي الأردني"
@@ -109,21 +113,26 @@ class DemoResult:
     refusals: list[str] = field(default_factory=list)
 
 
-def play(session: Session, *, actor: str, now: dt.datetime | None = None) -> DemoResult:
+def play(
+    session: Session, *, actor: str, now: dt.datetime | None = None, workspace_folder: Path | None = None
+) -> DemoResult:
     """Build the plan, its bodies and proposals, and move every proposal to its end."""
     now = now or dt.datetime.now(dt.UTC)
     result = DemoResult()
     configure_plan(session, PLAN)
-    for name, code, addressee in ENTITIES:
-        add_entity(session, name, code, addressee)
+    for name, code, rank, title in ENTITIES:
+        add_entity(session, name, code, rank=rank, title=title)
 
     def move(ref: str, event: Event, reason: str = "") -> None:
-        done = advance(session, ref, event, actor=actor, reason=reason, now=now)
+        done = advance(session, ref, event, actor=actor, reason=reason, now=now, workspace_folder=workspace_folder)
         result.letters.extend(done.letters)
         result.reached[done.proposal.state.value] += 1
 
     for ref, title, org, problem, solution, values, bodies, submitted in PROPOSALS:
-        raw = ProposalInput(title, org, ref, f"{ref.lower()}@example.org", problem, solution, values, bodies, submitted)
+        language = "en" if ref in ENGLISH_PROPOSERS else "ar"
+        raw = ProposalInput(
+            title, org, ref, f"{ref.lower()}@example.org", problem, solution, values, bodies, submitted, language
+        )
         add_proposal(session, raw, actor=actor, now=now)
         result.reached[State.SUBMITTED.value] += 1
     for ref, reason in WITHDRAWN.items():

@@ -17,7 +17,9 @@ from workflow.models import Proposal
 from workflow.plans import EntityIndex, current_plan
 from workflow.proposals import ProposalInput, store, validate
 
-COLUMNS = ("ref", "title", "organization", "email", "problem", "solution", "values", "entities", "submitted_on")
+COLUMNS = (
+    "ref", "title", "organization", "email", "problem", "solution", "values", "entities", "submitted_on", "language",
+)  # fmt: skip
 REQUIRED = ("title", "organization")
 LIST_COLUMNS = ("values", "entities")
 # People typing Arabic reach for the Arabic semicolon as often as the Latin one.
@@ -46,6 +48,7 @@ def import_proposals(session: Session, path: Path, *, actor: str, now: dt.dateti
             values=row.get("values", []),
             entities=row.get("entities", []),
             submitted_on=row.get("submitted_on", ""),
+            language=row.get("language", ""),
         )
         clean = validate(session, raw, entities, now.astimezone().date())
         problems.extend(RowProblem(where, name, reason) for name, reason in clean.problems)

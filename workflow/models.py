@@ -62,6 +62,14 @@ class Plan(Base):
     issuer: Mapped[str] = mapped_column(Text, default="")
     signatory_name: Mapped[str] = mapped_column(Text, default="")
     signatory_title: Mapped[str] = mapped_column(Text, default="")
+    title_en: Mapped[str] = mapped_column(Text, default="")
+    issuer_en: Mapped[str] = mapped_column(Text, default="")
+    signatory_title_en: Mapped[str] = mapped_column(Text, default="")
+    digits: Mapped[str] = mapped_column(String(16), default="western")
+    # A folder of edited templates, relative to the workspace's folder; "" for the defaults.
+    templates_dir: Mapped[str] = mapped_column(Text, default="")
+    copy_to: Mapped[list[str]] = mapped_column(JSON, default=list)
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     criteria: Mapped[list[Criterion]] = relationship(back_populates="plan", order_by="Criterion.position")
 
@@ -94,6 +102,9 @@ class Entity(Base):
     name: Mapped[str] = mapped_column(Text, unique=True)
     code: Mapped[str | None] = mapped_column(String(32), unique=True)
     addressee: Mapped[str] = mapped_column(Text)
+    rank: Mapped[str | None] = mapped_column(String(32))
+    title: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(2), default="ar")
 
 
 class ProposalEntity(Base):
@@ -126,10 +137,13 @@ class Proposal(Base):
     state: Mapped[State] = mapped_column(_state_type(), default=State.SUBMITTED)
     # Bumped by every UPDATE; a write based on a stale read matches no row and is refused.
     version: Mapped[int] = mapped_column(Integer, default=1)
+    language: Mapped[str] = mapped_column(String(2), default="ar")
+    lead_entity_id: Mapped[int | None] = mapped_column(ForeignKey("entities.id"))
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy reads it as declared
 
     plan: Mapped[Plan] = relationship()
+    lead_entity: Mapped[Entity | None] = relationship()
     entity_links: Mapped[list[ProposalEntity]] = relationship(
         order_by="ProposalEntity.position", cascade="all, delete-orphan"
     )
@@ -175,6 +189,8 @@ class Letter(Base):
     file_name: Mapped[str] = mapped_column(Text, unique=True)
     sha256: Mapped[str] = mapped_column(String(64))
     content: Mapped[bytes] = mapped_column(LargeBinary)
+    recipient: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str] = mapped_column(String(2), default="ar")
 
     proposal: Mapped[Proposal] = relationship()
     entity: Mapped[Entity | None] = relationship()

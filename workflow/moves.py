@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,29 +11,39 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from transitions import MachineError
 
-from documents import (
-    LetterRenderer,
-    LetterRequest,
-    LetterTemplateError,
-    RenderedLetter,
-    one_line,
-    safe_filename,
-)
-from states import Addressees, Document, Event, State, transition_for
+from documents import LetterRenderer, LetterRequest, LetterTemplateError, RenderedLetter, one_line, safe_filename
+from states import Addressees, Document, DocumentKind, Event, State, transition_for
 from workflow import audit
-from workflow.errors import ConcurrentChangeError, DocumentError, TransitionNotAllowedError
+from workflow.errors import ConcurrentChangeError, DocumentError, InvalidInputError, TransitionNotAllowedError
 from workflow.guards import CHECKS
 from workflow.machine import trigger
 from workflow.models import AuditEntry, Entity, Letter, Plan, Proposal
-from workflow.plans import current_plan
+from workflow.plans import EntityIndex, current_plan
 from workflow.proposals import get_proposal
-from workflow.vocabulary import VALUE_NAMES_AR, OgpValue
+from workflow.templates import renderer, templates_folder
+from workflow.vocabulary import VALUE_NAMES_AR, VALUE_NAMES_EN, OgpValue, organisation_addressee
+
+LETTERHEAD_TOP = {"ar": "المملكة الأردنية الهاشمية", "en": "The Hashemite Kingdom of Jordan"}
 
 
-@functools.cache
-def renderer(templates_dir: Path | None = None) -> LetterRenderer:
-    """One renderer per templates folder, so each template is compiled once per process."""
-    return LetterRenderer(templates_dir)
+@dataclass(frozen=True)
+class Recipient:
+    """Who one letter goes to: a registered body, or the proposing organisation."""
+
+    name: str
+    addressee: str
+    language: str
+    entity: Entity | None = None
+
+    @classmethod
+    def body(cls, entity: Entity) -> Recipient:
+        return cls(entity.name, entity.addressee, entity.language, entity)
+
+    @property
+    def file_key(self) -> str:
+        if self.entity is not None:
+            return self.entity.code or self.entity.name
+        return self.name[:40]
 
 
 @dataclass
@@ -42,7 +51,7 @@ class PendingLetter:
     """A letter rendered before the state changes, stored after."""
 
     document: Document
-    entity: Entity | None
+    recipient: Recipient
     year: int
     number: int
     reference: str
@@ -75,23 +84,26 @@ class Move:
             CHECKS[guard](self)
 
     def prepare(self) -> None:
-        """Render every letter before anything changes: a broken template stops the move here."""
+        """Render every letter before anything changes: a broken template stops the move here.
+
+        Reference numbers are taken here too, inside the move's transaction, so a move that
+        fails gives its numbers back and the register stays gap-free.
+        """
         issued_on = self.now.astimezone().date()
         year = issued_on.year
         number = _last_number(self.session, year)
         for document in transition_for(self.event).documents:
-            for entity in self._addressees(document):
+            for recipient in self._recipients(document):
                 number += 1
                 reference = _reference(self.plan.letter_prefix, year, number)
-                request = self._request(document, entity, reference, issued_on)
                 try:
-                    rendered = self.letters.render(request)
+                    rendered = self.letters.render(self._request(document, recipient, reference, issued_on))
                 except LetterTemplateError as exc:
                     raise DocumentError(self.proposal.ref, document.kind.value, str(exc)) from exc
-                stem = f"{self.proposal.ref}_{document.kind.value}_{entity.code or entity.name}_{year}-{number:04d}"
+                stem = f"{self.proposal.ref}_{document.kind.value}_{recipient.file_key}_{year}-{number:04d}"
                 self.pending.append(
                     PendingLetter(
-                        document, entity, year, number, reference, issued_on,
+                        document, recipient, year, number, reference, issued_on,
                         safe_filename(stem, ".docx"), rendered,
                     )
                 )  # fmt: skip
@@ -115,7 +127,9 @@ class Move:
                     proposal_id=self.proposal.id,
                     audit_seq=self.entry.seq,
                     kind=letter.document.kind.value,
-                    entity_id=letter.entity.id if letter.entity else None,
+                    entity_id=letter.recipient.entity.id if letter.recipient.entity else None,
+                    recipient=letter.recipient.addressee,
+                    language=letter.recipient.language,
                     year=letter.year,
                     number=letter.number,
                     reference=letter.reference,
@@ -127,21 +141,43 @@ class Move:
                 )
             )
 
-    def _addressees(self, document: Document) -> list[Entity]:
+    def _recipients(self, document: Document) -> list[Recipient]:
+        proposal = self.proposal
         match document.to:
             case Addressees.RELEVANT_ENTITIES:
-                return self.proposal.entities
+                return [Recipient.body(entity) for entity in proposal.entities]
+            case Addressees.LEAD_ENTITY:
+                return [Recipient.body(proposal.lead_entity)] if proposal.lead_entity else []
+            case Addressees.PROPOSER:
+                language = proposal.language
+                return [
+                    Recipient(proposal.organization, organisation_addressee(language, proposal.organization), language)
+                ]
+            case Addressees.REFERRED_ENTITIES:
+                query = (
+                    select(Entity)
+                    .join(Letter, Letter.entity_id == Entity.id)
+                    .where(Letter.proposal_id == proposal.id, Letter.kind == DocumentKind.REFERRAL.value)
+                    .order_by(Letter.id)
+                )
+                return [Recipient.body(entity) for entity in dict.fromkeys(self.session.scalars(query))]
 
-    def _request(self, document: Document, entity: Entity, reference: str, issued_on: dt.date) -> LetterRequest:
-        proposal = self.proposal
+    def _request(self, document: Document, recipient: Recipient, reference: str, issued_on: dt.date) -> LetterRequest:
+        plan, proposal, arabic = self.plan, self.proposal, recipient.language == "ar"
+        values = VALUE_NAMES_AR if arabic else VALUE_NAMES_EN
+        issuer = plan.issuer if arabic else plan.issuer_en
         return LetterRequest(
             kind=document.kind.value,
             reference=reference,
             issued_on=issued_on,
-            addressee=entity.addressee,
-            letterhead=("المملكة الأردنية الهاشمية", *self.plan.issuer.split(" – ")),
-            signatory_name=self.plan.signatory_name,
-            signatory_title=self.plan.signatory_title,
+            addressee=recipient.addressee,
+            letterhead=(LETTERHEAD_TOP[recipient.language], *[line.strip() for line in issuer.split(" – ")]),
+            signatory_name=plan.signatory_name,
+            signatory_title=plan.signatory_title if arabic else plan.signatory_title_en,
+            language=recipient.language,
+            logo=plan.logo,
+            copy_to=tuple(plan.copy_to),
+            digits=plan.digits,
             context={
                 "proposal": {
                     "ref": proposal.ref,
@@ -149,10 +185,14 @@ class Move:
                     "organization": proposal.organization,
                     "problem": proposal.problem,
                     "solution": proposal.solution,
-                    "ogp_values": [VALUE_NAMES_AR[OgpValue(value)] for value in proposal.values],
+                    "ogp_values": [values[OgpValue(value)] for value in proposal.values],
+                    "bodies": [entity.name for entity in proposal.entities],
+                    "lead": proposal.lead_entity.name if proposal.lead_entity else "",
                 },
-                "entity": {"name": entity.name, "code": entity.code or "", "addressee": entity.addressee},
-                "plan": {"title": self.plan.title, "period": self.plan.period},
+                "recipient": {"name": recipient.name, "addressee": recipient.addressee},
+                "plan": {"title": plan.title if arabic else plan.title_en, "period": plan.period},
+                "event": self.event.value,
+                "reason": self.reason,
             },
         )
 
@@ -163,6 +203,17 @@ def _last_number(session: Session, year: int) -> int:
 
 def _reference(prefix: str, year: int, number: int) -> str:
     return f"{prefix}/{year}/{number:04d}" if prefix else f"{year}/{number:04d}"
+
+
+def _choose_lead(proposal: Proposal, lead: str | None, index: EntityIndex) -> Entity | None:
+    """The body that leads the commitment: the one named, else the one set, else the first."""
+    if lead is None:
+        return proposal.lead_entity or (proposal.entities[0] if proposal.entities else None)
+    entity = index.get(lead)
+    if entity not in proposal.entities:
+        names = ", ".join(e.code or e.name for e in proposal.entities)
+        raise InvalidInputError(f"proposal {proposal.ref}", "--lead", f"{lead!r} is not one of its bodies ({names})")
+    return entity
 
 
 @dataclass(frozen=True)
@@ -183,6 +234,8 @@ def advance(
     reason: str = "",
     now: dt.datetime | None = None,
     templates_dir: Path | None = None,
+    workspace_folder: Path | None = None,
+    lead: str | None = None,
 ) -> MoveResult:
     """Take `event` on a proposal: all of it (state, audit entry, letters) or none of it."""
     now = now or dt.datetime.now(dt.UTC)
@@ -197,7 +250,13 @@ def advance(
     allowed = [s.value for s in row.sources]
     if from_state not in row.sources:
         raise TransitionNotAllowedError(ref, event.value, from_state.value, allowed)
-    move = Move(session, plan, proposal, event, actor, one_line(reason), now, renderer(templates_dir))
+    if lead is not None and event is not Event.COMMIT:
+        raise InvalidInputError(f"proposal {ref}", "--lead", f"only 'commit' names a lead body, not {event.value!r}")
+    if event is Event.COMMIT:
+        proposal.lead_entity = _choose_lead(proposal, lead, EntityIndex(session))
+    # Only a move that writes letters needs the templates folder to exist.
+    letters = renderer(templates_folder(plan, workspace_folder, templates_dir) if row.documents else None)
+    move = Move(session, plan, proposal, event, actor, one_line(reason), now, letters)
     try:
         trigger(proposal, event.value, move)
         session.flush()

@@ -12,13 +12,18 @@ from documents import one_line
 from states import SHORTLIST_PLACES, State
 from workflow.errors import DuplicateError, InvalidInputError, NotFoundError, NoWorkspaceError
 from workflow.models import Criterion, Entity, Plan, Proposal
-from workflow.vocabulary import SEED_CRITERIA, normalize_name
+from workflow.vocabulary import RANKS, SEED_CRITERIA, addressee_line, normalize_name, organisation_addressee
 
 DEFAULT_TITLE = "الخطة الوطنية الخامسة لمبادرة شراكة الحكومات الشفافة"
 DEFAULT_PERIOD = "2021-2023"
 DEFAULT_ISSUER = "وزارة التخطيط والتعاون الدولي – وحدة الحكومة الشفافة"
 DEFAULT_SIGNATORY_TITLE = "وزير التخطيط والتعاون الدولي"
 DEFAULT_LETTER_PREFIX = "ت ح/5"
+DEFAULT_TITLE_EN = "Fifth National Action Plan of the Open Government Partnership"
+DEFAULT_ISSUER_EN = "Ministry of Planning and International Cooperation – Open Government Unit"
+DEFAULT_SIGNATORY_TITLE_EN = "Minister of Planning and International Cooperation"
+LANGUAGES = ("ar", "en")
+DIGITS = ("western", "arabic-indic")
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
 
 
@@ -34,6 +39,13 @@ class PlanSettings:
     issuer: str | None = None
     signatory_name: str | None = None
     signatory_title: str | None = None
+    title_en: str | None = None
+    issuer_en: str | None = None
+    signatory_title_en: str | None = None
+    digits: str | None = None
+    templates_dir: str | None = None
+    copy_to: tuple[str, ...] | None = None
+    logo: bytes | None = None  # b"" removes the logo
 
 
 def current_plan(session: Session, *, lock: bool = False) -> Plan:
@@ -61,6 +73,13 @@ def configure_plan(session: Session, settings: PlanSettings) -> tuple[Plan, bool
             issuer=DEFAULT_ISSUER,
             signatory_name="",
             signatory_title=DEFAULT_SIGNATORY_TITLE,
+            title_en=DEFAULT_TITLE_EN,
+            issuer_en=DEFAULT_ISSUER_EN,
+            signatory_title_en=DEFAULT_SIGNATORY_TITLE_EN,
+            digits="western",
+            templates_dir="",
+            copy_to=[],
+            logo=None,
         )
         session.add(plan)
         session.flush()
@@ -77,13 +96,24 @@ def configure_plan(session: Session, settings: PlanSettings) -> tuple[Plan, bool
                     scale_max=5,
                 )
             )
-    for name in ("title", "period", "letter_prefix", "issuer", "signatory_name", "signatory_title"):
+    for name in (
+        "title", "period", "letter_prefix", "issuer", "signatory_name", "signatory_title",
+        "title_en", "issuer_en", "signatory_title_en", "templates_dir",
+    ):  # fmt: skip
         value = getattr(settings, name)
         if value is not None:
             value = one_line(value)
-            if not value and name in ("title", "issuer"):
+            if not value and name in ("title", "issuer", "title_en", "issuer_en"):
                 raise InvalidInputError("plan", name.replace("_", "-"), "must not be empty")
             setattr(plan, name, value)
+    if settings.digits is not None:
+        if settings.digits not in DIGITS:
+            raise InvalidInputError("plan", "digits", f"{settings.digits!r} is not one of {', '.join(DIGITS)}")
+        plan.digits = settings.digits
+    if settings.copy_to is not None:
+        plan.copy_to = [line for line in (one_line(c) for c in settings.copy_to) if line]
+    if settings.logo is not None:
+        plan.logo = settings.logo or None
     _set_cap(session, plan, "shortlist_size", settings.shortlist_size, SHORTLIST_PLACES)
     _set_cap(session, plan, "commitment_target", settings.commitment_target, {State.COMMITTED})
     if plan.commitment_target > plan.shortlist_size:
@@ -116,16 +146,37 @@ def count_in(session: Session, plan: Plan, states: set[State] | frozenset[State]
     return int(session.scalar(query) or 0)
 
 
-def add_entity(session: Session, name: str, code: str | None = None, addressee: str | None = None) -> Entity:
-    """Register a government body; the addressee defaults to «السادة <name> المحترمين»."""
+def add_entity(
+    session: Session,
+    name: str,
+    code: str | None = None,
+    addressee: str | None = None,
+    *,
+    rank: str | None = None,
+    title: str | None = None,
+    language: str = "ar",
+) -> Entity:
+    """Register a government body. Letters address it by `addressee` if given, else by its
+    official's rank and title («معالي وزير الصحة المحترم»), else «السادة <name> المحترمين»."""
     name = one_line(name)
     if not name:
         raise InvalidInputError("government body", "name", "must not be empty")
+    record = f"government body {name!r}"
+    if language not in LANGUAGES:
+        raise InvalidInputError(record, "language", f"{language!r} is not one of {', '.join(LANGUAGES)}")
+    title = one_line(title or "") or None
+    if rank is not None:
+        if rank not in RANKS:
+            raise InvalidInputError(record, "rank", f"{rank!r} is not one of {', '.join(RANKS)}")
+        if title is None:
+            raise InvalidInputError(record, "title", "a rank needs the official's title, e.g. 'وزير الصحة'")
+        if addressee:
+            raise InvalidInputError(record, "addressee", "give either --addressee or --rank with --title, not both")
     if code is not None:
         code = code.strip()
         if not CODE_PATTERN.match(code):
             raise InvalidInputError(
-                f"government body {name!r}",
+                record,
                 "code",
                 f"{code!r} must be 1–32 Latin letters, digits, '-' or '_', starting with a letter or digit",
             )
@@ -135,8 +186,11 @@ def add_entity(session: Session, name: str, code: str | None = None, addressee: 
     for existing in session.scalars(select(Entity)):
         if normalize_name(existing.name) == key:
             raise DuplicateError("government body", "name", existing.name)
-    addressee = one_line(addressee or "") or f"السادة {name} المحترمين"
-    entity = Entity(name=name, code=code, addressee=addressee)
+    if not one_line(addressee or ""):
+        addressee = addressee_line(language, rank, title or "") if rank else organisation_addressee(language, name)
+    entity = Entity(
+        name=name, code=code, addressee=one_line(addressee or ""), rank=rank, title=title, language=language
+    )
     session.add(entity)
     session.flush()
     return entity

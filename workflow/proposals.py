@@ -15,7 +15,7 @@ from states import State
 from workflow import audit
 from workflow.errors import InvalidFieldsError, InvalidInputError, NotFoundError, WorkflowError
 from workflow.models import Entity, Interview, Proposal, ProposalEntity
-from workflow.plans import EntityIndex, current_plan
+from workflow.plans import LANGUAGES, EntityIndex, current_plan
 from workflow.vocabulary import OgpValue, parse_value
 
 REF_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
@@ -38,6 +38,7 @@ class ProposalInput:
     values: Sequence[str] = ()
     entities: Sequence[str] = ()
     submitted_on: str | dt.date | None = None
+    language: str = ""
 
 
 @dataclass
@@ -53,6 +54,7 @@ class CleanProposal:
     values: list[OgpValue]
     entities: list[Entity]
     submitted_on: dt.date
+    language: str = "ar"
     problems: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -142,7 +144,13 @@ def validate(
     if submitted_on > today:
         problems.append(("submitted_on", f"{submitted_on} is in the future"))
 
-    return CleanProposal(title, organization, ref, email, problem, solution, values, found, submitted_on, problems)
+    language = one_line(raw.language).lower() or "ar"
+    if language not in LANGUAGES:
+        problems.append(("language", f"{language!r} is not one of {', '.join(LANGUAGES)} (for the proposer's letters)"))
+
+    return CleanProposal(
+        title, organization, ref, email, problem, solution, values, found, submitted_on, language, problems
+    )
 
 
 def _ref_taken(session: Session, ref: str) -> bool:
@@ -173,6 +181,7 @@ def store(session: Session, clean: CleanProposal, *, actor: str, now: dt.datetim
         values=[value.value for value in clean.values],
         submitted_on=clean.submitted_on,
         state=State.SUBMITTED,
+        language=clean.language,
     )
     proposal.entity_links = [
         ProposalEntity(entity=entity, position=index) for index, entity in enumerate(clean.entities)

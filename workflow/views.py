@@ -19,6 +19,13 @@ def plan_view(plan: Plan) -> dict[str, Any]:
         "issuer": plan.issuer,
         "signatory_name": plan.signatory_name,
         "signatory_title": plan.signatory_title,
+        "title_en": plan.title_en,
+        "issuer_en": plan.issuer_en,
+        "signatory_title_en": plan.signatory_title_en,
+        "digits": plan.digits,
+        "templates_dir": plan.templates_dir,
+        "copy_to": list(plan.copy_to),
+        "logo": plan.logo is not None,
         "criteria": [
             {"code": c.code, "name_ar": c.name_ar, "name_en": c.name_en, "weight": c.weight} for c in plan.criteria
         ],
@@ -26,7 +33,15 @@ def plan_view(plan: Plan) -> dict[str, Any]:
 
 
 def entity_view(entity: Entity) -> dict[str, Any]:
-    return {"id": entity.id, "name": entity.name, "code": entity.code, "addressee": entity.addressee}
+    return {
+        "id": entity.id,
+        "name": entity.name,
+        "code": entity.code,
+        "addressee": entity.addressee,
+        "rank": entity.rank,
+        "title": entity.title,
+        "language": entity.language,
+    }
 
 
 def proposal_view(proposal: Proposal) -> dict[str, Any]:
@@ -39,6 +54,8 @@ def proposal_view(proposal: Proposal) -> dict[str, Any]:
         "submitted_on": proposal.submitted_on.isoformat(),
         "entities": [entity.code or entity.name for entity in proposal.entities],
         "version": proposal.version,
+        "language": proposal.language,
+        "lead": (proposal.lead_entity.code or proposal.lead_entity.name) if proposal.lead_entity else None,
     }
 
 
@@ -89,8 +106,9 @@ def letter_view(letter: Letter) -> dict[str, Any]:
         "proposal_id": letter.proposal_id,
         "ref": letter.proposal.ref,
         "kind": letter.kind,
-        "entity": letter.entity.code or letter.entity.name if letter.entity else None,
-        "addressee": letter.entity.addressee if letter.entity else None,
+        "entity": (letter.entity.code or letter.entity.name) if letter.entity else None,
+        "addressee": letter.recipient,
+        "language": letter.language,
         "issued_on": letter.issued_on.isoformat(),
         "subject": letter.subject,
         "file_name": letter.file_name,

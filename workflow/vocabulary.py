@@ -80,3 +80,25 @@ for _name, _value in _VALUE_ALIASES.items():
 def parse_value(text: str) -> OgpValue | None:
     """The OGP value `text` names (code, Arabic or English name), or None."""
     return _VALUE_LOOKUP.get(normalize_name(text.replace("-", "_")))
+
+
+# How a letter addresses an official of each rank: (Arabic honorific, English honorific).
+RANKS: dict[str, tuple[str, str]] = {
+    "minister": ("معالي", "H.E."),  # ministers
+    "secretary-general": ("عطوفة", "H.E."),  # secretaries general
+    "director": ("عطوفة", ""),  # directors general and heads of departments
+    "excellency": ("سعادة", "H.E."),  # ambassadors, deputies and other excellencies
+}
+
+
+def addressee_line(language: str, rank: str, title: str) -> str:
+    """E.g. «معالي وزير الصحة المحترم» or «H.E. the Minister of Health»."""
+    arabic, english = RANKS[rank]
+    if language == "ar":
+        return f"{arabic} {title} المحترم"
+    return f"{english} {title}".strip()
+
+
+def organisation_addressee(language: str, name: str) -> str:
+    """How a letter addresses a body or organisation with no named official."""
+    return f"السادة {name} المحترمين" if language == "ar" else name
