@@ -12,6 +12,7 @@ import datetime as dt
 import io
 import zipfile
 from dataclasses import dataclass
+from typing import Any
 from xml.sax.saxutils import escape
 
 from docx import Document
@@ -94,6 +95,7 @@ class Skeleton:
             self._run(paragraph, line, bold=True, size=16 if index == 0 else 14)
         for footer in (section.footer, section.first_page_footer):
             self._page_number(footer.paragraphs[0])
+        _prune_styles(document, [header._element, section.footer._element, section.first_page_footer._element])
         document.core_properties.title = ""  # make sure the core-properties part exists
         buffer = io.BytesIO()
         document.save(buffer)
@@ -181,6 +183,30 @@ class Skeleton:
                 info.external_attr = 0o644 << 16
                 archive.writestr(info, replaced.get(name, data))
         return out.getvalue()
+
+
+def _prune_styles(document: Any, parts: list[Any]) -> None:
+    """Drop the styles a letter never uses: python-docx's default template defines 164 (mostly
+    table styles, 350 kB), and every letter would carry and compress them."""
+    styles = document.styles.element
+    by_id = {style.get(qn("w:styleId")): style for style in styles.findall(qn("w:style"))}
+    keep = {sid for sid, style in by_id.items() if style.get(qn("w:default")) in ("1", "true")}
+    for part in parts:
+        for tag in ("w:pStyle", "w:rStyle", "w:tblStyle"):
+            keep.update(element.get(qn("w:val")) for element in part.iter(qn(tag)))
+    pending = list(keep)
+    while pending:  # and what those styles are based on or linked to
+        style = by_id.get(pending.pop())
+        if style is None:
+            continue
+        for tag in ("w:basedOn", "w:link", "w:next"):
+            element = style.find(qn(tag))
+            if element is not None and element.get(qn("w:val")) not in keep:
+                keep.add(element.get(qn("w:val")))
+                pending.append(element.get(qn("w:val")))
+    for sid, style in by_id.items():
+        if sid not in keep:
+            styles.remove(style)
 
 
 def _core_properties(title: str, issued_on: dt.date) -> bytes:

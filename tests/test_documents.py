@@ -162,6 +162,9 @@ def test_the_same_letter_gives_the_same_bytes_and_builds_its_skeleton_once() -> 
     with zipfile.ZipFile(io.BytesIO(first.content)) as archive:
         assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
         assert "docProps/thumbnail.jpeg" not in archive.namelist()  # python-docx's default, dropped
+        styles = archive.read("word/styles.xml").decode()
+        assert styles.count("<w:style ") == 8  # not the 164 of python-docx's template
+    assert len(first.content) < 16_000
     other = renderer.render(replace(REQUEST, reference="ت ح/5/2021/0008"))
     assert other.sha256 != first.sha256
     assert len(renderer._skeletons) == 1
