@@ -22,15 +22,33 @@ import click
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from documents import write_atomic
 from documents.docx_writer import check_image
+from documents.minutes import render_minutes
 from states import OPEN, TRANSITIONS, DocumentKind, Event, State
 from workflow import audit, db, views
 from workflow.demo import play
 from workflow.errors import WorkflowError
-from workflow.importer import import_proposals
+from workflow.evaluation import (
+    ScoreInput,
+    Standing,
+    declare_conflict,
+    list_conflicts,
+    list_criteria,
+    list_responses,
+    record_response,
+    record_score,
+    score_history,
+    scores_of,
+    set_weight,
+)
+from workflow.evaluation import ranking as rank_proposals
+from workflow.importer import import_proposals, import_scores
+from workflow.interviews import list_schedule, record_interview, schedule_interview
 from workflow.letters import list_letters, write_files
 from workflow.letters import register as letter_register
 from workflow.letters import verify as verify_letters
+from workflow.members import SECTORS, add_meeting, add_member, get_meeting, list_meetings, list_members, minutes
 from workflow.moves import PendingLetter, advance
 from workflow.plans import PlanSettings, add_entity, configure_plan, current_plan, list_entities
 from workflow.proposals import (
@@ -40,13 +58,28 @@ from workflow.proposals import (
     link_entities,
     list_proposals,
     parse_date,
-    record_interview,
 )
+from workflow.shortlist import ShortlistResult, shortlist_top
 from workflow.templates import check as check_templates
 from workflow.templates import export_defaults as export_templates
 from workflow.vocabulary import RANKS
 
 DEMO_MARKER = ".ogp-demo"
+
+
+class DateTimeType(click.ParamType):
+    """A date and time on the command line: 'YYYY-MM-DD HH:MM' (or with a T)."""
+
+    name = "DATETIME"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> dt.datetime:
+        if isinstance(value, dt.datetime):
+            return value
+        try:
+            parsed = dt.datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            self.fail(f"{value!r} is not a date and time: use 'YYYY-MM-DD HH:MM'", param, ctx)
+        return parsed.replace(tzinfo=None, second=0, microsecond=0)
 
 
 class DateType(click.ParamType):
@@ -64,6 +97,7 @@ class DateType(click.ParamType):
 
 
 DATE = DateType()
+DATETIME = DateTimeType()
 
 
 class OgpGroup(click.Group):
@@ -224,6 +258,11 @@ pass_app = click.make_pass_decorator(App)
     help="A PNG or JPEG shown at the top of the letterhead.",
 )
 @click.option("--no-logo", is_flag=True, help="Remove the letterhead's logo.")
+@click.option(
+    "--quorum",
+    type=click.IntRange(min=0),
+    help="Eligible members who must score every criterion before a shortlist (0: a majority of the working group).",
+)
 @pass_app
 def init(
     app: App, copy_to: tuple[str, ...], no_copy_to: bool, logo: Path | None, no_logo: bool, **settings: Any
@@ -495,18 +534,71 @@ def interview() -> None:
 @click.argument("id")
 @click.option("--on", "held_on", type=DATE, required=True, help="When the interview took place.")
 @click.option("--platform", default="", help="Where, e.g. Zoom or the ministry.")
-@click.option("--notes", default="", help="What was said.")
+@click.option("--needs", default="", help="Answer 1: what most needs to be done to form the commitment.")
+@click.option("--plans", default="", help="Answer 2: which plans or strategies the proposal links to.")
+@click.option("--solves", default="", help="Answer 3: how it would help solve the public problem it raises.")
+@click.option("--member", "members", multiple=True, help="A working group member who took part (repeatable).")
+@click.option("--notes", default="", help="Anything else that was said.")
 @pass_app
-def interview_record(app: App, id: str, held_on: dt.date, platform: str, notes: str) -> None:
-    """Record an interview that took place (needed before 'advance ID interview').
+def interview_record(app: App, id: str, held_on: dt.date, **answers: Any) -> None:
+    """Record an interview that took place, with the proposer's answers to the seed's three
+    questions (needed before 'advance ID interview').
 
     \b
     Example:
-      ogp interview record P-001 --on 2021-07-28 --platform Zoom --notes "..."
+      ogp interview record P-001 --on 2021-07-28 --platform Zoom --member "مي عليمات" \\
+          --needs "..." --plans "..." --solves "..."
     """
     with app.session() as session:
-        recorded = record_interview(session, id, held_on, actor=app.actor, platform=platform, notes=notes)
+        recorded = record_interview(session, id, held_on, actor=app.actor, **answers)
         click.echo(f"Recorded the interview of {recorded.proposal.ref} on {recorded.held_on.isoformat()}.")
+
+
+@interview.command("schedule")
+@click.argument("id")
+@click.option("--at", "at", type=DATETIME, required=True, help="When: 'YYYY-MM-DD HH:MM' (local time).")
+@click.option("--platform", default="", help="Where, e.g. Zoom.")
+@pass_app
+def interview_schedule(app: App, id: str, at: dt.datetime, platform: str) -> None:
+    """Plan an interview and write the invitation letter to the proposer.
+
+    \b
+    Example:
+      ogp interview schedule P-001 --at "2021-07-28 10:00" --platform Zoom
+    """
+    with app.session() as session:
+        planned = schedule_interview(
+            session, id, at, actor=app.actor, platform=platform,
+            templates_dir=app.templates, workspace_folder=app.workspace().folder,
+        )  # fmt: skip
+        ref, seq, letters = planned.interview.proposal.ref, planned.entry.seq, list(planned.letters)
+    click.echo(f"Scheduled the interview of {ref} on {at:%Y-%m-%d %H:%M} (audit #{seq})")
+    for path in write_letter_files(app.workspace().letters_dir, letters):
+        click.echo(f"  letter: {path}")
+
+
+@interview.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (see the README for its shape).")
+@pass_app
+def interview_list(app: App, as_json: bool) -> None:
+    """The interview schedule, soonest first, with whether each interview has been held.
+
+    \b
+    Example:
+      ogp interview list
+    """
+    with app.session() as session:
+        found = [views.schedule_view(planned) for planned in list_schedule(session)]
+    if as_json:
+        emit_json(found)
+    else:
+        emit_table(
+            ("AT", "REF", "PLATFORM", "STATE", "HELD", "TITLE"),
+            [
+                (f["at"].replace("T", " "), f["ref"], f["platform"], f["state"], f["held_on"] or "-", f["title"])
+                for f in found
+            ],
+        )
 
 
 def _sources(sources: Sequence[State]) -> str:
@@ -775,6 +867,445 @@ def templates_check(dir: Path | None) -> None:
         raise click.ClickException(f"{len(report.errors)} templates do not render; letters using them would fail.")
 
 
+# --- the working group -------------------------------------------------------------------------
+
+
+@cli.group()
+def member() -> None:
+    """Members of the working group."""
+
+
+@member.command("add")
+@click.argument("name")
+@click.option(
+    "--org",
+    required=True,
+    help="The member's organisation (members of a proposing organisation cannot score its proposals).",
+)
+@click.option(
+    "--sector",
+    type=click.Choice(list(SECTORS)),
+    default="civil-society",
+    show_default=True,
+    help="The member's sector.",
+)
+@pass_app
+def member_add(app: App, name: str, org: str, sector: str) -> None:
+    """Add a member to the working group.
+
+    \b
+    Example:
+      ogp member add "هيلدا عجيلات" --org "مركز الشفافية الأردني" --sector civil-society
+    """
+    with app.session() as session:
+        added = add_member(session, name, org, sector)
+        click.echo(f"Added member {added.id}: {added.name} ({added.organization}, {added.sector})")
+
+
+@member.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (see the README for its shape).")
+@pass_app
+def member_list(app: App, as_json: bool) -> None:
+    """List the working group's members.
+
+    \b
+    Example:
+      ogp member list
+    """
+    with app.session() as session:
+        found = [views.member_view(m) for m in list_members(session)]
+    if as_json:
+        emit_json(found)
+    else:
+        emit_table(
+            ("ID", "NAME", "SECTOR", "ORGANIZATION"),
+            [(m["id"], m["name"], m["sector"], m["organization"]) for m in found],
+        )
+
+
+@cli.group()
+def meeting() -> None:
+    """Meetings of the working group and their minutes."""
+
+
+@meeting.command("add")
+@click.option("--on", "held_on", type=DATE, required=True, help="The meeting's date.")
+@click.option("--title", default="", help="The minutes' title. [default: the plan's working group meeting]")
+@click.option("--place", default="", help="Where, e.g. 'عن بعد عبر منصة زووم (ZOOM)'.")
+@click.option("--attendee", "attendees", multiple=True, help="A member who attended, by name or number (repeatable).")
+@click.option("--apology", "apologies", multiple=True, help="A member who sent apologies (repeatable).")
+@click.option("--topic", "topics", multiple=True, help="A topic discussed (repeatable, in order).")
+@click.option("--outcome", "outcomes", multiple=True, help="An outcome (repeatable, in order).")
+@pass_app
+def meeting_add(app: App, held_on: dt.date, **fields: Any) -> None:
+    """Record a meeting of the working group.
+
+    \b
+    Example:
+      ogp meeting add --on 2021-07-28 --place "عن بعد عبر منصة زووم (ZOOM)" \\
+          --attendee "مي عليمات" --apology "لما قطيشات" --topic "..." --outcome "..."
+    """
+    with app.session() as session:
+        added = add_meeting(session, held_on, **fields)
+        click.echo(f"Recorded meeting {added.id} on {added.held_on.isoformat()} ({len(added.people)} members listed).")
+
+
+@meeting.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (see the README for its shape).")
+@pass_app
+def meeting_list(app: App, as_json: bool) -> None:
+    """List the meetings, oldest first.
+
+    \b
+    Example:
+      ogp meeting list
+    """
+    with app.session() as session:
+        found = [views.meeting_view(m) for m in list_meetings(session)]
+    if as_json:
+        emit_json(found)
+    else:
+        emit_table(
+            ("ID", "DATE", "ATTENDED", "APOLOGIES", "TITLE"),
+            [(m["id"], m["held_on"], len(m["attendees"]), len(m["apologies"]), m["title"]) for m in found],
+        )
+
+
+@meeting.command("minutes")
+@click.argument("id")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the .docx. [default: minutes/meeting-ID-DATE.docx]",
+)
+@pass_app
+def meeting_minutes(app: App, id: str, out: Path | None) -> None:
+    """Write a meeting's minutes as an Arabic, right-to-left .docx in the seed's structure.
+
+    \b
+    Example:
+      ogp meeting minutes 2 --out minutes-28-7-2021.docx
+    """
+    with app.session() as session:
+        found = get_meeting(session, id)
+        plan = current_plan(session)
+        content = render_minutes(minutes(found, plan.title, plan.period))
+        name = f"meeting-{found.id}-{found.held_on.isoformat()}.docx"
+    target = out or app.workspace().folder / "minutes" / name
+    try:
+        path = write_atomic(target.parent, target.name, content)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write the minutes to {target}: {exc}") from exc
+    click.echo(f"Wrote the minutes of meeting {id} to {path}")
+
+
+# --- scoring -----------------------------------------------------------------------------------
+
+
+@cli.group()
+def criterion() -> None:
+    """The criteria proposals are scored on."""
+
+
+@criterion.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (see the README for its shape).")
+@pass_app
+def criterion_list(app: App, as_json: bool) -> None:
+    """List the plan's criteria with their weights and scales.
+
+    \b
+    Example:
+      ogp criterion list
+    """
+    with app.session() as session:
+        found = [views.criterion_view(c) for c in list_criteria(session)]
+    if as_json:
+        emit_json(found)
+    else:
+        emit_table(
+            ("#", "CODE", "WEIGHT", "SCALE", "CRITERION"),
+            [(c["position"], c["code"], c["weight"], f"{c['scale'][0]}-{c['scale'][1]}", c["name_ar"]) for c in found],
+        )
+
+
+@criterion.command("set-weight")
+@click.argument("criterion_key", metavar="CRITERION")
+@click.argument("weight", type=click.IntRange(0, 100))
+@pass_app
+def criterion_set_weight(app: App, criterion_key: str, weight: int) -> None:
+    """Set a criterion's weight in the ranking (0 leaves it out).
+
+    \b
+    Example:
+      ogp criterion set-weight importance 2
+    """
+    with app.session() as session:
+        changed = set_weight(session, criterion_key, weight)
+        click.echo(f"{changed.code} now weighs {changed.weight}.")
+
+
+class DefaultCommandGroup(click.Group):
+    """A group whose first argument, when it names no subcommand, goes to a default one:
+    `ogp score P-001 …` is `ogp score give P-001 …`."""
+
+    default = "give"
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ctx.help_option_names:
+            args = [self.default, *args]
+        return super().parse_args(ctx, args)
+
+
+@cli.group(cls=DefaultCommandGroup)
+def score() -> None:
+    """Members' scores: 'ogp score ID …' gives one; 'import' and 'list' are below."""
+
+
+@score.command("give", hidden=True)
+@click.argument("id")
+@click.option("--member", required=True, help="Who scores, by name or number.")
+@click.option("--criterion", "criterion_key", required=True, help="The criterion, by code (see 'ogp criterion list').")
+@click.option("--value", required=True, type=int, help="The score, within the criterion's scale (1-5 by default).")
+@click.option("--note", default="", help="Why, for the record.")
+@pass_app
+def score_give(app: App, id: str, member: str, criterion_key: str, value: int, note: str) -> None:
+    """Give or revise a member's score of a proposal on one criterion.
+
+    \b
+    Example:
+      ogp score P-001 --member "ندى خاطر" --criterion importance --value 4
+    """
+    with app.session() as session:
+        given = record_score(session, ScoreInput(id, member, criterion_key, value, note), actor=app.actor)
+        click.echo(f"{given.member.name} scored {id} {given.value} on {given.criterion.code}.")
+
+
+@score.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_app
+def score_import(app: App, file: Path) -> None:
+    """Import scores from CSV or JSON (proposal,member,criterion,value,note): all, or none.
+
+    \b
+    Example:
+      ogp score import scores.csv
+    """
+    with app.session() as session:
+        imported = import_scores(session, file, actor=app.actor)
+        click.echo(f"Imported {len(imported)} scores.")
+
+
+@score.command("list")
+@click.argument("id")
+@click.option("--history", is_flag=True, help="Every score given or revised, instead of the current ones.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (see the README for its shape).")
+@pass_app
+def score_list(app: App, id: str, history: bool, as_json: bool) -> None:
+    """A proposal's scores by member and criterion (or their whole history).
+
+    \b
+    Example:
+      ogp score list P-001 --history
+    """
+    with app.session() as session:
+        proposal = get_proposal(session, id)
+        if history:
+            members = {m.id: m.name for m in list_members(session)}
+            codes = {c.id: c.code for c in list_criteria(session)}
+            found = [views.score_change_view(c, members, codes) for c in score_history(session, proposal)]
+        else:
+            found = [views.score_view(s) for s in scores_of(session, proposal)]
+    if as_json:
+        emit_json(found)
+    elif history:
+        emit_table(
+            ("AT (UTC)", "MEMBER", "CRITERION", "FROM", "TO", "BY"),
+            [
+                (
+                    f["at"][:19].replace("T", " "),
+                    f["member"],
+                    f["criterion"],
+                    f["old_value"] or "-",
+                    f["new_value"],
+                    f["actor"],
+                )
+                for f in found
+            ],
+        )
+    else:
+        emit_table(
+            ("MEMBER", "CRITERION", "VALUE", "NOTE"),
+            [(f["member"], f["criterion"], f["value"], f["note"]) for f in found],
+        )
+
+
+@cli.group()
+def conflict() -> None:
+    """Conflicts of interest: who may not score which proposal."""
+
+
+@conflict.command("declare")
+@click.option("--member", required=True, help="The member, by name or number.")
+@click.option("--proposal", "proposal_key", required=True, metavar="ID", help="The proposal, by number or ref.")
+@click.option("--reason", default="", help="Why, for the record.")
+@pass_app
+def conflict_declare(app: App, member: str, proposal_key: str, reason: str) -> None:
+    """Declare a member's conflict of interest: they cannot score the proposal, and are left out
+    of its quorum and averages. Members of the proposing organisation are left out without one.
+
+    \b
+    Example:
+      ogp conflict declare --member "ختام الشنيكات" --proposal P-001 --reason "..."
+    """
+    with app.session() as session:
+        declared = declare_conflict(session, member, proposal_key, reason=reason, actor=app.actor)
+        click.echo(f"{declared.member.name} may no longer score {get_proposal(session, proposal_key).ref}.")
+
+
+@conflict.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (see the README for its shape).")
+@pass_app
+def conflict_list(app: App, as_json: bool) -> None:
+    """List the declared conflicts of interest.
+
+    \b
+    Example:
+      ogp conflict list
+    """
+    with app.session() as session:
+        found = [views.conflict_view(c, get_proposal(session, c.proposal_id).ref) for c in list_conflicts(session)]
+    if as_json:
+        emit_json(found)
+    else:
+        emit_table(("MEMBER", "REF", "REASON"), [(f["member"], f["ref"], f["reason"]) for f in found])
+
+
+def _cut_line(result: ShortlistResult) -> list[str]:
+    def line(place: Standing | None) -> str:
+        if place is None:
+            return "(nobody)"
+        return f"#{place.rank} {place.proposal.ref} {float(place.total or 0):.3f} ({place.scorers} members)"
+
+    lines = [f"  just above: {line(result.above)}", f"  just below: {line(result.below)}"]
+    if result.tie_rule:
+        lines.append(f"  tied on the total; separated because: {result.tie_rule}")
+    return lines
+
+
+@cli.command()
+@click.option("--all", "all_states", is_flag=True, help="Also proposals already shortlisted, referred or committed.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (see the README for its shape).")
+@pass_app
+def ranking(app: App, all_states: bool, as_json: bool) -> None:
+    """Interviewed proposals by weighted mean score, best first.
+
+    Only eligible members count (no conflict, not of the proposing organisation). Order: proposals
+    scored by a quorum on every criterion first; then the higher weighted total; then more members
+    scoring; then the higher mean on each criterion in the plan's order; then earlier submission.
+
+    \b
+    Example:
+      ogp ranking --json
+    """
+    states = (
+        (State.INTERVIEWED, State.SHORTLISTED, State.REFERRED, State.COMMITTED) if all_states else (State.INTERVIEWED,)
+    )
+    with app.session() as session:
+        found = [views.standing_view(place) for place in rank_proposals(session, states)]
+    if as_json:
+        emit_json(found)
+        return
+    codes = list(found[0]["criteria"]) if found else []
+    emit_table(
+        ("#", "REF", "TOTAL", *[c.upper() for c in codes], "MEMBERS", "QUORUM", "TITLE"),
+        [
+            (f["rank"], f["ref"], _fmt(f["total"]), *[_fmt(f["criteria"][c]["mean"]) for c in codes],
+             f"{f['scorers']}/{f['eligible']}", "yes" if f["complete"] else "no", f["title"])
+            for f in found
+        ],
+    )  # fmt: skip
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+@cli.command("shortlist")
+@click.option("--top", required=True, type=click.IntRange(min=1), help="How many of the best-ranked to shortlist.")
+@click.option("--dry-run", is_flag=True, help="Show who would be shortlisted and the cut-line; change nothing.")
+@pass_app
+def shortlist_cmd(app: App, top: int, dry_run: bool) -> None:
+    """Shortlist the N best-ranked interviewed proposals in one transaction, and show the cut-line.
+
+    Refused whole if any of them lacks a quorum of scores or the plan's shortlist would overflow.
+
+    \b
+    Example:
+      ogp shortlist --top 7 --dry-run
+    """
+    with app.session() as session:
+        result = shortlist_top(session, top, actor=app.actor, dry_run=dry_run, workspace_folder=app.workspace().folder)
+        verb = "Would shortlist" if dry_run else "Shortlisted"
+        click.echo(f"{verb} {len(result.selected)}: " + ", ".join(p.proposal.ref for p in result.selected))
+        click.echo("Cut-line:")
+        for line in _cut_line(result):
+            click.echo(line)
+
+
+# --- responses to referrals ----------------------------------------------------------------------
+
+
+@cli.group()
+def response() -> None:
+    """Government bodies' answers to referral letters."""
+
+
+@response.command("record")
+@click.argument("id")
+@click.option("--entity", "entity_key", required=True, help="The body that answered, by code or name.")
+@click.option("--agreed/--declined", required=True, help="Whether the body agreed to take the idea on.")
+@click.option("--on", "responded_on", type=DATE, help="The date of the body's answer. [default: today]")
+@click.option("--note", default="", help="What the body said.")
+@pass_app
+def response_record(app: App, id: str, entity_key: str, agreed: bool, responded_on: dt.date | None, note: str) -> None:
+    """Record a body's answer to a referral letter (a commitment needs one that agreed).
+
+    \b
+    Example:
+      ogp response record P-003 --entity MOH --agreed --on 2021-08-15
+    """
+    with app.session() as session:
+        _, entry = record_response(
+            session, id, entity_key, agreed=agreed, responded_on=responded_on, note=note, actor=app.actor
+        )
+        click.echo(f"{get_proposal(session, id).ref}: {entry.reason} (audit #{entry.seq})")
+
+
+@response.command("list")
+@click.option("--proposal", "proposal_key", metavar="ID", help="Only this proposal's responses.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (see the README for its shape).")
+@pass_app
+def response_list(app: App, proposal_key: str | None, as_json: bool) -> None:
+    """List the responses recorded.
+
+    \b
+    Example:
+      ogp response list --proposal P-003
+    """
+    with app.session() as session:
+        found = [
+            views.response_view(r, get_proposal(session, r.proposal_id).ref)
+            for r in list_responses(session, proposal_key)
+        ]
+    if as_json:
+        emit_json(found)
+    else:
+        emit_table(
+            ("REF", "BODY", "ANSWER", "ON", "NOTE"),
+            [(f["ref"], f["entity"], "agreed" if f["agreed"] else "declined", f["on"], f["note"]) for f in found],
+        )
+
+
 # --- demo ---------------------------------------------------------------------------------------
 
 
@@ -813,7 +1344,10 @@ def demo(app: App, folder: Path) -> None:
     with demo_app.session() as session:
         result = play(session, actor=app.actor, workspace_folder=workspace.folder)
         plan = views.plan_view(current_plan(session))
+        cut_line = _cut_line(result.shortlist) if result.shortlist else []
+        shortlisted = len(result.shortlist.selected) if result.shortlist else 0
     paths = write_letter_files(workspace.letters_dir, result.letters)
+    minutes_path = write_atomic(workspace.folder / "minutes", result.minutes_name, result.minutes)
     with demo_app.session() as session:
         report = audit.verify(session)
 
@@ -822,11 +1356,16 @@ def demo(app: App, folder: Path) -> None:
     caps = f"shortlist {plan['shortlist_size']}, commitments {plan['commitment_target']}"
     click.echo(f"Plan: {plan['title']} {plan['period']}: {caps}")
     click.echo("Reached: " + " → ".join(f"{result.reached[s.value]} {s.value}" for s in path_stages))
+    click.echo(f"Working group: {result.members} members; {result.scores} scores given")
+    click.echo(f"Shortlist of {shortlisted} by ranking; cut-line:")
+    for line in cut_line:
+        click.echo(line)
     click.echo("Final: " + ", ".join(f"{n} {state}" for state, n in sorted(result.final.items())))
     for refusal in result.refusals:
         click.echo(f"Refused, as the rules require: {refusal}")
     kinds = Counter(letter.document.kind.value for letter in result.letters)
     click.echo(f"Letters: {len(paths)} in {workspace.letters_dir} ({', '.join(f'{n} {k}' for k, n in kinds.items())})")
+    click.echo(f"Minutes of the second meeting: {minutes_path}")
     click.echo(f"Audit chain verified: {report.entries} entries, head #{report.head_seq} {report.head_hash[:16]}…")
     click.echo(f"Try: ogp --db {workspace.describe()} proposal list")
 

@@ -38,7 +38,9 @@ class Guard(StrEnum):
     """A rule that must hold before a transition may happen (checked in `workflow.guards`)."""
 
     HAS_INTERVIEW = "has_interview"
+    HAS_QUORUM = "has_quorum"
     HAS_ENTITY = "has_entity"
+    HAS_AGREEMENT = "has_agreement"
     HAS_REASON = "has_reason"
     WITHIN_SHORTLIST_SIZE = "within_shortlist_size"
     WITHIN_COMMITMENT_TARGET = "within_commitment_target"
@@ -52,6 +54,7 @@ class DocumentKind(StrEnum):
     ACCEPTANCE = "acceptance"  # tells the proposing organisation its idea is a commitment
     REFERRAL_CLOSED = "referral_closed"  # closes a referral with each body written to
     REJECTION = "rejection"  # gives the proposing organisation the reason its idea was not adopted
+    INVITATION = "invitation"  # invites the proposer to its interview (date, time, platform)
 
 
 class Addressees(StrEnum):
@@ -94,7 +97,9 @@ SHORTLIST_PLACES: frozenset[State] = frozenset({State.SHORTLISTED, State.REFERRE
 
 GUARD_RULES: dict[Guard, str] = {
     Guard.HAS_INTERVIEW: "an interview must be recorded first (ogp interview record)",
+    Guard.HAS_QUORUM: "a quorum of eligible members must have scored it on every criterion",
     Guard.HAS_ENTITY: "at least one relevant government body is required",
+    Guard.HAS_AGREEMENT: "a relevant body must have agreed to it (ogp response record … --agreed)",
     Guard.HAS_REASON: "a reason is required (--reason)",
     Guard.WITHIN_SHORTLIST_SIZE: "the plan's shortlist size may not be exceeded",
     Guard.WITHIN_COMMITMENT_TARGET: "the plan's commitment target may not be exceeded",
@@ -112,7 +117,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         Event.SHORTLIST,
         (State.INTERVIEWED,),
         State.SHORTLISTED,
-        guards=(Guard.WITHIN_SHORTLIST_SIZE,),
+        guards=(Guard.HAS_QUORUM, Guard.WITHIN_SHORTLIST_SIZE),
         help="selected for the plan's shortlist",
     ),
     Transition(
@@ -127,7 +132,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         Event.COMMIT,
         (State.REFERRED,),
         State.COMMITTED,
-        guards=(Guard.WITHIN_COMMITMENT_TARGET,),
+        guards=(Guard.HAS_AGREEMENT, Guard.WITHIN_COMMITMENT_TARGET),
         documents=(
             Document(DocumentKind.COMMITMENT, Addressees.LEAD_ENTITY),
             Document(DocumentKind.ACCEPTANCE, Addressees.PROPOSER),
@@ -156,6 +161,16 @@ TRANSITIONS: tuple[Transition, ...] = (
 )
 
 BY_EVENT: dict[Event, Transition] = {t.event: t for t in TRANSITIONS}
+
+# Recorded steps that are not moves but still write letters and enter the audit trail.
+SCHEDULE_INTERVIEW = "schedule_interview"
+RECORD_RESPONSE = "record_response"
+ACTION_DOCUMENTS: dict[str, tuple[Document, ...]] = {
+    SCHEDULE_INTERVIEW: (Document(DocumentKind.INVITATION, Addressees.PROPOSER),),
+    RECORD_RESPONSE: (),
+}
+# States in which the working group may still score a proposal (revisions stop at the shortlist).
+SCORING_STATES: tuple[State, ...] = (State.SUBMITTED, State.INTERVIEWED)
 
 
 def events_from(state: State) -> tuple[Event, ...]:

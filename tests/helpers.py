@@ -9,9 +9,12 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from states import Event, State
+from workflow.evaluation import ScoreInput, list_criteria, record_response, record_score
+from workflow.interviews import record_interview
+from workflow.members import MemberIndex, add_member
 from workflow.models import Proposal
 from workflow.moves import MoveResult, advance
-from workflow.proposals import ProposalInput, add_proposal, record_interview
+from workflow.proposals import ProposalInput, add_proposal, get_proposal
 
 NOW = dt.datetime(2021, 7, 28, 9, 30, tzinfo=dt.UTC)
 PATH = (
@@ -42,11 +45,34 @@ def move(session: Session, ref: str, event: Event, reason: str = "", **kwargs: o
     return advance(session, ref, event, actor="tester", reason=reason, **kwargs)  # type: ignore[arg-type]
 
 
+TESTER = "عضو الاختبار"
+
+
+def score_all(session: Session, ref: str, value: int = 4, member: str = TESTER) -> None:
+    """`member` (added to the working group if need be) scores `ref` on every criterion."""
+    if MemberIndex(session).find(member) is None:
+        add_member(session, member, "جهة محايدة", "government")
+    for criterion in list_criteria(session):
+        record_score(session, ScoreInput(ref, member, criterion.code, value), actor="tester", now=NOW)
+
+
+def agree(session: Session, ref: str, entity: str | None = None) -> None:
+    """A relevant body (the first, unless named) agrees to take the proposal on."""
+    proposal = get_proposal(session, ref)
+    entity = entity or (proposal.entities[0].code or proposal.entities[0].name)
+    record_response(session, ref, entity, agreed=True, responded_on=None, note="", actor="tester", now=NOW)
+
+
 def bring_to(session: Session, ref: str, state: State) -> None:
-    """Move a submitted proposal along the main path until it is in `state`."""
+    """Move a submitted proposal along the main path until it is in `state`, with the interview,
+    scores and agreement each step needs."""
     for reached, event in PATH:
         if event is Event.INTERVIEW:
             record_interview(session, ref, dt.date(2021, 7, 28), actor="tester", platform="Zoom", now=NOW)
+        if event is Event.SHORTLIST:
+            score_all(session, ref)
+        if event is Event.COMMIT:
+            agree(session, ref)
         move(session, ref, event)
         if reached is state:
             return

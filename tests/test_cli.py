@@ -24,9 +24,21 @@ def add(runner: CliRunner, ref: str, *extra: str) -> None:
     assert result.exit_code == 0, result.output
 
 
+CRITERIA = ("importance", "global_trend", "ogp_values", "national_priorities", "government_mandate")
+
+
 def to_shortlisted(runner: CliRunner, ref: str) -> None:
     assert ogp(runner, "interview", "record", ref, "--on", "28/7/2021", "--platform", "Zoom").exit_code == 0
     assert ogp(runner, "advance", ref, "interview").exit_code == 0
+    if "ندى خاطر" not in ogp(runner, "member", "list").stdout:
+        assert (
+            ogp(
+                runner, "member", "add", "ندى خاطر", "--org", "وزارة الاقتصاد الرقمي", "--sector", "government"
+            ).exit_code
+            == 0
+        )
+    for code in CRITERIA:
+        assert ogp(runner, "score", ref, "--member", "ندى خاطر", "--criterion", code, "--value", "4").exit_code == 0
     assert ogp(runner, "advance", ref, "shortlist").exit_code == 0
 
 
@@ -117,6 +129,13 @@ def test_the_whole_path_from_the_command_line(runner: CliRunner, workspace: Work
     assert exported.stdout == "Wrote 2 letters to out\n"
     assert sorted(p.read_bytes() for p in (tmp_path / "out").iterdir()) == sorted(f.read_bytes() for f in files)
 
+    refused = runner.invoke(cli, ["advance", "P-1", "commit"])
+    assert refused.stderr == (
+        "Error: Cannot commit proposal P-1: a relevant body must have agreed to it (ogp response record … --agreed) "
+        "(no body has answered yet).\n"
+    )
+    answered = ogp(runner, "response", "record", "P-1", "--entity", "ROS", "--agreed", "--on", "2021-08-01")
+    assert answered.stdout == "P-1: ROS agreed on 2021-08-01 (audit #5)\n"
     assert ogp(runner, "advance", "P-1", "commit", "--reason", "وافقت الجهة").exit_code == 0
     shown = json.loads(ogp(runner, "proposal", "show", "p-1", "--json").stdout)
     assert shown["state"] == "committed" and shown["next_events"] == []
@@ -124,12 +143,12 @@ def test_the_whole_path_from_the_command_line(runner: CliRunner, workspace: Work
     history = json.loads(ogp(runner, "history", "P-1", "--json").stdout)
     assert [(e["event"], e["actor"], e["reason"]) for e in history] == [
         ("submit", "tester", ""), ("interview", "tester", ""), ("shortlist", "tester", ""),
-        ("refer", "tester", ""), ("commit", "tester", "وافقت الجهة"),
+        ("refer", "tester", ""), ("response", "tester", "ROS agreed on 2021-08-01"), ("commit", "tester", "وافقت الجهة"),
     ]  # fmt: skip
     assert history[3]["letters"] == [item["sha256"] for item in listed]
     verified = ogp(runner, "audit", "verify")
     assert verified.exit_code == 0
-    assert verified.stdout.startswith("Audit chain verified: 5 entries, 4 letters, 1 proposals; head #5 ")
+    assert verified.stdout.startswith("Audit chain verified: 6 entries, 4 letters, 1 proposals; head #6 ")
 
 
 def test_refusals_are_errors_with_exit_1_and_change_nothing(runner: CliRunner) -> None:
@@ -242,14 +261,28 @@ def test_demo_builds_a_verified_workspace_and_replaces_only_its_own(tmp_path: Pa
     out = result.stdout
     assert "Reached: 10 submitted → 9 interviewed → 7 shortlisted → 7 referred → 5 committed\n" in out
     assert "Final: 5 committed, 4 rejected, 1 withdrawn\n" in out
-    assert "Refused, as the rules require: Cannot commit proposal SAMPLE-06: the plan's commitment target" in out
-    assert "Audit chain verified: 43 entries" in out
-    letters = sorted((tmp_path / "d" / "letters").iterdir())
-    assert len(letters) == 25
+    assert "Working group: 10 members; 355 scores given\n" in out
     assert (
-        f"Letters: 25 in {tmp_path / 'd' / 'letters'} "
-        "(4 rejection, 9 referral, 5 commitment, 5 acceptance, 2 referral_closed)\n"
+        "Shortlist of 7 by ranking; cut-line:\n"
+        "  just above: #7 SAMPLE-07 3.800 (8 members)\n"
+        "  just below: #8 SAMPLE-08 3.200 (8 members)\n"
     ) in out
+    assert (
+        "Refused, as the rules require: هيلدا عجيلات cannot score SAMPLE-01: belongs to the proposing "
+        "organisation (مركز الشفافية الأردني); the score was refused.\n"
+    ) in out
+    assert "Refused, as the rules require: Cannot commit proposal SAMPLE-06: a relevant body must have agreed" in out
+    assert "Refused, as the rules require: Cannot commit proposal SAMPLE-07: the plan's commitment target" in out
+    assert "Audit chain verified: 59 entries" in out
+    letters = sorted((tmp_path / "d" / "letters").iterdir())
+    assert len(letters) == 34
+    assert (
+        f"Letters: 34 in {tmp_path / 'd' / 'letters'} "
+        "(9 invitation, 4 rejection, 9 referral, 5 commitment, 5 acceptance, 2 referral_closed)\n"
+    ) in out
+    minutes = tmp_path / "d" / "minutes" / "meeting-2-2021-07-28.docx"
+    assert f"Minutes of the second meeting: {minutes}\n" in out
+    assert "الحضور" in [row.cells[0].text for row in docx.Document(str(minutes)).tables[0].rows]
     again = runner.invoke(cli, ["demo", "--dir", "d"])
     assert again.exit_code == 0
     (tmp_path / "mine").mkdir()
@@ -290,10 +323,10 @@ def test_init_letter_settings_and_a_bad_logo(runner: CliRunner, tmp_path: Path) 
 
 def test_templates_export_check_and_use(runner: CliRunner, workspace: Workspace, tmp_path: Path) -> None:
     exported = ogp(runner, "templates", "export", "mine")
-    assert exported.stdout.startswith("Wrote 10 templates to mine: acceptance.ar.j2, acceptance.en.j2, ")
+    assert exported.stdout.startswith("Wrote 12 templates to mine: acceptance.ar.j2, acceptance.en.j2, ")
     again = runner.invoke(cli, ["templates", "export", "mine"])
     assert again.exit_code == 1 and "use --force to overwrite" in again.stderr
-    assert ogp(runner, "templates", "check", "mine").stdout == "Checked 10 templates from mine: 0 errors.\n"
+    assert ogp(runner, "templates", "check", "mine").stdout == "Checked 12 templates from mine: 0 errors.\n"
     (tmp_path / "mine" / "referral.ar.j2").write_text(
         "{% block subject %}{{ proposal.titel }}{% endblock %}{% block body %}x{% endblock %}"
     )
@@ -303,7 +336,7 @@ def test_templates_export_check_and_use(runner: CliRunner, workspace: Workspace,
         "  template referral.ar.j2, line 1: UndefinedError: 'dict object' has no attribute 'titel'\n"
         "Error: 1 templates do not render; letters using them would fail.\n"
     )
-    assert broken.stdout == "Checked 10 templates from mine: 1 errors.\n"
+    assert broken.stdout == "Checked 12 templates from mine: 1 errors.\n"
     add(runner, "P-1")
     to_shortlisted(runner, "P-1")
     assert ogp(runner, "init", "--templates-dir", "mine").exit_code == 0

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from states import Event, State
 from tests.conftest import SessionFactory
-from tests.helpers import bring_to, register
+from tests.helpers import bring_to, register, score_all
 from workflow.db import Workspace
 from workflow.models import AuditEntry, Letter
 from workflow.plans import PlanSettings, configure_plan
@@ -80,6 +80,8 @@ def test_two_processes_racing_for_the_last_shortlist_place(workspace: Workspace,
     with session_scope() as s:
         bring_to(s, "A", State.INTERVIEWED)
         bring_to(s, "B", State.INTERVIEWED)
+        score_all(s, "A")
+        score_all(s, "B")
     results = run_together(workspace, [["advance", "A", "shortlist"], ["advance", "B", "shortlist"]])
     assert sorted(r.returncode for r in results) == [0, 1]
     loser = next(r for r in results if r.returncode == 1)

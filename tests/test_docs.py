@@ -16,6 +16,8 @@ README = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
 
 def commands(group: click.Group = cli, prefix: str = "ogp") -> Iterator[tuple[str, click.Command]]:
     for name, command in sorted(group.commands.items()):
+        if command.hidden:  # `ogp score give` is reached as `ogp score ID`, checked below
+            continue
         path = f"{prefix} {name}"
         if isinstance(command, click.Group):
             yield from commands(command, path)
@@ -28,11 +30,20 @@ ALL = list(commands())
 
 def test_the_expected_commands_exist() -> None:
     assert [path for path, _ in ALL] == [
-        "ogp advance", "ogp audit verify", "ogp demo", "ogp entity add", "ogp entity list", "ogp history",
-        "ogp init", "ogp interview record", "ogp letters export", "ogp letters list", "ogp letters register",
-        "ogp letters verify", "ogp proposal add", "ogp proposal import", "ogp proposal link", "ogp proposal list",
-        "ogp proposal show", "ogp templates check", "ogp templates export",
+        "ogp advance", "ogp audit verify", "ogp conflict declare", "ogp conflict list", "ogp criterion list",
+        "ogp criterion set-weight", "ogp demo", "ogp entity add", "ogp entity list", "ogp history", "ogp init",
+        "ogp interview list", "ogp interview record", "ogp interview schedule", "ogp letters export",
+        "ogp letters list", "ogp letters register", "ogp letters verify", "ogp meeting add", "ogp meeting list",
+        "ogp meeting minutes", "ogp member add", "ogp member list", "ogp proposal add", "ogp proposal import",
+        "ogp proposal link", "ogp proposal list", "ogp proposal show", "ogp ranking", "ogp response list",
+        "ogp response record", "ogp score import", "ogp score list", "ogp shortlist", "ogp templates check",
+        "ogp templates export",
     ]  # fmt: skip
+
+
+def test_scoring_is_documented_as_ogp_score_id() -> None:
+    assert re.search(r"^### `ogp score ID", README, re.M)
+    assert re.search(r"^ogp score P-\d+ --member", README, re.M)
 
 
 @pytest.mark.parametrize(("path", "command"), ALL, ids=[p for p, _ in ALL])

@@ -146,7 +146,7 @@ def test_malformed_csv_files_are_refused_with_reasons(
                 "item 2: must be a JSON object",
             ],
         ),
-        ('{"title": "a"}', ["file: must be a JSON array of proposal objects"]),
+        ('{"title": "a"}', ["file: must be a JSON array of objects, one a row"]),
         ('[{"title": "a",', ["line 1: not valid JSON: Expecting property name enclosed in double quotes"]),
     ],
 )

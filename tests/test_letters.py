@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from states import Event, State
 from tests.conftest import SessionFactory
-from tests.helpers import NOW, bring_to, move, register
+from tests.helpers import NOW, agree, bring_to, move, register
 from tests.test_documents import PNG
 from workflow import letters as letter_service
 from workflow.errors import DocumentError, InvalidInputError, WorkflowError
@@ -35,11 +35,14 @@ def test_commit_writes_to_the_lead_body_and_the_proposer(session_scope: SessionF
     with session_scope() as s:
         register(s, "P-1", entities=("MODEE", "ROS"))
         bring_to(s, "P-1", State.REFERRED)
+        agree(s, "P-1", "ROS")
     with (
         session_scope() as s,
-        pytest.raises(InvalidInputError, match=r"--lead: 'MOH' is not one of its bodies \(MODEE, ROS\)"),
+        pytest.raises(
+            InvalidInputError, match=r"--lead: 'MODEE' has not agreed to lead it \(bodies that agreed: ROS\)"
+        ),
     ):
-        move(s, "P-1", Event.COMMIT, lead="MOH")
+        move(s, "P-1", Event.COMMIT, lead="MODEE")
     with session_scope() as s:
         done = move(s, "P-1", Event.COMMIT, lead="ros")
         commitment, acceptance = (letter.rendered for letter in done.letters)
@@ -214,7 +217,7 @@ def test_export_refuses_to_overwrite_and_check_reports_each_broken_template(tmp_
     written = export_defaults(tmp_path / "t")
     assert sorted(p.name for p in written) == sorted(
         f"{kind}.{lang}.j2"
-        for kind in ("referral", "commitment", "acceptance", "referral_closed", "rejection")
+        for kind in ("referral", "commitment", "acceptance", "referral_closed", "rejection", "invitation")
         for lang in ("ar", "en")
     )
     with pytest.raises(WorkflowError, match=r"already has acceptance\.ar\.j2"):
@@ -231,7 +234,7 @@ def test_export_refuses_to_overwrite_and_check_reports_each_broken_template(tmp_
         "template rejection.en.j2, line 2: UndefinedError: 'reasn' is undefined",
     ]
     assert report.unknown == ["referal.ar.j2"]
-    assert len(report.checked) == 10
+    assert len(report.checked) == 12
 
 
 def test_a_broken_template_for_one_recipient_stops_the_whole_move(

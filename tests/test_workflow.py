@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from states import Event, State
 from tests.conftest import SessionFactory
-from tests.helpers import NOW, bring_to, drop_audit_guards, move, register
+from tests.helpers import NOW, agree, bring_to, drop_audit_guards, move, register, score_all
 from workflow import audit
 from workflow.errors import (
     AuditChainError,
@@ -26,9 +26,10 @@ from workflow.errors import (
     TransitionNotAllowedError,
     WorkflowError,
 )
+from workflow.interviews import record_interview
 from workflow.models import AuditEntry, Letter, Proposal
 from workflow.plans import PlanSettings, add_entity, configure_plan, current_plan
-from workflow.proposals import ProposalInput, add_proposal, get_proposal, link_entities, record_interview
+from workflow.proposals import ProposalInput, add_proposal, get_proposal, link_entities
 
 
 def counts(session_scope: SessionFactory) -> tuple[int, int, dict[str, str]]:
@@ -56,6 +57,7 @@ def test_a_proposal_walks_the_whole_path_with_one_audit_entry_per_move(session_s
             ("interview", "submitted", "interviewed"),
             ("shortlist", "interviewed", "shortlisted"),
             ("refer", "shortlisted", "referred"),
+            ("response", "referred", "referred"),
             ("commit", "referred", "committed"),
         ]
         assert {e.actor for e in entries} == {"tester"}
@@ -66,13 +68,13 @@ def test_a_proposal_walks_the_whole_path_with_one_audit_entry_per_move(session_s
             ("commitment", "معالي وزير الاقتصاد الرقمي والريادة المحترم"),  # the first body leads
             ("acceptance", "السادة مركز الشفافية الأردني المحترمين"),
         ]
-        refer, commit = entries[3], entries[4]
+        refer, commit = entries[3], entries[5]
         assert refer.letters == [letter.sha256 for letter in letters[:2]]
         assert commit.letters == [letter.sha256 for letter in letters[2:]]
         assert [letter.reference for letter in letters] == [f"ت ح/5/2021/000{n}" for n in range(1, 5)]
         assert proposal.lead_entity is not None and proposal.lead_entity.code == "MODEE"
         report = audit.verify(s)
-        assert (report.entries, report.letters, report.proposals) == (5, 4, 1)
+        assert (report.entries, report.letters, report.proposals) == (6, 4, 1)
 
 
 def test_proposals_can_be_found_by_number_or_ref_in_any_case(session_scope: SessionFactory) -> None:
@@ -140,6 +142,7 @@ def test_the_shortlist_size_caps_shortlisted_and_beyond(session_scope: SessionFa
         bring_to(s, "A", State.COMMITTED)  # a committed proposal keeps its place
         bring_to(s, "B", State.SHORTLISTED)
         bring_to(s, "C", State.INTERVIEWED)
+        score_all(s, "C")
     with session_scope() as s, pytest.raises(GuardError) as refused:
         move(s, "C", Event.SHORTLIST)
     assert str(refused.value) == (
@@ -158,6 +161,7 @@ def test_the_commitment_target_caps_committed(session_scope: SessionFactory) -> 
         register(s, "B")
         bring_to(s, "A", State.COMMITTED)
         bring_to(s, "B", State.REFERRED)
+        agree(s, "B")
     with session_scope() as s, pytest.raises(GuardError, match=r"commitment target may not be exceeded \(1 of 1"):
         move(s, "B", Event.COMMIT)
     assert counts(session_scope)[2]["B"] == "referred"

@@ -13,11 +13,23 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from documents.minutes import render_minutes
 from states import Event, State
-from workflow.errors import GuardError
+from workflow.errors import GuardError, WorkflowError
+from workflow.evaluation import (
+    ScoreInput,
+    declare_conflict,
+    list_criteria,
+    record_response,
+    record_score,
+    score_problems,
+)
+from workflow.interviews import record_interview, schedule_interview
+from workflow.members import add_meeting, add_member, minutes
 from workflow.moves import PendingLetter, advance
-from workflow.plans import PlanSettings, add_entity, configure_plan
-from workflow.proposals import ProposalInput, add_proposal, list_proposals, record_interview
+from workflow.plans import PlanSettings, add_entity, configure_plan, current_plan
+from workflow.proposals import ProposalInput, add_proposal, list_proposals
+from workflow.shortlist import ShortlistResult, shortlist_top
 
 PLAN = PlanSettings(
     title="الخطة الوطنية الخامسة لمبادرة شراكة الحكومات الشفافة",
@@ -90,16 +102,61 @@ PROPOSALS = (
      ("technology_innovation",), ("MODEE",), "2021-06-29"),
 )  # fmt: skip
 
+# The working group of the seed's second meeting: (name, organisation, sector).
+MEMBERS = (
+    ("مي عليمات", "وحدة الحكومة الشفافة/ وزارة التخطيط والتعاون الدولي", "government"),
+    ("آيات الخطيب", "وحدة الحكومة الشفافة/ وزارة التخطيط والتعاون الدولي", "government"),
+    ("ختام الشنيكات", "سجل الجمعيات", "government"),
+    ("ندى خاطر", "وزارة الاقتصاد الرقمي", "government"),
+    ("هيلدا عجيلات", "مركز الشفافية الأردني", "civil-society"),
+    ("محمد قريوتي", "المنتدى الاقتصادي الاردني", "private"),
+    ("صهيب ربابعه", "مركز وسطاء التغيير للتنمية المستدامة", "civil-society"),
+    ("ديما جويحان", "الجمعية الملكية للتوعية الصحية", "civil-society"),
+    ("دانه مرعي", "وحدة الحكومة الشفافة/ وزارة التخطيط والتعاون الدولي", "government"),
+    ("لما قطيشات", "دائرة مراقبة الشركات", "government"),
+)
+APOLOGIES = ("لما قطيشات",)
+ZOOM = "عن بعد عبر منصة زووم (ZOOM)"
+FIRST_MEETING = dt.date(2021, 7, 15)
 INTERVIEW_DAY = dt.date(2021, 7, 28)  # the seed's second meeting, held on Zoom
-CONSENSUS = "باختيار مجموعة العمل وبإجماع معظم أعضائها"
+SECOND_MEETING_TITLE = "الاجتماع الثاني لمجموعة العمل الوطنية الخامسة لمبادرة شراكة الحكومات الشفافة 2021-2023"
+SECOND_MEETING_TOPICS = (
+    "في بداية الاجتماع تم الحديث عن المعايير وآلية التقييم واستعراض أهم النقاط التي يجب التركيز عليها خلال "
+    "المقابلات مع مقدمي الطلبات المقترحة.",
+    "تم إجراء المقابلات عن بعد عبر منصة زووم (ZOOM) مع مقدمي الطلبات المقترحة الذين تم اختيارهم خلال الاجتماع "
+    "الأول لأعضاء مجموعة العمل والذي عقد بتاريخ 15/7/2021.",
+    "تم الاستماع إلى مقدمي الالتزامات المقترحة وطرح الأسئلة لتوضيح الالتزامات بشكل أفضل.",
+)
+SECOND_MEETING_OUTCOMES = (
+    "بعد تقييم الأفكار بناءً على المعايير التي تم نشرها سابقاً، تم اختيار سبع (7) أفكار مقترحة وذلك حسب إجماع "
+    "معظم أعضاء مجموعة العمل، على أن تتم في المرحلة القادمة تصفية الأفكار إلى خمسة التزامات حسب المنهجية المنشورة.",
+    "أجمع أعضاء مجموعة العمل على إرسال كتب رسمية للجهات الحكومية ذات العلاقة بالالتزامات التي تم اختيارها، "
+    "لتنسيق اجتماعات للنقاش حول الأفكار المقترحة والتأكد من جدواها وارتباطها بصلاحيات وخطة عمل كل جهة.",
+)
+# How good the working group found each idea (the demo's scores vary around it).
+QUALITY = {
+    "SAMPLE-01": 4.6, "SAMPLE-02": 4.4, "SAMPLE-03": 4.3, "SAMPLE-04": 4.1, "SAMPLE-05": 4.5,
+    "SAMPLE-06": 3.9, "SAMPLE-07": 3.8, "SAMPLE-08": 3.2, "SAMPLE-09": 2.9,
+}  # fmt: skip
+DECLARED_CONFLICT = ("ختام الشنيكات", "SAMPLE-01", "تمثل الجهة الحكومية المعنية بتنفيذ المقترح")
 WITHDRAWN = {"SAMPLE-10": "انسحبت الجهة مقدمة المقترح قبل المقابلة لعدم جاهزيتها للتنفيذ ضمن مدة الخطة"}
 NOT_SHORTLISTED = {
-    "SAMPLE-08": "يتقاطع المقترح مع منظومة الشكاوى الحكومية القائمة؛ أوصت المجموعة بدمجه فيها",
-    "SAMPLE-09": "لم يحقق المقترح الحد الأدنى في معيار الانسجام مع الأولويات الاستراتيجية الوطنية",
+    "SAMPLE-08": "جاء ترتيبه دون الأفكار السبع المختارة؛ ويتقاطع مع منظومة الشكاوى الحكومية القائمة",
+    "SAMPLE-09": "جاء ترتيبه دون الأفكار السبع المختارة؛ وحصل على أدنى تقييم في الانسجام مع الأولويات الوطنية",
 }
+# (ref, body, agreed, note)
+RESPONSES = (
+    ("SAMPLE-01", "ROS", True, "يرحب السجل بتبني الالتزام"),
+    ("SAMPLE-02", "CCD", True, ""),
+    ("SAMPLE-03", "MOH", True, ""),
+    ("SAMPLE-04", "MOLA", True, ""),
+    ("SAMPLE-05", "NL", True, ""),
+    ("SAMPLE-06", "GTD", False, "المقترح مرتبط بنظام شراء جديد قيد الإعداد"),
+    ("SAMPLE-07", "ROS", True, ""),
+)
 NOT_COMMITTED = {
-    "SAMPLE-06": "اعتذرت الجهة الحكومية لارتباط المقترح بمشروع نظام شراء جديد قيد الإعداد",
-    "SAMPLE-07": "لم يتسن الاتفاق مع الجهة الحكومية على نطاق الالتزام ضمن مدة الخطة",
+    "SAMPLE-06": "اعتذرت دائرة العطاءات الحكومية عن تبني المقترح لارتباطه بنظام شراء جديد قيد الإعداد",
+    "SAMPLE-07": "اكتمل عدد التزامات الخطة الخمسة بأفكار حصلت على ترتيب أعلى؛ يُقترح إدراجه في الخطة القادمة",
 }
 
 
@@ -111,17 +168,38 @@ class DemoResult:
     reached: Counter[str] = field(default_factory=Counter)
     final: Counter[str] = field(default_factory=Counter)
     refusals: list[str] = field(default_factory=list)
+    shortlist: ShortlistResult | None = None
+    minutes: bytes = b""
+    minutes_name: str = ""
+    members: int = 0
+    scores: int = 0
+
+
+def _score(ref: str, member: int, criterion: int) -> int:
+    """A deterministic score around the idea's quality."""
+    spread = ((member * 7 + criterion * 3 + int(ref[-2:]) * 5) % 5 - 2) * 0.4
+    return max(1, min(5, round(QUALITY[ref] + spread)))
 
 
 def play(
     session: Session, *, actor: str, now: dt.datetime | None = None, workspace_folder: Path | None = None
 ) -> DemoResult:
-    """Build the plan, its bodies and proposals, and move every proposal to its end."""
+    """Build the plan, its bodies, members and proposals, and play the seed's meeting cycle."""
     now = now or dt.datetime.now(dt.UTC)
     result = DemoResult()
     configure_plan(session, PLAN)
     for name, code, rank, title in ENTITIES:
         add_entity(session, name, code, rank=rank, title=title)
+    for name, organization, sector in MEMBERS:
+        add_member(session, name, organization, sector)
+    result.members = len(MEMBERS)
+    attendees = [name for name, _, _ in MEMBERS if name not in APOLOGIES]
+    add_meeting(
+        session, FIRST_MEETING, title="الاجتماع الأول لمجموعة العمل الوطنية", place=ZOOM,
+        attendees=attendees, apologies=APOLOGIES,
+        topics=("تقييم المقترحات المقدمة واختيار المؤهلين منها لمرحلة المقابلات",),
+        outcomes=("إبلاغ مقدمي المقترحات المختارة بتأهلهم لمرحلة المقابلات بتاريخ 18/7/2021",),
+    )  # fmt: skip
 
     def move(ref: str, event: Event, reason: str = "") -> None:
         done = advance(session, ref, event, actor=actor, reason=reason, now=now, workspace_folder=workspace_folder)
@@ -137,23 +215,66 @@ def play(
         result.reached[State.SUBMITTED.value] += 1
     for ref, reason in WITHDRAWN.items():
         move(ref, Event.WITHDRAW, reason)
-    for proposal in list_proposals(session, State.SUBMITTED):
-        record_interview(session, proposal.ref, INTERVIEW_DAY, actor=actor, platform="Zoom", now=now)
+
+    waiting = list_proposals(session, State.SUBMITTED)
+    for slot, proposal in enumerate(waiting):
+        at = dt.datetime.combine(INTERVIEW_DAY, dt.time(10)) + dt.timedelta(minutes=30 * slot)
+        planned = schedule_interview(
+            session, proposal.ref, at, actor=actor, platform="Zoom", now=now, workspace_folder=workspace_folder
+        )
+        result.letters.extend(planned.letters)
+    for proposal in waiting:
+        record_interview(
+            session, proposal.ref, INTERVIEW_DAY, actor=actor, platform="Zoom", members=attendees, now=now,
+            needs="تحديد الجهة الحكومية الشريكة ونطاق الالتزام ضمن مدة الخطة",
+            plans="يرتبط بالاستراتيجية الوطنية للنزاهة وخطط التحول الرقمي",
+            solves="يعالج المشكلة العامة بإتاحة المعلومات وتعزيز المساءلة والمشاركة",
+        )  # fmt: skip
         move(proposal.ref, Event.INTERVIEW)
+
+    member, ref, reason = DECLARED_CONFLICT
+    declare_conflict(session, member, ref, reason=reason, actor=actor, now=now)
+    criteria = list_criteria(session)
+    for proposal in list_proposals(session, State.INTERVIEWED):
+        for index, name in enumerate(attendees):
+            for criterion in criteria:
+                raw_score = ScoreInput(
+                    proposal.ref, name, criterion.code, _score(proposal.ref, index, criterion.position)
+                )
+                if score_problems(session, raw_score).problems:
+                    continue  # a conflicted member does not score
+                record_score(session, raw_score, actor=actor, now=now)
+                result.scores += 1
+    try:  # a member of the proposing organisation is refused
+        record_score(session, ScoreInput("SAMPLE-01", "هيلدا عجيلات", "importance", 5), actor=actor, now=now)
+    except WorkflowError as refusal:
+        result.refusals.append(str(refusal))
+
+    result.shortlist = shortlist_top(session, 7, actor=actor, now=now, workspace_folder=workspace_folder)
+    for done in result.shortlist.moves:
+        result.reached[done.proposal.state.value] += 1
     for ref, reason in NOT_SHORTLISTED.items():
         move(ref, Event.REJECT, reason)
-    for proposal in list_proposals(session, State.INTERVIEWED):
-        move(proposal.ref, Event.SHORTLIST, CONSENSUS)
     for proposal in list_proposals(session, State.SHORTLISTED):
         move(proposal.ref, Event.REFER)
+    for ref, body, agreed, note in RESPONSES:
+        record_response(session, ref, body, agreed=agreed, responded_on=None, note=note, actor=actor, now=now)
     for proposal in list_proposals(session, State.REFERRED):
         if proposal.ref not in NOT_COMMITTED:
-            move(proposal.ref, Event.COMMIT, "وافقت الجهة الحكومية على تبني الالتزام")
+            move(proposal.ref, Event.COMMIT, "وافقت الجهة الحكومية على تبني الالتزام وقيادة تنفيذه")
     for ref, reason in NOT_COMMITTED.items():
-        try:  # the plan's five places are taken: the rules refuse a sixth commitment
+        try:  # one body declined; the plan's five places are taken: the rules refuse both
             move(ref, Event.COMMIT)
         except GuardError as refusal:
             result.refusals.append(str(refusal))
         move(ref, Event.REJECT, reason)
+
+    meeting = add_meeting(
+        session, INTERVIEW_DAY, title=SECOND_MEETING_TITLE, place=ZOOM, attendees=attendees, apologies=APOLOGIES,
+        topics=SECOND_MEETING_TOPICS, outcomes=SECOND_MEETING_OUTCOMES,
+    )  # fmt: skip
+    plan = current_plan(session)
+    result.minutes = render_minutes(minutes(meeting, plan.title, plan.period))
+    result.minutes_name = f"meeting-{meeting.id}-{meeting.held_on.isoformat()}.docx"
     result.final.update(p.state.value for p in list_proposals(session))
     return result

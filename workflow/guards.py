@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from states import GUARD_RULES, SHORTLIST_PLACES, Guard, State
 from workflow.errors import GuardError
+from workflow.evaluation import agreeing_bodies, latest_responses, standing
 from workflow.plans import count_in
 
 if TYPE_CHECKING:
@@ -20,6 +21,20 @@ def _fail(move: Move, guard: Guard, detail: str = "") -> GuardError:
 def has_interview(move: Move) -> None:
     if not move.proposal.interviews:
         raise _fail(move, Guard.HAS_INTERVIEW, "no interview is recorded")
+
+
+def has_quorum(move: Move) -> None:
+    result = standing(move.session, move.proposal, move.plan)
+    if not result.complete:
+        detail = f"scores so far: {', '.join(result.short_of_quorum())}; eligible members: {result.eligible}"
+        raise _fail(move, Guard.HAS_QUORUM, detail)
+
+
+def has_agreement(move: Move) -> None:
+    if not agreeing_bodies(move.session, move.proposal):
+        answers = latest_responses(move.session, move.proposal).values()
+        detail = f"{len(answers)} declined" if answers else "no body has answered yet"
+        raise _fail(move, Guard.HAS_AGREEMENT, detail)
 
 
 def has_entity(move: Move) -> None:
@@ -50,7 +65,9 @@ def within_commitment_target(move: Move) -> None:
 
 CHECKS: dict[Guard, Callable[[Move], None]] = {
     Guard.HAS_INTERVIEW: has_interview,
+    Guard.HAS_QUORUM: has_quorum,
     Guard.HAS_ENTITY: has_entity,
+    Guard.HAS_AGREEMENT: has_agreement,
     Guard.HAS_REASON: has_reason,
     Guard.WITHIN_SHORTLIST_SIZE: within_shortlist_size,
     Guard.WITHIN_COMMITMENT_TARGET: within_commitment_target,

@@ -7,21 +7,39 @@ import datetime as dt
 import io
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from workflow.errors import ImportFileError, RowProblem
-from workflow.models import Proposal
+from workflow.evaluation import ScoreInput, record_score, score_problems
+from workflow.models import Proposal, Score
 from workflow.plans import EntityIndex, current_plan
 from workflow.proposals import ProposalInput, store, validate
 
-COLUMNS = (
-    "ref", "title", "organization", "email", "problem", "solution", "values", "entities", "submitted_on", "language",
+
+@dataclass(frozen=True)
+class TableSpec:
+    """The columns an import file may have, which it must have, and which hold lists."""
+
+    columns: tuple[str, ...]
+    required: tuple[str, ...]
+    lists: tuple[str, ...] = ()
+
+
+PROPOSALS = TableSpec(
+    columns=(
+        "ref", "title", "organization", "email", "problem", "solution",
+        "values", "entities", "submitted_on", "language",
+    ),
+    required=("title", "organization"),
+    lists=("values", "entities"),
 )  # fmt: skip
-REQUIRED = ("title", "organization")
-LIST_COLUMNS = ("values", "entities")
+SCORES = TableSpec(
+    columns=("proposal", "member", "criterion", "value", "note"), required=("proposal", "member", "criterion", "value")
+)
 # People typing Arabic reach for the Arabic semicolon as often as the Latin one.
 _LIST_SEPARATOR = re.compile("[;؛]")
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -33,7 +51,7 @@ def import_proposals(session: Session, path: Path, *, actor: str, now: dt.dateti
     """Register every proposal in the file, or none: any bad row refuses the whole file."""
     now = now or dt.datetime.now(dt.UTC)
     current_plan(session, lock=True)
-    rows, problems = read_rows(path)
+    rows, problems = read_rows(path, PROPOSALS)
     entities = EntityIndex(session)
     seen: dict[str, str] = {}
     cleaned = []
@@ -72,7 +90,7 @@ def _position(problem: RowProblem) -> int:
     return int(number) if number.isdigit() else 0
 
 
-def read_rows(path: Path) -> tuple[list[Row], list[RowProblem]]:
+def read_rows(path: Path, spec: TableSpec) -> tuple[list[Row], list[RowProblem]]:
     """The file's rows as dicts of the known columns, and every problem of form found on the way."""
     try:
         data = path.read_bytes()
@@ -93,11 +111,11 @@ def read_rows(path: Path) -> tuple[list[Row], list[RowProblem]]:
             )
         ]
     if path.suffix.lower() == ".json" or (path.suffix.lower() != ".csv" and text.lstrip()[:1] in "[{"):
-        return _json_rows(text)
-    return _csv_rows(text)
+        return _json_rows(text, spec)
+    return _csv_rows(text, spec)
 
 
-def _csv_rows(text: str) -> tuple[list[Row], list[RowProblem]]:
+def _csv_rows(text: str, spec: TableSpec) -> tuple[list[Row], list[RowProblem]]:
     reader = csv.reader(io.StringIO(text, newline=""))
     problems: list[RowProblem] = []
     try:
@@ -107,7 +125,7 @@ def _csv_rows(text: str) -> tuple[list[Row], list[RowProblem]]:
     except csv.Error as exc:
         return [], [RowProblem("line 1", "", f"not readable as CSV: {exc}")]
     names = [cell.strip().lower() for cell in header]
-    problems.extend(_header_problems(names, "line 1"))
+    problems.extend(_header_problems(names, "line 1", spec))
     if problems:  # rows read against a wrong header would only repeat its problems
         return [], problems
     rows: list[Row] = []
@@ -128,22 +146,22 @@ def _csv_rows(text: str) -> tuple[list[Row], list[RowProblem]]:
             continue
         row: dict[str, Any] = {}
         for name, cell in zip(names, cells, strict=False):
-            if name in LIST_COLUMNS:
+            if name in spec.lists:
                 row[name] = [item.strip() for item in _LIST_SEPARATOR.split(cell) if item.strip()]
-            elif name in COLUMNS:
+            elif name in spec.columns:
                 row[name] = cell
         rows.append((where, row))
     return rows, problems
 
 
-def _header_problems(names: list[str], where: str) -> list[RowProblem]:
+def _header_problems(names: list[str], where: str, spec: TableSpec) -> list[RowProblem]:
     problems = []
     for name in names:
-        if name not in COLUMNS:
-            problems.append(RowProblem(where, name, f"unknown column (known: {', '.join(COLUMNS)})"))
+        if name not in spec.columns:
+            problems.append(RowProblem(where, name, f"unknown column (known: {', '.join(spec.columns)})"))
     for name in sorted({n for n in names if names.count(n) > 1}):
         problems.append(RowProblem(where, name, "the column appears more than once"))
-    for name in REQUIRED:
+    for name in spec.required:
         if name not in names:
             problems.append(RowProblem(where, name, "required column is missing"))
     return problems
@@ -158,17 +176,15 @@ def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
-def _json_rows(text: str) -> tuple[list[Row], list[RowProblem]]:
+def _json_rows(text: str, spec: TableSpec) -> tuple[list[Row], list[RowProblem]]:
     try:
         document = json.loads(text, object_pairs_hook=_reject_duplicate_keys)
     except json.JSONDecodeError as exc:
         return [], [RowProblem(f"line {exc.lineno}", "", f"not valid JSON: {exc.msg}")]
     except (ValueError, RecursionError) as exc:
         return [], [RowProblem("file", "", f"not acceptable JSON: {exc}")]
-    if isinstance(document, dict) and isinstance(document.get("proposals"), list):
-        document = document["proposals"]
     if not isinstance(document, list):
-        return [], [RowProblem("file", "", "must be a JSON array of proposal objects")]
+        return [], [RowProblem("file", "", "must be a JSON array of objects, one a row")]
     rows: list[Row] = []
     problems: list[RowProblem] = []
     for index, item in enumerate(document, start=1):
@@ -178,18 +194,48 @@ def _json_rows(text: str) -> tuple[list[Row], list[RowProblem]]:
             continue
         row: dict[str, Any] = {}
         for key, value in item.items():
-            if key not in COLUMNS:
-                problems.append(RowProblem(where, key, f"unknown key (known: {', '.join(COLUMNS)})"))
-            elif key in LIST_COLUMNS:
+            if key not in spec.columns:
+                problems.append(RowProblem(where, key, f"unknown key (known: {', '.join(spec.columns)})"))
+            elif key in spec.lists:
                 if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                     problems.append(RowProblem(where, key, "must be an array of strings"))
                 else:
                     row[key] = value
             elif value is None:
                 continue
+            elif isinstance(value, int) and not isinstance(value, bool) and key == "value":
+                row[key] = str(value)  # a score may be a JSON number
             elif not isinstance(value, str):
                 problems.append(RowProblem(where, key, f"must be a string, not {type(value).__name__}"))
             else:
                 row[key] = value
         rows.append((where, row))
     return rows, problems
+
+
+def import_scores(session: Session, path: Path, *, actor: str, now: dt.datetime | None = None) -> list[Score]:
+    """Record every score in the file, or none: any bad row refuses the whole file."""
+    now = now or dt.datetime.now(dt.UTC)
+    rows, problems = read_rows(path, SCORES)
+    seen: dict[tuple[int, int, int], str] = {}
+    good: list[ScoreInput] = []
+    for where, row in rows:
+        raw = ScoreInput(
+            proposal=row.get("proposal", ""),
+            member=row.get("member", ""),
+            criterion=row.get("criterion", ""),
+            value=row.get("value", ""),
+            note=row.get("note", ""),
+        )
+        found = score_problems(session, raw)
+        problems.extend(RowProblem(where, column, reason) for column, reason in found.problems)
+        if found.key is not None:
+            if found.key in seen:
+                problems.append(RowProblem(where, "", f"the same score is given twice (also at {seen[found.key]})"))
+            seen.setdefault(found.key, where)
+        good.append(raw)
+    if not rows and not problems:
+        problems.append(RowProblem("line 1", "", "the file holds no scores"))
+    if problems:
+        raise ImportFileError(str(path), sorted(problems, key=_position))
+    return [record_score(session, raw, actor=actor, now=now) for raw in good]

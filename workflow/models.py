@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     JSON,
     Date,
+    DateTime,
     Enum,
     ForeignKey,
     Integer,
@@ -70,6 +71,8 @@ class Plan(Base):
     templates_dir: Mapped[str] = mapped_column(Text, default="")
     copy_to: Mapped[list[str]] = mapped_column(JSON, default=list)
     logo: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # Eligible members who must score every criterion before a shortlist; None: a majority.
+    quorum: Mapped[int | None] = mapped_column(Integer)
 
     criteria: Mapped[list[Criterion]] = relationship(back_populates="plan", order_by="Criterion.position")
 
@@ -166,8 +169,14 @@ class Interview(Base):
     notes: Mapped[str] = mapped_column(Text, default="")
     recorded_by: Mapped[str] = mapped_column(Text)
     recorded_at: Mapped[str] = mapped_column(String(32))
+    # The seed's three questions: what most needs doing to form the commitment; which plans or
+    # strategies it links to; how it helps solve the public problem.
+    needs: Mapped[str] = mapped_column(Text, default="")
+    plans: Mapped[str] = mapped_column(Text, default="")
+    solves: Mapped[str] = mapped_column(Text, default="")
 
     proposal: Mapped[Proposal] = relationship(back_populates="interviews")
+    members: Mapped[list[InterviewMember]] = relationship(cascade="all, delete-orphan")
 
 
 class Letter(Base):
@@ -214,3 +223,137 @@ class AuditEntry(Base):
     letters: Mapped[list[str]] = mapped_column(JSON, default=list)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class Member(Base):
+    """A member of the working group."""
+
+    __tablename__ = "members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(Text, unique=True)
+    organization: Mapped[str] = mapped_column(Text)
+    sector: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class Meeting(Base):
+    """A meeting of the working group, with what its minutes record."""
+
+    __tablename__ = "meetings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    held_on: Mapped[dt.date] = mapped_column(Date)
+    title: Mapped[str] = mapped_column(Text, default="")
+    place: Mapped[str] = mapped_column(Text, default="")
+    topics: Mapped[list[str]] = mapped_column(JSON, default=list)
+    outcomes: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    people: Mapped[list[MeetingMember]] = relationship(order_by="MeetingMember.position", cascade="all, delete-orphan")
+
+
+class MeetingMember(Base):
+    """A member who attended a meeting, or sent apologies."""
+
+    __tablename__ = "meeting_members"
+
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))  # "attendee" or "apology"
+    position: Mapped[int] = mapped_column(Integer)
+
+    member: Mapped[Member] = relationship()
+
+
+class InterviewMember(Base):
+    """A member who took part in an interview."""
+
+    __tablename__ = "interview_members"
+
+    interview_id: Mapped[int] = mapped_column(ForeignKey("interviews.id"), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
+
+    member: Mapped[Member] = relationship()
+
+
+class ScheduledInterview(Base):
+    """An interview planned with a proposer."""
+
+    __tablename__ = "scheduled_interviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"))
+    at: Mapped[dt.datetime] = mapped_column(DateTime)
+    platform: Mapped[str] = mapped_column(Text, default="")
+    scheduled_by: Mapped[str] = mapped_column(Text)
+    scheduled_at: Mapped[str] = mapped_column(String(32))
+
+    proposal: Mapped[Proposal] = relationship()
+
+
+class Score(Base):
+    """A member's current score of a proposal on one criterion."""
+
+    __tablename__ = "scores"
+    __table_args__ = (UniqueConstraint("proposal_id", "member_id", "criterion_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    criterion_id: Mapped[int] = mapped_column(ForeignKey("criteria.id"))
+    value: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[str] = mapped_column(String(32))
+    updated_by: Mapped[str] = mapped_column(Text)
+
+    member: Mapped[Member] = relationship()
+    criterion: Mapped[Criterion] = relationship()
+
+
+class ScoreChange(Base):
+    """Every score given or revised, kept for the record."""
+
+    __tablename__ = "score_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    criterion_id: Mapped[int] = mapped_column(ForeignKey("criteria.id"))
+    old_value: Mapped[int | None] = mapped_column(Integer)
+    new_value: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(Text)
+
+
+class Conflict(Base):
+    """A member's declared conflict of interest with a proposal."""
+
+    __tablename__ = "conflicts"
+    __table_args__ = (UniqueConstraint("member_id", "proposal_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    declared_at: Mapped[str] = mapped_column(String(32))
+    declared_by: Mapped[str] = mapped_column(Text)
+
+    member: Mapped[Member] = relationship()
+
+
+class Response(Base):
+    """A government body's answer to a referral letter."""
+
+    __tablename__ = "responses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"))
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"))
+    agreed: Mapped[bool] = mapped_column()
+    responded_on: Mapped[dt.date] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(Text, default="")
+    recorded_by: Mapped[str] = mapped_column(Text)
+    recorded_at: Mapped[str] = mapped_column(String(32))
+
+    entity: Mapped[Entity] = relationship()

@@ -6,58 +6,24 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from transitions import MachineError
 
-from documents import LetterRenderer, LetterRequest, LetterTemplateError, RenderedLetter, one_line, safe_filename
-from states import Addressees, Document, DocumentKind, Event, State, transition_for
+from documents import one_line
+from states import Event, State, transition_for
 from workflow import audit
-from workflow.errors import ConcurrentChangeError, DocumentError, InvalidInputError, TransitionNotAllowedError
+from workflow.errors import ConcurrentChangeError, InvalidInputError, TransitionNotAllowedError
+from workflow.evaluation import agreeing_bodies
 from workflow.guards import CHECKS
 from workflow.machine import trigger
-from workflow.models import AuditEntry, Entity, Letter, Plan, Proposal
+from workflow.models import AuditEntry, Entity, Plan, Proposal
+from workflow.outbox import Outbox, PendingLetter
 from workflow.plans import EntityIndex, current_plan
 from workflow.proposals import get_proposal
 from workflow.templates import renderer, templates_folder
-from workflow.vocabulary import VALUE_NAMES_AR, VALUE_NAMES_EN, OgpValue, organisation_addressee
 
-LETTERHEAD_TOP = {"ar": "المملكة الأردنية الهاشمية", "en": "The Hashemite Kingdom of Jordan"}
-
-
-@dataclass(frozen=True)
-class Recipient:
-    """Who one letter goes to: a registered body, or the proposing organisation."""
-
-    name: str
-    addressee: str
-    language: str
-    entity: Entity | None = None
-
-    @classmethod
-    def body(cls, entity: Entity) -> Recipient:
-        return cls(entity.name, entity.addressee, entity.language, entity)
-
-    @property
-    def file_key(self) -> str:
-        if self.entity is not None:
-            return self.entity.code or self.entity.name
-        return self.name[:40]
-
-
-@dataclass
-class PendingLetter:
-    """A letter rendered before the state changes, stored after."""
-
-    document: Document
-    recipient: Recipient
-    year: int
-    number: int
-    reference: str
-    issued_on: dt.date
-    file_name: str
-    rendered: RenderedLetter
+__all__ = ["Move", "MoveResult", "PendingLetter", "advance"]
 
 
 @dataclass
@@ -71,9 +37,8 @@ class Move:
     actor: str
     reason: str
     now: dt.datetime
-    letters: LetterRenderer
+    outbox: Outbox
     from_state: State = field(init=False)
-    pending: list[PendingLetter] = field(default_factory=list)
     entry: AuditEntry | None = None
 
     def __post_init__(self) -> None:
@@ -84,29 +49,8 @@ class Move:
             CHECKS[guard](self)
 
     def prepare(self) -> None:
-        """Render every letter before anything changes: a broken template stops the move here.
-
-        Reference numbers are taken here too, inside the move's transaction, so a move that
-        fails gives its numbers back and the register stays gap-free.
-        """
-        issued_on = self.now.astimezone().date()
-        year = issued_on.year
-        number = _last_number(self.session, year)
-        for document in transition_for(self.event).documents:
-            for recipient in self._recipients(document):
-                number += 1
-                reference = _reference(self.plan.letter_prefix, year, number)
-                try:
-                    rendered = self.letters.render(self._request(document, recipient, reference, issued_on))
-                except LetterTemplateError as exc:
-                    raise DocumentError(self.proposal.ref, document.kind.value, str(exc)) from exc
-                stem = f"{self.proposal.ref}_{document.kind.value}_{recipient.file_key}_{year}-{number:04d}"
-                self.pending.append(
-                    PendingLetter(
-                        document, recipient, year, number, reference, issued_on,
-                        safe_filename(stem, ".docx"), rendered,
-                    )
-                )  # fmt: skip
+        """Render every letter before anything changes: a broken template stops the move here."""
+        self.outbox.render(transition_for(self.event).documents)
 
     def record(self) -> None:
         """After the state change: the audit entry, then the letters that point at it."""
@@ -118,101 +62,23 @@ class Move:
             to_state=self.proposal.state.value,
             actor=self.actor,
             reason=self.reason,
-            letters=[letter.rendered.sha256 for letter in self.pending],
+            letters=self.outbox.hashes,
             at=self.now,
         )
-        for letter in self.pending:
-            self.session.add(
-                Letter(
-                    proposal_id=self.proposal.id,
-                    audit_seq=self.entry.seq,
-                    kind=letter.document.kind.value,
-                    entity_id=letter.recipient.entity.id if letter.recipient.entity else None,
-                    recipient=letter.recipient.addressee,
-                    language=letter.recipient.language,
-                    year=letter.year,
-                    number=letter.number,
-                    reference=letter.reference,
-                    issued_on=letter.issued_on,
-                    subject=letter.rendered.subject,
-                    file_name=letter.file_name,
-                    sha256=letter.rendered.sha256,
-                    content=letter.rendered.content,
-                )
-            )
-
-    def _recipients(self, document: Document) -> list[Recipient]:
-        proposal = self.proposal
-        match document.to:
-            case Addressees.RELEVANT_ENTITIES:
-                return [Recipient.body(entity) for entity in proposal.entities]
-            case Addressees.LEAD_ENTITY:
-                return [Recipient.body(proposal.lead_entity)] if proposal.lead_entity else []
-            case Addressees.PROPOSER:
-                language = proposal.language
-                return [
-                    Recipient(proposal.organization, organisation_addressee(language, proposal.organization), language)
-                ]
-            case Addressees.REFERRED_ENTITIES:
-                query = (
-                    select(Entity)
-                    .join(Letter, Letter.entity_id == Entity.id)
-                    .where(Letter.proposal_id == proposal.id, Letter.kind == DocumentKind.REFERRAL.value)
-                    .order_by(Letter.id)
-                )
-                return [Recipient.body(entity) for entity in dict.fromkeys(self.session.scalars(query))]
-
-    def _request(self, document: Document, recipient: Recipient, reference: str, issued_on: dt.date) -> LetterRequest:
-        plan, proposal, arabic = self.plan, self.proposal, recipient.language == "ar"
-        values = VALUE_NAMES_AR if arabic else VALUE_NAMES_EN
-        issuer = plan.issuer if arabic else plan.issuer_en
-        return LetterRequest(
-            kind=document.kind.value,
-            reference=reference,
-            issued_on=issued_on,
-            addressee=recipient.addressee,
-            letterhead=(LETTERHEAD_TOP[recipient.language], *[line.strip() for line in issuer.split(" – ")]),
-            signatory_name=plan.signatory_name,
-            signatory_title=plan.signatory_title if arabic else plan.signatory_title_en,
-            language=recipient.language,
-            logo=plan.logo,
-            copy_to=tuple(plan.copy_to),
-            digits=plan.digits,
-            context={
-                "proposal": {
-                    "ref": proposal.ref,
-                    "title": proposal.title,
-                    "organization": proposal.organization,
-                    "problem": proposal.problem,
-                    "solution": proposal.solution,
-                    "ogp_values": [values[OgpValue(value)] for value in proposal.values],
-                    "bodies": [entity.name for entity in proposal.entities],
-                    "lead": proposal.lead_entity.name if proposal.lead_entity else "",
-                },
-                "recipient": {"name": recipient.name, "addressee": recipient.addressee},
-                "plan": {"title": plan.title if arabic else plan.title_en, "period": plan.period},
-                "event": self.event.value,
-                "reason": self.reason,
-            },
-        )
+        self.outbox.store(self.entry)
 
 
-def _last_number(session: Session, year: int) -> int:
-    return int(session.scalar(select(func.max(Letter.number)).where(Letter.year == year)) or 0)
-
-
-def _reference(prefix: str, year: int, number: int) -> str:
-    return f"{prefix}/{year}/{number:04d}" if prefix else f"{year}/{number:04d}"
-
-
-def _choose_lead(proposal: Proposal, lead: str | None, index: EntityIndex) -> Entity | None:
-    """The body that leads the commitment: the one named, else the one set, else the first."""
+def _choose_lead(session: Session, proposal: Proposal, lead: str | None) -> Entity | None:
+    """The body that leads the commitment: one that agreed; the one named, else the first to agree."""
+    agreed = agreeing_bodies(session, proposal)
     if lead is None:
-        return proposal.lead_entity or (proposal.entities[0] if proposal.entities else None)
-    entity = index.get(lead)
-    if entity not in proposal.entities:
-        names = ", ".join(e.code or e.name for e in proposal.entities)
-        raise InvalidInputError(f"proposal {proposal.ref}", "--lead", f"{lead!r} is not one of its bodies ({names})")
+        return agreed[0] if agreed else None
+    entity = EntityIndex(session).get(lead)
+    if entity not in agreed:
+        names = ", ".join(e.code or e.name for e in agreed) or "none yet"
+        raise InvalidInputError(
+            f"proposal {proposal.ref}", "--lead", f"{lead!r} has not agreed to lead it (bodies that agreed: {names})"
+        )
     return entity
 
 
@@ -253,10 +119,12 @@ def advance(
     if lead is not None and event is not Event.COMMIT:
         raise InvalidInputError(f"proposal {ref}", "--lead", f"only 'commit' names a lead body, not {event.value!r}")
     if event is Event.COMMIT:
-        proposal.lead_entity = _choose_lead(proposal, lead, EntityIndex(session))
+        proposal.lead_entity = _choose_lead(session, proposal, lead)
     # Only a move that writes letters needs the templates folder to exist.
     letters = renderer(templates_folder(plan, workspace_folder, templates_dir) if row.documents else None)
-    move = Move(session, plan, proposal, event, actor, one_line(reason), now, letters)
+    reason = one_line(reason)
+    outbox = Outbox(session, plan, proposal, letters, now, event.value, reason)
+    move = Move(session, plan, proposal, event, actor, reason, now, outbox)
     try:
         trigger(proposal, event.value, move)
         session.flush()
@@ -265,4 +133,4 @@ def advance(
     except StaleDataError as exc:
         raise ConcurrentChangeError(ref) from exc
     assert move.entry is not None
-    return MoveResult(proposal, move.entry, move.pending)
+    return MoveResult(proposal, move.entry, outbox.pending)

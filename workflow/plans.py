@@ -46,6 +46,7 @@ class PlanSettings:
     templates_dir: str | None = None
     copy_to: tuple[str, ...] | None = None
     logo: bytes | None = None  # b"" removes the logo
+    quorum: int | None = None  # 0 returns to the default, a majority of the working group
 
 
 def current_plan(session: Session, *, lock: bool = False) -> Plan:
@@ -114,6 +115,10 @@ def configure_plan(session: Session, settings: PlanSettings) -> tuple[Plan, bool
         plan.copy_to = [line for line in (one_line(c) for c in settings.copy_to) if line]
     if settings.logo is not None:
         plan.logo = settings.logo or None
+    if settings.quorum is not None:
+        if settings.quorum < 0:
+            raise InvalidInputError("plan", "quorum", f"must be 0 (a majority) or more, not {settings.quorum}")
+        plan.quorum = settings.quorum or None
     _set_cap(session, plan, "shortlist_size", settings.shortlist_size, SHORTLIST_PLACES)
     _set_cap(session, plan, "commitment_target", settings.commitment_target, {State.COMMITTED})
     if plan.commitment_target > plan.shortlist_size:

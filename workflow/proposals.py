@@ -14,7 +14,7 @@ from documents import one_line, xml_safe
 from states import State
 from workflow import audit
 from workflow.errors import InvalidFieldsError, InvalidInputError, NotFoundError, WorkflowError
-from workflow.models import Entity, Interview, Proposal, ProposalEntity
+from workflow.models import Entity, Proposal, ProposalEntity
 from workflow.plans import LANGUAGES, EntityIndex, current_plan
 from workflow.vocabulary import OgpValue, parse_value
 
@@ -22,7 +22,6 @@ REF_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 MAX_SHORT = 500
 MAX_LONG = 20_000
-INTERVIEW_STATES = (State.SUBMITTED, State.INTERVIEWED)
 
 
 @dataclass
@@ -236,49 +235,6 @@ def list_proposals(session: Session, state: State | None = None) -> list[Proposa
     if state is not None:
         query = query.where(Proposal.state == state)
     return list(session.scalars(query))
-
-
-def record_interview(
-    session: Session,
-    key: str | int,
-    held_on: dt.date,
-    *,
-    actor: str,
-    platform: str = "",
-    notes: str = "",
-    now: dt.datetime | None = None,
-) -> Interview:
-    """Record that the working group interviewed the proposer."""
-    now = now or dt.datetime.now(dt.UTC)
-    proposal = get_proposal(session, key)
-    record = f"proposal {proposal.ref}"
-    if proposal.state not in INTERVIEW_STATES:
-        raise WorkflowError(
-            f"Cannot record an interview for proposal {proposal.ref}: it is '{proposal.state.value}'; "
-            f"interviews are recorded while it is {' or '.join(s.value for s in INTERVIEW_STATES)}."
-        )
-    if held_on > now.astimezone().date():
-        raise InvalidInputError(
-            record, "--on", f"{held_on} is in the future; record an interview once it has taken place"
-        )
-    if held_on < proposal.submitted_on:
-        raise InvalidInputError(
-            record, "--on", f"{held_on} is before the proposal was submitted ({proposal.submitted_on})"
-        )
-    problems: list[tuple[str, str]] = []
-    interview = Interview(
-        proposal_id=proposal.id,
-        held_on=held_on,
-        platform=_text(platform, "--platform", problems, limit=MAX_SHORT, multiline=False),
-        notes=_text(notes, "--notes", problems, limit=MAX_LONG, multiline=True),
-        recorded_by=actor,
-        recorded_at=audit.utc_stamp(now),
-    )
-    if problems:
-        raise InvalidInputError(record, problems[0][0], problems[0][1])
-    session.add(interview)
-    session.flush()
-    return interview
 
 
 LINKABLE_STATES = (State.SUBMITTED, State.INTERVIEWED, State.SHORTLISTED)

@@ -76,6 +76,13 @@ SAMPLE_CONTEXT = {
     "plan": {"title": "خطة للتجربة", "period": "2021-2023"},
     "event": "reject",
     "reason": "سبب للتجربة",
+    "interview": {
+        "date": "2021-07-28",
+        "date_ar": "28 تموز 2021م",
+        "date_en": "28 July 2021",
+        "time": "10:00",
+        "platform": "Zoom",
+    },
 }
 
 

@@ -5,7 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 from states import events_from
-from workflow.models import AuditEntry, Entity, Interview, Letter, Plan, Proposal
+from workflow.evaluation import Standing
+from workflow.models import (
+    AuditEntry,
+    Conflict,
+    Criterion,
+    Entity,
+    Interview,
+    Letter,
+    Meeting,
+    Member,
+    Plan,
+    Proposal,
+    Response,
+    ScheduledInterview,
+    Score,
+    ScoreChange,
+)
 
 
 def plan_view(plan: Plan) -> dict[str, Any]:
@@ -26,6 +42,7 @@ def plan_view(plan: Plan) -> dict[str, Any]:
         "templates_dir": plan.templates_dir,
         "copy_to": list(plan.copy_to),
         "logo": plan.logo is not None,
+        "quorum": plan.quorum,
         "criteria": [
             {"code": c.code, "name_ar": c.name_ar, "name_en": c.name_en, "weight": c.weight} for c in plan.criteria
         ],
@@ -64,6 +81,10 @@ def interview_view(interview: Interview) -> dict[str, Any]:
         "held_on": interview.held_on.isoformat(),
         "platform": interview.platform,
         "notes": interview.notes,
+        "needs": interview.needs,
+        "plans": interview.plans,
+        "solves": interview.solves,
+        "members": [link.member.name for link in interview.members],
         "recorded_by": interview.recorded_by,
         "recorded_at": interview.recorded_at,
     }
@@ -115,4 +136,119 @@ def letter_view(letter: Letter) -> dict[str, Any]:
         "sha256": letter.sha256,
         "audit_seq": letter.audit_seq,
         "size": len(letter.content),
+    }
+
+
+def member_view(member: Member) -> dict[str, Any]:
+    return {
+        "id": member.id,
+        "name": member.name,
+        "organization": member.organization,
+        "sector": member.sector,
+        "active": member.active,
+    }
+
+
+def meeting_view(meeting: Meeting) -> dict[str, Any]:
+    return {
+        "id": meeting.id,
+        "held_on": meeting.held_on.isoformat(),
+        "title": meeting.title,
+        "place": meeting.place,
+        "attendees": [p.member.name for p in meeting.people if p.role == "attendee"],
+        "apologies": [p.member.name for p in meeting.people if p.role == "apology"],
+        "topics": list(meeting.topics),
+        "outcomes": list(meeting.outcomes),
+    }
+
+
+def schedule_view(planned: ScheduledInterview) -> dict[str, Any]:
+    held = [i.held_on.isoformat() for i in planned.proposal.interviews]
+    return {
+        "id": planned.id,
+        "ref": planned.proposal.ref,
+        "title": planned.proposal.title,
+        "at": planned.at.isoformat(timespec="minutes"),
+        "platform": planned.platform,
+        "state": planned.proposal.state.value,
+        "held_on": held[-1] if held else None,
+        "scheduled_by": planned.scheduled_by,
+    }
+
+
+def criterion_view(criterion: Criterion) -> dict[str, Any]:
+    return {
+        "code": criterion.code,
+        "position": criterion.position,
+        "name_ar": criterion.name_ar,
+        "name_en": criterion.name_en,
+        "weight": criterion.weight,
+        "scale": [criterion.scale_min, criterion.scale_max],
+    }
+
+
+def score_view(score: Score) -> dict[str, Any]:
+    return {
+        "member": score.member.name,
+        "criterion": score.criterion.code,
+        "value": score.value,
+        "note": score.note,
+        "updated_at": score.updated_at,
+        "updated_by": score.updated_by,
+    }
+
+
+def score_change_view(change: ScoreChange, members: dict[int, str], criteria: dict[int, str]) -> dict[str, Any]:
+    return {
+        "member": members[change.member_id],
+        "criterion": criteria[change.criterion_id],
+        "old_value": change.old_value,
+        "new_value": change.new_value,
+        "note": change.note,
+        "at": change.at,
+        "actor": change.actor,
+    }
+
+
+def conflict_view(conflict: Conflict, ref: str) -> dict[str, Any]:
+    return {
+        "member": conflict.member.name,
+        "ref": ref,
+        "reason": conflict.reason,
+        "declared_at": conflict.declared_at,
+        "declared_by": conflict.declared_by,
+    }
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None else round(float(value), 3)
+
+
+def standing_view(place: Standing) -> dict[str, Any]:
+    return {
+        "rank": place.rank,
+        "id": place.proposal.id,
+        "ref": place.proposal.ref,
+        "title": place.proposal.title,
+        "state": place.proposal.state.value,
+        "total": _number(place.total),
+        "criteria": {
+            c.code: {"mean": _number(c.mean), "scorers": c.scorers, "weight": c.weight} for c in place.criteria
+        },
+        "scorers": place.scorers,
+        "eligible": place.eligible,
+        "quorum": place.quorum,
+        "complete": place.complete,
+    }
+
+
+def response_view(response: Response, ref: str) -> dict[str, Any]:
+    return {
+        "ref": ref,
+        "entity": response.entity.code or response.entity.name,
+        "agreed": response.agreed,
+        "on": response.responded_on.isoformat(),
+        "note": response.note,
+        "recorded_by": response.recorded_by,
+        "recorded_at": response.recorded_at,
     }

@@ -1,0 +1,134 @@
+"""The working group: its members, and its meetings with what their minutes record."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from documents import one_line
+from documents.minutes import MinutesData
+from workflow.errors import DuplicateError, InvalidInputError, NotFoundError
+from workflow.models import Meeting, MeetingMember, Member
+from workflow.vocabulary import normalize_name
+
+SECTORS = ("government", "civil-society", "private")
+
+
+def add_member(session: Session, name: str, organization: str, sector: str = "civil-society") -> Member:
+    """Add a member to the working group."""
+    name, organization = one_line(name), one_line(organization)
+    if not name:
+        raise InvalidInputError("member", "name", "must not be empty")
+    record = f"member {name!r}"
+    if not organization:
+        raise InvalidInputError(record, "--org", "must not be empty")
+    if sector not in SECTORS:
+        raise InvalidInputError(record, "--sector", f"{sector!r} is not one of {', '.join(SECTORS)}")
+    key = normalize_name(name)
+    for existing in session.scalars(select(Member)):
+        if normalize_name(existing.name) == key:
+            raise DuplicateError("member", "name", existing.name)
+    member = Member(name=name, organization=organization, sector=sector, active=True)
+    session.add(member)
+    session.flush()
+    return member
+
+
+def list_members(session: Session, *, active_only: bool = False) -> list[Member]:
+    """The working group's members, in the order they were added."""
+    query = select(Member).order_by(Member.id)
+    if active_only:
+        query = query.where(Member.active.is_(True))
+    return list(session.scalars(query))
+
+
+class MemberIndex:
+    """Finds members by number or by name as people type it."""
+
+    def __init__(self, session: Session) -> None:
+        self._members = list_members(session)
+        self._by_key = {normalize_name(m.name): m for m in self._members}
+        self._by_id = {str(m.id): m for m in self._members}
+
+    def find(self, key: str) -> Member | None:
+        key = key.strip()
+        return self._by_id.get(key) or self._by_key.get(normalize_name(key))
+
+    def get(self, key: str) -> Member:
+        found = self.find(key)
+        if found is None:
+            raise NotFoundError("member", repr(key))
+        return found
+
+
+def add_meeting(
+    session: Session,
+    held_on: dt.date,
+    *,
+    title: str = "",
+    place: str = "",
+    attendees: Sequence[str] = (),
+    apologies: Sequence[str] = (),
+    topics: Sequence[str] = (),
+    outcomes: Sequence[str] = (),
+) -> Meeting:
+    """Record a meeting of the working group."""
+    index = MemberIndex(session)
+    people: list[MeetingMember] = []
+    seen: dict[int, str] = {}
+    for role, names in (("attendee", attendees), ("apology", apologies)):
+        for name in names:
+            member = index.get(name)
+            if member.id in seen:
+                raise InvalidInputError(
+                    f"meeting of {held_on}",
+                    f"--{role}",
+                    f"{member.name} is listed twice (already as {seen[member.id]})",
+                )
+            seen[member.id] = role
+            people.append(MeetingMember(member=member, role=role, position=len(people)))
+    meeting = Meeting(
+        held_on=held_on,
+        title=one_line(title),
+        place=one_line(place),
+        topics=[t for t in (one_line(x) for x in topics) if t],
+        outcomes=[t for t in (one_line(x) for x in outcomes) if t],
+        people=people,
+    )
+    session.add(meeting)
+    session.flush()
+    return meeting
+
+
+def list_meetings(session: Session) -> list[Meeting]:
+    """Every meeting, oldest first."""
+    return list(session.scalars(select(Meeting).order_by(Meeting.held_on, Meeting.id)))
+
+
+def get_meeting(session: Session, key: str | int) -> Meeting:
+    """A meeting by its number."""
+    meeting = session.get(Meeting, int(key)) if str(key).strip().isdigit() else None
+    if meeting is None:
+        raise NotFoundError("meeting", repr(str(key)))
+    return meeting
+
+
+def minutes(meeting: Meeting, plan_title: str, plan_period: str) -> MinutesData:
+    """The meeting as the plain data its minutes are written from."""
+
+    def who(role: str) -> list[str]:
+        return [f"{p.member.name} – {p.member.organization}" for p in meeting.people if p.role == role]
+
+    title = meeting.title or f"اجتماع مجموعة العمل الوطنية لـ{plan_title} {plan_period}".strip()
+    return MinutesData(
+        title=title,
+        held_on=meeting.held_on,
+        place=meeting.place,
+        attendees=who("attendee"),
+        apologies=who("apology"),
+        topics=list(meeting.topics),
+        outcomes=list(meeting.outcomes),
+    )

@@ -1,0 +1,179 @@
+"""Letters on their way out: who receives them, rendering with reference numbers, storing them.
+
+Used by moves (`workflow.moves`) and by recorded steps that write letters without a move, such
+as scheduling an interview. Rendering happens before anything changes; storing after the audit
+entry exists, inside the same transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from documents import LetterRenderer, LetterRequest, LetterTemplateError, RenderedLetter, safe_filename
+from states import Addressees, Document, DocumentKind
+from workflow.errors import DocumentError
+from workflow.models import AuditEntry, Entity, Letter, Plan, Proposal
+from workflow.vocabulary import VALUE_NAMES_AR, VALUE_NAMES_EN, OgpValue, organisation_addressee
+
+LETTERHEAD_TOP = {"ar": "المملكة الأردنية الهاشمية", "en": "The Hashemite Kingdom of Jordan"}
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Who one letter goes to: a registered body, or the proposing organisation."""
+
+    name: str
+    addressee: str
+    language: str
+    entity: Entity | None = None
+
+    @classmethod
+    def body(cls, entity: Entity) -> Recipient:
+        return cls(entity.name, entity.addressee, entity.language, entity)
+
+    @property
+    def file_key(self) -> str:
+        if self.entity is not None:
+            return self.entity.code or self.entity.name
+        return self.name[:40]
+
+
+@dataclass
+class PendingLetter:
+    """A letter rendered before anything changes, stored after."""
+
+    document: Document
+    recipient: Recipient
+    year: int
+    number: int
+    reference: str
+    issued_on: dt.date
+    file_name: str
+    rendered: RenderedLetter
+
+
+@dataclass
+class Outbox:
+    """The letters of one recorded step about one proposal."""
+
+    session: Session
+    plan: Plan
+    proposal: Proposal
+    letters: LetterRenderer
+    now: dt.datetime
+    event: str
+    reason: str = ""
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    pending: list[PendingLetter] = field(default_factory=list)
+
+    def render(self, documents: Iterable[Document]) -> None:
+        """Render every letter; reference numbers are taken inside the transaction, so a step
+        that fails gives its numbers back and the register stays gap-free."""
+        issued_on = self.now.astimezone().date()
+        year = issued_on.year
+        number = int(self.session.scalar(select(func.max(Letter.number)).where(Letter.year == year)) or 0)
+        for document in documents:
+            for recipient in self.recipients(document):
+                number += 1
+                prefix = self.plan.letter_prefix
+                reference = f"{prefix}/{year}/{number:04d}" if prefix else f"{year}/{number:04d}"
+                try:
+                    rendered = self.letters.render(self._request(document, recipient, reference, issued_on))
+                except LetterTemplateError as exc:
+                    raise DocumentError(self.proposal.ref, document.kind.value, str(exc)) from exc
+                stem = f"{self.proposal.ref}_{document.kind.value}_{recipient.file_key}_{year}-{number:04d}"
+                self.pending.append(
+                    PendingLetter(
+                        document, recipient, year, number, reference, issued_on,
+                        safe_filename(stem, ".docx"), rendered,
+                    )
+                )  # fmt: skip
+
+    def store(self, entry: AuditEntry) -> None:
+        """Keep every rendered letter, pointing at the audit entry that lists its sha256."""
+        for letter in self.pending:
+            self.session.add(
+                Letter(
+                    proposal_id=self.proposal.id,
+                    audit_seq=entry.seq,
+                    kind=letter.document.kind.value,
+                    entity_id=letter.recipient.entity.id if letter.recipient.entity else None,
+                    recipient=letter.recipient.addressee,
+                    language=letter.recipient.language,
+                    year=letter.year,
+                    number=letter.number,
+                    reference=letter.reference,
+                    issued_on=letter.issued_on,
+                    subject=letter.rendered.subject,
+                    file_name=letter.file_name,
+                    sha256=letter.rendered.sha256,
+                    content=letter.rendered.content,
+                )
+            )
+
+    @property
+    def hashes(self) -> list[str]:
+        return [letter.rendered.sha256 for letter in self.pending]
+
+    def recipients(self, document: Document) -> list[Recipient]:
+        """Who receives `document` for this proposal."""
+        proposal = self.proposal
+        match document.to:
+            case Addressees.RELEVANT_ENTITIES:
+                return [Recipient.body(entity) for entity in proposal.entities]
+            case Addressees.LEAD_ENTITY:
+                return [Recipient.body(proposal.lead_entity)] if proposal.lead_entity else []
+            case Addressees.PROPOSER:
+                language = proposal.language
+                addressee = organisation_addressee(language, proposal.organization)
+                return [Recipient(proposal.organization, addressee, language)]
+            case Addressees.REFERRED_ENTITIES:
+                query = (
+                    select(Entity)
+                    .join(Letter, Letter.entity_id == Entity.id)
+                    .where(Letter.proposal_id == proposal.id, Letter.kind == DocumentKind.REFERRAL.value)
+                    .order_by(Letter.id)
+                )
+                return [Recipient.body(entity) for entity in dict.fromkeys(self.session.scalars(query))]
+
+    def _request(self, document: Document, recipient: Recipient, reference: str, issued_on: dt.date) -> LetterRequest:
+        plan, proposal, arabic = self.plan, self.proposal, recipient.language == "ar"
+        values = VALUE_NAMES_AR if arabic else VALUE_NAMES_EN
+        issuer = plan.issuer if arabic else plan.issuer_en
+        return LetterRequest(
+            kind=document.kind.value,
+            reference=reference,
+            issued_on=issued_on,
+            addressee=recipient.addressee,
+            letterhead=(LETTERHEAD_TOP[recipient.language], *[line.strip() for line in issuer.split(" – ")]),
+            signatory_name=plan.signatory_name,
+            signatory_title=plan.signatory_title if arabic else plan.signatory_title_en,
+            language=recipient.language,
+            logo=plan.logo,
+            copy_to=tuple(plan.copy_to),
+            digits=plan.digits,
+            context={
+                "proposal": {
+                    "ref": proposal.ref,
+                    "title": proposal.title,
+                    "organization": proposal.organization,
+                    "problem": proposal.problem,
+                    "solution": proposal.solution,
+                    "ogp_values": [values[OgpValue(value)] for value in proposal.values],
+                    "bodies": [entity.name for entity in proposal.entities],
+                    "lead": proposal.lead_entity.name if proposal.lead_entity else "",
+                },
+                "recipient": {"name": recipient.name, "addressee": recipient.addressee},
+                "plan": {"title": plan.title if arabic else plan.title_en, "period": plan.period},
+                "event": self.event,
+                "reason": self.reason,
+                "interview": {"date": "", "date_ar": "", "date_en": "", "time": "", "platform": ""},
+                **self.extra,
+            },
+        )
