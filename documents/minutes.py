@@ -37,7 +37,6 @@ class MinutesData:
 
 
 def _write(cell: _Cell, lines: list[str], *, bold: bool = False, bullet: str = "") -> None:
-    cell.paragraphs[0].text = ""
     for index, line in enumerate(lines or [""]):
         paragraph = cell.paragraphs[0] if index == 0 else cell.add_paragraph()
         align: Align = "start"

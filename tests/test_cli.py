@@ -365,3 +365,107 @@ def test_letters_verify_from_the_command_line(runner: CliRunner, workspace: Work
     assert bad.stderr == (
         f"  altered: {letter.name}\nError: some letters do not match the sha256 recorded in the audit trail.\n"
     )
+
+
+def test_the_evaluation_flow_from_the_command_line(runner: CliRunner, workspace: Workspace, tmp_path: Path) -> None:
+    for name, org in (
+        ("مي عليمات", "وحدة الحكومة الشفافة"),
+        ("هيلدا عجيلات", "مركز الشفافية الأردني"),
+        ("ندى خاطر", "وزارة الاقتصاد الرقمي"),
+    ):
+        assert ogp(runner, "member", "add", name, "--org", org).exit_code == 0
+    assert [m["name"] for m in json.loads(ogp(runner, "member", "list", "--json").stdout)] == [
+        "مي عليمات",
+        "هيلدا عجيلات",
+        "ندى خاطر",
+    ]
+    add(runner, "P-1")
+    add(runner, "P-2")
+    scheduled = ogp(runner, "interview", "schedule", "P-1", "--at", "2021-07-28 10:00", "--platform", "Zoom")
+    assert scheduled.stdout.splitlines()[0] == "Scheduled the interview of P-1 on 2021-07-28 10:00 (audit #3)"
+    assert "_invitation_" in scheduled.stdout
+    assert runner.invoke(cli, ["interview", "schedule", "P-1", "--at", "tomorrow"]).exit_code == 2
+    listed = json.loads(ogp(runner, "interview", "list", "--json").stdout)
+    assert [(i["ref"], i["at"], i["held_on"]) for i in listed] == [("P-1", "2021-07-28T10:00", None)]
+    for ref in ("P-1", "P-2"):
+        assert (
+            ogp(
+                runner,
+                "interview",
+                "record",
+                ref,
+                "--on",
+                "2021-07-28",
+                "--member",
+                "مي عليمات",
+                "--needs",
+                "شريك حكومي",
+            ).exit_code
+            == 0
+        )
+        assert ogp(runner, "advance", ref, "interview").exit_code == 0
+    refused = runner.invoke(
+        cli, ["score", "P-1", "--member", "هيلدا عجيلات", "--criterion", "importance", "--value", "5"]
+    )
+    assert (refused.exit_code, refused.stderr) == (
+        1,
+        "Error: هيلدا عجيلات cannot score P-1: belongs to the proposing organisation (مركز الشفافية الأردني); the score was refused.\n",
+    )
+    off_scale = runner.invoke(
+        cli, ["score", "P-1", "--member", "مي عليمات", "--criterion", "importance", "--value", "7"]
+    )
+    assert (off_scale.exit_code, off_scale.stderr) == (
+        1,
+        "Error: score of proposal P-1: value: 7 is outside importance's scale 1–5\n",
+    )
+    rows = ["proposal,member,criterion,value,note"] + [
+        f"{ref},{member},{code},{value},"
+        for ref, value in (("P-1", 5), ("P-2", 3)) for member in ("مي عليمات", "ندى خاطر") for code in CRITERIA
+    ]  # fmt: skip
+    (tmp_path / "scores.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    assert ogp(runner, "score", "import", str(tmp_path / "scores.csv")).stdout == "Imported 20 scores.\n"
+    ranked = json.loads(ogp(runner, "ranking", "--json").stdout)
+    assert [(r["rank"], r["ref"], r["total"], r["scorers"], r["eligible"], r["quorum"], r["complete"]) for r in ranked] == [
+        (1, "P-1", 5.0, 2, 2, 2, True), (2, "P-2", 3.0, 2, 2, 2, True),
+    ]  # fmt: skip
+    dry = ogp(runner, "shortlist", "--top", "1", "--dry-run")
+    assert dry.stdout == (
+        "Would shortlist 1: P-1\nCut-line:\n  just above: #1 P-1 5.000 (2 members)\n  just below: #2 P-2 3.000 (2 members)\n"
+    )
+    assert json.loads(ogp(runner, "proposal", "show", "P-1", "--json").stdout)["state"] == "interviewed"
+    assert ogp(runner, "shortlist", "--top", "1").stdout.startswith("Shortlisted 1: P-1\n")
+    assert ogp(runner, "criterion", "set-weight", "importance", "3").stdout == "importance now weighs 3.\n"
+    assert [c["weight"] for c in json.loads(ogp(runner, "criterion", "list", "--json").stdout)] == [3, 1, 1, 1, 1]
+    declared = ogp(runner, "conflict", "declare", "--member", "ندى خاطر", "--proposal", "P-2", "--reason", "قرابة")
+    assert declared.stdout == "ندى خاطر may no longer score P-2.\n"
+    assert json.loads(ogp(runner, "conflict", "list", "--json").stdout)[0]["ref"] == "P-2"
+    assert json.loads(ogp(runner, "ranking", "--json").stdout)[0]["scorers"] == 1
+    assert ogp(runner, "advance", "P-1", "refer").exit_code == 0
+    answered = ogp(
+        runner, "response", "record", "P-1", "--entity", "MODEE", "--declined", "--on", "2021-08-01", "--note", "لا"
+    )
+    assert answered.stdout.startswith("P-1: MODEE declined on 2021-08-01: لا (audit #")
+    assert json.loads(ogp(runner, "response", "list", "--json").stdout)[0]["agreed"] is False
+    meeting = ogp(
+        runner,
+        "meeting",
+        "add",
+        "--on",
+        "2021-07-28",
+        "--attendee",
+        "مي عليمات",
+        "--apology",
+        "ندى خاطر",
+        "--outcome",
+        "اختيار",
+    )
+    assert meeting.stdout == "Recorded meeting 1 on 2021-07-28 (2 members listed).\n"
+    assert (
+        ogp(runner, "meeting", "minutes", "1", "--out", "m.docx").stdout == "Wrote the minutes of meeting 1 to m.docx\n"
+    )
+    assert "• مي عليمات – وحدة الحكومة الشفافة" in [
+        p.text for p in docx.Document(str(tmp_path / "m.docx")).tables[0].rows[2].cells[1].paragraphs
+    ]
+    assert ogp(runner, "meeting", "minutes", "1").stdout.endswith("minutes/meeting-1-2021-07-28.docx\n")
+    assert runner.invoke(cli, ["meeting", "minutes", "9"]).stderr == "Error: no meeting '9'.\n"
+    assert ogp(runner, "audit", "verify").exit_code == 0
