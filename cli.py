@@ -12,7 +12,7 @@ import json
 import shutil
 import sys
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -142,6 +142,16 @@ class App:
 
 def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def emit_records(
+    records: list[dict[str, Any]], as_json: bool, headers: Sequence[str], row: Callable[[dict[str, Any]], Sequence[Any]]
+) -> None:
+    """A listing: the records as JSON, or one table row each."""
+    if as_json:
+        emit_json(records)
+    else:
+        emit_table(headers, [row(record) for record in records])
 
 
 def emit_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
@@ -358,11 +368,13 @@ def entity_list(app: App, as_json: bool) -> None:
       ogp entity list --json
     """
     with app.session() as session:
-        found = list_entities(session)
-        if as_json:
-            emit_json([views.entity_view(e) for e in found])
-        else:
-            emit_table(("ID", "CODE", "NAME", "ADDRESSEE"), [(e.id, e.code or "", e.name, e.addressee) for e in found])
+        found = [views.entity_view(e) for e in list_entities(session)]
+    emit_records(
+        found,
+        as_json,
+        ("ID", "CODE", "NAME", "ADDRESSEE"),
+        lambda e: (e["id"], e["code"] or "", e["name"], e["addressee"]),
+    )
 
 
 # --- proposals ---------------------------------------------------------------------------------
@@ -455,14 +467,11 @@ def proposal_list(app: App, state: str | None, as_json: bool) -> None:
       ogp proposal list --state shortlisted
     """
     with app.session() as session:
-        found = list_proposals(session, State(state) if state else None)
-        if as_json:
-            emit_json([views.proposal_view(p) for p in found])
-        else:
-            emit_table(
-                ("ID", "REF", "STATE", "ORGANIZATION", "TITLE"),
-                [(p.id, p.ref, p.state.value, p.organization, p.title) for p in found],
-            )
+        found = [views.proposal_view(p) for p in list_proposals(session, State(state) if state else None)]
+    emit_records(
+        found, as_json, ("ID", "REF", "STATE", "ORGANIZATION", "TITLE"),
+        lambda p: (p["id"], p["ref"], p["state"], p["organization"], p["title"]),
+    )  # fmt: skip
 
 
 @proposal.command("show")
@@ -589,16 +598,12 @@ def interview_list(app: App, as_json: bool) -> None:
     """
     with app.session() as session:
         found = [views.schedule_view(planned) for planned in list_schedule(session)]
-    if as_json:
-        emit_json(found)
-    else:
-        emit_table(
-            ("AT", "REF", "PLATFORM", "STATE", "HELD", "TITLE"),
-            [
-                (f["at"].replace("T", " "), f["ref"], f["platform"], f["state"], f["held_on"] or "-", f["title"])
-                for f in found
-            ],
-        )
+    emit_records(
+        found,
+        as_json,
+        ("AT", "REF", "PLATFORM", "STATE", "HELD", "TITLE"),
+        lambda f: (f["at"].replace("T", " "), f["ref"], f["platform"], f["state"], f["held_on"] or "-", f["title"]),
+    )
 
 
 def _sources(sources: Sequence[State]) -> str:
@@ -670,16 +675,10 @@ def history(app: App, id: str, as_json: bool) -> None:
     """
     with app.session() as session:
         entries = [views.audit_view(e) for e in audit.history(session, get_proposal(session, id))]
-    if as_json:
-        emit_json(entries)
-        return
-    emit_table(
-        ("SEQ", "AT (UTC)", "ACTOR", "EVENT", "FROM → TO", "LETTERS", "REASON"),
-        [
-            (e["seq"], e["at"][:19].replace("T", " "), e["actor"], e["event"],
-             f"{e['from_state'] or '-'} → {e['to_state']}", len(e["letters"]), e["reason"])
-            for e in entries
-        ],
+    emit_records(
+        entries, as_json, ("SEQ", "AT (UTC)", "ACTOR", "EVENT", "FROM → TO", "LETTERS", "REASON"),
+        lambda e: (e["seq"], e["at"][:19].replace("T", " "), e["actor"], e["event"],
+                   f"{e['from_state'] or '-'} → {e['to_state']}", len(e["letters"]), e["reason"]),
     )  # fmt: skip
 
 
@@ -736,16 +735,12 @@ def letters_list(app: App, proposal_id: str | None, as_json: bool) -> None:
     """
     with app.session() as session:
         found = [views.letter_view(letter) for letter in list_letters(session, proposal_id)]
-    if as_json:
-        emit_json(found)
-    else:
-        emit_table(
-            ("REFERENCE", "DATE", "REF", "KIND", "TO", "FILE"),
-            [
-                (f["reference"], f["issued_on"], f["ref"], f["kind"], f["entity"] or f["addressee"], f["file_name"])
-                for f in found
-            ],
-        )
+    emit_records(
+        found,
+        as_json,
+        ("REFERENCE", "DATE", "REF", "KIND", "TO", "FILE"),
+        lambda f: (f["reference"], f["issued_on"], f["ref"], f["kind"], f["entity"] or f["addressee"], f["file_name"]),
+    )
 
 
 @letters.command("export")
@@ -781,13 +776,12 @@ def letters_register(app: App, year: int | None, as_json: bool) -> None:
     """
     with app.session() as session:
         found = [views.letter_view(letter) for letter in letter_register(session, year)]
-    if as_json:
-        emit_json(found)
-    else:
-        emit_table(
-            ("REFERENCE", "DATE", "ADDRESSEE", "SUBJECT", "REF", "SHA256"),
-            [(f["reference"], f["issued_on"], f["addressee"], f["subject"], f["ref"], f["sha256"][:16]) for f in found],
-        )
+    emit_records(
+        found,
+        as_json,
+        ("REFERENCE", "DATE", "ADDRESSEE", "SUBJECT", "REF", "SHA256"),
+        lambda f: (f["reference"], f["issued_on"], f["addressee"], f["subject"], f["ref"], f["sha256"][:16]),
+    )
 
 
 @letters.command("verify")
@@ -914,13 +908,12 @@ def member_list(app: App, as_json: bool) -> None:
     """
     with app.session() as session:
         found = [views.member_view(m) for m in list_members(session)]
-    if as_json:
-        emit_json(found)
-    else:
-        emit_table(
-            ("ID", "NAME", "SECTOR", "ORGANIZATION"),
-            [(m["id"], m["name"], m["sector"], m["organization"]) for m in found],
-        )
+    emit_records(
+        found,
+        as_json,
+        ("ID", "NAME", "SECTOR", "ORGANIZATION"),
+        lambda m: (m["id"], m["name"], m["sector"], m["organization"]),
+    )
 
 
 @cli.group()
@@ -962,13 +955,12 @@ def meeting_list(app: App, as_json: bool) -> None:
     """
     with app.session() as session:
         found = [views.meeting_view(m) for m in list_meetings(session)]
-    if as_json:
-        emit_json(found)
-    else:
-        emit_table(
-            ("ID", "DATE", "ATTENDED", "APOLOGIES", "TITLE"),
-            [(m["id"], m["held_on"], len(m["attendees"]), len(m["apologies"]), m["title"]) for m in found],
-        )
+    emit_records(
+        found,
+        as_json,
+        ("ID", "DATE", "ATTENDED", "APOLOGIES", "TITLE"),
+        lambda m: (m["id"], m["held_on"], len(m["attendees"]), len(m["apologies"]), m["title"]),
+    )
 
 
 @meeting.command("minutes")
@@ -1019,13 +1011,12 @@ def criterion_list(app: App, as_json: bool) -> None:
     """
     with app.session() as session:
         found = [views.criterion_view(c) for c in list_criteria(session)]
-    if as_json:
-        emit_json(found)
-    else:
-        emit_table(
-            ("#", "CODE", "WEIGHT", "SCALE", "CRITERION"),
-            [(c["position"], c["code"], c["weight"], f"{c['scale'][0]}-{c['scale'][1]}", c["name_ar"]) for c in found],
-        )
+    emit_records(
+        found,
+        as_json,
+        ("#", "CODE", "WEIGHT", "SCALE", "CRITERION"),
+        lambda c: (c["position"], c["code"], c["weight"], f"{c['scale'][0]}-{c['scale'][1]}", c["name_ar"]),
+    )
 
 
 @criterion.command("set-weight")
@@ -1174,10 +1165,7 @@ def conflict_list(app: App, as_json: bool) -> None:
     """
     with app.session() as session:
         found = [views.conflict_view(c, get_proposal(session, c.proposal_id).ref) for c in list_conflicts(session)]
-    if as_json:
-        emit_json(found)
-    else:
-        emit_table(("MEMBER", "REF", "REASON"), [(f["member"], f["ref"], f["reason"]) for f in found])
+    emit_records(found, as_json, ("MEMBER", "REF", "REASON"), lambda f: (f["member"], f["ref"], f["reason"]))
 
 
 def _cut_line(result: ShortlistResult) -> list[str]:
@@ -1297,13 +1285,12 @@ def response_list(app: App, proposal_key: str | None, as_json: bool) -> None:
             views.response_view(r, get_proposal(session, r.proposal_id).ref)
             for r in list_responses(session, proposal_key)
         ]
-    if as_json:
-        emit_json(found)
-    else:
-        emit_table(
-            ("REF", "BODY", "ANSWER", "ON", "NOTE"),
-            [(f["ref"], f["entity"], "agreed" if f["agreed"] else "declined", f["on"], f["note"]) for f in found],
-        )
+    emit_records(
+        found,
+        as_json,
+        ("REF", "BODY", "ANSWER", "ON", "NOTE"),
+        lambda f: (f["ref"], f["entity"], "agreed" if f["agreed"] else "declined", f["on"], f["note"]),
+    )
 
 
 # --- demo ---------------------------------------------------------------------------------------
