@@ -62,6 +62,7 @@ from workflow.proposals import (
 from workflow.shortlist import ShortlistResult, shortlist_top
 from workflow.templates import check as check_templates
 from workflow.templates import export_defaults as export_templates
+from workflow.transfer import copy_workspace
 from workflow.vocabulary import RANKS
 
 DEMO_MARKER = ".ogp-demo"
@@ -687,21 +688,60 @@ def audit_group() -> None:
     """The tamper-evident audit trail."""
 
 
-@audit_group.command("verify")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-@pass_app
-def audit_verify(app: App, as_json: bool) -> None:
-    """Recompute the hash chain and check every letter and state against it.
+class HeadType(click.ParamType):
+    """A published chain head: SEQ:HASH."""
 
-    Exits 1 and names the first entry that was altered, removed or inserted when the chain is
-    broken.
+    name = "SEQ:HASH"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> audit.Head:
+        if isinstance(value, audit.Head):
+            return value
+        try:
+            return audit.Head.parse(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+@audit_group.command("head")
+@click.option("--json", "as_json", is_flag=True, help="Print the head as JSON.")
+@pass_app
+def audit_head(app: App, as_json: bool) -> None:
+    """Print the chain's head (sequence number and hash), to publish it: in the minutes, on the
+    OGP repository. Anyone can later check the chain against it with 'ogp audit verify --expect-head'.
 
     \b
     Example:
-      ogp audit verify
+      ogp audit head
     """
     with app.session() as session:
-        report = audit.verify(session)
+        found = audit.current_head(session)
+    if as_json:
+        emit_json({"seq": found.seq, "hash": found.hash})
+    else:
+        click.echo(str(found))
+
+
+@audit_group.command("verify")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option(
+    "--expect-head",
+    "expected",
+    type=HeadType(),
+    help="A head published earlier (SEQ:HASH): the chain must still hold that entry, unchanged.",
+)
+@pass_app
+def audit_verify(app: App, as_json: bool, expected: audit.Head | None) -> None:
+    """Recompute the hash chain and check every letter and state against it.
+
+    Exits 1 and names the first entry that was altered, removed or inserted when the chain is
+    broken. With --expect-head it also catches a chain rewritten and re-hashed from the start.
+
+    \b
+    Example:
+      ogp audit verify --expect-head "$(ogp audit head)"
+    """
+    with app.session() as session:
+        report = audit.verify(session, expected)
     if as_json:
         emit_json(
             {"ok": True, "entries": report.entries, "letters": report.letters, "proposals": report.proposals,
@@ -1291,6 +1331,50 @@ def response_list(app: App, proposal_key: str | None, as_json: bool) -> None:
         ("REF", "BODY", "ANSWER", "ON", "NOTE"),
         lambda f: (f["ref"], f["entity"], "agreed" if f["agreed"] else "declined", f["on"], f["note"]),
     )
+
+
+# --- the database ------------------------------------------------------------------------------
+
+
+@cli.group("db")
+def db_group() -> None:
+    """The workspace's database: moving it, and PostgreSQL roles."""
+
+
+@db_group.command("copy")
+@click.option(
+    "--to",
+    "target_url",
+    required=True,
+    metavar="URL",
+    help="The new, empty database (a SQLAlchemy URL or a SQLite file).",
+)
+@pass_app
+def db_copy(app: App, target_url: str) -> None:
+    """Copy the workspace into another database: every row, every letter's bytes; the audit chain is
+    verified on arrival. The target must be empty; the source is left as it is.
+
+    \b
+    Example:
+      ogp --db ogp.db db copy --to postgresql://coordinator@db.example.org/ogp
+    """
+    source, target = app.workspace(), db.resolve(target_url)
+    if source.url == target.url:
+        raise click.BadParameter("is the workspace itself; name another database", param_hint="'--to'")
+    if target.is_sqlite:
+        Path(str(target.url.database)).parent.mkdir(parents=True, exist_ok=True)
+    engine = db.make_engine(target)
+    try:
+        db.upgrade(engine)
+        with app.session() as session, Session(engine) as arriving, arriving.begin():
+            report = copy_workspace(session, arriving)
+    finally:
+        engine.dispose()
+    rows = sum(report.rows.values())
+    kept = f"{report.rows['proposals']} proposals, {report.rows['letters']} letters"
+    click.echo(f"Copied {rows} rows ({kept}) to {target.describe()}.")
+    chain = report.chain
+    click.echo(f"Audit chain verified there: {chain.entries} entries; head #{chain.head_seq} {chain.head_hash}")
 
 
 # --- demo ---------------------------------------------------------------------------------------

@@ -418,3 +418,44 @@ def test_plan_settings_refuse_caps_below_what_is_taken(session_scope: SessionFac
         configure_plan(s, PlanSettings(commitment_target=9))
     with session_scope() as s:
         assert current_plan(s).shortlist_size == 7
+
+
+def rehash_everything(session: Session) -> None:
+    """What someone with database access and this program's source could do: rewrite an entry
+    and recompute every hash after it, so the chain verifies on its own again."""
+    previous = audit.GENESIS
+    for entry in session.scalars(select(AuditEntry).order_by(AuditEntry.seq)):
+        entry.prev_hash = previous
+        entry.hash = audit.entry_hash(entry)
+        previous = entry.hash
+    session.flush()
+
+
+def test_a_published_head_catches_a_chain_rewritten_from_the_start(session_scope: SessionFactory) -> None:
+    make_history(session_scope)
+    with session_scope() as s:
+        published = audit.current_head(s)
+        assert published.seq == 7 and audit.Head.parse(str(published)) == published
+        assert audit.verify(s, published).entries == 7
+    with session_scope() as s:
+        drop_audit_guards(s)
+        s.execute(text("UPDATE audit_entries SET actor = 'mallory' WHERE seq = 2"))
+        rehash_everything(s)
+    with session_scope() as s:
+        assert audit.verify(s).entries == 7  # on its own, the rewritten chain holds
+        with pytest.raises(AuditChainError) as broken:
+            audit.verify(s, published)
+    assert broken.value.seq == 7
+    assert "the chain was rewritten since it was published" in str(broken.value)
+    with session_scope() as s:
+        s.execute(text("DELETE FROM letters WHERE audit_seq >= 6"))
+        s.execute(text("DELETE FROM audit_entries WHERE seq >= 6"))
+        s.execute(text("UPDATE proposals SET state = 'submitted' WHERE ref = 'B'"))
+        s.execute(text("UPDATE proposals SET state = 'interviewed' WHERE ref = 'A'"))
+    with (
+        session_scope() as s,
+        pytest.raises(AuditChainError, match=r"the chain ends at #5, before the head published as 7:"),
+    ):
+        audit.verify(s, published)
+    with pytest.raises(ValueError, match="is not SEQ:HASH"):
+        audit.Head.parse("7:abc")

@@ -91,9 +91,40 @@ class ChainReport:
     proposals: int
 
 
-def verify(session: Session) -> ChainReport:
-    """Recompute the chain and cross-check letters and proposal states; raise at the first break."""
+@dataclass(frozen=True)
+class Head:
+    """The newest entry's sequence number and hash: what gets published."""
+
+    seq: int
+    hash: str
+
+    def __str__(self) -> str:
+        return f"{self.seq}:{self.hash}"
+
+    @classmethod
+    def parse(cls, text: str) -> Head:
+        seq, _, digest = text.strip().partition(":")
+        if not seq.isdigit() or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+            raise ValueError(
+                f"{text!r} is not SEQ:HASH (a number, a colon and 64 hex digits, as 'ogp audit head' prints)"
+            )
+        return cls(int(seq), digest)
+
+
+def current_head(session: Session) -> Head:
+    """The chain's head (0 and the genesis hash for an empty chain)."""
+    last = head(session)
+    return Head(last.seq, last.hash) if last else Head(0, GENESIS)
+
+
+def verify(session: Session, expected: Head | None = None) -> ChainReport:
+    """Recompute the chain and cross-check letters and proposal states; raise at the first break.
+
+    With `expected`, a head published earlier, the chain must still hold that very entry: a
+    chain rewritten and re-hashed from the start verifies on its own, but not against it.
+    """
     previous_hash, expected_seq = GENESIS, 1
+    seen_expected = expected is None or expected.seq == 0
     last_state: dict[int, tuple[int, str]] = {}
     listed_letters: dict[str, int] = {}
     count = 0
@@ -114,11 +145,25 @@ def verify(session: Session) -> ChainReport:
                 entry.seq,
                 f"it was altered ({entry.proposal_ref} {entry.event}): its content no longer matches its hash.",
             )
+        if expected is not None and entry.seq == expected.seq:
+            if entry.hash != expected.hash:
+                raise AuditChainError(
+                    entry.seq,
+                    f"its hash is {entry.hash}, but the head published as {expected} says {expected.hash}: "
+                    "the chain was rewritten since it was published.",
+                )
+            seen_expected = True
         last_state[entry.proposal_id] = (entry.seq, entry.to_state)
         for sha in entry.letters:
             listed_letters[sha] = entry.seq
         previous_hash, expected_seq, count = entry.hash, expected_seq + 1, count + 1
 
+    if not seen_expected:
+        assert expected is not None
+        raise AuditChainError(
+            expected.seq,
+            f"the chain ends at #{expected_seq - 1}, before the head published as {expected}: entries were removed.",
+        )
     letters = 0
     for letter in session.scalars(select(Letter).order_by(Letter.id)):
         actual = hashlib.sha256(letter.content).hexdigest()
