@@ -59,6 +59,7 @@ from workflow.proposals import (
     list_proposals,
     parse_date,
 )
+from workflow.roles import create_roles
 from workflow.shortlist import ShortlistResult, shortlist_top
 from workflow.templates import check as check_templates
 from workflow.templates import export_defaults as export_templates
@@ -1375,6 +1376,24 @@ def db_copy(app: App, target_url: str) -> None:
     click.echo(f"Copied {rows} rows ({kept}) to {target.describe()}.")
     chain = report.chain
     click.echo(f"Audit chain verified there: {chain.entries} entries; head #{chain.head_seq} {chain.head_hash}")
+
+
+@db_group.command("roles")
+@pass_app
+def db_roles(app: App) -> None:
+    """Create the PostgreSQL roles ogp_coordinator (every action), ogp_member (scores, interviews,
+    conflicts; read) and ogp_auditor (read only), with their grants. Run it as the workspace's
+    owner; run it again after 'ogp init' upgrades the schema. No role may change the audit trail.
+
+    \b
+    Example:
+      ogp --db postgresql://owner@db.example.org/ogp db roles
+    """
+    with app.session() as session:
+        report = create_roles(session)
+    for role in report.roles:
+        click.echo(f"{role}: {'created' if role in report.created else 'up to date'}")
+    click.echo("Give each person a login role in one of them, e.g.: CREATE ROLE aya LOGIN IN ROLE ogp_coordinator;")
 
 
 # --- demo ---------------------------------------------------------------------------------------

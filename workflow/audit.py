@@ -7,7 +7,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from workflow.errors import AuditChainError
@@ -32,6 +32,8 @@ HASHED_FIELDS = (
 def entry_hash(entry: AuditEntry) -> str:
     """sha256 over the entry's content and the previous entry's hash."""
     content = {name: getattr(entry, name) for name in HASHED_FIELDS}
+    if entry.db_role is not None:  # only where the database names a role, so SQLite's hashes stay as they were
+        content["db_role"] = entry.db_role
     canonical = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
@@ -67,11 +69,19 @@ def append(
         reason=reason,
         letters=letters,
         prev_hash=last.hash if last else GENESIS,
+        db_role=database_role(session),
     )
     entry.hash = entry_hash(entry)
     session.add(entry)
     session.flush()
     return entry
+
+
+def database_role(session: Session) -> str | None:
+    """Who the database says we are (PostgreSQL's current_user); None where it cannot say."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    return str(session.scalar(text("SELECT current_user")))
 
 
 def history(session: Session, proposal: Proposal) -> list[AuditEntry]:

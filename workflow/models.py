@@ -223,6 +223,8 @@ class AuditEntry(Base):
     letters: Mapped[list[str]] = mapped_column(JSON, default=list)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The authenticated database role (PostgreSQL's current_user); None on SQLite.
+    db_role: Mapped[str | None] = mapped_column(Text)
 
 
 class Member(Base):

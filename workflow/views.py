@@ -117,6 +117,7 @@ def audit_view(entry: AuditEntry) -> dict[str, Any]:
         "letters": list(entry.letters),
         "prev_hash": entry.prev_hash,
         "hash": entry.hash,
+        "db_role": entry.db_role,
     }
 
 
