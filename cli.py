@@ -43,7 +43,7 @@ from workflow.evaluation import (
     set_weight,
 )
 from workflow.evaluation import ranking as rank_proposals
-from workflow.importer import import_proposals, import_scores
+from workflow.importer import export_proposals, import_proposals, import_scores
 from workflow.interviews import list_schedule, record_interview, schedule_interview
 from workflow.letters import list_letters, write_files
 from workflow.letters import register as letter_register
@@ -185,6 +185,19 @@ def read_logo(path: Path) -> bytes:
     except ValueError as exc:
         raise click.BadParameter(f"{path} is not a PNG, JPEG, GIF or BMP image ({exc})", param_hint="'--logo'") from exc
     return data
+
+
+def checked_output(path: Path, hint: str) -> Path:
+    """An output path the user can trust: no climbing out of the current folder with '..' in a
+    relative path (give an absolute path for elsewhere), and a folder that exists."""
+    if not path.is_absolute() and ".." in path.parts:
+        raise click.BadParameter(
+            f"{path} climbs out of the current folder with '..'; give a path inside it, or an absolute path",
+            param_hint=f"'{hint}'",
+        )
+    if not path.parent.is_dir():
+        raise click.BadParameter(f"the folder {path.parent} does not exist", param_hint=f"'{hint}'")
+    return path
 
 
 def default_actor() -> str:
@@ -474,6 +487,30 @@ def proposal_list(app: App, state: str | None, as_json: bool) -> None:
         found, as_json, ("ID", "REF", "STATE", "ORGANIZATION", "TITLE"),
         lambda p: (p["id"], p["ref"], p["state"], p["organization"], p["title"]),
     )  # fmt: skip
+
+
+@proposal.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--state", type=click.Choice([s.value for s in State]), help="Only proposals in this state.")
+@pass_app
+def proposal_export(app: App, file: Path, state: str | None) -> None:
+    """Write proposals to a CSV file that Excel opens as it should (UTF-8 with BOM), in the import's
+    columns plus the state. Cells that a spreadsheet would run as a formula (=, +, -, @ …) are
+    written with a leading ' so they show as text; 'ogp proposal import' takes it off again.
+
+    \b
+    Example:
+      ogp proposal export proposals.csv --state committed
+    """
+    target = checked_output(file, "FILE")
+    with app.session() as session:
+        chosen = list_proposals(session, State(state) if state else None)
+        content = export_proposals(chosen)
+    try:
+        write_atomic(target.parent, target.name, content)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {file}: {exc.strerror or exc}") from exc
+    click.echo(f"Wrote {len(chosen)} proposals to {file}")
 
 
 @proposal.command("show")
@@ -1024,7 +1061,7 @@ def meeting_minutes(app: App, id: str, out: Path | None) -> None:
         plan = current_plan(session)
         content = render_minutes(minutes(found, plan.title, plan.period))
         name = f"meeting-{found.id}-{found.held_on.isoformat()}.docx"
-    target = out or app.workspace().folder / "minutes" / name
+    target = checked_output(out, "--out") if out else app.workspace().folder / "minutes" / name
     try:
         path = write_atomic(target.parent, target.name, content)
     except OSError as exc:

@@ -146,12 +146,42 @@ def _csv_rows(text: str, spec: TableSpec) -> tuple[list[Row], list[RowProblem]]:
             continue
         row: dict[str, Any] = {}
         for name, cell in zip(names, cells, strict=False):
+            cell = _restore(cell)
             if name in spec.lists:
                 row[name] = [item.strip() for item in _LIST_SEPARATOR.split(cell) if item.strip()]
             elif name in spec.columns:
                 row[name] = cell
         rows.append((where, row))
     return rows, problems
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(cell: str) -> str:
+    """A cell a spreadsheet will show as text, never run: formula-looking text gets a leading '."""
+    return f"'{cell}" if cell.startswith(FORMULA_STARTS) else cell
+
+
+def _restore(cell: str) -> str:
+    """Undo `neutralise`, so an exported file imports back to the same text."""
+    return cell[1:] if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS) else cell
+
+
+def export_proposals(proposals: list[Proposal]) -> bytes:
+    """Proposals as CSV in the import's own columns (plus state), UTF-8 with the BOM Excel wants,
+    every formula-looking cell neutralised."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerow([*PROPOSALS.columns, "state"])
+    for p in proposals:
+        cells = [
+            p.ref, p.title, p.organization, p.email, p.problem, p.solution, ";".join(p.values),
+            ";".join(e.code or e.name for e in p.entities), p.submitted_on.isoformat(), p.language, p.state.value,
+        ]  # fmt: skip
+        writer.writerow([neutralise(cell) for cell in cells])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
 def _header_problems(names: list[str], where: str, spec: TableSpec) -> list[RowProblem]:
