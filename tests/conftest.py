@@ -4,20 +4,17 @@ on it, sessions, and a click runner pointed at it."""
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import os
-import shutil
-import subprocess
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from tests.pgcluster import PostgresCluster
 from workflow import db
 from workflow.plans import PlanSettings, add_entity, configure_plan
 
@@ -25,95 +22,16 @@ NOW = dt.datetime(2021, 7, 28, 9, 30, tzinfo=dt.UTC)
 SessionFactory = Callable[[], AbstractContextManager[Session]]
 
 
-def _pg_bin() -> Path | None:
-    found = shutil.which("initdb")
-    if found:
-        return Path(found).resolve().parent
-    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
-    return candidates[-1].parent if candidates else None
-
-
-class PostgresCluster:
-    """A PostgreSQL server of our own, on a Unix socket in a temporary folder."""
-
-    def __init__(self) -> None:
-        self.bin = _pg_bin()
-        self.folder: Path | None = None
-        self.url_base = os.environ.get("OGP_TEST_PG_URL")  # an existing server, e.g. in CI
-        self.reason = ""
-        self._counter = itertools.count(1)
-
-    def _run(self, *args: str) -> None:
-        command = list(args)
-        if os.geteuid() == 0:  # PostgreSQL refuses to run as root
-            command = ["runuser", "-u", "postgres", "--", *command]
-        subprocess.run(command, check=True, capture_output=True, timeout=120)
-
-    def start(self) -> None:
-        if self.url_base:
-            return
-        if self.bin is None:
-            self.reason = "no PostgreSQL server: initdb not found (install the 'postgresql' package)"
-            return
-        self.folder = Path(tempfile.mkdtemp(prefix="ogp-pg-"))
-        data = self.folder / "data"
-        try:
-            if os.geteuid() == 0:
-                shutil.chown(self.folder, "postgres", "postgres")
-            self._run(
-                str(self.bin / "initdb"),
-                "-D",
-                str(data),
-                "-U",
-                "postgres",
-                "--auth=trust",
-                "-E",
-                "UTF8",
-                "--locale=C.UTF-8",
-            )
-            options = (
-                f"-c listen_addresses='' -c unix_socket_directories={self.folder} -c fsync=off -c max_connections=60"
-            )
-            self._run(
-                str(self.bin / "pg_ctl"), "-D", str(data), "-o", options, "-w", "-l", str(self.folder / "log"), "start"
-            )
-        except (subprocess.CalledProcessError, subprocess.TimeoutExpired, LookupError, OSError) as exc:
-            detail = getattr(exc, "stderr", b"") or b""
-            self.reason = f"could not start PostgreSQL: {exc} {detail.decode(errors='replace')[:300]}"
-            return
-        self.url_base = f"postgresql+psycopg://postgres@/postgres?host={self.folder}"
-
-    def stop(self) -> None:
-        if self.folder is None or self.bin is None:
-            return
-        try:
-            self._run(str(self.bin / "pg_ctl"), "-D", str(self.folder / "data"), "-m", "immediate", "stop")
-        finally:
-            shutil.rmtree(self.folder, ignore_errors=True)
-
-    @contextmanager
-    def database(self) -> Iterator[str]:
-        if not self.url_base:
-            if os.environ.get("OGP_REQUIRE_POSTGRES"):
-                pytest.fail(f"OGP_REQUIRE_POSTGRES is set, but {self.reason}")
-            pytest.skip(self.reason)
-        name = f"ogp_test_{os.getpid()}_{next(self._counter)}"
-        admin = create_engine(self.url_base, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        url = admin.url.set(database=name).render_as_string(hide_password=False)
-        try:
-            yield url
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
-
-
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresCluster]:
+    """A PostgreSQL server for the whole run; its tests are skipped, with the reason, without one
+    (and fail instead where OGP_REQUIRE_POSTGRES is set, as in CI)."""
     cluster = PostgresCluster()
     cluster.start()
+    if not cluster.url_base:
+        if os.environ.get("OGP_REQUIRE_POSTGRES"):
+            pytest.fail(f"OGP_REQUIRE_POSTGRES is set, but {cluster.reason}")
+        pytest.skip(cluster.reason)
     yield cluster
     cluster.stop()
 

@@ -61,10 +61,14 @@ def test_random_bytes_never_crash_the_proposal_import(runner: CliRunner, tmp_pat
 
 @SETTINGS
 @given(rows=st.lists(st.lists(TEXT, min_size=9, max_size=10), min_size=1, max_size=4))
-def test_adversarial_csv_rows_import_whole_or_not_at_all(runner: CliRunner, tmp_path: Path, rows: list[list[str]]) -> None:
+def test_adversarial_csv_rows_import_whole_or_not_at_all(
+    runner: CliRunner, tmp_path: Path, rows: list[list[str]]
+) -> None:
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer)
-    writer.writerow(["ref", "title", "organization", "email", "problem", "solution", "values", "entities", "submitted_on"])
+    writer.writerow(
+        ["ref", "title", "organization", "email", "problem", "solution", "values", "entities", "submitted_on"]
+    )
     for row in rows:
         writer.writerow(row)
     path = tmp_path / "adversarial.csv"
@@ -82,7 +86,13 @@ def test_adversarial_csv_rows_import_whole_or_not_at_all(runner: CliRunner, tmp_
 
 
 @SETTINGS
-@given(document=st.recursive(st.none() | st.booleans() | st.integers() | TEXT, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=4), max_leaves=12))
+@given(
+    document=st.recursive(
+        st.none() | st.booleans() | st.integers() | TEXT,
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=4),
+        max_leaves=12,
+    )
+)
 def test_arbitrary_json_never_crashes_the_importers(runner: CliRunner, tmp_path: Path, document: object) -> None:
     path = tmp_path / "any.json"
     path.write_text(json.dumps(document), encoding="utf-8")
@@ -109,13 +119,18 @@ def test_arguments_are_cleaned_or_refused(runner: CliRunner, title: str, org: st
         assert withdrawn.exit_code == 0
         assert json.loads(ogp(runner, "history", ref, "--json").stdout)[-1]["reason"] == one_line(reason)
     else:
-        assert (withdrawn.exit_code, withdrawn.stderr) == (1, f"Error: Cannot withdraw proposal {ref}: a reason is required (--reason).\n")
+        assert (withdrawn.exit_code, withdrawn.stderr) == (
+            1,
+            f"Error: Cannot withdraw proposal {ref}: a reason is required (--reason).\n",
+        )
     assert ogp(runner, "audit", "verify").exit_code == 0
 
 
 @SETTINGS
 @given(rows=st.lists(st.tuples(TEXT, TEXT, TEXT, TEXT | st.integers(), TEXT), min_size=1, max_size=4))
-def test_adversarial_score_files_change_nothing_when_refused(runner: CliRunner, tmp_path: Path, rows: list[tuple]) -> None:  # type: ignore[type-arg]
+def test_adversarial_score_files_change_nothing_when_refused(
+    runner: CliRunner, tmp_path: Path, rows: list[tuple]
+) -> None:  # type: ignore[type-arg]
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer)
     writer.writerow(["proposal", "member", "criterion", "value", "note"])
@@ -145,17 +160,25 @@ def test_output_paths_may_not_climb_out_with_dot_dot(runner: CliRunner, tmp_path
 def test_exported_csv_neutralises_formulas_and_imports_back(runner: CliRunner, tmp_path: Path) -> None:
     formulas = ["=cmd|' /C calc'!A0", "+1+1", "-1", "@SUM(A1)"]
     for index, title in enumerate(formulas, start=1):
-        assert ogp(runner, "proposal", "add", "--ref", f"F-{index}", "--title", title, "--org", "=HYPERLINK(\"x\")").exit_code == 0
+        assert (
+            ogp(
+                runner, "proposal", "add", "--ref", f"F-{index}", "--title", title, "--org", '=HYPERLINK("x")'
+            ).exit_code
+            == 0
+        )
     assert ogp(runner, "proposal", "export", "out.csv").stdout == "Wrote 4 proposals to out.csv\n"
     raw = (tmp_path / "out.csv").read_bytes()
     assert raw.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     assert [row[1] for row in rows[1:]] == [f"'{title}" for title in formulas]
-    assert {row[2] for row in rows[1:]} == {"'=HYPERLINK(\"x\")"}
+    assert {row[2] for row in rows[1:]} == {'\'=HYPERLINK("x")'}
     for row in rows:
         assert not any(cell.startswith(("=", "+", "-", "@")) for cell in row)
     # The same file, under new refs, imports back to the original text.
-    (tmp_path / "back.csv").write_text(raw.decode("utf-8-sig").replace("F-", "G-").replace(",state", "").replace(",submitted\r", "\r"), encoding="utf-8")
+    (tmp_path / "back.csv").write_text(
+        raw.decode("utf-8-sig").replace("F-", "G-").replace(",state", "").replace(",submitted\r", "\r"),
+        encoding="utf-8",
+    )
     lines = (tmp_path / "back.csv").read_text(encoding="utf-8").splitlines()
     (tmp_path / "back.csv").write_text("\n".join(line.rsplit(",", 1)[0] for line in lines) + "\n", encoding="utf-8")
     assert ogp(runner, "proposal", "import", "back.csv").exit_code == 0
