@@ -22,6 +22,32 @@ NOW = dt.datetime(2021, 7, 28, 9, 30, tzinfo=dt.UTC)
 SessionFactory = Callable[[], AbstractContextManager[Session]]
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--backend",
+        choices=("both", "sqlite", "postgresql"),
+        default=os.environ.get("OGP_TEST_BACKEND", "both"),
+        help="which databases the database tests run against [env OGP_TEST_BACKEND; default: both]",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    backend = config.getoption("--backend")
+    if backend == "both":
+        return
+    keep, drop = [], []
+    for item in items:
+        params = getattr(item, "callspec", None)
+        chosen = params.params.get("db_url", backend) if params else backend
+        (keep if chosen == backend else drop).append(item)
+    if backend == "sqlite":  # tests written for PostgreSQL alone go too
+        drop += [i for i in keep if i.get_closest_marker("postgres") and "db_url" not in getattr(i, "fixturenames", ())]
+        keep = [i for i in keep if i not in drop]
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresCluster]:
     """A PostgreSQL server for the whole run; its tests are skipped, with the reason, without one
