@@ -133,7 +133,7 @@ def worker(args: tuple[str, str, int, int, int, float]) -> list[tuple[list[str],
             command = ["advance", ref, "refer"]
         elif roll < 0.8:
             command = ["response", "record", ref, "--entity", rng.choice(("MODEE", "ROS")), "--agreed"]
-        elif roll < 0.92:
+        elif roll < 0.98:
             command = ["advance", ref, "commit"]
         else:
             command = ["advance", ref, "reject", "--reason", f"رفض تجريبي {seed}"]
@@ -143,8 +143,8 @@ def worker(args: tuple[str, str, int, int, int, float]) -> list[tuple[list[str],
 
 
 def load(url: str, folder: Path, workers: int, actions: int) -> dict[str, object]:
-    proposals = 40
-    where = workspace(url, folder, proposals, shortlist_size=30, target=15)
+    proposals = 80
+    where = workspace(url, folder, proposals, shortlist_size=60, target=30)
     score_everything(where, [f"S-{n:03d}" for n in range(1, proposals + 1, 2)])  # half have their quorum
     start = time.time() + 3
     began = time.perf_counter()
