@@ -73,8 +73,12 @@ def test_each_role_may_do_what_it_should_and_nothing_more(shared: dict[str, str]
     refused = ogp(member, "advance", "P-1", "interview")
     assert refused.exit_code == 1
     assert refused.stderr.startswith("Error: the database refused the command (permission denied for table plans)")
+    before = ogp(member, "proposal", "list", "--json").stdout
+    head = ogp(member, "audit", "head").stdout
     refused = ogp(member, "proposal", "add", "--title", "أخرى", "--org", "جهة")
     assert refused.exit_code == 1 and "permission denied" in refused.stderr
+    assert refused.stderr.endswith("; nothing was changed.\n")
+    assert (ogp(member, "proposal", "list", "--json").stdout, ogp(member, "audit", "head").stdout) == (before, head)
 
     # An auditor reads only.
     assert ogp(auditor, "audit", "verify").exit_code == 0
