@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from documents import write_atomic
 from documents.docx_writer import check_image
+from documents.letters import DIGITS, LANGUAGES
 from documents.minutes import render_minutes
 from states import OPEN, TRANSITIONS, DocumentKind, Event, State
 from workflow import audit, db, views
@@ -267,9 +268,7 @@ pass_app = click.make_pass_decorator(App)
 @click.option("--plan-en", "title_en", help="The plan's title in English letters.")
 @click.option("--issuer-en", help="The letterhead's issuing body in English letters.")
 @click.option("--signatory-title-en", help="The signatory's title in English letters.")
-@click.option(
-    "--digits", type=click.Choice(["western", "arabic-indic"]), help="Digits in Arabic letters (2021 or ٢٠٢١)."
-)
+@click.option("--digits", type=click.Choice(DIGITS), help="Digits in Arabic letters (2021 or ٢٠٢١).")
 @click.option(
     "--templates-dir",
     metavar="DIR",
@@ -350,7 +349,7 @@ def entity() -> None:
 @click.option("--title", help="The official's title, e.g. 'وزير الاقتصاد الرقمي والريادة'.")
 @click.option("--addressee", help="The whole addressee line, as letters should print it (instead of --rank/--title).")
 @click.option(
-    "--language", type=click.Choice(["ar", "en"]), default="ar", show_default=True, help="The language of its letters."
+    "--language", type=click.Choice(LANGUAGES), default="ar", show_default=True, help="The language of its letters."
 )
 @pass_app
 def entity_add(
@@ -418,7 +417,7 @@ def proposal() -> None:
 @click.option("--submitted-on", type=DATE, help="The submission date. [default: today]")
 @click.option(
     "--language",
-    type=click.Choice(["ar", "en"]),
+    type=click.Choice(LANGUAGES),
     default="ar",
     show_default=True,
     help="The language of letters to the proposer.",

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from documents import one_line
+from documents.letters import DIGITS, LANGUAGES
 from states import SHORTLIST_PLACES, State
 from workflow.errors import DuplicateError, InvalidInputError, NotFoundError, NoWorkspaceError
 from workflow.models import Criterion, Entity, Plan, Proposal
@@ -22,8 +23,6 @@ DEFAULT_LETTER_PREFIX = "ت ح/5"
 DEFAULT_TITLE_EN = "Fifth National Action Plan of the Open Government Partnership"
 DEFAULT_ISSUER_EN = "Ministry of Planning and International Cooperation – Open Government Unit"
 DEFAULT_SIGNATORY_TITLE_EN = "Minister of Planning and International Cooperation"
-LANGUAGES = ("ar", "en")
-DIGITS = ("western", "arabic-indic")
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
 
 

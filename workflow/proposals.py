@@ -11,11 +11,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from documents import one_line, xml_safe
+from documents.letters import LANGUAGES
 from states import State
 from workflow import audit
 from workflow.errors import InvalidFieldsError, InvalidInputError, NotFoundError, WorkflowError
 from workflow.models import Entity, Proposal, ProposalEntity
-from workflow.plans import LANGUAGES, EntityIndex, current_plan
+from workflow.plans import EntityIndex, current_plan
 from workflow.vocabulary import OgpValue, parse_value
 
 REF_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
