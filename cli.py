@@ -249,6 +249,7 @@ def cli(ctx: click.Context, db: str | None, actor: str, templates: Path | None) 
 
 
 pass_app = click.make_pass_decorator(App)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON (see the README for its shape).")
 
 
 # --- workspace ---------------------------------------------------------------------------------
@@ -372,7 +373,7 @@ def entity_add(
 
 
 @entity.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON (see the README for its shape).")
+@json_option
 @pass_app
 def entity_list(app: App, as_json: bool) -> None:
     """List the registered government bodies.
@@ -471,7 +472,7 @@ def proposal_import(app: App, file: Path) -> None:
 
 @proposal.command("list")
 @click.option("--state", type=click.Choice([s.value for s in State]), help="Only proposals in this state.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON (see the README for its shape).")
+@json_option
 @pass_app
 def proposal_list(app: App, state: str | None, as_json: bool) -> None:
     """List proposals with their state.
@@ -514,7 +515,7 @@ def proposal_export(app: App, file: Path, state: str | None) -> None:
 
 @proposal.command("show")
 @click.argument("id")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON (see the README for its shape).")
+@json_option
 @pass_app
 def proposal_show(app: App, id: str, as_json: bool) -> None:
     """Show one proposal (by number or ref) and the events it may take next.
@@ -625,7 +626,7 @@ def interview_schedule(app: App, id: str, at: dt.datetime, platform: str) -> Non
 
 
 @interview.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON (see the README for its shape).")
+@json_option
 @pass_app
 def interview_list(app: App, as_json: bool) -> None:
     """The interview schedule, soonest first, with whether each interview has been held.
@@ -702,7 +703,7 @@ cli.add_command(advance_cmd, "advance")
 
 @cli.command()
 @click.argument("id")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON (see the README for its shape).")
+@json_option
 @pass_app
 def history(app: App, id: str, as_json: bool) -> None:
     """Show who moved a proposal, when and why (its audit entries).
@@ -801,7 +802,7 @@ def letters() -> None:
 
 @letters.command("list")
 @click.option("--proposal", "proposal_id", metavar="ID", help="Only this proposal's letters.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON (see the README for its shape).")
+@json_option
 @pass_app
 def letters_list(app: App, proposal_id: str | None, as_json: bool) -> None:
     """List the letters written so far.
@@ -842,7 +843,7 @@ def letters_export(app: App, dir: Path, proposal_id: str | None) -> None:
 
 @letters.command("register")
 @click.option("--year", type=click.IntRange(1900, 2999), help="Only this year's letters.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON (see the README for its shape).")
+@json_option
 @pass_app
 def letters_register(app: App, year: int | None, as_json: bool) -> None:
     """The outgoing register: every letter's number, date, addressee, subject, proposal and sha256.
@@ -974,7 +975,7 @@ def member_add(app: App, name: str, org: str, sector: str) -> None:
 
 
 @member.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON (see the README for its shape).")
+@json_option
 @pass_app
 def member_list(app: App, as_json: bool) -> None:
     """List the working group's members.
@@ -1021,7 +1022,7 @@ def meeting_add(app: App, held_on: dt.date, **fields: Any) -> None:
 
 
 @meeting.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON (see the README for its shape).")
+@json_option
 @pass_app
 def meeting_list(app: App, as_json: bool) -> None:
     """List the meetings, oldest first.
@@ -1077,7 +1078,7 @@ def criterion() -> None:
 
 
 @criterion.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON (see the README for its shape).")
+@json_option
 @pass_app
 def criterion_list(app: App, as_json: bool) -> None:
     """List the plan's criteria with their weights and scales.
@@ -1166,7 +1167,7 @@ def score_import(app: App, file: Path) -> None:
 @score.command("list")
 @click.argument("id")
 @click.option("--history", is_flag=True, help="Every score given or revised, instead of the current ones.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON (see the README for its shape).")
+@json_option
 @pass_app
 def score_list(app: App, id: str, history: bool, as_json: bool) -> None:
     """A proposal's scores by member and criterion (or their whole history).
@@ -1231,7 +1232,7 @@ def conflict_declare(app: App, member: str, proposal_key: str, reason: str) -> N
 
 
 @conflict.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON (see the README for its shape).")
+@json_option
 @pass_app
 def conflict_list(app: App, as_json: bool) -> None:
     """List the declared conflicts of interest.
@@ -1259,7 +1260,7 @@ def _cut_line(result: ShortlistResult) -> list[str]:
 
 @cli.command()
 @click.option("--all", "all_states", is_flag=True, help="Also proposals already shortlisted, referred or committed.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON (see the README for its shape).")
+@json_option
 @pass_app
 def ranking(app: App, all_states: bool, as_json: bool) -> None:
     """Interviewed proposals by weighted mean score, best first.
@@ -1348,7 +1349,7 @@ def response_record(app: App, id: str, entity_key: str, agreed: bool, responded_
 
 @response.command("list")
 @click.option("--proposal", "proposal_key", metavar="ID", help="Only this proposal's responses.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON (see the README for its shape).")
+@json_option
 @pass_app
 def response_list(app: App, proposal_key: str | None, as_json: bool) -> None:
     """List the responses recorded.
