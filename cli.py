@@ -29,7 +29,7 @@ from documents.minutes import render_minutes
 from states import OPEN, TRANSITIONS, DocumentKind, Event, State
 from workflow import audit, db, views
 from workflow.demo import play
-from workflow.errors import WorkflowError
+from workflow.errors import NoWorkspaceError, WorkflowError
 from workflow.evaluation import (
     ScoreInput,
     Standing,
@@ -133,11 +133,12 @@ class App:
     def session(self) -> Iterator[Session]:
         """One session, one transaction: committed if the command succeeds, rolled back if not."""
         workspace = self.workspace()
+        if not db.workspace_exists(workspace):  # before connecting: never create an empty database
+            raise NoWorkspaceError(workspace.describe())
         engine = db.make_engine(workspace)
         try:
-            # Refuses a missing workspace before connecting, so no empty database is created.
-            db.check_schema(workspace, engine)
             with Session(engine) as session, session.begin():
+                db.check_schema(workspace, session.connection())
                 yield session
         finally:
             engine.dispose()

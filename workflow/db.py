@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,7 +11,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -107,6 +108,7 @@ def _alembic_config() -> Config:
     return config
 
 
+@functools.cache
 def head_revision() -> str:
     """The schema revision this program needs."""
     head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
@@ -131,15 +133,15 @@ def workspace_exists(workspace: Workspace) -> bool:
     return not workspace.is_sqlite or Path(str(workspace.url.database)).exists()
 
 
-def check_schema(workspace: Workspace, engine: Engine) -> None:
-    """Refuse to go on unless the database holds a workspace at the current schema."""
-    if not workspace_exists(workspace):
-        raise NoWorkspaceError(workspace.describe())
-    with engine.connect() as connection:
-        if not inspect(connection).has_table("alembic_version"):
-            raise NoWorkspaceError(workspace.describe(), "the database has no ogp tables")
-        current = MigrationContext.configure(connection).get_current_revision()
-        connection.rollback()
+def check_schema(workspace: Workspace, connection: Connection) -> None:
+    """Refuse to go on unless the database holds a workspace at the current schema.
+
+    Runs on the command's own connection, inside its one transaction; the caller checks
+    `workspace_exists` before connecting, so a missing SQLite file is never created.
+    """
+    if not inspect(connection).has_table("alembic_version"):
+        raise NoWorkspaceError(workspace.describe(), "the database has no ogp tables")
+    current = MigrationContext.configure(connection).get_current_revision()
     head = head_revision()
     if current != head:
         raise SchemaOutdatedError(workspace.describe(), current, head)
