@@ -27,7 +27,7 @@ from documents.docx_writer import check_image
 from documents.letters import DIGITS, LANGUAGES
 from documents.minutes import render_minutes
 from states import OPEN, TRANSITIONS, DocumentKind, Event, State
-from workflow import audit, db, views
+from workflow import audit, db, replay, views
 from workflow.demo import play
 from workflow.errors import NoWorkspaceError, WorkflowError
 from workflow.evaluation import (
@@ -171,7 +171,7 @@ def emit_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
 def write_letter_files(folder: Path, letters: Sequence[PendingLetter]) -> list[Path]:
     """After the commit: write the letters' files (their bytes are already in the database)."""
     try:
-        return write_files(folder, [(letter.file_name, letter.rendered.content) for letter in letters])
+        return write_files(folder, [(letter.file_name, letter.content) for letter in letters])
     except OSError as exc:
         raise click.ClickException(
             f"the move was saved, but its letters could not be written to {folder}: {exc}; "
@@ -315,7 +315,7 @@ def init(
     try:
         before, after = db.upgrade(engine)
         with Session(engine) as session, session.begin():
-            plan, created = configure_plan(session, PlanSettings(**settings))
+            plan, created = configure_plan(session, PlanSettings(**settings), actor=app.actor)
             summary = (
                 f"plan «{plan.title}» {plan.period}: shortlist {plan.shortlist_size}, "
                 f"commitments {plan.commitment_target}"
@@ -368,7 +368,9 @@ def entity_add(
           --rank minister --title "وزير الاقتصاد الرقمي والريادة"
     """
     with app.session() as session:
-        added = add_entity(session, name, code, addressee, rank=rank, title=title, language=language)
+        added = add_entity(
+            session, name, code, addressee, rank=rank, title=title, language=language, actor=app.actor
+        )
         click.echo(f"Added body {added.id}: {added.name}" + (f" ({added.code})" if added.code else ""))
         click.echo(f"  letters address it as: {added.addressee}")
 
@@ -567,7 +569,7 @@ def proposal_link(app: App, id: str, entities: tuple[str, ...]) -> None:
       ogp proposal link P-003 --entity MOH --entity MODEE
     """
     with app.session() as session:
-        found = link_entities(session, id, entities)
+        found = link_entities(session, id, entities, actor=app.actor)
         click.echo(f"{found.ref} is now linked to: {', '.join(e.code or e.name for e in found.entities)}")
 
 
@@ -770,26 +772,30 @@ def audit_head(app: App, as_json: bool) -> None:
 )
 @pass_app
 def audit_verify(app: App, as_json: bool, expected: audit.Head | None) -> None:
-    """Recompute the hash chain and check every letter and state against it.
+    """Replay the audit chain from its first entry and check the record against it.
 
-    Exits 1 and names the first entry that was altered, removed or inserted when the chain is
-    broken. With --expect-head it also catches a chain rewritten and re-hashed from the start.
+    Recomputes every hash; checks every step against the rules as the record then stood (a move
+    allowed from its state, its guards held); rebuilds the record from the rows each step wrote
+    and compares it with every table, row by row; checks every stored letter's bytes. Exits 1 and
+    names the first divergence: the entry, or the table, row, field, what the chain says and what
+    the table says. With --expect-head it also catches a chain rewritten, re-hashed from the
+    start, or cut short since that head was published.
 
     \b
     Example:
       ogp audit verify --expect-head "$(ogp audit head)"
     """
     with app.session() as session:
-        report = audit.verify(session, expected)
+        report = replay.verify(session, expected)
     if as_json:
         emit_json(
             {"ok": True, "entries": report.entries, "letters": report.letters, "proposals": report.proposals,
-             "head": {"seq": report.head_seq, "hash": report.head_hash}}
+             "rows": report.rows, "head": {"seq": report.head_seq, "hash": report.head_hash}}
         )  # fmt: skip
     else:
         click.echo(
             f"Audit chain verified: {report.entries} entries, {report.letters} letters, "
-            f"{report.proposals} proposals; head #{report.head_seq} {report.head_hash}"
+            f"{report.proposals} proposals, {report.rows} rows match; head #{report.head_seq} {report.head_hash}"
         )
 
 
@@ -867,9 +873,12 @@ def letters_register(app: App, year: int | None, as_json: bool) -> None:
 @click.argument("dirs", nargs=-1, type=click.Path(exists=True, file_okay=False, path_type=Path))
 @pass_app
 def letters_verify(app: App, dirs: tuple[Path, ...]) -> None:
-    """Check every stored letter, the workspace's letters/ and each DIR against the audit trail.
+    """Check every stored letter, the workspace's letters/ and each DIR against the register and
+    the audit trail.
 
-    Exits 1 if a stored letter or a file differs from the sha256 recorded at its move.
+    Exits 1 if a stored letter differs from what its entry recorded, or if a file in a folder is
+    altered, is not in the register, or was written by an audit entry the chain no longer holds
+    (a letter already sent is a witness: the chain may have been cut after it).
 
     \b
     Example:
@@ -884,14 +893,21 @@ def letters_verify(app: App, dirs: tuple[Path, ...]) -> None:
     for folder in result.folders:
         click.echo(
             f"{folder.folder}: {len(folder.matching)} match, {len(folder.altered)} altered, "
-            f"{len(folder.missing)} missing, {len(folder.unknown)} not from this workspace"
+            f"{len(folder.missing)} missing, {len(folder.unknown)} not in the register, "
+            f"{len(folder.orphaned)} from entries the chain no longer holds"
         )
         for name in folder.altered:
             click.echo(f"  altered: {name}", err=True)
         for name in folder.unknown:
-            click.echo(f"  not a letter of this workspace: {name}")
+            click.echo(f"  not in the register: {name}", err=True)
+        for name, seq in folder.orphaned:
+            click.echo(
+                f"  written by entry #{seq}, which the chain no longer holds (the chain may have been cut "
+                f"after #{result.head}): {name}",
+                err=True,
+            )
     if not result.ok:
-        raise click.ClickException("some letters do not match the sha256 recorded in the audit trail.")
+        raise click.ClickException("some letters are not the letters the register and the audit trail hold.")
 
 
 # --- templates -----------------------------------------------------------------------------------
@@ -962,16 +978,23 @@ def member() -> None:
     show_default=True,
     help="The member's sector.",
 )
+@click.option(
+    "--login",
+    metavar="ROLE",
+    help="The PostgreSQL login this member uses (in role ogp_member): the database lets it write only "
+    "this member's scores and conflict declarations.",
+)
 @pass_app
-def member_add(app: App, name: str, org: str, sector: str) -> None:
+def member_add(app: App, name: str, org: str, sector: str, login: str | None) -> None:
     """Add a member to the working group.
 
     \b
     Example:
       ogp member add "هيلدا عجيلات" --org "مركز الشفافية الأردني" --sector civil-society
+      ogp member add "ندى خاطر" --org "وزارة الاقتصاد الرقمي" --sector government --login nada
     """
     with app.session() as session:
-        added = add_member(session, name, org, sector)
+        added = add_member(session, name, org, sector, actor=app.actor, login=login)
         click.echo(f"Added member {added.id}: {added.name} ({added.organization}, {added.sector})")
 
 
@@ -1018,7 +1041,7 @@ def meeting_add(app: App, held_on: dt.date, **fields: Any) -> None:
           --attendee "مي عليمات" --apology "لما قطيشات" --topic "..." --outcome "..."
     """
     with app.session() as session:
-        added = add_meeting(session, held_on, **fields)
+        added = add_meeting(session, held_on, actor=app.actor, **fields)
         click.echo(f"Recorded meeting {added.id} on {added.held_on.isoformat()} ({len(added.people)} members listed).")
 
 
@@ -1110,7 +1133,7 @@ def criterion_set_weight(app: App, criterion_key: str, weight: int) -> None:
       ogp criterion set-weight importance 2
     """
     with app.session() as session:
-        changed = set_weight(session, criterion_key, weight)
+        changed = set_weight(session, criterion_key, weight, actor=app.actor)
         click.echo(f"{changed.code} now weighs {changed.weight}.")
 
 
@@ -1477,7 +1500,7 @@ def demo(app: App, folder: Path) -> None:
     paths = write_letter_files(workspace.letters_dir, result.letters)
     minutes_path = write_atomic(workspace.folder / "minutes", result.minutes_name, result.minutes)
     with demo_app.session() as session:
-        report = audit.verify(session)
+        report = replay.verify(session)
 
     path_stages = (State.SUBMITTED, State.INTERVIEWED, State.SHORTLISTED, State.REFERRED, State.COMMITTED)
     click.echo(f"Demo workspace: {workspace.describe()} (SAMPLE data)")

@@ -69,11 +69,18 @@ def workspace(url: str, folder: Path, proposals: int, *, shortlist_size: int, ta
     db.upgrade(engine)
     now = dt.datetime.now(dt.UTC)
     with Session(engine) as s, s.begin():
-        configure_plan(s, PlanSettings(shortlist_size=shortlist_size, commitment_target=target))
-        add_entity(s, "وزارة الاقتصاد الرقمي والريادة", "MODEE", rank="minister", title="وزير الاقتصاد الرقمي والريادة")
-        add_entity(s, "سجل الجمعيات", "ROS", rank="director", title="أمين سجل الجمعيات")
+        configure_plan(s, PlanSettings(shortlist_size=shortlist_size, commitment_target=target), actor="tester")
+        add_entity(
+            s,
+            "وزارة الاقتصاد الرقمي والريادة",
+            "MODEE",
+            rank="minister",
+            title="وزير الاقتصاد الرقمي والريادة",
+            actor="tester",
+        )
+        add_entity(s, "سجل الجمعيات", "ROS", rank="director", title="أمين سجل الجمعيات", actor="tester")
         for name in MEMBERS:
-            add_member(s, name, f"جهة {name}", "government")
+            add_member(s, name, f"جهة {name}", "government", actor="tester")
         for n in range(1, proposals + 1):
             raw = ProposalInput(
                 f"مقترح رقم {n}",

@@ -9,10 +9,12 @@ timestamps, so the same letter always has the same bytes and no .docx is parsed 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import zipfile
 from dataclasses import dataclass
 from typing import Any
+from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
 from docx import Document
@@ -30,6 +32,14 @@ from documents.text import xml_safe
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _DOCUMENT = "word/document.xml"
 _CORE = "docProps/core.xml"
+# The one part a letter's digest leaves out: its custom properties, which name the audit entry that
+# wrote it (and so cannot be part of what that entry records).
+CUSTOM = "docProps/custom.xml"
+_CUSTOM_TYPE = "application/vnd.openxmlformats-officedocument.custom-properties+xml"
+_CUSTOM_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties"
+_CUSTOM_FMTID = "{D5CDD505-2E9C-101B-9397-08002B2CF9AE}"  # the format id Word gives user-defined properties
+MAX_PACKAGE_BYTES = 20 * 1024 * 1024
+Parts = list[tuple[str, bytes]]
 # Parts of python-docx's default template that a letter does not need and that only add weight.
 _STYLES_WITH_EFFECTS = "http://schemas.microsoft.com/office/2007/relationships/stylesWithEffects"
 _DROPPED_DOCUMENT_RELS = {_STYLES_WITH_EFFECTS, RT.CUSTOM_XML, RT.WEB_SETTINGS, RT.NUMBERING}
@@ -101,6 +111,8 @@ class Skeleton:
         document.save(buffer)
         with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as archive:
             self.parts = [(info.filename, archive.read(info.filename)) for info in archive.infolist()]
+        self.parts = [(name, _declare_custom_part(name, data)) for name, data in self.parts]
+        self.parts.append((CUSTOM, custom_properties({})))
         xml = dict(self.parts)[_DOCUMENT].decode("utf-8")
         head, _, rest = xml.partition("<w:body>")
         section_xml = rest[rest.index("<w:sectPr") : rest.rindex("</w:body>")]
@@ -168,21 +180,100 @@ class Skeleton:
         text = escape(xml_safe(para.text))
         return f'<w:p><w:pPr>{p_pr}</w:pPr><w:r><w:rPr>{r_pr}</w:rPr><w:t xml:space="preserve">{text}</w:t></w:r></w:p>'
 
-    def assemble(self, paragraphs: list[Para], *, title: str, issued_on: dt.date) -> bytes:
-        """The letter's .docx bytes."""
+    def assemble(self, paragraphs: list[Para], *, title: str, issued_on: dt.date) -> Parts:
+        """The letter's parts, in package order; `zip_parts` makes the .docx of them."""
         body = "".join(self.paragraph_xml(p) for p in paragraphs)
         replaced = {
             _DOCUMENT: (self._document_head + body + self._document_tail).encode("utf-8"),
             _CORE: _core_properties(title, issued_on),
         }
-        out = io.BytesIO()
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-            for name, data in self.parts:
-                info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
-                info.compress_type = zipfile.ZIP_DEFLATED
-                info.external_attr = 0o644 << 16
-                archive.writestr(info, replaced.get(name, data))
-        return out.getvalue()
+        return [(name, replaced.get(name, data)) for name, data in self.parts]
+
+
+def _declare_custom_part(name: str, data: bytes) -> bytes:
+    """The package's content types and relationships, with the custom-properties part declared."""
+    if name == "[Content_Types].xml":
+        override = f'<Override PartName="/{CUSTOM}" ContentType="{_CUSTOM_TYPE}"/>'
+        return data.replace(b"</Types>", override.encode() + b"</Types>")
+    if name == "_rels/.rels":
+        relationship = f'<Relationship Id="rIdOgpCustom" Type="{_CUSTOM_REL}" Target="{CUSTOM}"/>'
+        return data.replace(b"</Relationships>", relationship.encode() + b"</Relationships>")
+    return data
+
+
+def custom_properties(properties: dict[str, str]) -> bytes:
+    """`docProps/custom.xml` with `properties` as text properties (Word: File › Properties › Custom)."""
+    items = "".join(
+        f'<property fmtid="{_CUSTOM_FMTID}" pid="{pid}" name="{escape(name, {chr(34): "&quot;"})}">'
+        f"<vt:lpwstr>{escape(xml_safe(value))}</vt:lpwstr></property>"
+        for pid, (name, value) in enumerate(sorted(properties.items()), start=2)
+    )
+    return (
+        "<?xml version='1.0' encoding='UTF-8' standalone='yes'?>\n"
+        '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"'
+        ' xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">'
+        f"{items}</Properties>"
+    ).encode()
+
+
+def with_properties(parts: Parts, properties: dict[str, str]) -> Parts:
+    """`parts` with their custom properties replaced by `properties`."""
+    return [(name, custom_properties(properties) if name == CUSTOM else data) for name, data in parts]
+
+
+def zip_parts(parts: Parts) -> bytes:
+    """A .docx of `parts`: deflated, fixed timestamps, so the same parts always give the same bytes."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts:
+            info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, data)
+    return out.getvalue()
+
+
+def content_digest(parts: Parts) -> str:
+    """sha256 over every part but the custom properties, in name order, each framed by its name and
+    length: what the audit trail records of a letter, however the file was zipped."""
+    digest = hashlib.sha256()
+    for name, data in sorted(parts):
+        if name == CUSTOM:
+            continue
+        digest.update(f"{name}\n{len(data)}\n".encode())
+        digest.update(data)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class PackageReading:
+    """What a .docx file says of itself: its content digest and its custom properties."""
+
+    digest: str
+    properties: dict[str, str]
+
+
+def read_package(data: bytes) -> PackageReading:
+    """The digest and custom properties of a .docx's bytes; ValueError if they are not a .docx."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            infos = archive.infolist()
+            if sum(info.file_size for info in infos) > MAX_PACKAGE_BYTES:
+                raise ValueError(f"it unpacks to more than {MAX_PACKAGE_BYTES} bytes")
+            parts = [(info.filename, archive.read(info)) for info in infos]
+    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as exc:
+        raise ValueError(f"not a .docx ({exc})") from exc
+    properties: dict[str, str] = {}
+    custom = dict(parts).get(CUSTOM)
+    if custom:
+        try:
+            root = ElementTree.fromstring(custom)
+        except ElementTree.ParseError as exc:
+            raise ValueError(f"its custom properties are not XML ({exc})") from exc
+        for item in root:
+            value = "".join(item.itertext())
+            properties[item.get("name", "")] = value
+    return PackageReading(content_digest(parts), properties)
 
 
 def _prune_styles(document: Any, parts: list[Any]) -> None:

@@ -8,6 +8,7 @@ two small template renders, some string building and one zip.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import traceback
 from collections.abc import Mapping
@@ -28,7 +29,7 @@ from jinja2 import (
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from documents.dates import arabic_indic, gregorian_ar, gregorian_en, hijri_ar, hijri_en
-from documents.docx_writer import LetterStyle, Para, Skeleton
+from documents.docx_writer import LetterStyle, Para, Parts, Skeleton, content_digest, with_properties, zip_parts
 from documents.text import one_line
 
 LANGUAGES = ("ar", "en")
@@ -90,14 +91,30 @@ class LetterRequest:
 
 @dataclass(frozen=True)
 class RenderedLetter:
-    """A letter ready to store and send."""
+    """A letter ready to store and send: its parts, and the digest the audit trail records of them.
+
+    `content` is the .docx as rendered; `stamped` gives the .docx naming the audit entry that wrote
+    it in its custom properties, which the digest leaves out.
+    """
 
     subject: str
-    content: bytes
+    parts: Parts
+
+    @functools.cached_property
+    def digest(self) -> str:
+        return content_digest(self.parts)
+
+    @functools.cached_property
+    def content(self) -> bytes:
+        return zip_parts(self.parts)
 
     @property
     def sha256(self) -> str:
         return hashlib.sha256(self.content).hexdigest()
+
+    def stamped(self, properties: dict[str, str]) -> bytes:
+        """The .docx with `properties` (e.g. the audit entry's number and hash) as custom properties."""
+        return zip_parts(with_properties(self.parts, properties))
 
 
 def template_name(kind: str, language: str) -> str:
@@ -185,8 +202,8 @@ class LetterRenderer:
                 for p in paragraphs
             ]
         font = request.font or DEFAULT_FONTS[request.language]
-        content = self._skeleton(request, font).assemble(paragraphs, title=subject, issued_on=request.issued_on)
-        return RenderedLetter(subject, content)
+        parts = self._skeleton(request, font).assemble(paragraphs, title=subject, issued_on=request.issued_on)
+        return RenderedLetter(subject, parts)
 
 
 def _layout(

@@ -162,15 +162,111 @@ TRANSITIONS: tuple[Transition, ...] = (
 
 BY_EVENT: dict[Event, Transition] = {t.event: t for t in TRANSITIONS}
 
-# Recorded steps that are not moves but still write letters and enter the audit trail.
-SCHEDULE_INTERVIEW = "schedule_interview"
-RECORD_RESPONSE = "record_response"
-ACTION_DOCUMENTS: dict[str, tuple[Document, ...]] = {
-    SCHEDULE_INTERVIEW: (Document(DocumentKind.INVITATION, Addressees.PROPOSER),),
-    RECORD_RESPONSE: (),
+# States in which the working group's evaluation of a proposal is still open: conflicts declared
+# then count in its ranking and quorum; later ones are recorded as late and change nothing decided.
+EVALUATION_STATES: tuple[State, ...] = (State.SUBMITTED, State.INTERVIEWED)
+
+
+class Action(StrEnum):
+    """A recorded step that is not a move: its audit event name."""
+
+    CONFIGURE_PLAN = "configure_plan"
+    SET_WEIGHT = "set_weight"
+    ADD_ENTITY = "add_entity"
+    ADD_MEMBER = "add_member"
+    ADD_MEETING = "add_meeting"
+    SUBMIT = "submit"
+    LINK = "link"
+    SCHEDULE_INTERVIEW = "schedule_interview"
+    RECORD_INTERVIEW = "record_interview"
+    SCORE = "score"
+    DECLARE_CONFLICT = "declare_conflict"
+    RESPONSE = "response"
+    CHECKPOINT = "checkpoint"
+
+
+@dataclass(frozen=True)
+class RecordedStep:
+    """Anything that changes the record: one audit entry, in one transaction.
+
+    `states` are the proposal states that allow it (None: the step is about no one proposal, or,
+    for `submit`, creates it); `late_states` allow it after the decision, recorded as late;
+    `documents` are the letters it writes; `move` is the transition when the step is a move;
+    `does` completes "Cannot … proposal P-1" in a refusal.
+    """
+
+    name: str
+    states: tuple[State, ...] | None
+    help: str
+    does: str = ""
+    documents: tuple[Document, ...] = ()
+    late_states: tuple[State, ...] = ()
+    move: Transition | None = None
+
+    @property
+    def allowed(self) -> tuple[State, ...]:
+        """Every state the step may be taken from (on time or late)."""
+        return (*(self.states or ()), *self.late_states)
+
+
+_ACTIONS: tuple[RecordedStep, ...] = (
+    RecordedStep(Action.CONFIGURE_PLAN, None, "the plan was created or its settings changed"),
+    RecordedStep(Action.SET_WEIGHT, None, "a criterion's weight in the ranking was changed"),
+    RecordedStep(Action.ADD_ENTITY, None, "a government body was registered"),
+    RecordedStep(Action.ADD_MEMBER, None, "a member joined the working group"),
+    RecordedStep(Action.ADD_MEETING, None, "a meeting of the working group was recorded"),
+    RecordedStep(Action.SUBMIT, None, "a proposal was registered"),
+    RecordedStep(
+        Action.LINK,
+        (State.SUBMITTED, State.INTERVIEWED, State.SHORTLISTED),
+        "relevant government bodies were added to a proposal (before it is referred)",
+        does="link bodies to",
+    ),
+    RecordedStep(
+        Action.SCHEDULE_INTERVIEW,
+        (State.SUBMITTED,),
+        "an interview was planned and the proposer invited",
+        does="schedule an interview for",
+        documents=(Document(DocumentKind.INVITATION, Addressees.PROPOSER),),
+    ),
+    RecordedStep(
+        Action.RECORD_INTERVIEW,
+        (State.SUBMITTED, State.INTERVIEWED),
+        "the interview with the proposer took place",
+        does="record an interview for",
+    ),
+    # The seed: members score the ideas after hearing the proposers; scores are final once the
+    # proposal leaves `interviewed` (shortlisted, or turned down).
+    RecordedStep(Action.SCORE, (State.INTERVIEWED,), "a member gave or revised a score", does="score"),
+    RecordedStep(
+        Action.DECLARE_CONFLICT,
+        EVALUATION_STATES,
+        "a member declared a conflict of interest with a proposal",
+        does="declare a conflict on",
+        late_states=tuple(s for s in State if s not in EVALUATION_STATES),
+    ),
+    RecordedStep(
+        Action.RESPONSE,
+        (State.REFERRED,),
+        "a government body answered the referral letter",
+        does="record a response for",
+    ),
+    RecordedStep(Action.CHECKPOINT, None, "the record as it stood when the schema was upgraded"),
+)
+
+# Every recorded step by its audit event name: the moves of the table above, and the actions.
+STEPS: dict[str, RecordedStep] = {
+    **{
+        t.event.value: RecordedStep(t.event.value, t.sources, t.help, documents=t.documents, move=t)
+        for t in TRANSITIONS
+    },
+    **{step.name: step for step in _ACTIONS},
 }
-# States in which the working group may still score a proposal (revisions stop at the shortlist).
-SCORING_STATES: tuple[State, ...] = (State.SUBMITTED, State.INTERVIEWED)
+
+
+def step_for(name: str) -> RecordedStep:
+    """The declaration of the recorded step whose audit event name is `name`."""
+    return STEPS[name]
 
 
 def events_from(state: State) -> tuple[Event, ...]:

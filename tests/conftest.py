@@ -90,12 +90,12 @@ def workspace(db_url: str, tmp_path: Path) -> db.Workspace:
     try:
         db.upgrade(engine)
         with Session(engine) as session, session.begin():
-            configure_plan(session, PlanSettings())
+            configure_plan(session, PlanSettings(), actor="tester")
             add_entity(
-                session, "وزارة الاقتصاد الرقمي والريادة", "MODEE", "معالي وزير الاقتصاد الرقمي والريادة المحترم"
+                session, "وزارة الاقتصاد الرقمي والريادة", "MODEE", "معالي وزير الاقتصاد الرقمي والريادة المحترم", actor="tester"
             )
-            add_entity(session, "سجل الجمعيات", "ROS", "عطوفة أمين سجل الجمعيات المحترم")
-            add_entity(session, "وزارة الصحة", "MOH")
+            add_entity(session, "سجل الجمعيات", "ROS", "عطوفة أمين سجل الجمعيات المحترم", actor="tester")
+            add_entity(session, "وزارة الصحة", "MOH", actor="tester")
     finally:
         engine.dispose()
     return where

@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from states import Event, State
 from workflow.evaluation import ScoreInput, list_criteria, record_response, record_score
 from workflow.interviews import record_interview
 from workflow.members import MemberIndex, add_member
-from workflow.models import Proposal
+from workflow.models import AuditEntry, Proposal
 from workflow.moves import MoveResult, advance
 from workflow.proposals import ProposalInput, add_proposal, get_proposal
 
@@ -51,7 +51,7 @@ TESTER = "عضو الاختبار"
 def score_all(session: Session, ref: str, value: int = 4, member: str = TESTER) -> None:
     """`member` (added to the working group if need be) scores `ref` on every criterion."""
     if MemberIndex(session).find(member) is None:
-        add_member(session, member, "جهة محايدة", "government")
+        add_member(session, member, "جهة محايدة", "government", actor="tester")
     for criterion in list_criteria(session):
         record_score(session, ScoreInput(ref, member, criterion.code, value), actor="tester", now=NOW)
 
@@ -76,6 +76,14 @@ def bring_to(session: Session, ref: str, state: State) -> None:
         move(session, ref, event)
         if reached is state:
             return
+
+
+def seq_of(session: Session, ref: str, event: str) -> int:
+    """The sequence number of the newest entry that took `event` on proposal `ref`."""
+    query = select(AuditEntry.seq).where(AuditEntry.proposal_ref == ref, AuditEntry.event == event)
+    found = session.scalar(query.order_by(AuditEntry.seq.desc()).limit(1))
+    assert found is not None, (ref, event)
+    return int(found)
 
 
 def drop_audit_guards(session: Session) -> None:

@@ -74,7 +74,7 @@ def test_two_processes_advancing_the_same_proposal_one_wins(
 
 def test_two_processes_racing_for_the_last_shortlist_place(workspace: Workspace, session_scope: SessionFactory) -> None:
     with session_scope() as s:
-        configure_plan(s, PlanSettings(shortlist_size=1, commitment_target=1))
+        configure_plan(s, PlanSettings(shortlist_size=1, commitment_target=1), actor="tester")
         register(s, "A")
         register(s, "B")
     with session_scope() as s:

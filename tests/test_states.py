@@ -21,7 +21,7 @@ from states import (
     events_from,
     transition_for,
 )
-from workflow.guards import CHECKS
+from workflow.guards import RULES
 from workflow.machine import machine, trigger
 
 
@@ -68,7 +68,7 @@ def test_each_event_appears_once_and_every_guard_has_a_rule_and_a_check() -> Non
     assert len({row.event for row in TRANSITIONS}) == len(TRANSITIONS) == len(Event)
     used = {guard for row in TRANSITIONS for guard in row.guards}
     assert used == set(Guard)
-    assert set(GUARD_RULES) == set(Guard) == set(CHECKS)
+    assert set(GUARD_RULES) == set(Guard) == set(RULES)
 
 
 def test_guards_required_by_the_issue() -> None:

@@ -6,16 +6,18 @@ import functools
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, event, inspect, select
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import Session
 
-from workflow.errors import InvalidInputError, NoWorkspaceError, SchemaOutdatedError
+from workflow.errors import AuditChainError, InvalidInputError, NoWorkspaceError, SchemaOutdatedError, WorkflowError
 
 log = logging.getLogger(__name__)
 
@@ -116,16 +118,70 @@ def head_revision() -> str:
     return head
 
 
-def upgrade(engine: Engine) -> tuple[str | None, str]:
-    """Create or upgrade the schema to the newest revision; return (before, after)."""
+def upgrade(engine: Engine, *, actor: str = "ogp init") -> tuple[str | None, str]:
+    """Create or upgrade the schema to the newest revision; return (before, after).
+
+    Upgrading a workspace first checks its chain's hashes (a broken chain is not carried forward),
+    then migrates, then appends a checkpoint entry holding the record as it stood, so every later
+    change replays (`ogp audit verify`). On SQLite, foreign keys are off while tables are rebuilt
+    and checked once the migration is done. Raises `AuditChainError` or `WorkflowError`.
+    """
+    from workflow import ledger  # the models and the ledger are needed only here, not to open a workspace
+
     config = _alembic_config()
-    with engine.begin() as connection:
-        before = MigrationContext.configure(connection).get_current_revision()
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
     head = head_revision()
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as connection:
+        raw = connection.connection.driver_connection
+        assert raw is not None
+        if sqlite:  # only outside a transaction does SQLite take this
+            raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with connection.begin():
+                before = MigrationContext.configure(connection).get_current_revision()
+                if before is not None and before != head:
+                    audit_rows_check(connection)
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise WorkflowError(
+                            f"the upgrade left {len(broken)} rows whose references do not hold "
+                            f"(first: table {broken[0][0]}, row {broken[0][1]}); nothing was changed."
+                        )
+                if before is not None and before != head:
+                    with Session(bind=connection) as session:
+                        ledger.checkpoint(session, actor=actor, reason=f"schema {before} → {head}")
+                        session.flush()
+        finally:
+            if sqlite:
+                raw.execute("PRAGMA foreign_keys=ON")
     log.info("schema %s -> %s", before, head)
     return before, head
+
+
+def audit_rows_check(connection: Connection) -> None:
+    """Check the hash chain as the database holds it, whatever its schema revision: raise
+    `AuditChainError` at the first entry whose hash or link does not hold."""
+    from workflow.audit import GENESIS, recomputed_hash
+
+    if not inspect(connection).has_table("audit_entries"):
+        return
+    table = Table("audit_entries", MetaData(), autoload_with=connection)
+    previous, expected = GENESIS, 1
+    for row in connection.execute(select(table).order_by(table.c.seq)):
+        entry = SimpleNamespace(**row._mapping)
+        for name in ("db_role", "body"):
+            if not hasattr(entry, name):
+                setattr(entry, name, None)
+        if entry.seq != expected:
+            raise AuditChainError(expected, f"it is missing (the next entry is #{entry.seq}): an entry was removed.")
+        if entry.prev_hash != previous or recomputed_hash(entry) != entry.hash:  # type: ignore[arg-type]
+            raise AuditChainError(
+                entry.seq, "its hash or its link to the entry before does not hold; the workspace was not upgraded."
+            )
+        previous, expected = entry.hash, expected + 1
 
 
 def workspace_exists(workspace: Workspace) -> bool:

@@ -187,15 +187,15 @@ def play(
     """Build the plan, its bodies, members and proposals, and play the seed's meeting cycle."""
     now = now or dt.datetime.now(dt.UTC)
     result = DemoResult()
-    configure_plan(session, PLAN)
+    configure_plan(session, PLAN, actor=actor, now=now)
     for name, code, rank, title in ENTITIES:
-        add_entity(session, name, code, rank=rank, title=title)
+        add_entity(session, name, code, rank=rank, title=title, actor=actor, now=now)
     for name, organization, sector in MEMBERS:
-        add_member(session, name, organization, sector)
+        add_member(session, name, organization, sector, actor=actor, now=now)
     result.members = len(MEMBERS)
     attendees = [name for name, _, _ in MEMBERS if name not in APOLOGIES]
     add_meeting(
-        session, FIRST_MEETING, title="الاجتماع الأول لمجموعة العمل الوطنية", place=ZOOM,
+        session, FIRST_MEETING, actor=actor, now=now, title="الاجتماع الأول لمجموعة العمل الوطنية", place=ZOOM,
         attendees=attendees, apologies=APOLOGIES,
         topics=("تقييم المقترحات المقدمة واختيار المؤهلين منها لمرحلة المقابلات",),
         outcomes=("إبلاغ مقدمي المقترحات المختارة بتأهلهم لمرحلة المقابلات بتاريخ 18/7/2021",),
@@ -270,7 +270,8 @@ def play(
         move(ref, Event.REJECT, reason)
 
     meeting = add_meeting(
-        session, INTERVIEW_DAY, title=SECOND_MEETING_TITLE, place=ZOOM, attendees=attendees, apologies=APOLOGIES,
+        session, INTERVIEW_DAY, actor=actor, now=now, title=SECOND_MEETING_TITLE, place=ZOOM,
+        attendees=attendees, apologies=APOLOGIES,
         topics=SECOND_MEETING_TOPICS, outcomes=SECOND_MEETING_OUTCOMES,
     )  # fmt: skip
     plan = current_plan(session)

@@ -77,6 +77,17 @@ class TransitionNotAllowedError(WorkflowError):
         super().__init__(f"Cannot {event} proposal {ref}: it is '{state}'; {event} is allowed from: {allowed}.")
 
 
+class StepNotAllowedError(WorkflowError):
+    """A recorded step that is not a move cannot be taken in the proposal's current state."""
+
+    def __init__(self, ref: str, step: str, does: str, state: str, allowed: Sequence[str]) -> None:
+        self.ref, self.step, self.state, self.allowed = ref, step, state, tuple(allowed)
+        where = " or ".join(allowed) or "no state"
+        super().__init__(
+            f"Cannot {does or step} proposal {ref}: it is '{state}'; this is done only while it is {where}."
+        )
+
+
 class GuardError(WorkflowError):
     """A guard of the transition does not hold."""
 
@@ -130,9 +141,23 @@ class ImportFileError(WorkflowError):
         super().__init__(f"{path}: {count} {noun}, nothing was imported:\n{lines}")
 
 
-class AuditChainError(WorkflowError):
-    """The audit trail does not verify."""
+class VerificationError(WorkflowError):
+    """`ogp audit verify` found the chain, or the record it rebuilds, not as it must be."""
+
+
+class AuditChainError(VerificationError):
+    """The audit trail does not verify at one entry."""
 
     def __init__(self, seq: int, problem: str) -> None:
         self.seq, self.problem = seq, problem
         super().__init__(f"audit chain broken at entry #{seq}: {problem}")
+
+
+class RecordMismatchError(VerificationError):
+    """A table holds something other than what the chain, replayed, says it must."""
+
+    def __init__(self, table: str, key: str, field: str, chain: object, found: object, detail: str = "") -> None:
+        self.table, self.key, self.field, self.chain, self.found = table, key, field, chain, found
+        where = f"table {table}, row {key}" + (f", field {field}" if field else "")
+        message = f"the record differs from its audit chain at {where}: the chain says {chain}, the table says {found}"
+        super().__init__(message + (f" ({detail})" if detail else "") + ".")

@@ -4,6 +4,7 @@ ministries' responses to referrals."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -11,14 +12,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from documents import one_line
-from states import SCORING_STATES, State
-from workflow import audit
+from states import Action, State
+from workflow import audit, ledger
 from workflow.errors import InvalidInputError, NotFoundError, WorkflowError
 from workflow.members import MemberIndex
 from workflow.models import (
     AuditEntry,
     Conflict,
     Criterion,
+    DecidedStanding,
     Entity,
     Letter,
     Member,
@@ -30,6 +32,7 @@ from workflow.models import (
 )
 from workflow.plans import EntityIndex, current_plan
 from workflow.proposals import get_proposal
+from workflow.roles import check_acting_as
 from workflow.vocabulary import normalize_name
 
 # --- criteria --------------------------------------------------------------------------------------
@@ -51,17 +54,19 @@ def get_criterion(session: Session, key: str) -> Criterion:
     raise NotFoundError("criterion", f"{key!r} (known: {codes})")
 
 
-def set_weight(session: Session, key: str, weight: int) -> Criterion:
-    """Change a criterion's weight in the ranking."""
+def set_weight(session: Session, key: str, weight: int, *, actor: str, now: dt.datetime | None = None) -> Criterion:
+    """Change a criterion's weight in the ranking (0–100; at least one criterion must weigh more
+    than 0). A recorded step; decisions already taken keep the standing they were taken on."""
     criterion = get_criterion(session, key)
     if not 0 <= weight <= 100:
         raise InvalidInputError(f"criterion {criterion.code}", "weight", f"{weight} is not between 0 and 100")
-    criterion.weight = weight
-    if not any(c.weight for c in list_criteria(session)):
-        raise InvalidInputError(
-            f"criterion {criterion.code}", "weight", "at least one criterion must weigh more than 0"
-        )
-    session.flush()
+    reason = f"{criterion.code}: {criterion.weight} → {weight}"
+    with ledger.recorded(session, Action.SET_WEIGHT, actor=actor, now=now, reason=reason):
+        criterion.weight = weight
+        if not any(c.weight for c in list_criteria(session)):
+            raise InvalidInputError(
+                f"criterion {criterion.code}", "weight", "at least one criterion must weigh more than 0"
+            )
     return criterion
 
 
@@ -74,8 +79,9 @@ def same_organisation(member: Member, proposal: Proposal) -> bool:
 
 
 def declared_conflicts(session: Session, proposal: Proposal) -> dict[int, Conflict]:
-    """The conflicts declared on a proposal, by member id."""
-    query = select(Conflict).where(Conflict.proposal_id == proposal.id)
+    """The conflicts declared on a proposal while it was evaluated, by member id (late ones,
+    declared after the decision, are shown but change nothing decided)."""
+    query = select(Conflict).where(Conflict.proposal_id == proposal.id, Conflict.late.is_(False))
     return {c.member_id: c for c in session.scalars(query)}
 
 
@@ -99,18 +105,28 @@ def eligible_members(session: Session, proposal: Proposal) -> list[Member]:
 def declare_conflict(
     session: Session, member_key: str, proposal_key: str, *, reason: str, actor: str, now: dt.datetime | None = None
 ) -> Conflict:
-    """Record that a member has a conflict of interest with a proposal."""
-    now = now or dt.datetime.now(dt.UTC)
+    """Record that a member has a conflict of interest with a proposal (a recorded step).
+
+    While the proposal is evaluated (submitted or interviewed) the member is left out of its
+    quorum and averages from then on; after the decision the declaration is recorded as late and
+    shown, and the decision stands as taken (`states.EVALUATION_STATES`).
+    """
     member = MemberIndex(session).get(member_key)
     proposal = get_proposal(session, proposal_key)
-    if member.id in declared_conflicts(session, proposal):
-        raise WorkflowError(f"{member.name} has already declared a conflict with proposal {proposal.ref}.")
-    conflict = Conflict(
-        member_id=member.id, proposal_id=proposal.id, reason=one_line(reason),
-        declared_at=audit.utc_stamp(now), declared_by=actor,
-    )  # fmt: skip
-    session.add(conflict)
-    session.flush()
+    reason = one_line(reason)
+    check_acting_as(session, member, "declare a conflict")
+    with ledger.recorded(
+        session, Action.DECLARE_CONFLICT, actor=actor, now=now, proposal=proposal, reason=f"{member.name}: {reason}"
+    ) as step:
+        if session.scalar(
+            select(Conflict.id).where(Conflict.member_id == member.id, Conflict.proposal_id == proposal.id)
+        ):
+            raise WorkflowError(f"{member.name} has already declared a conflict with proposal {proposal.ref}.")
+        conflict = Conflict(
+            member_id=member.id, proposal_id=proposal.id, reason=reason,
+            declared_at=audit.utc_stamp(step.now), declared_by=actor, late=step.late,
+        )  # fmt: skip
+        session.add(conflict)
     return conflict
 
 
@@ -167,14 +183,9 @@ def score_problems(session: Session, raw: ScoreInput) -> ScoreCheck:
         if criterion and not criterion.scale_min <= value <= criterion.scale_max:
             scale = f"{criterion.scale_min}–{criterion.scale_max}"
             problems.append(("value", f"{value} is outside {criterion.code}'s scale {scale}"))
-    if proposal is not None and proposal.state not in SCORING_STATES:
-        allowed = " or ".join(s.value for s in SCORING_STATES)
-        problems.append(
-            (
-                "proposal",
-                f"{proposal.ref} is '{proposal.state.value}'; scores are given and revised only while it is {allowed}",
-            )
-        )
+    refusal = ledger.state_refusal(Action.SCORE, proposal) if proposal is not None else None
+    if refusal is not None:
+        problems.append(("proposal", str(refusal).rstrip(".")))
     if member is not None and not member.active:
         problems.append(("member", f"{member.name} is no longer an active member"))
     if member is not None and proposal is not None:
@@ -188,35 +199,45 @@ def score_problems(session: Session, raw: ScoreInput) -> ScoreCheck:
 
 
 def record_score(session: Session, raw: ScoreInput, *, actor: str, now: dt.datetime | None = None) -> Score:
-    """Give or revise a score; every change is kept in the score history."""
-    now = now or dt.datetime.now(dt.UTC)
+    """Give or revise a score (a recorded step); every change is also kept in the score history."""
+    proposal, member, criterion, value = _checked_score(session, raw)
+    check_acting_as(session, member, "score")
+    with ledger.recorded(session, Action.SCORE, actor=actor, now=now, proposal=proposal) as step:
+        # Checked again under the record's lock: a conflict or a move may have come in between.
+        proposal, member, criterion, value = _checked_score(session, raw)
+        note = one_line(raw.note)
+        query = select(Score).where(
+            Score.proposal_id == proposal.id, Score.member_id == member.id, Score.criterion_id == criterion.id
+        )
+        score = session.scalars(query).first()
+        old = score.value if score else None
+        stamp = audit.utc_stamp(step.now)
+        if score is None:
+            score = Score(proposal_id=proposal.id, member_id=member.id, criterion_id=criterion.id, value=value)
+            session.add(score)
+        score.value, score.note, score.updated_at, score.updated_by = value, note, stamp, actor
+        session.add(
+            ScoreChange(
+                proposal_id=proposal.id, member_id=member.id, criterion_id=criterion.id,
+                old_value=old, new_value=value, note=note, at=stamp, actor=actor,
+            )
+        )  # fmt: skip
+        was = "" if old is None else f" (was {old})"
+        step.reason = f"{member.name}: {criterion.code} {value}{was}" + (f" — {note}" if note else "")
+    return score
+
+
+def _checked_score(session: Session, raw: ScoreInput) -> tuple[Proposal, Member, Criterion, int]:
     check = score_problems(session, raw)
     if check.found is None:
         column, problem = check.problems[0]
         record = f"score of proposal {raw.proposal.strip()}"
+        if column == "proposal" and problem.startswith("Cannot score"):
+            raise WorkflowError(problem + ".")  # the state refusal, worded as the step's own
         if column == "member" and "cannot score" in problem:
             raise WorkflowError(f"{problem}; the score was refused.")
         raise InvalidInputError(record, column if column == "value" else f"--{column}", problem)
-    proposal, member, criterion, value = check.found
-    note = one_line(raw.note)
-    query = select(Score).where(
-        Score.proposal_id == proposal.id, Score.member_id == member.id, Score.criterion_id == criterion.id
-    )
-    score = session.scalars(query).first()
-    old = score.value if score else None
-    stamp = audit.utc_stamp(now)
-    if score is None:
-        score = Score(proposal_id=proposal.id, member_id=member.id, criterion_id=criterion.id, value=value)
-        session.add(score)
-    score.value, score.note, score.updated_at, score.updated_by = value, note, stamp, actor
-    session.add(
-        ScoreChange(
-            proposal_id=proposal.id, member_id=member.id, criterion_id=criterion.id,
-            old_value=old, new_value=value, note=note, at=stamp, actor=actor,
-        )
-    )  # fmt: skip
-    session.flush()
-    return score
+    return check.found
 
 
 def scores_of(session: Session, proposal: Proposal) -> list[Score]:
@@ -234,12 +255,16 @@ def score_history(session: Session, proposal: Proposal) -> list[ScoreChange]:
 # --- quorum and ranking ----------------------------------------------------------------------------
 
 
+def quorum_for(setting: int | None, active_members: int) -> int:
+    """How many eligible members must score every criterion: the plan's setting, else a majority
+    of the active working group (the seed: ideas were selected "by consensus of most members")."""
+    return setting or active_members // 2 + 1
+
+
 def quorum_size(session: Session, plan: Plan) -> int:
-    """How many eligible members must score every criterion: the setting, else a majority."""
-    if plan.quorum:
-        return plan.quorum
+    """The quorum in force now."""
     members = session.scalars(select(Member.id).where(Member.active.is_(True))).all()
-    return len(members) // 2 + 1
+    return quorum_for(plan.quorum, len(members))
 
 
 @dataclass(frozen=True)
@@ -251,16 +276,23 @@ class CriterionResult:
 
 
 @dataclass(frozen=True)
-class Standing:
-    """A proposal's place in the ranking."""
+class CriterionInfo:
+    """What the ranking needs of a criterion."""
 
-    proposal: Proposal
+    id: int
+    code: str
+    weight: int
+
+
+@dataclass(frozen=True)
+class Tally:
+    """What a proposal's scores add up to, counting only eligible members."""
+
     criteria: tuple[CriterionResult, ...]
     total: Fraction | None
     scorers: int
     eligible: int
     quorum: int
-    rank: int = 0
 
     @property
     def complete(self) -> bool:
@@ -270,6 +302,42 @@ class Standing:
     def short_of_quorum(self) -> list[str]:
         return [f"{c.code} {c.scorers} of {self.quorum}" for c in self.criteria if c.scorers < self.quorum]
 
+
+@dataclass(frozen=True)
+class Standing:
+    """A proposal's place in the ranking: its tally, and its rank (0 before it is ranked)."""
+
+    proposal: Proposal
+    tally: Tally
+    rank: int = 0
+
+    @property
+    def criteria(self) -> tuple[CriterionResult, ...]:
+        return self.tally.criteria
+
+    @property
+    def total(self) -> Fraction | None:
+        return self.tally.total
+
+    @property
+    def scorers(self) -> int:
+        return self.tally.scorers
+
+    @property
+    def eligible(self) -> int:
+        return self.tally.eligible
+
+    @property
+    def quorum(self) -> int:
+        return self.tally.quorum
+
+    @property
+    def complete(self) -> bool:
+        return self.tally.complete
+
+    def short_of_quorum(self) -> list[str]:
+        return self.tally.short_of_quorum()
+
     def key(self) -> tuple[object, ...]:
         # The documented order: complete before incomplete, higher weighted total, more members
         # scoring, higher mean on each criterion in the plan's order, earlier submission, lower id.
@@ -278,21 +346,40 @@ class Standing:
         return (not self.complete, total, -self.scorers, *means, self.proposal.submitted_on, self.proposal.id)
 
 
-def standing(session: Session, proposal: Proposal, plan: Plan | None = None) -> Standing:
-    """Weighted mean scores of one proposal, counting only eligible members."""
-    plan = plan or current_plan(session)
-    eligible = {m.id for m in eligible_members(session, proposal)}
-    counted = [s for s in scores_of(session, proposal) if s.member_id in eligible]
+def compute_tally(
+    criteria: Sequence[CriterionInfo],
+    scores: Iterable[tuple[int, int, int]],
+    eligible: set[int],
+    quorum: int,
+) -> Tally:
+    """Weighted means from (member id, criterion id, value) scores, counting only `eligible` members.
+
+    Pure: the live ranking and the replay of the chain (`ogp audit verify`) both call it.
+    """
+    counted = [(m, c, v) for m, c, v in scores if m in eligible]
     results = []
-    for criterion in plan.criteria:
-        values = [s.value for s in counted if s.criterion_id == criterion.id]
+    for criterion in criteria:
+        values = [v for _, c, v in counted if c == criterion.id]
         mean = Fraction(sum(values), len(values)) if values else None
         results.append(CriterionResult(criterion.code, criterion.weight, mean, len(values)))
     weighted = [(r.weight, r.mean) for r in results if r.mean is not None and r.weight]
     weights = sum(w for w, _ in weighted)
     total = sum((w * m for w, m in weighted), Fraction(0)) / weights if weights else None
-    scorers = len({s.member_id for s in counted})
-    return Standing(proposal, tuple(results), total, scorers, len(eligible), quorum_size(session, plan))
+    scorers = len({m for m, _, _ in counted})
+    return Tally(tuple(results), total, scorers, len(eligible), quorum)
+
+
+def criteria_info(plan: Plan) -> list[CriterionInfo]:
+    """The plan's criteria, in order, as the ranking needs them."""
+    return [CriterionInfo(c.id, c.code, c.weight) for c in plan.criteria]
+
+
+def standing(session: Session, proposal: Proposal, plan: Plan | None = None) -> Standing:
+    """Weighted mean scores of one proposal as they stand now, counting only eligible members."""
+    plan = plan or current_plan(session)
+    eligible = {m.id for m in eligible_members(session, proposal)}
+    scores = [(s.member_id, s.criterion_id, s.value) for s in scores_of(session, proposal)]
+    return Standing(proposal, compute_tally(criteria_info(plan), scores, eligible, quorum_size(session, plan)))
 
 
 def ranking(session: Session, states: tuple[State, ...] = (State.INTERVIEWED,)) -> list[Standing]:
@@ -300,10 +387,43 @@ def ranking(session: Session, states: tuple[State, ...] = (State.INTERVIEWED,)) 
     plan = current_plan(session)
     query = select(Proposal).where(Proposal.state.in_(list(states))).order_by(Proposal.id)
     rows = sorted((standing(session, p, plan) for p in session.scalars(query)), key=Standing.key)
-    return [
-        Standing(r.proposal, r.criteria, r.total, r.scorers, r.eligible, r.quorum, rank)
-        for rank, r in enumerate(rows, start=1)
-    ]
+    return [Standing(r.proposal, r.tally, rank) for rank, r in enumerate(rows, start=1)]
+
+
+def fraction_text(value: Fraction | None) -> str | None:
+    """An exact fraction as text ("21/5"), as decisions are kept."""
+    return None if value is None else f"{value.numerator}/{value.denominator}"
+
+
+def record_decided_standing(session: Session, place: Standing, ranked: int, event: str) -> DecidedStanding:
+    """Keep a proposal's standing as the working group decided on it (shortlisted or turned down)."""
+    decided = DecidedStanding(
+        proposal_id=place.proposal.id,
+        event=event,
+        rank=place.rank,
+        ranked=ranked,
+        total=fraction_text(place.total),
+        criteria={
+            c.code: {"mean": fraction_text(c.mean), "scorers": c.scorers, "weight": c.weight} for c in place.criteria
+        },
+        scorers=place.scorers,
+        eligible=place.eligible,
+        quorum=place.quorum,
+        complete=place.complete,
+    )
+    session.add(decided)
+    return decided
+
+
+def decided_standing(session: Session, proposal: Proposal) -> DecidedStanding | None:
+    """The standing a proposal was decided on, if the working group decided on it."""
+    return session.get(DecidedStanding, proposal.id)
+
+
+def late_conflicts(session: Session, proposal: Proposal) -> list[Conflict]:
+    """Conflicts declared after the proposal left evaluation: shown beside the decision."""
+    query = select(Conflict).where(Conflict.proposal_id == proposal.id, Conflict.late.is_(True)).order_by(Conflict.id)
+    return list(session.scalars(query))
 
 
 # --- responses to referrals ------------------------------------------------------------------------
@@ -326,6 +446,11 @@ def latest_responses(session: Session, proposal: Proposal) -> dict[int, Response
     return {r.entity_id: r for r in session.scalars(query)}
 
 
+def latest_answers(session: Session, proposal: Proposal) -> dict[int, bool]:
+    """Whether each body's latest answer agrees, by entity id."""
+    return {entity_id: r.agreed for entity_id, r in latest_responses(session, proposal).items()}
+
+
 def agreeing_bodies(session: Session, proposal: Proposal) -> list[Entity]:
     """Bodies whose latest answer is agreement, in the order they answered."""
     answers = sorted(latest_responses(session, proposal).values(), key=lambda r: r.id)
@@ -343,39 +468,32 @@ def record_response(
     actor: str,
     now: dt.datetime | None = None,
 ) -> tuple[Response, AuditEntry]:
-    """Record a body's answer to a referral letter; it enters the audit trail."""
-    now = now or dt.datetime.now(dt.UTC)
-    current_plan(session, lock=True)
+    """Record a body's answer to a referral letter (a recorded step, while the proposal is referred)."""
     proposal = get_proposal(session, key)
     entity = EntityIndex(session).get(entity_key)
-    record = f"proposal {proposal.ref}"
-    if proposal.state is not State.REFERRED:
-        raise WorkflowError(
-            f"Cannot record a response for proposal {proposal.ref}: it is '{proposal.state.value}'; "
-            "responses are recorded while it is referred."
+    with ledger.recorded(session, Action.RESPONSE, actor=actor, now=now, proposal=proposal) as step:
+        record = f"proposal {proposal.ref}"
+        written = referred_bodies(session, proposal)
+        if entity not in written:
+            names = ", ".join(e.code or e.name for e in written)
+            raise InvalidInputError(
+                record, "--entity", f"no referral letter went to {entity.name} (it went to: {names})"
+            )
+        today = step.now.astimezone().date()
+        responded_on = responded_on or today
+        if responded_on > today:
+            raise InvalidInputError(record, "--on", f"{responded_on} is in the future")
+        response = Response(
+            proposal_id=proposal.id, entity_id=entity.id, agreed=agreed, responded_on=responded_on,
+            note=one_line(note), recorded_by=actor, recorded_at=audit.utc_stamp(step.now),
+        )  # fmt: skip
+        session.add(response)
+        answer = "agreed" if agreed else "declined"
+        step.reason = f"{entity.code or entity.name} {answer} on {responded_on.isoformat()}" + (
+            f": {response.note}" if response.note else ""
         )
-    written = referred_bodies(session, proposal)
-    if entity not in written:
-        names = ", ".join(e.code or e.name for e in written)
-        raise InvalidInputError(record, "--entity", f"no referral letter went to {entity.name} (it went to: {names})")
-    responded_on = responded_on or now.astimezone().date()
-    if responded_on > now.astimezone().date():
-        raise InvalidInputError(record, "--on", f"{responded_on} is in the future")
-    response = Response(
-        proposal_id=proposal.id, entity_id=entity.id, agreed=agreed, responded_on=responded_on,
-        note=one_line(note), recorded_by=actor, recorded_at=audit.utc_stamp(now),
-    )  # fmt: skip
-    session.add(response)
-    session.flush()
-    answer = "agreed" if agreed else "declined"
-    reason = f"{entity.code or entity.name} {answer} on {responded_on.isoformat()}" + (
-        f": {response.note}" if response.note else ""
-    )
-    entry = audit.append(
-        session, proposal=proposal, event="response", from_state=proposal.state.value,
-        to_state=proposal.state.value, actor=actor, reason=reason, letters=[], at=now,
-    )  # fmt: skip
-    return response, entry
+    assert step.entry is not None
+    return response, step.entry
 
 
 def list_responses(session: Session, key: str | None = None) -> list[Response]:

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from documents import one_line, xml_safe
 from documents.dates import gregorian_ar, gregorian_en
-from states import ACTION_DOCUMENTS, SCHEDULE_INTERVIEW, State
-from workflow import audit
-from workflow.errors import InvalidInputError, WorkflowError
+from states import Action
+from workflow import audit, ledger
+from workflow.errors import InvalidInputError
 from workflow.members import MemberIndex
 from workflow.models import AuditEntry, Interview, InterviewMember, ScheduledInterview
 from workflow.outbox import Outbox, PendingLetter
@@ -23,7 +23,6 @@ from workflow.plans import current_plan
 from workflow.proposals import get_proposal
 from workflow.templates import renderer, templates_folder
 
-INTERVIEW_STATES = (State.SUBMITTED, State.INTERVIEWED)
 MAX_ANSWER = 20_000
 
 
@@ -48,39 +47,37 @@ def record_interview(
     members: Sequence[str] = (),
     now: dt.datetime | None = None,
 ) -> Interview:
-    """Record that the working group interviewed the proposer, and what the proposer answered."""
-    now = now or dt.datetime.now(dt.UTC)
+    """Record that the working group interviewed the proposer, and what the proposer answered
+    (a recorded step, while the proposal is submitted or interviewed)."""
     proposal = get_proposal(session, key)
-    record = f"proposal {proposal.ref}"
-    if proposal.state not in INTERVIEW_STATES:
-        raise WorkflowError(
-            f"Cannot record an interview for proposal {proposal.ref}: it is '{proposal.state.value}'; "
-            f"interviews are recorded while it is {' or '.join(s.value for s in INTERVIEW_STATES)}."
-        )
-    if held_on > now.astimezone().date():
-        raise InvalidInputError(
-            record, "--on", f"{held_on} is in the future; record an interview once it has taken place"
-        )
-    if held_on < proposal.submitted_on:
-        raise InvalidInputError(
-            record, "--on", f"{held_on} is before the proposal was submitted ({proposal.submitted_on})"
-        )
     index = MemberIndex(session)
     present = list(dict.fromkeys(index.get(name) for name in members))
-    interview = Interview(
-        proposal_id=proposal.id,
-        held_on=held_on,
-        platform=one_line(platform)[:500],
-        notes=_long_text(notes, record, "--notes"),
-        needs=_long_text(needs, record, "--needs"),
-        plans=_long_text(plans, record, "--plans"),
-        solves=_long_text(solves, record, "--solves"),
-        recorded_by=actor,
-        recorded_at=audit.utc_stamp(now),
-        members=[InterviewMember(member=member) for member in present],
-    )
-    session.add(interview)
-    session.flush()
+    with ledger.recorded(session, Action.RECORD_INTERVIEW, actor=actor, now=now, proposal=proposal) as step:
+        record = f"proposal {proposal.ref}"
+        if held_on > step.now.astimezone().date():
+            raise InvalidInputError(
+                record, "--on", f"{held_on} is in the future; record an interview once it has taken place"
+            )
+        if held_on < proposal.submitted_on:
+            raise InvalidInputError(
+                record, "--on", f"{held_on} is before the proposal was submitted ({proposal.submitted_on})"
+            )
+        interview = Interview(
+            proposal_id=proposal.id,
+            held_on=held_on,
+            platform=one_line(platform)[:500],
+            notes=_long_text(notes, record, "--notes"),
+            needs=_long_text(needs, record, "--needs"),
+            plans=_long_text(plans, record, "--plans"),
+            solves=_long_text(solves, record, "--solves"),
+            recorded_by=actor,
+            recorded_at=audit.utc_stamp(step.now),
+            members=[InterviewMember(member=member) for member in present],
+        )
+        session.add(interview)
+        step.reason = f"interview held on {held_on.isoformat()}" + (
+            f" ({interview.platform})" if interview.platform else ""
+        )
     return interview
 
 
@@ -104,41 +101,37 @@ def schedule_interview(
     templates_dir: Path | None = None,
     workspace_folder: Path | None = None,
 ) -> Scheduled:
-    """Plan an interview and invite the proposer by letter (recorded in the audit trail)."""
-    now = now or dt.datetime.now(dt.UTC)
-    plan = current_plan(session, lock=True)
+    """Plan an interview and invite the proposer by letter (a recorded step, while submitted)."""
     proposal = get_proposal(session, key)
-    if proposal.state is not State.SUBMITTED:
-        raise WorkflowError(
-            f"Cannot schedule an interview for proposal {proposal.ref}: it is '{proposal.state.value}'; "
-            "interviews are scheduled while it is submitted."
-        )
     platform = one_line(platform)
-    planned = ScheduledInterview(
-        proposal_id=proposal.id, at=at, platform=platform, scheduled_by=actor, scheduled_at=audit.utc_stamp(now)
-    )
-    session.add(planned)
-    documents = ACTION_DOCUMENTS[SCHEDULE_INTERVIEW]
-    letters = renderer(templates_folder(plan, workspace_folder, templates_dir))
-    extra = {
-        "interview": {
-            "date": at.date().isoformat(),
-            "date_ar": gregorian_ar(at.date()),
-            "date_en": gregorian_en(at.date()),
-            "time": f"{at:%H:%M}",
-            "platform": platform,
-        }
-    }
-    outbox = Outbox(session, plan, proposal, letters, now, SCHEDULE_INTERVIEW, extra=extra)
-    outbox.render(documents)
     reason = f"interview on {at:%Y-%m-%d %H:%M}" + (f" ({platform})" if platform else "")
-    entry = audit.append(
-        session, proposal=proposal, event=SCHEDULE_INTERVIEW, from_state=proposal.state.value,
-        to_state=proposal.state.value, actor=actor, reason=reason, letters=outbox.hashes, at=now,
-    )  # fmt: skip
-    outbox.store(entry)
-    session.flush()
-    return Scheduled(planned, entry, outbox.pending)
+    with ledger.recorded(
+        session, Action.SCHEDULE_INTERVIEW, actor=actor, now=now, proposal=proposal, reason=reason
+    ) as step:
+        plan = current_plan(session)
+        planned = ScheduledInterview(
+            proposal_id=proposal.id,
+            at=at,
+            platform=platform,
+            scheduled_by=actor,
+            scheduled_at=audit.utc_stamp(step.now),
+        )
+        session.add(planned)
+        letters = renderer(templates_folder(plan, workspace_folder, templates_dir))
+        extra = {
+            "interview": {
+                "date": at.date().isoformat(),
+                "date_ar": gregorian_ar(at.date()),
+                "date_en": gregorian_en(at.date()),
+                "time": f"{at:%H:%M}",
+                "platform": platform,
+            }
+        }
+        outbox = Outbox(session, plan, proposal, letters, step.now, Action.SCHEDULE_INTERVIEW, extra=extra)
+        outbox.render(step.spec.documents)
+        outbox.attach(step)
+    assert step.entry is not None
+    return Scheduled(planned, step.entry, outbox.pending)
 
 
 def list_schedule(session: Session) -> list[ScheduledInterview]:

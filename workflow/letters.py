@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from collections.abc import Iterable, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,7 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from documents import write_atomic
+from documents.docx_writer import MAX_PACKAGE_BYTES, read_package
+from workflow import audit
 from workflow.models import AuditEntry, Letter
+from workflow.outbox import PROPERTY_HASH, PROPERTY_SEQ
 from workflow.proposals import get_proposal
 
 
@@ -38,13 +43,15 @@ def write_files(folder: Path, letters: Iterable[tuple[str, bytes]]) -> list[Path
 
 @dataclass
 class FolderCheck:
-    """What one folder of letter files holds, against the audit trail."""
+    """What one folder of letter files holds, against the register and the audit trail."""
 
     folder: Path
     matching: list[str] = field(default_factory=list)
     altered: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
+    # Files written by an entry the chain no longer holds: (name, the entry's number).
+    orphaned: list[tuple[str, int]] = field(default_factory=list)
 
 
 @dataclass
@@ -54,45 +61,108 @@ class LetterCheck:
     stored: int
     bad_stored: list[str]
     folders: list[FolderCheck]
+    head: int = 0
 
     @property
     def ok(self) -> bool:
-        return not self.bad_stored and not any(f.altered for f in self.folders)
+        return not self.bad_stored and not any(f.altered or f.unknown or f.orphaned for f in self.folders)
+
+
+def file_key(name: str) -> str:
+    """How a letter's file name is compared: a name saved decomposed (NFD, as macOS does) is still
+    that letter's name."""
+    return unicodedata.normalize("NFC", name)
+
+
+def read_capped(path: Path, limit: int = MAX_PACKAGE_BYTES) -> bytes:
+    """A regular file's bytes, at most `limit`; OSError for anything else (a folder, a FIFO …)."""
+    if not path.is_file():
+        raise OSError(f"{path} is not a regular file")
+    with path.open("rb") as stream:
+        data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise OSError(f"{path} is larger than {limit} bytes")
+    return data
 
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def verify(session: Session, folders: Sequence[Path], *, expect_all: Sequence[Path] = ()) -> LetterCheck:
-    """Check every stored letter, and every .docx in `folders`, against the sha256 its move recorded.
+def _stored_problem(letter: Letter, hashes: dict[int, str], recorded: dict[int, list[str]]) -> str | None:
+    """Why a stored letter is not the one its entry recorded, or None."""
+    if _sha256(letter.content) != letter.sha256:
+        return "its bytes are not those registered"
+    listed = recorded.get(letter.audit_seq, [])
+    if letter.sha256 in listed:  # written before schema 0005: its entry lists its bytes' sha256
+        return None
+    try:
+        reading = read_package(letter.content)
+    except ValueError as exc:
+        return str(exc)
+    if reading.digest != letter.digest or letter.digest not in listed:
+        return f"its parts are not those entry #{letter.audit_seq} recorded"
+    written_by = (reading.properties.get(PROPERTY_SEQ), reading.properties.get(PROPERTY_HASH))
+    if written_by != (str(letter.audit_seq), hashes.get(letter.audit_seq)):
+        return f"it does not name entry #{letter.audit_seq} as the entry that wrote it"
+    return None
 
-    A file in a folder of `expect_all` (the workspace's own letters/) that is absent is reported
-    as missing; an exported folder need not hold every letter.
+
+def verify(session: Session, folders: Sequence[Path], *, expect_all: Sequence[Path] = ()) -> LetterCheck:
+    """Check every stored letter, and every .docx in `folders`, against the register and the chain.
+
+    A file is `altered` if its bytes differ from the registered letter of that name, `unknown` if
+    no letter of that name is registered, `orphaned` if it names an audit entry the chain no longer
+    holds (the chain was cut after it was sent). A file in a folder of `expect_all` (the
+    workspace's own letters/) that is absent is reported as `missing`; an exported folder need not
+    hold every letter. File names are compared by `file_key` (Unicode normalisation, case).
     """
+    hashes: dict[int, str] = {}
     recorded: dict[int, list[str]] = {}
-    for entry in session.scalars(select(AuditEntry).order_by(AuditEntry.seq)):
-        if entry.letters:
-            recorded[entry.seq] = list(entry.letters)
-    letters = list_letters(session)
-    bad = [
-        f"{letter.reference} ({letter.file_name})"
-        for letter in letters
-        if _sha256(letter.content) != letter.sha256 or letter.sha256 not in recorded.get(letter.audit_seq, [])
-    ]
-    by_name = {letter.file_name: letter.sha256 for letter in letters}
+    for seq, hash_, listed in session.execute(select(AuditEntry.seq, AuditEntry.hash, AuditEntry.letters)):
+        if listed:
+            hashes[seq], recorded[seq] = hash_, list(listed)
+    head = audit.current_head(session).seq
+    by_name: dict[str, tuple[str, str]] = {}
+    bad, count = [], 0
+    stored = session.scalars(select(Letter).order_by(Letter.id).execution_options(yield_per=200))
+    with closing(stored):
+        for letter in stored:
+            problem = _stored_problem(letter, hashes, recorded)
+            if problem:
+                bad.append(f"{letter.reference} ({letter.file_name}): {problem}")
+            by_name[file_key(letter.file_name)] = (letter.file_name, letter.sha256)
+            count += 1
+            session.expunge(letter)  # its bytes are not kept once checked
     checks = []
     for folder in folders:
         check = FolderCheck(folder)
         present = {p.name: p for p in folder.glob("*.docx")} if folder.is_dir() else {}
+        seen = set()
         for name, path in sorted(present.items()):
-            if name not in by_name:
+            registered = by_name.get(file_key(name))
+            try:
+                data = read_capped(path)
+                reading = read_package(data)
+            except (OSError, ValueError):
+                check.altered.append(name) if registered else check.unknown.append(name)
+                continue
+            written_by = reading.properties.get(PROPERTY_SEQ, "")
+            if (
+                written_by.isascii()
+                and written_by.isdigit()
+                and hashes.get(int(written_by)) != reading.properties.get(PROPERTY_HASH)
+            ):
+                check.orphaned.append((name, int(written_by)))
+            elif registered is None:
                 check.unknown.append(name)
-            elif _sha256(path.read_bytes()) == by_name[name]:
+            elif _sha256(data) == registered[1]:
                 check.matching.append(name)
+                seen.add(file_key(name))
             else:
                 check.altered.append(name)
+                seen.add(file_key(name))
         if folder in expect_all:
-            check.missing = sorted(set(by_name) - set(present))
+            check.missing = sorted(original for key, (original, _) in by_name.items() if key not in seen)
         checks.append(check)
-    return LetterCheck(len(letters), bad, checks)
+    return LetterCheck(count, bad, checks, head)

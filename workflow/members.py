@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 
 from sqlalchemy import select
@@ -10,15 +11,29 @@ from sqlalchemy.orm import Session
 
 from documents import one_line
 from documents.minutes import MinutesData
+from states import Action
+from workflow import ledger
 from workflow.errors import DuplicateError, InvalidInputError, NotFoundError
 from workflow.models import Meeting, MeetingMember, Member
 from workflow.vocabulary import normalize_name
 
 SECTORS = ("government", "civil-society", "private")
+# PostgreSQL role names as `ogp db roles` and `CREATE ROLE` take them unquoted.
+LOGIN_PATTERN = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
-def add_member(session: Session, name: str, organization: str, sector: str = "civil-society") -> Member:
-    """Add a member to the working group."""
+def add_member(
+    session: Session,
+    name: str,
+    organization: str,
+    sector: str = "civil-society",
+    *,
+    actor: str,
+    login: str | None = None,
+    now: dt.datetime | None = None,
+) -> Member:
+    """Add a member to the working group (a recorded step); `login` binds a PostgreSQL login to
+    the member (see workflow/roles.py). Raises `InvalidInputError` or `DuplicateError`."""
     name, organization = one_line(name), one_line(organization)
     if not name:
         raise InvalidInputError("member", "name", "must not be empty")
@@ -27,13 +42,19 @@ def add_member(session: Session, name: str, organization: str, sector: str = "ci
         raise InvalidInputError(record, "--org", "must not be empty")
     if sector not in SECTORS:
         raise InvalidInputError(record, "--sector", f"{sector!r} is not one of {', '.join(SECTORS)}")
-    key = normalize_name(name)
-    for existing in session.scalars(select(Member)):
-        if normalize_name(existing.name) == key:
-            raise DuplicateError("member", "name", existing.name)
-    member = Member(name=name, organization=organization, sector=sector, active=True)
-    session.add(member)
-    session.flush()
+    if login is not None and not LOGIN_PATTERN.match(login):
+        raise InvalidInputError(
+            record, "--login", f"{login!r} is not a database login name (lower-case letters, digits and _, 1–63)"
+        )
+    with ledger.recorded(session, Action.ADD_MEMBER, actor=actor, now=now, reason=name):
+        key = normalize_name(name)
+        for existing in session.scalars(select(Member)):
+            if normalize_name(existing.name) == key:
+                raise DuplicateError("member", "name", existing.name)
+            if login is not None and existing.login == login:
+                raise DuplicateError("member", "login", login)
+        member = Member(name=name, organization=organization, sector=sector, active=True, login=login)
+        session.add(member)
     return member
 
 
@@ -68,6 +89,8 @@ def add_meeting(
     session: Session,
     held_on: dt.date,
     *,
+    actor: str,
+    now: dt.datetime | None = None,
     title: str = "",
     place: str = "",
     attendees: Sequence[str] = (),
@@ -75,7 +98,8 @@ def add_meeting(
     topics: Sequence[str] = (),
     outcomes: Sequence[str] = (),
 ) -> Meeting:
-    """Record a meeting of the working group."""
+    """Record a meeting of the working group (a recorded step). Raises `NotFoundError` for an
+    unknown member, `InvalidInputError` for one listed twice."""
     index = MemberIndex(session)
     people: list[MeetingMember] = []
     seen: dict[int, str] = {}
@@ -98,8 +122,8 @@ def add_meeting(
         outcomes=[t for t in (one_line(x) for x in outcomes) if t],
         people=people,
     )
-    session.add(meeting)
-    session.flush()
+    with ledger.recorded(session, Action.ADD_MEETING, actor=actor, now=now, reason=f"meeting of {held_on}"):
+        session.add(meeting)
     return meeting
 
 

@@ -200,13 +200,16 @@ class Letter(Base):
     content: Mapped[bytes] = mapped_column(LargeBinary)
     recipient: Mapped[str] = mapped_column(Text, default="")
     language: Mapped[str] = mapped_column(String(2), default="ar")
+    # sha256 over the letter's parts except its custom properties (which name the audit entry that
+    # wrote it): what the audit trail records, so a letter can carry its own entry's hash.
+    digest: Mapped[str] = mapped_column(String(64))
 
     proposal: Mapped[Proposal] = relationship()
     entity: Mapped[Entity | None] = relationship()
 
 
 class AuditEntry(Base):
-    """One append-only, hash-chained record of who moved a proposal, when and why."""
+    """One append-only, hash-chained record of a change to the record: who, when, what and why."""
 
     __tablename__ = "audit_entries"
 
@@ -214,17 +217,21 @@ class AuditEntry(Base):
     # ISO 8601 UTC text, exactly as hashed, so no database can round it differently.
     at: Mapped[str] = mapped_column(String(32))
     actor: Mapped[str] = mapped_column(Text)
-    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"))
-    proposal_ref: Mapped[str] = mapped_column(String(32))
+    # The proposal the step is about; None for steps about the plan, bodies, members, meetings.
+    proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposals.id"), index=True)
+    proposal_ref: Mapped[str | None] = mapped_column(String(32))
     event: Mapped[str] = mapped_column(String(32))
     from_state: Mapped[str | None] = mapped_column(String(16))
-    to_state: Mapped[str] = mapped_column(String(16))
+    to_state: Mapped[str | None] = mapped_column(String(16))
     reason: Mapped[str] = mapped_column(Text, default="")
     letters: Mapped[list[str]] = mapped_column(JSON, default=list)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
-    # The authenticated database role (PostgreSQL's current_user); None on SQLite.
+    # The authenticated database role (PostgreSQL's session_user); None on SQLite.
     db_role: Mapped[str | None] = mapped_column(Text)
+    # The canonical JSON the hash covers: the step, its proposal, and every row it wrote (see
+    # workflow/ledger.py). None only for entries written before schema 0005, hashed the old way.
+    body: Mapped[str | None] = mapped_column(Text)
 
 
 class Member(Base):
@@ -237,6 +244,9 @@ class Member(Base):
     organization: Mapped[str] = mapped_column(Text)
     sector: Mapped[str] = mapped_column(String(16))
     active: Mapped[bool] = mapped_column(default=True)
+    # The PostgreSQL login that acts as this member: row-level security lets it write only this
+    # member's scores and conflict declarations.
+    login: Mapped[str | None] = mapped_column(String(63), unique=True)
 
 
 class Meeting(Base):
@@ -340,6 +350,8 @@ class Conflict(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     declared_at: Mapped[str] = mapped_column(String(32))
     declared_by: Mapped[str] = mapped_column(Text)
+    # Declared after the proposal left evaluation: shown, but the decision taken stands as taken.
+    late: Mapped[bool] = mapped_column(default=False)
 
     member: Mapped[Member] = relationship()
 
@@ -359,3 +371,22 @@ class Response(Base):
     recorded_at: Mapped[str] = mapped_column(String(32))
 
     entity: Mapped[Entity] = relationship()
+
+
+class DecidedStanding(Base):
+    """A proposal's standing as it was when the working group decided on it (shortlisted or turned
+    down from `interviewed`): later conflicts, departures or weights do not re-judge it."""
+
+    __tablename__ = "decided_standings"
+
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"), primary_key=True)
+    event: Mapped[str] = mapped_column(String(32))
+    rank: Mapped[int] = mapped_column(Integer)
+    ranked: Mapped[int] = mapped_column(Integer)
+    # Exact fractions as text ("21/5"), so no database rounds them; None where nobody scored.
+    total: Mapped[str | None] = mapped_column(String(64))
+    criteria: Mapped[dict[str, Any]] = mapped_column(JSON)
+    scorers: Mapped[int] = mapped_column(Integer)
+    eligible: Mapped[int] = mapped_column(Integer)
+    quorum: Mapped[int] = mapped_column(Integer)
+    complete: Mapped[bool] = mapped_column()

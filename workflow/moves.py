@@ -1,4 +1,5 @@
-"""Moving a proposal: guards, letters, state, audit entry and stored letters in one transaction."""
+"""Moving a proposal: a recorded step whose guards, letters, state change, audit entry and stored
+letters are one transaction."""
 
 from __future__ import annotations
 
@@ -12,10 +13,9 @@ from transitions import MachineError
 
 from documents import one_line
 from states import Event, State, transition_for
-from workflow import audit
+from workflow import guards, ledger
 from workflow.errors import ConcurrentChangeError, InvalidInputError, TransitionNotAllowedError
-from workflow.evaluation import agreeing_bodies
-from workflow.guards import CHECKS
+from workflow.evaluation import Standing, agreeing_bodies, ranking, record_decided_standing
 from workflow.machine import trigger
 from workflow.models import AuditEntry, Entity, Plan, Proposal
 from workflow.outbox import Outbox, PendingLetter
@@ -34,10 +34,11 @@ class Move:
     plan: Plan
     proposal: Proposal
     event: Event
-    actor: str
-    reason: str
-    now: dt.datetime
+    step: ledger.Step
     outbox: Outbox
+    # The standing the working group decides on, when the move takes the proposal out of evaluation.
+    decided: tuple[Standing, int] | None = None
+    lead: Entity | None = None
     from_state: State = field(init=False)
     entry: AuditEntry | None = None
 
@@ -45,27 +46,22 @@ class Move:
         self.from_state = self.proposal.state
 
     def check_guards(self) -> None:
-        for guard in transition_for(self.event).guards:
-            CHECKS[guard](self)
+        facts = guards.LiveFacts(self.session, self.plan, self.proposal, self.step.reason)
+        guards.check(transition_for(self.event).guards, facts, self.proposal.ref, self.event.value)
 
     def prepare(self) -> None:
         """Render every letter before anything changes: a broken template stops the move here."""
+        if self.event is Event.COMMIT:
+            self.proposal.lead_entity = self.lead  # the letters go to it
         self.outbox.render(transition_for(self.event).documents)
 
     def record(self) -> None:
-        """After the state change: the audit entry, then the letters that point at it."""
-        self.entry = audit.append(
-            self.session,
-            proposal=self.proposal,
-            event=self.event.value,
-            from_state=self.from_state.value,
-            to_state=self.proposal.state.value,
-            actor=self.actor,
-            reason=self.reason,
-            letters=self.outbox.hashes,
-            at=self.now,
-        )
-        self.outbox.store(self.entry)
+        """After the state change: the decided standing, the audit entry, then the letters."""
+        if self.decided is not None:
+            place, ranked = self.decided
+            record_decided_standing(self.session, place, ranked, self.event.value)
+        self.outbox.attach(self.step)
+        self.entry = self.step.finish()
 
 
 def _choose_lead(session: Session, proposal: Proposal, lead: str | None) -> Entity | None:
@@ -91,6 +87,17 @@ class MoveResult:
     letters: list[PendingLetter]
 
 
+def _decided(session: Session, proposal: Proposal, place: Standing | None) -> tuple[Standing, int] | None:
+    """The standing to keep when a move takes `proposal` out of `interviewed`: the one the caller
+    ranked it on (a shortlist), else its place in the ranking now."""
+    if proposal.state is not State.INTERVIEWED:
+        return None
+    ranked = ranking(session)
+    if place is None:
+        place = next(p for p in ranked if p.proposal is not None and p.proposal.id == proposal.id)
+    return place, len(ranked)
+
+
 def advance(
     session: Session,
     key: str | int,
@@ -102,14 +109,37 @@ def advance(
     templates_dir: Path | None = None,
     workspace_folder: Path | None = None,
     lead: str | None = None,
+    standing: Standing | None = None,
+    ranked: int | None = None,
 ) -> MoveResult:
-    """Take `event` on a proposal: all of it (state, audit entry, letters) or none of it."""
-    now = now or dt.datetime.now(dt.UTC)
-    # Holding the plan row serialises moves: caps are counted, reference numbers and audit
-    # sequence numbers allocated, with no other move in between (SQLite: BEGIN IMMEDIATE does it).
-    plan = current_plan(session, lock=True)
+    """Take `event` on a proposal: all of it (state, decided standing, audit entry, letters) or none.
+
+    `standing` (with `ranked`, how many were ranked) is the place the caller decided on, kept as
+    the decided standing; without it a move out of `interviewed` keeps the proposal's place now.
+    Raises `TransitionNotAllowedError`, `GuardError`, `InvalidInputError`, `DocumentError`,
+    `ConcurrentChangeError`.
+    """
     proposal = get_proposal(session, key)
-    session.refresh(proposal)
+    step = ledger.begin(session, event.value, actor=actor, now=now, reason=one_line(reason), proposal=proposal)
+    try:
+        return _move(session, step, proposal, event, templates_dir, workspace_folder, lead, standing, ranked)
+    except BaseException:
+        step.abandon()
+        raise
+
+
+def _move(
+    session: Session,
+    step: ledger.Step,
+    proposal: Proposal,
+    event: Event,
+    templates_dir: Path | None,
+    workspace_folder: Path | None,
+    lead: str | None,
+    standing: Standing | None,
+    ranked: int | None,
+) -> MoveResult:
+    plan = current_plan(session)
     # Kept apart: after a failed flush the row's attributes can no longer be read.
     ref, from_state = proposal.ref, proposal.state
     row = transition_for(event)
@@ -118,16 +148,16 @@ def advance(
         raise TransitionNotAllowedError(ref, event.value, from_state.value, allowed)
     if lead is not None and event is not Event.COMMIT:
         raise InvalidInputError(f"proposal {ref}", "--lead", f"only 'commit' names a lead body, not {event.value!r}")
-    if event is Event.COMMIT:
-        proposal.lead_entity = _choose_lead(session, proposal, lead)
+    chosen = _choose_lead(session, proposal, lead) if event is Event.COMMIT else None
+    decided = _decided(session, proposal, standing)
+    if decided is not None and ranked is not None:
+        decided = (decided[0], ranked)
     # Only a move that writes letters needs the templates folder to exist.
     letters = renderer(templates_folder(plan, workspace_folder, templates_dir) if row.documents else None)
-    reason = one_line(reason)
-    outbox = Outbox(session, plan, proposal, letters, now, event.value, reason)
-    move = Move(session, plan, proposal, event, actor, reason, now, outbox)
+    outbox = Outbox(session, plan, proposal, letters, step.now, event.value, step.reason)
+    move = Move(session, plan, proposal, event, step, outbox, decided, chosen)
     try:
         trigger(proposal, event.value, move)
-        session.flush()
     except MachineError as exc:  # the table and the machine disagree: report it as a refusal
         raise TransitionNotAllowedError(ref, event.value, from_state.value, allowed) from exc
     except StaleDataError as exc:

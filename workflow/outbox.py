@@ -8,6 +8,7 @@ entry exists, inside the same transaction.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 from documents import LetterRenderer, LetterRequest, LetterTemplateError, RenderedLetter, safe_filename
 from states import Addressees, Document, DocumentKind
 from workflow.errors import DocumentError
+from workflow.ledger import Step
 from workflow.models import AuditEntry, Entity, Letter, Plan, Proposal
 from workflow.vocabulary import VALUE_NAMES_AR, VALUE_NAMES_EN, OgpValue, organisation_addressee
 
@@ -44,9 +46,16 @@ class Recipient:
         return self.name[:40]
 
 
+# The custom properties a stored letter carries: the audit entry that wrote it, so a letter already
+# sent witnesses the chain as it stood (`ogp letters verify` reads them back).
+PROPERTY_SEQ = "ogp-audit-seq"
+PROPERTY_HASH = "ogp-audit-hash"
+PROPERTY_REFERENCE = "ogp-reference"
+
+
 @dataclass
 class PendingLetter:
-    """A letter rendered before anything changes, stored after."""
+    """A letter rendered before anything changes, stored after; `content` is its final bytes."""
 
     document: Document
     recipient: Recipient
@@ -56,6 +65,7 @@ class PendingLetter:
     issued_on: dt.date
     file_name: str
     rendered: RenderedLetter
+    content: bytes = b""
 
 
 @dataclass
@@ -95,31 +105,39 @@ class Outbox:
                     )
                 )  # fmt: skip
 
-    def store(self, entry: AuditEntry) -> None:
-        """Keep every rendered letter, pointing at the audit entry that lists its sha256."""
-        for letter in self.pending:
-            self.session.add(
-                Letter(
-                    proposal_id=self.proposal.id,
-                    audit_seq=entry.seq,
-                    kind=letter.document.kind.value,
-                    entity_id=letter.recipient.entity.id if letter.recipient.entity else None,
-                    recipient=letter.recipient.addressee,
-                    language=letter.recipient.language,
-                    year=letter.year,
-                    number=letter.number,
-                    reference=letter.reference,
-                    issued_on=letter.issued_on,
-                    subject=letter.rendered.subject,
-                    file_name=letter.file_name,
-                    sha256=letter.rendered.sha256,
-                    content=letter.rendered.content,
-                )
+    def attach(self, step: Step) -> None:
+        """Hand the rendered letters to the recorded step: their register rows enter its audit entry;
+        their bytes, stamped with that entry's number and hash, are stored once it exists."""
+        rows = [
+            Letter(
+                proposal_id=self.proposal.id,
+                audit_seq=0,  # set by the step to its entry's number
+                kind=letter.document.kind.value,
+                entity_id=letter.recipient.entity.id if letter.recipient.entity else None,
+                recipient=letter.recipient.addressee,
+                language=letter.recipient.language,
+                year=letter.year,
+                number=letter.number,
+                reference=letter.reference,
+                issued_on=letter.issued_on,
+                subject=letter.rendered.subject,
+                file_name=letter.file_name,
+                digest=letter.rendered.digest,
+                sha256="",
+                content=b"",
             )
+            for letter in self.pending
+        ]
 
-    @property
-    def hashes(self) -> list[str]:
-        return [letter.rendered.sha256 for letter in self.pending]
+        def stamp(entry: AuditEntry) -> None:
+            for letter, row in zip(self.pending, rows, strict=True):
+                letter.content = letter.rendered.stamped(
+                    {PROPERTY_SEQ: str(entry.seq), PROPERTY_HASH: entry.hash, PROPERTY_REFERENCE: letter.reference}
+                )
+                row.content, row.sha256 = letter.content, hashlib.sha256(letter.content).hexdigest()
+
+        step.letters.extend(rows)
+        step.stamp = stamp
 
     def recipients(self, document: Document) -> list[Recipient]:
         """Who receives `document` for this proposal."""

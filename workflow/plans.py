@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 
@@ -10,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from documents import one_line
 from documents.letters import DIGITS, LANGUAGES
-from states import SHORTLIST_PLACES, State
+from states import SHORTLIST_PLACES, Action, State
+from workflow import ledger
 from workflow.errors import DuplicateError, InvalidInputError, NotFoundError, NoWorkspaceError
 from workflow.models import Criterion, Entity, Plan, Proposal
 from workflow.vocabulary import RANKS, SEED_CRITERIA, addressee_line, normalize_name, organisation_addressee
@@ -20,6 +22,9 @@ DEFAULT_PERIOD = "2021-2023"
 DEFAULT_ISSUER = "وزارة التخطيط والتعاون الدولي – وحدة الحكومة الشفافة"
 DEFAULT_SIGNATORY_TITLE = "وزير التخطيط والتعاون الدولي"
 DEFAULT_LETTER_PREFIX = "ت ح/5"
+# The seed: seven ideas shortlisted, to be narrowed to five commitments.
+DEFAULT_SHORTLIST_SIZE = 7
+DEFAULT_COMMITMENT_TARGET = 5
 DEFAULT_TITLE_EN = "Fifth National Action Plan of the Open Government Partnership"
 DEFAULT_ISSUER_EN = "Ministry of Planning and International Cooperation – Open Government Unit"
 DEFAULT_SIGNATORY_TITLE_EN = "Minister of Planning and International Cooperation"
@@ -49,53 +54,67 @@ class PlanSettings:
 
 
 def current_plan(session: Session, *, lock: bool = False) -> Plan:
-    """The workspace's plan; with `lock`, held until the transaction ends (serialises moves)."""
-    query = select(Plan).order_by(Plan.id).limit(1)
+    """The workspace's plan; with `lock`, the record's write lock is taken first and held until
+    the transaction ends (see `ledger.lock_record`)."""
     if lock:
-        query = query.with_for_update()
-    plan = session.scalars(query).first()
+        ledger.lock_record(session)
+    plan = session.scalars(select(Plan).order_by(Plan.id).limit(1)).first()
     if plan is None:
         raise NoWorkspaceError("this database", "it has tables but no plan")
     return plan
 
 
-def configure_plan(session: Session, settings: PlanSettings) -> tuple[Plan, bool]:
-    """Create the plan with the seed's criteria, or change its settings; return (plan, created)."""
-    plan = session.scalars(select(Plan).order_by(Plan.id).limit(1).with_for_update()).first()
-    created = plan is None
-    if plan is None:
-        plan = Plan(
-            title=DEFAULT_TITLE,
-            period=DEFAULT_PERIOD,
-            shortlist_size=7,
-            commitment_target=5,
-            letter_prefix=DEFAULT_LETTER_PREFIX,
-            issuer=DEFAULT_ISSUER,
-            signatory_name="",
-            signatory_title=DEFAULT_SIGNATORY_TITLE,
-            title_en=DEFAULT_TITLE_EN,
-            issuer_en=DEFAULT_ISSUER_EN,
-            signatory_title_en=DEFAULT_SIGNATORY_TITLE_EN,
-            digits="western",
-            templates_dir="",
-            copy_to=[],
-            logo=None,
-        )
-        session.add(plan)
-        session.flush()
-        for position, (code, name_ar, name_en) in enumerate(SEED_CRITERIA, start=1):
-            session.add(
-                Criterion(
-                    plan_id=plan.id,
-                    position=position,
-                    code=code,
-                    name_ar=name_ar,
-                    name_en=name_en,
-                    weight=1,
-                    scale_min=1,
-                    scale_max=5,
-                )
+def configure_plan(
+    session: Session, settings: PlanSettings, *, actor: str, now: dt.datetime | None = None
+) -> tuple[Plan, bool]:
+    """Create the plan with the seed's criteria, or change its settings; return (plan, created).
+
+    A recorded step (`configure_plan`); setting values to what they are records nothing.
+    Raises `InvalidInputError` naming the setting.
+    """
+    with ledger.recorded(session, Action.CONFIGURE_PLAN, actor=actor, now=now, optional=True) as step:
+        plan = session.scalars(select(Plan).order_by(Plan.id).limit(1)).first()
+        created = plan is None
+        if plan is None:
+            plan = Plan(
+                title=DEFAULT_TITLE,
+                period=DEFAULT_PERIOD,
+                shortlist_size=DEFAULT_SHORTLIST_SIZE,
+                commitment_target=DEFAULT_COMMITMENT_TARGET,
+                letter_prefix=DEFAULT_LETTER_PREFIX,
+                issuer=DEFAULT_ISSUER,
+                signatory_name="",
+                signatory_title=DEFAULT_SIGNATORY_TITLE,
+                title_en=DEFAULT_TITLE_EN,
+                issuer_en=DEFAULT_ISSUER_EN,
+                signatory_title_en=DEFAULT_SIGNATORY_TITLE_EN,
+                digits="western",
+                templates_dir="",
+                copy_to=[],
+                logo=None,
+                quorum=None,
             )
+            session.add(plan)
+            session.flush()
+            for position, (code, name_ar, name_en) in enumerate(SEED_CRITERIA, start=1):
+                session.add(
+                    Criterion(
+                        plan_id=plan.id,
+                        position=position,
+                        code=code,
+                        name_ar=name_ar,
+                        name_en=name_en,
+                        weight=1,
+                        scale_min=1,
+                        scale_max=5,
+                    )
+                )
+        _apply_settings(session, plan, settings)
+        step.reason = "created the plan" if created else "changed the plan's settings"
+    return plan, created
+
+
+def _apply_settings(session: Session, plan: Plan, settings: PlanSettings) -> None:
     for name in (
         "title", "period", "letter_prefix", "issuer", "signatory_name", "signatory_title",
         "title_en", "issuer_en", "signatory_title_en", "templates_dir",
@@ -105,7 +124,8 @@ def configure_plan(session: Session, settings: PlanSettings) -> tuple[Plan, bool
             value = one_line(value)
             if not value and name in ("title", "issuer", "title_en", "issuer_en"):
                 raise InvalidInputError("plan", name.replace("_", "-"), "must not be empty")
-            setattr(plan, name, value)
+            if getattr(plan, name) != value:
+                setattr(plan, name, value)
     if settings.digits is not None:
         if settings.digits not in DIGITS:
             raise InvalidInputError("plan", "digits", f"{settings.digits!r} is not one of {', '.join(DIGITS)}")
@@ -126,8 +146,6 @@ def configure_plan(session: Session, settings: PlanSettings) -> tuple[Plan, bool
             "commitment-target",
             f"{plan.commitment_target} is more than the shortlist size {plan.shortlist_size}",
         )
-    session.flush()
-    return plan, created
 
 
 def _set_cap(session: Session, plan: Plan, name: str, value: int | None, states: set[State] | frozenset[State]) -> None:
@@ -156,12 +174,15 @@ def add_entity(
     code: str | None = None,
     addressee: str | None = None,
     *,
+    actor: str,
     rank: str | None = None,
     title: str | None = None,
     language: str = "ar",
+    now: dt.datetime | None = None,
 ) -> Entity:
-    """Register a government body. Letters address it by `addressee` if given, else by its
-    official's rank and title («معالي وزير الصحة المحترم»), else «السادة <name> المحترمين»."""
+    """Register a government body (a recorded step). Letters address it by `addressee` if given,
+    else by its official's rank and title («معالي وزير الصحة المحترم»), else «السادة <name>
+    المحترمين». Raises `InvalidInputError` or `DuplicateError` naming the field."""
     name = one_line(name)
     if not name:
         raise InvalidInputError("government body", "name", "must not be empty")
@@ -184,19 +205,19 @@ def add_entity(
                 "code",
                 f"{code!r} must be 1–32 Latin letters, digits, '-' or '_', starting with a letter or digit",
             )
-        if session.scalar(select(Entity.id).where(func.upper(Entity.code) == code.upper())):
-            raise DuplicateError("government body", "code", code)
-    key = normalize_name(name)
-    for existing in session.scalars(select(Entity)):
-        if normalize_name(existing.name) == key:
-            raise DuplicateError("government body", "name", existing.name)
     if not one_line(addressee or ""):
         addressee = addressee_line(language, rank, title or "") if rank else organisation_addressee(language, name)
-    entity = Entity(
-        name=name, code=code, addressee=one_line(addressee or ""), rank=rank, title=title, language=language
-    )
-    session.add(entity)
-    session.flush()
+    with ledger.recorded(session, Action.ADD_ENTITY, actor=actor, now=now, reason=name):
+        if code is not None and session.scalar(select(Entity.id).where(func.upper(Entity.code) == code.upper())):
+            raise DuplicateError("government body", "code", code)
+        key = normalize_name(name)
+        for existing in session.scalars(select(Entity)):
+            if normalize_name(existing.name) == key:
+                raise DuplicateError("government body", "name", existing.name)
+        entity = Entity(
+            name=name, code=code, addressee=one_line(addressee or ""), rank=rank, title=title, language=language
+        )
+        session.add(entity)
     return entity
 
 

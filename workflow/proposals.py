@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from documents import one_line, xml_safe
 from documents.letters import LANGUAGES
-from states import State
-from workflow import audit
-from workflow.errors import InvalidFieldsError, InvalidInputError, NotFoundError, WorkflowError
+from states import Action, State
+from workflow import ledger
+from workflow.errors import InvalidFieldsError, InvalidInputError, NotFoundError
 from workflow.models import Entity, Proposal, ProposalEntity
 from workflow.plans import EntityIndex, current_plan
 from workflow.vocabulary import OgpValue, parse_value
@@ -168,38 +168,30 @@ def _next_ref(session: Session, taken: set[str]) -> str:
 
 
 def store(session: Session, clean: CleanProposal, *, actor: str, now: dt.datetime, taken: set[str]) -> Proposal:
-    """Save a validated proposal and its `submit` audit entry. The caller holds the plan lock."""
-    plan = current_plan(session)
-    proposal = Proposal(
-        plan_id=plan.id,
-        ref=clean.ref or _next_ref(session, taken),
-        title=clean.title,
-        organization=clean.organization,
-        email=clean.email,
-        problem=clean.problem,
-        solution=clean.solution,
-        values=[value.value for value in clean.values],
-        submitted_on=clean.submitted_on,
-        state=State.SUBMITTED,
-        language=clean.language,
-    )
-    proposal.entity_links = [
-        ProposalEntity(entity=entity, position=index) for index, entity in enumerate(clean.entities)
-    ]
-    session.add(proposal)
-    session.flush()
+    """Save a validated proposal: the recorded step `submit`, one audit entry."""
+    with ledger.recorded(session, Action.SUBMIT, actor=actor, now=now) as step:
+        plan = current_plan(session)
+        proposal = Proposal(
+            plan_id=plan.id,
+            ref=clean.ref or _next_ref(session, taken),
+            title=clean.title,
+            organization=clean.organization,
+            email=clean.email,
+            problem=clean.problem,
+            solution=clean.solution,
+            values=[value.value for value in clean.values],
+            submitted_on=clean.submitted_on,
+            state=State.SUBMITTED,
+            language=clean.language,
+            lead_entity_id=None,
+        )
+        proposal.entity_links = [
+            ProposalEntity(entity=entity, position=index) for index, entity in enumerate(clean.entities)
+        ]
+        session.add(proposal)
+        session.flush()
+        step.proposal = proposal
     taken.add(proposal.ref.casefold())
-    audit.append(
-        session,
-        proposal=proposal,
-        event=audit.SUBMIT_EVENT,
-        from_state=None,
-        to_state=State.SUBMITTED.value,
-        actor=actor,
-        reason="",
-        letters=[],
-        at=now,
-    )
     return proposal
 
 
@@ -238,23 +230,20 @@ def list_proposals(session: Session, state: State | None = None) -> list[Proposa
     return list(session.scalars(query))
 
 
-LINKABLE_STATES = (State.SUBMITTED, State.INTERVIEWED, State.SHORTLISTED)
-
-
-def link_entities(session: Session, key: str | int, names: Sequence[str]) -> Proposal:
-    """Add relevant government bodies to a proposal that has not been referred yet."""
+def link_entities(
+    session: Session, key: str | int, names: Sequence[str], *, actor: str, now: dt.datetime | None = None
+) -> Proposal:
+    """Add relevant government bodies to a proposal that has not been referred yet (a recorded step)."""
     proposal = get_proposal(session, key)
-    if proposal.state not in LINKABLE_STATES:
-        raise WorkflowError(
-            f"Cannot link bodies to proposal {proposal.ref}: it is '{proposal.state.value}'; "
-            "bodies can be added only before the proposal is referred."
-        )
     index = EntityIndex(session)
-    linked = {link.entity_id for link in proposal.entity_links}
-    for name in names:
-        entity = index.get(name)
-        if entity.id not in linked:
-            proposal.entity_links.append(ProposalEntity(entity=entity, position=len(proposal.entity_links)))
-            linked.add(entity.id)
-    session.flush()
+    with ledger.recorded(session, Action.LINK, actor=actor, now=now, proposal=proposal, optional=True) as step:
+        linked = {link.entity_id for link in proposal.entity_links}
+        added = []
+        for name in names:
+            entity = index.get(name)
+            if entity.id not in linked:
+                proposal.entity_links.append(ProposalEntity(entity=entity, position=len(proposal.entity_links)))
+                linked.add(entity.id)
+                added.append(entity.code or entity.name)
+        step.reason = "linked " + ", ".join(added)
     return proposal

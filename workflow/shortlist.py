@@ -92,6 +92,8 @@ def shortlist_top(
                     reason=reason,
                     now=now,
                     workspace_folder=workspace_folder,
+                    standing=place,
+                    ranked=len(ranked),
                 )
             )
     return ShortlistResult(selected, ranked, moves, dry_run)

@@ -135,6 +135,7 @@ def letter_view(letter: Letter) -> dict[str, Any]:
         "subject": letter.subject,
         "file_name": letter.file_name,
         "sha256": letter.sha256,
+        "digest": letter.digest,
         "audit_seq": letter.audit_seq,
         "size": len(letter.content),
     }

@@ -1,0 +1,354 @@
+"""The ledger: every change to the record is one recorded step (lock, check, write, chain, letters),
+and every row the step writes is captured, as canonical values, in the audit entry it appends.
+
+A service opens a step (`begin`, or `recorded` as a context manager), makes its changes through the
+session as usual, and `finish`es it. Each flush inside the step is captured by a session listener:
+the rows inserted (every column), updated (the columns that changed, old and new) and deleted
+(the row as it was). `finish` appends the entry whose hash covers those changes, then stores the
+step's letters, stamped with the entry's sequence number and hash. A flush that changes the record
+outside a step is refused: nothing changes the record without entering the chain.
+
+`ogp audit verify` (workflow/replay.py) rebuilds the record from these changes and compares it with
+the tables; `canonical_row` is the one definition of a row's values both sides use.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import Table, event, inspect, select, text
+from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
+
+from states import STEPS, Action, RecordedStep, State
+from workflow import audit
+from workflow.errors import StepNotAllowedError
+from workflow.models import AuditEntry, Base, Letter, Proposal
+
+# The record: every table but the audit trail itself (and Alembic's bookkeeping).
+RECORD_TABLES: tuple[Table, ...] = tuple(t for t in Base.metadata.sorted_tables if t.name != "audit_entries")
+RECORD_TABLE_NAMES = frozenset(t.name for t in RECORD_TABLES)
+TABLE_ORDER = {t.name: index for index, t in enumerate(RECORD_TABLES)}
+# How a row is named in the chain: its primary key, except letters, named by their register number.
+KEY_COLUMNS: dict[str, tuple[str, ...]] = {
+    **{t.name: tuple(c.name for c in t.primary_key.columns) for t in RECORD_TABLES},
+    "letters": ("year", "number"),
+}
+# Columns that are not part of the record's values: a letter's id is only a handle, and its bytes
+# are covered by its digest (and its sha256 follows from its bytes); a proposal's version counter
+# only detects concurrent writes.
+EXCLUDED_COLUMNS: dict[str, frozenset[str]] = {
+    "letters": frozenset({"id", "content", "sha256"}),
+    "proposals": frozenset({"version"}),
+}
+STEP_KEY = "ogp_step"
+# PostgreSQL: one advisory lock stands for "the record"; every recorded step takes it, as does the
+# server's append function, so steps happen one at a time and the chain never forks. (Not a row
+# lock: a member's login may not lock the plan row for update.)
+RECORD_LOCK = 7_274_001
+
+
+class LedgerError(RuntimeError):
+    """A programming error: the record was changed outside a recorded step."""
+
+
+def canonical(value: Any) -> Any:
+    """A value as the chain writes it: JSON types only; dates in ISO 8601; bytes by their sha256."""
+    if value is None or isinstance(value, bool | int | str):
+        return value.value if isinstance(value, Enum) else value
+    if isinstance(value, Enum):
+        return canonical(value.value)
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, bytes | bytearray | memoryview):
+        return "sha256:" + hashlib.sha256(bytes(value)).hexdigest()
+    if isinstance(value, list | tuple):
+        return [canonical(item) for item in value]
+    if isinstance(value, Mapping):
+        return {str(key): canonical(item) for key, item in value.items()}
+    raise TypeError(f"no canonical form for {type(value).__name__}")
+
+
+def canonical_json(data: Any) -> str:
+    """The one serialisation the chain hashes: sorted keys, no spaces, UTF-8 as is."""
+    return json.dumps(canonical(data), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def canonical_row(table: str, values: Mapping[Any, Any]) -> dict[str, Any]:
+    """A row's recorded values, from a mapping of column name to value (ORM object or table row)."""
+    excluded = EXCLUDED_COLUMNS.get(table, frozenset())
+    return {name: canonical(value) for name, value in values.items() if name not in excluded}
+
+
+def row_key(table: str, row: Mapping[Any, Any]) -> dict[str, Any]:
+    """The columns that name a row in the chain, with their canonical values."""
+    return {name: canonical(row[name]) for name in KEY_COLUMNS[table]}
+
+
+def object_values(obj: Any) -> tuple[str, dict[str, Any]]:
+    """(table name, column name → value) of a mapped object, as it stands in the session."""
+    mapper = inspect(obj).mapper
+    values = {}
+    for prop in mapper.column_attrs:
+        values[prop.columns[0].name] = getattr(obj, prop.key)
+    return mapper.local_table.name, values
+
+
+def _delta(obj: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The columns of a persistent object that this flush changed: (new values, old values)."""
+    state = inspect(obj)
+    new: dict[str, Any] = {}
+    old: dict[str, Any] = {}
+    for prop in state.mapper.column_attrs:
+        history = state.attrs[prop.key].history
+        if not history.added:
+            continue
+        name = prop.columns[0].name
+        before = history.deleted[0] if history.deleted else None
+        after = history.added[0]
+        if canonical(before) == canonical(after) and history.deleted:
+            continue
+        new[name], old[name] = after, before
+    return new, old
+
+
+@dataclass
+class Step:
+    """A recorded step in progress: what it is, who takes it, and every row it has written."""
+
+    session: Session
+    spec: RecordedStep
+    actor: str
+    now: dt.datetime
+    reason: str = ""
+    proposal: Proposal | None = None
+    from_state: State | None = None
+    late: bool = False
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    letters: list[Letter] = field(default_factory=list)
+    stamp: Callable[[AuditEntry], None] | None = None
+    entry: AuditEntry | None = None
+    sealed: bool = False
+    savepoint: SessionTransaction | None = None
+
+    def capture(self, session: Session) -> None:
+        """Add what one flush wrote to the step's changes (called by the session listener)."""
+        new = sorted((o for o in session.new if _is_record(o)), key=_order)
+        dirty = sorted((o for o in session.dirty if _is_record(o) and o not in session.new), key=_order)
+        deleted = sorted((o for o in session.deleted if _is_record(o)), key=_order, reverse=True)
+        for obj in new:
+            table, values = object_values(obj)
+            row = canonical_row(table, values)
+            self.changes.append({"t": table, "op": "insert", "key": row_key(table, values), "row": row})
+        for obj in dirty:
+            table, values = object_values(obj)
+            after, before = _delta(obj)
+            excluded = EXCLUDED_COLUMNS.get(table, frozenset())
+            after = {k: v for k, v in after.items() if k not in excluded}
+            if not after:
+                continue
+            self.changes.append(
+                {
+                    "t": table,
+                    "op": "update",
+                    "key": row_key(table, values),
+                    "new": canonical_row(table, after),
+                    "old": canonical_row(table, {k: before[k] for k in after}),
+                }
+            )
+        for obj in deleted:
+            table, values = object_values(obj)
+            self.changes.append(
+                {"t": table, "op": "delete", "key": row_key(table, values), "old": canonical_row(table, values)}
+            )
+
+    def body(self, seq: int) -> dict[str, Any]:
+        """What the entry says, before the server or the client adds seq, time, role and hashes."""
+        letters = []
+        for letter in self.letters:
+            letter.audit_seq = seq
+            table, values = object_values(letter)
+            letters.append(
+                {"t": table, "op": "insert", "key": row_key(table, values), "row": canonical_row(table, values)}
+            )
+        proposal = self.proposal
+        return {
+            "v": audit.BODY_VERSION,
+            "step": self.spec.name,
+            "actor": self.actor,
+            "proposal": {"id": proposal.id, "ref": proposal.ref} if proposal is not None else None,
+            "from": self.from_state.value if self.from_state is not None else None,
+            "to": proposal.state.value if proposal is not None else None,
+            "reason": self.reason,
+            "late": self.late,
+            "letters": [letter.digest for letter in self.letters],
+            "changes": self.changes + letters,
+        }
+
+    def finish(self) -> AuditEntry:
+        """Append the step's audit entry, then store its letters stamped with the entry; return it."""
+        session = self.session
+        session.flush()
+        seq = audit.current_head(session).seq + 1
+        entry = audit.append_entry(session, seq=seq, body=canonical_json(self.body(seq)), at=self.now)
+        self.entry, self.sealed = entry, True
+        if self.stamp is not None:
+            self.stamp(entry)  # the letters' final bytes name the entry that wrote them
+        session.add_all(self.letters)
+        session.flush()
+        session.info.pop(STEP_KEY, None)
+        if self.savepoint is not None:
+            self.savepoint.commit()
+        return entry
+
+    def abandon(self) -> None:
+        """Undo whatever the step wrote (back to its savepoint) and close it."""
+        if self.session.info.get(STEP_KEY) is self:
+            self.session.info.pop(STEP_KEY, None)
+        if self.savepoint is not None and self.savepoint.is_active:
+            self.savepoint.rollback()
+
+
+def _is_record(obj: Any) -> bool:
+    return inspect(obj).mapper.local_table.name in RECORD_TABLE_NAMES
+
+
+def _order(obj: Any) -> tuple[int, str]:
+    table, values = object_values(obj)
+    return TABLE_ORDER[table], canonical_json(row_key(table, values))
+
+
+def _after_flush(session: Session, _context: UOWTransaction) -> None:
+    step: Step | None = session.info.get(STEP_KEY)
+    if step is not None and not step.sealed:
+        step.capture(session)
+        return
+    allowed = {id(letter) for letter in step.letters} if step is not None else set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if (
+            _is_record(obj)
+            and id(obj) not in allowed
+            and (obj in session.new or obj in session.deleted or _delta(obj)[0])
+        ):
+            table, _ = object_values(obj)
+            raise LedgerError(
+                f"the table {table} was changed outside a recorded step; every change must enter the chain"
+            )
+
+
+event.listen(Session, "after_flush", _after_flush)
+
+
+def lock_record(session: Session) -> None:
+    """Take the record's write lock until the transaction ends (SQLite's BEGIN IMMEDIATE holds it)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": RECORD_LOCK})
+
+
+def state_refusal(name: str, proposal: Proposal) -> StepNotAllowedError | None:
+    """The refusal of step `name` (not a move: moves name their own table) on `proposal` in its
+    current state, or None where `states.STEPS` allows it."""
+    spec = STEPS[name]
+    if spec.move is not None or spec.states is None or proposal.state in spec.allowed:
+        return None
+    allowed = [s.value for s in spec.allowed]
+    return StepNotAllowedError(proposal.ref, spec.name, spec.does, proposal.state.value, allowed)
+
+
+def begin(
+    session: Session,
+    name: str,
+    *,
+    actor: str,
+    now: dt.datetime | None = None,
+    reason: str = "",
+    proposal: Proposal | None = None,
+) -> Step:
+    """Open the recorded step `name` (declared in `states.STEPS`) under the record's lock.
+
+    For a step about a proposal, the proposal is re-read and its state must allow the step
+    (raises `StepNotAllowedError` naming the states that do); moves check their own table.
+    """
+    if session.info.get(STEP_KEY) is not None:
+        raise LedgerError("a recorded step is already open in this session")
+    lock_record(session)
+    session.flush()
+    spec = STEPS[name]
+    step = Step(session, spec, actor, now or dt.datetime.now(dt.UTC), reason, proposal)
+    if proposal is not None:
+        session.refresh(proposal)
+        step.from_state = proposal.state
+        refusal = state_refusal(name, proposal)
+        if refusal is not None:
+            raise refusal
+        step.late = spec.move is None and proposal.state in spec.late_states
+    # A step is all or nothing even inside a longer transaction (the demo, a batch that skips
+    # refusals): it runs in a savepoint that a refusal rolls back.
+    step.savepoint = session.begin_nested()
+    session.info[STEP_KEY] = step
+    return step
+
+
+@contextmanager
+def recorded(
+    session: Session,
+    name: str,
+    *,
+    actor: str,
+    now: dt.datetime | None = None,
+    reason: str = "",
+    proposal: Proposal | None = None,
+    optional: bool = False,
+) -> Iterator[Step]:
+    """`begin` … `finish` as a block: the entry is appended when the block ends without error.
+
+    With `optional`, a block that changed nothing appends nothing (setting a value to what it is).
+    """
+    step = begin(session, name, actor=actor, now=now, reason=reason, proposal=proposal)
+    try:
+        yield step
+        session.flush()
+        if optional and not step.changes and not step.letters:
+            step.abandon()
+        else:
+            step.finish()
+    except BaseException:
+        step.abandon()
+        raise
+
+
+def current_step(session: Session) -> Step | None:
+    """The step open in `session`, if any."""
+    step: Step | None = session.info.get(STEP_KEY)
+    return step
+
+
+def snapshot_changes(session: Session) -> Iterator[dict[str, Any]]:
+    """Every row of the record as an insert, table by table: what a checkpoint entry holds."""
+    for table in RECORD_TABLES:
+        keys = [table.c[name] for name in KEY_COLUMNS[table.name]]
+        for row in session.execute(select(table).order_by(*keys)).mappings():
+            yield {
+                "t": table.name,
+                "op": "insert",
+                "key": row_key(table.name, row),
+                "row": canonical_row(table.name, row),
+            }
+
+
+def checkpoint(session: Session, *, actor: str, reason: str, now: dt.datetime | None = None) -> AuditEntry:
+    """Append a checkpoint entry holding the whole record as it stands (after a schema upgrade:
+    entries before it were written under an older schema, and from here everything replays)."""
+    step = begin(session, Action.CHECKPOINT, actor=actor, now=now, reason=reason)
+    try:
+        step.changes.extend(snapshot_changes(session))
+        return step.finish()
+    except BaseException:
+        step.abandon()
+        raise

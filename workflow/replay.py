@@ -1,0 +1,633 @@
+"""`ogp audit verify`: the chain replayed from its first entry.
+
+Each entry's hash and link are recomputed; each step is checked against the rules in `states/` as
+the record then stood (the move was allowed from the replayed state, its guards held, the step
+was allowed in that state); the rows each step wrote rebuild the record, which must equal the
+tables row for row, field for field; every stored letter must be the one its entry recorded and
+carry that entry's number and hash. The first divergence is named: the entry, or the table, the
+row, the field, what the chain says and what the table says.
+
+Memory stays flat in the number of entries: entries and tables are streamed, and the rebuilt
+record is kept in a temporary SQLite file, not in memory; only what the guards need (states,
+open scores, members, answers) is held, per proposal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Collection, Iterator, Mapping
+from contextlib import closing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from documents.docx_writer import read_package
+from states import EVALUATION_STATES, GUARD_RULES, Action, State, step_for
+from workflow import audit
+from workflow.errors import AuditChainError, RecordMismatchError
+from workflow.evaluation import CriterionInfo, Tally, compute_tally, quorum_for
+from workflow.guards import failures
+from workflow.ledger import KEY_COLUMNS, RECORD_TABLES, canonical_json, canonical_row, row_key
+from workflow.models import AuditEntry
+from workflow.outbox import PROPERTY_HASH, PROPERTY_SEQ
+from workflow.vocabulary import normalize_name
+
+Row = dict[str, Any]
+BATCH = 2000
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """What `verify` found when everything holds."""
+
+    entries: int
+    head_seq: int
+    head_hash: str
+    letters: int
+    proposals: int
+    rows: int
+
+
+# --- the rebuilt record, on disk ------------------------------------------------------------------
+
+
+class RowStore:
+    """The record the chain rebuilds: (table, key) → row, in a temporary SQLite file."""
+
+    def __init__(self, folder: Path) -> None:
+        self.db = sqlite3.connect(folder / "replay.db", isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=OFF")
+        self.db.execute("PRAGMA synchronous=OFF")
+        self.db.execute("CREATE TABLE rows (t TEXT, k TEXT, v TEXT NOT NULL, PRIMARY KEY (t, k)) WITHOUT ROWID")
+        self.db.execute("CREATE TABLE live (t TEXT, k TEXT, v TEXT NOT NULL, PRIMARY KEY (t, k)) WITHOUT ROWID")
+        self.db.execute("BEGIN")
+
+    def get(self, table: str, key: str) -> Row | None:
+        found = self.db.execute("SELECT v FROM rows WHERE t = ? AND k = ?", (table, key)).fetchone()
+        return None if found is None else json.loads(found[0])
+
+    def put(self, table: str, key: str, row: Row) -> None:
+        self.db.execute("INSERT OR REPLACE INTO rows VALUES (?, ?, ?)", (table, key, canonical_json(row)))
+
+    def delete(self, table: str, key: str) -> None:
+        self.db.execute("DELETE FROM rows WHERE t = ? AND k = ?", (table, key))
+
+    def clear(self) -> None:
+        self.db.execute("DELETE FROM rows")
+
+    def count(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM rows").fetchone()[0])
+
+    def close(self) -> None:
+        self.db.close()
+
+
+# --- what the guards need, per proposal -----------------------------------------------------------
+
+
+@dataclass
+class ProposalFacts:
+    """One proposal as the chain says it stands."""
+
+    ref: str
+    state: State
+    organisation: str
+    interviews: int = 0
+    entities: set[int] = field(default_factory=set)
+    answers: dict[int, tuple[int, bool]] = field(default_factory=dict)  # entity → (response id, agreed)
+    conflicts: set[int] = field(default_factory=set)
+    scores: dict[tuple[int, int], int] = field(default_factory=dict)
+
+
+@dataclass
+class Record:
+    """The facts the rules look at, rebuilt from the rows each step wrote."""
+
+    plan: Row = field(default_factory=dict)
+    criteria: dict[int, CriterionInfo] = field(default_factory=dict)
+    positions: dict[int, int] = field(default_factory=dict)
+    members: dict[int, tuple[bool, str]] = field(default_factory=dict)  # id → (active, organisation key)
+    proposals: dict[int, ProposalFacts] = field(default_factory=dict)
+    counts: Counter[State] = field(default_factory=Counter)
+
+    def apply(self, table: str, before: Row | None, after: Row | None) -> None:
+        """Follow one row's change (inserted: no `before`; deleted: no `after`)."""
+        handler = _HANDLERS.get(table)
+        if handler is not None:
+            handler(self, before, after)
+
+    def quorum(self) -> int:
+        active = sum(1 for is_active, _ in self.members.values() if is_active)
+        return quorum_for(self.plan.get("quorum"), active)
+
+    def tally(self, proposal_id: int) -> Tally:
+        facts = self.proposals[proposal_id]
+        eligible = {
+            member
+            for member, (active, organisation) in self.members.items()
+            if active and member not in facts.conflicts and organisation != facts.organisation
+        }
+        criteria = [self.criteria[c] for c in sorted(self.criteria, key=lambda c: self.positions[c])]
+        scores = [(m, c, v) for (m, c), v in facts.scores.items()]
+        return compute_tally(criteria, scores, eligible, self.quorum())
+
+
+def _plans(record: Record, before: Row | None, after: Row | None) -> None:
+    record.plan = dict(after or {})
+
+
+def _criteria(record: Record, before: Row | None, after: Row | None) -> None:
+    if after is None:
+        assert before is not None
+        record.criteria.pop(before["id"], None)
+        return
+    record.criteria[after["id"]] = CriterionInfo(after["id"], after["code"], after["weight"])
+    record.positions[after["id"]] = after["position"]
+
+
+def _members(record: Record, before: Row | None, after: Row | None) -> None:
+    if after is None:
+        assert before is not None
+        record.members.pop(before["id"], None)
+        return
+    record.members[after["id"]] = (bool(after["active"]), normalize_name(after["organization"]))
+
+
+def _proposals(record: Record, before: Row | None, after: Row | None) -> None:
+    if before is not None:
+        record.counts[State(before["state"])] -= 1
+    if after is None:
+        assert before is not None
+        record.proposals.pop(before["id"], None)
+        return
+    state = State(after["state"])
+    record.counts[state] += 1
+    facts = record.proposals.get(after["id"])
+    if facts is None:
+        facts = record.proposals[after["id"]] = ProposalFacts(after["ref"], state, "")
+    facts.ref, facts.state, facts.organisation = after["ref"], state, normalize_name(after["organization"])
+    if state not in EVALUATION_STATES:
+        facts.scores.clear()  # final once decided: what guards look at no longer needs them
+
+
+def _owner(record: Record, before: Row | None, after: Row | None) -> tuple[ProposalFacts | None, Row]:
+    row = after if after is not None else before
+    assert row is not None
+    return record.proposals.get(row["proposal_id"]), row
+
+
+def _interviews(record: Record, before: Row | None, after: Row | None) -> None:
+    facts, _ = _owner(record, before, after)
+    if facts is not None:
+        facts.interviews += (after is not None) - (before is not None)
+
+
+def _links(record: Record, before: Row | None, after: Row | None) -> None:
+    facts, row = _owner(record, before, after)
+    if facts is not None:
+        (facts.entities.add if after is not None else facts.entities.discard)(row["entity_id"])
+
+
+def _responses(record: Record, before: Row | None, after: Row | None) -> None:
+    facts, row = _owner(record, before, after)
+    if facts is None:
+        return
+    if after is None:
+        facts.answers.pop(row["entity_id"], None)
+        return
+    latest = facts.answers.get(after["entity_id"])
+    if latest is None or latest[0] <= after["id"]:
+        facts.answers[after["entity_id"]] = (after["id"], bool(after["agreed"]))
+
+
+def _conflicts(record: Record, before: Row | None, after: Row | None) -> None:
+    facts, row = _owner(record, before, after)
+    if facts is None:
+        return
+    if after is None or after.get("late"):
+        facts.conflicts.discard(row["member_id"])
+    else:
+        facts.conflicts.add(after["member_id"])
+
+
+def _scores(record: Record, before: Row | None, after: Row | None) -> None:
+    facts, row = _owner(record, before, after)
+    if facts is None or facts.state not in EVALUATION_STATES:
+        return
+    key = (row["member_id"], row["criterion_id"])
+    if after is None:
+        facts.scores.pop(key, None)
+    else:
+        facts.scores[key] = after["value"]
+
+
+_HANDLERS: dict[str, Callable[[Record, Row | None, Row | None], None]] = {
+    "plans": _plans,
+    "criteria": _criteria,
+    "members": _members,
+    "proposals": _proposals,
+    "interviews": _interviews,
+    "proposal_entities": _links,
+    "responses": _responses,
+    "conflicts": _conflicts,
+    "scores": _scores,
+}
+
+
+@dataclass
+class ReplayFacts:
+    """The guards' facts about one proposal, from the rebuilt record (see workflow/guards.py)."""
+
+    record: Record
+    proposal_id: int
+    reason: str
+
+    @property
+    def shortlist_size(self) -> int:
+        return int(self.record.plan.get("shortlist_size", 0))
+
+    @property
+    def commitment_target(self) -> int:
+        return int(self.record.plan.get("commitment_target", 0))
+
+    def interviews(self) -> int:
+        return self.record.proposals[self.proposal_id].interviews
+
+    def entities(self) -> int:
+        return len(self.record.proposals[self.proposal_id].entities)
+
+    def answers(self) -> tuple[int, int]:
+        answers = self.record.proposals[self.proposal_id].answers.values()
+        agreed = sum(1 for _, yes in answers if yes)
+        return agreed, len(answers) - agreed
+
+    def tally(self) -> Tally:
+        return self.record.tally(self.proposal_id)
+
+    def count_in(self, states: Collection[State]) -> int:
+        return sum(self.record.counts[state] for state in states)
+
+
+# --- the replay -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Replay:
+    """The chain read from its first entry, the record rebuilt as it goes."""
+
+    session: Session
+    store: RowStore
+    record: Record = field(default_factory=Record)
+    legacy_states: dict[int, tuple[int, str]] = field(default_factory=dict)
+    legacy_letters: dict[int, list[str]] = field(default_factory=dict)
+    hashes: dict[int, str] = field(default_factory=dict)  # entries that wrote letters: seq → hash
+    rebuilt: bool = False  # whether the record is known from a body (not only from legacy entries)
+
+    def entry(self, row: Mapping[Any, Any]) -> None:
+        """Replay one entry whose hash and link already hold."""
+        seq = row["seq"]
+        if row["body"] is None:
+            if self.rebuilt:
+                raise AuditChainError(seq, "it is written the old way (no body) after entries that have one.")
+            if row["proposal_id"] is not None:
+                self.legacy_states[row["proposal_id"]] = (seq, row["to_state"])
+            if row["letters"]:
+                self.legacy_letters[seq] = list(row["letters"])
+                self.hashes[seq] = row["hash"]
+            return
+        try:
+            body = json.loads(row["body"])
+        except ValueError as exc:
+            raise AuditChainError(seq, f"its body is not JSON ({exc}).") from exc
+        problem = _shape_problem(body)
+        if problem:
+            raise AuditChainError(seq, f"its body is not an entry this program writes ({problem}).")
+        self._columns_agree(seq, row, body)
+        if body.get("letters"):
+            self.hashes[seq] = row["hash"]
+        if body["step"] == Action.CHECKPOINT:
+            self._checkpoint(seq, body)
+            return
+        self._allowed(seq, body)
+        self._write(seq, body["changes"])
+        proposal = body.get("proposal")
+        if proposal is not None:
+            facts = self.record.proposals.get(proposal["id"])
+            if facts is None or facts.state.value != body["to"]:
+                now = facts.state.value if facts else "not there"
+                raise AuditChainError(
+                    seq, f"it says proposal {proposal['ref']} is '{body['to']}' after it, but its rows make it {now}."
+                )
+        self.rebuilt = True
+
+    def _columns_agree(self, seq: int, row: Mapping[Any, Any], body: Mapping[str, Any]) -> None:
+        proposal = body.get("proposal") or {}
+        expected = {
+            "actor": body.get("actor"), "event": body.get("step"), "from_state": body.get("from"),
+            "to_state": body.get("to"), "reason": body.get("reason"), "letters": body.get("letters"),
+            "proposal_id": proposal.get("id"), "proposal_ref": proposal.get("ref"),
+        }  # fmt: skip
+        for column, value in expected.items():
+            if row[column] != value:
+                raise AuditChainError(
+                    seq, f"its column {column} says {row[column]!r} but the body its hash covers says {value!r}."
+                )
+
+    def _allowed(self, seq: int, body: Mapping[str, Any]) -> None:
+        """The step was allowed where the record stood, by the rules in states/."""
+        try:
+            spec = step_for(body["step"])
+        except KeyError:
+            raise AuditChainError(seq, f"its step {body['step']!r} is not one the rules know.") from None
+        proposal = body.get("proposal")
+        if spec.states is None and spec.move is None:
+            return
+        if proposal is None or proposal["id"] not in self.record.proposals:
+            raise AuditChainError(seq, f"{spec.name} names no proposal the record holds.")
+        facts = self.record.proposals[proposal["id"]]
+        if body.get("from") != facts.state.value:
+            raise AuditChainError(
+                seq, f"it says {facts.ref} was '{body.get('from')}', but the record had it '{facts.state.value}'."
+            )
+        allowed = spec.allowed
+        if facts.state not in allowed:
+            where = ", ".join(s.value for s in allowed)
+            raise AuditChainError(
+                seq, f"{spec.name} of {facts.ref} from '{facts.state.value}' is not allowed (only from: {where})."
+            )
+        if bool(body.get("late")) != (facts.state in spec.late_states):
+            raise AuditChainError(seq, f"its late flag does not match {facts.ref}'s state '{facts.state.value}'.")
+        if spec.move is None:
+            return
+        if body.get("to") != spec.move.dest.value:
+            raise AuditChainError(seq, f"{spec.name} leads to '{spec.move.dest.value}', not '{body.get('to')}'.")
+        broken = failures(spec.move.guards, ReplayFacts(self.record, proposal["id"], body.get("reason", "")))
+        if broken:
+            guard, detail = broken[0]
+            raise AuditChainError(
+                seq,
+                f"{spec.name} of {facts.ref} was not allowed: {GUARD_RULES[guard]} ({detail}) "
+                "as the record then stood.",
+            )
+
+    def _write(self, seq: int, changes: list[Mapping[str, Any]]) -> None:
+        for change in changes:
+            table, op = change["t"], change["op"]
+            key = canonical_json(change["key"])
+            before = self.store.get(table, key)
+            if op == "insert":
+                if before is not None:
+                    raise AuditChainError(seq, f"it inserts {table} {key}, which the record already holds.")
+                after: Row | None = dict(change["row"])
+            elif op == "update":
+                if before is None:
+                    raise AuditChainError(seq, f"it updates {table} {key}, which the record does not hold.")
+                for name, old in change["old"].items():
+                    if before.get(name) != old:
+                        raise AuditChainError(
+                            seq, f"it says {table} {key} {name} was {old!r}, but the record had {before.get(name)!r}."
+                        )
+                after = {**before, **change["new"]}
+            elif op == "delete":
+                if before is None:
+                    raise AuditChainError(seq, f"it deletes {table} {key}, which the record does not hold.")
+                after = None
+            else:
+                raise AuditChainError(seq, f"it has a change of unknown kind {op!r}.")
+            if after is None:
+                self.store.delete(table, key)
+            else:
+                self.store.put(table, key, after)
+            self.record.apply(table, before, after)
+
+    def _checkpoint(self, seq: int, body: Mapping[str, Any]) -> None:
+        """A checkpoint holds the record as it stood at an upgrade: what the chain knew of it before
+        must agree; from here the record is the checkpoint's."""
+        if any(change["op"] != "insert" for change in body["changes"]):
+            raise AuditChainError(seq, "a checkpoint holds rows as they stood, not changes to them.")
+        rows = {(c["t"], canonical_json(c["key"])): c["row"] for c in body["changes"]}
+        if self.rebuilt:
+            for (table, key), value in self._stored():
+                found = rows.get((table, key))
+                if found is None:
+                    raise AuditChainError(seq, f"the checkpoint lacks {table} {key}, which the chain wrote before it.")
+                for name, chained in value.items():
+                    if name in found and found[name] != chained:
+                        raise AuditChainError(
+                            seq, f"the checkpoint says {table} {key} {name} is {found[name]!r}; "
+                            f"the chain before it says {chained!r}."
+                        )  # fmt: skip
+        else:
+            states = {row["id"]: row["state"] for (table, _), row in rows.items() if table == "proposals"}
+            for proposal_id, (legacy_seq, state) in self.legacy_states.items():
+                if states.get(proposal_id, state) != state:
+                    raise AuditChainError(
+                        seq, f"the checkpoint has proposal #{proposal_id} '{states[proposal_id]}', but its last "
+                        f"entry (#{legacy_seq}) left it '{state}'."
+                    )  # fmt: skip
+        self.store.clear()
+        self.record = Record()
+        self._write(seq, body["changes"])
+        self.rebuilt = True
+
+    def _stored(self) -> Iterator[tuple[tuple[str, str], Row]]:
+        for table, key, value in self.store.db.execute("SELECT t, k, v FROM rows ORDER BY t, k"):
+            yield (table, key), json.loads(value)
+
+
+_CHANGE_FIELDS = {"insert": ("row",), "update": ("new", "old"), "delete": ("old",)}
+_TABLE_NAMES = frozenset(t.name for t in RECORD_TABLES)
+
+
+def _shape_problem(body: Any) -> str | None:
+    """What is wrong with the shape of an entry's body, or None."""
+    if not isinstance(body, dict):
+        return "not an object"
+    kinds: dict[str, tuple[type, ...]] = {
+        "v": (int,), "step": (str,), "actor": (str,), "reason": (str,), "late": (bool,),
+        "letters": (list,), "changes": (list,), "proposal": (dict, type(None)),
+        "from": (str, type(None)), "to": (str, type(None)),
+    }  # fmt: skip
+    for name, types in kinds.items():
+        if not isinstance(body.get(name, ...), types):
+            return f"{name} is missing or of the wrong kind"
+    proposal = body["proposal"]
+    if proposal is not None and not (isinstance(proposal.get("id"), int) and isinstance(proposal.get("ref"), str)):
+        return "proposal needs an id and a ref"
+    for change in body["changes"]:
+        if not isinstance(change, dict) or change.get("t") not in _TABLE_NAMES:
+            return "a change names no table of the record"
+        fields = _CHANGE_FIELDS.get(change.get("op"))  # type: ignore[arg-type]
+        if fields is None or not isinstance(change.get("key"), dict):
+            return f"a change to {change['t']} is of no known kind"
+        if not all(isinstance(change.get(name), dict) for name in fields):
+            return f"a change to {change['t']} lacks its values"
+    return None
+
+
+def verify(session: Session, expected: audit.Head | None = None) -> ChainReport:
+    """Replay the chain and compare the record it rebuilds with the tables; raise at the first
+    divergence (`AuditChainError` for an entry, `RecordMismatchError` for a table).
+
+    With `expected`, a head published earlier (`ogp audit head`), the chain must still hold that
+    very entry: a chain rewritten and re-hashed from the start verifies on its own, not against it.
+    """
+    with tempfile.TemporaryDirectory(prefix="ogp-verify-") as folder:
+        store = RowStore(Path(folder))
+        try:
+            return _verify(session, store, expected)
+        finally:
+            store.close()
+
+
+def _verify(session: Session, store: RowStore, expected: audit.Head | None) -> ChainReport:
+    replay = Replay(session, store)
+    chain = Chain(expected)
+    table = AuditEntry.__table__
+    entries = session.execute(select(table).order_by(table.c.seq).execution_options(yield_per=BATCH))
+    with closing(entries):  # a server-side cursor on PostgreSQL: closed even when a check raises
+        for entry in entries:
+            chain.link(entry)
+            replay.entry(entry._mapping)
+    chain.end()
+    rows, letters = _compare_tables(session, replay)
+    return ChainReport(chain.count, chain.count, chain.previous, letters, len(replay.record.proposals), rows)
+
+
+@dataclass
+class Chain:
+    """The hash chain, followed entry by entry: numbering, links, hashes, the published head."""
+
+    expected: audit.Head | None
+    previous: str = audit.GENESIS
+    count: int = 0
+    seen_expected: bool = False
+
+    def __post_init__(self) -> None:
+        self.seen_expected = self.expected is None or self.expected.seq == 0
+
+    def link(self, entry: Any) -> None:
+        """Check the next entry (a row with the columns as attributes); raise `AuditChainError`."""
+        seq, expected = entry.seq, self.expected
+        if seq != self.count + 1:
+            raise AuditChainError(self.count + 1, f"it is missing (the next entry is #{seq}): an entry was removed.")
+        if entry.prev_hash != self.previous:
+            raise AuditChainError(
+                seq,
+                f"it does not follow entry #{seq - 1} (its previous-hash does not match): "
+                "an entry before it was removed, inserted or reordered.",
+            )
+        if audit.recomputed_hash(entry) != entry.hash:
+            raise AuditChainError(
+                seq,
+                f"it was altered ({entry.proposal_ref or '-'} {entry.event}): its content no longer matches its hash.",
+            )
+        if expected is not None and seq == expected.seq:
+            if entry.hash != expected.hash:
+                raise AuditChainError(
+                    seq,
+                    f"its hash is {entry.hash}, but the head published as {expected} says {expected.hash}: "
+                    "the chain was rewritten since it was published.",
+                )
+            self.seen_expected = True
+        self.previous, self.count = entry.hash, seq
+
+    def end(self) -> None:
+        """After the last entry: the published head, if any, must have been met."""
+        if not self.seen_expected:
+            assert self.expected is not None
+            raise AuditChainError(
+                self.expected.seq,
+                f"the chain ends at #{self.count}, before the head published as {self.expected}: entries were removed.",
+            )
+
+
+def _compare_tables(session: Session, replay: Replay) -> tuple[int, int]:
+    """Every table against the rebuilt record; every letter's bytes against its entry."""
+    store = replay.store
+    letters = 0
+    for table in RECORD_TABLES:
+        name = table.name
+        keys = [table.c[column] for column in KEY_COLUMNS[name]]
+        query = select(table).order_by(*keys).execution_options(yield_per=BATCH)
+        batch = []
+        result = session.execute(query).mappings()
+        with closing(result):
+            for row in result:
+                if name == "letters":
+                    _check_letter_bytes(replay, row)
+                    letters += 1
+                batch.append((name, canonical_json(row_key(name, row)), canonical_json(canonical_row(name, row))))
+                if len(batch) >= BATCH:
+                    store.db.executemany("INSERT INTO live VALUES (?, ?, ?)", batch)
+                    batch.clear()
+        store.db.executemany("INSERT INTO live VALUES (?, ?, ?)", batch)
+        missing = store.db.execute(
+            "SELECT r.k, r.v FROM rows r LEFT JOIN live l ON l.t = r.t AND l.k = r.k "
+            "WHERE r.t = ? AND l.k IS NULL ORDER BY r.k LIMIT 1",
+            (name,),
+        ).fetchone()
+        if missing:
+            raise RecordMismatchError(name, missing[0], "", "the row exists", "it is missing")
+        extra = store.db.execute(
+            "SELECT l.k FROM live l LEFT JOIN rows r ON l.t = r.t AND l.k = r.k "
+            "WHERE l.t = ? AND r.k IS NULL ORDER BY l.k LIMIT 1",
+            (name,),
+        ).fetchone()
+        if extra:
+            raise RecordMismatchError(name, extra[0], "", "no such row", "it is there", "no entry wrote it")
+        differs = store.db.execute(
+            "SELECT r.k, r.v, l.v FROM rows r JOIN live l ON l.t = r.t AND l.k = r.k "
+            "WHERE r.t = ? AND r.v <> l.v ORDER BY r.k LIMIT 1",
+            (name,),
+        ).fetchone()
+        if differs:
+            chained, found = json.loads(differs[1]), json.loads(differs[2])
+            column = next(c for c in sorted({*chained, *found}) if chained.get(c) != found.get(c))
+            raise RecordMismatchError(name, differs[0], column, _show(chained.get(column)), _show(found.get(column)))
+    total = int(store.db.execute("SELECT count(*) FROM live").fetchone()[0])
+    return total, letters
+
+
+def _show(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _check_letter_bytes(replay: Replay, row: Mapping[Any, Any]) -> None:
+    """A stored letter is the one its entry recorded: the digest of its parts, and (written from
+    schema 0005 on) its custom properties naming that entry's number and hash."""
+    content = bytes(row["content"])
+    name = f"letter {row['reference']} ({row['file_name']})"
+    seq = row["audit_seq"]
+    if hashlib.sha256(content).hexdigest() != row["sha256"]:
+        raise RecordMismatchError("letters", name, "content", f"bytes with sha256 {row['sha256']}", "other bytes")
+    legacy = replay.legacy_letters.get(seq)
+    if legacy is not None:
+        if row["sha256"] not in legacy:
+            raise AuditChainError(
+                seq,
+                f"{name} is not the letter this entry recorded: "
+                "its bytes do not match the sha256 kept in the audit trail.",
+            )
+        return
+    try:
+        reading = read_package(content)
+    except ValueError as exc:
+        raise RecordMismatchError("letters", name, "content", "a .docx", str(exc)) from exc
+    if reading.digest != row["digest"]:
+        raise RecordMismatchError(
+            "letters", name, "content", f"parts with digest {row['digest']}", f"parts with digest {reading.digest}"
+        )
+    written_by = (reading.properties.get(PROPERTY_SEQ), reading.properties.get(PROPERTY_HASH))
+    if written_by != (str(seq), replay.hashes.get(seq)):
+        raise RecordMismatchError(
+            "letters", name, "content", f"written by entry #{seq} {replay.hashes.get(seq)}",
+            f"it names entry #{written_by[0]} {written_by[1]}",
+        )  # fmt: skip
