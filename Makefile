@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench stress tamper clean
 
 # Installed again whenever pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -21,10 +21,19 @@ test: $(VENV)/.installed
 	$(BIN)/mypy
 	$(BIN)/pytest
 
-# Letter throughput against docxtpl and a zipfile floor; prints figures (not part of `make test`).
+# Benchmarks print figures; none is part of `make test`.
+# Letter throughput against docxtpl and a zipfile floor.
 bench: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python bench/letters.py
+
+# Concurrent coordinators and kill -9 crashes, on SQLite and a throw-away PostgreSQL.
+stress: $(VENV)/.installed
+	$(BIN)/python bench/stress.py
+
+# Every kind of tampering with every table and with the chain, on the demo's workspace.
+tamper: $(VENV)/.installed
+	$(BIN)/python bench/tamper.py
 
 clean:
 	rm -rf $(VENV) ogp-demo .pytest_cache .mypy_cache .ruff_cache *.egg-info

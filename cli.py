@@ -33,7 +33,10 @@ from workflow.errors import NoWorkspaceError, WorkflowError
 from workflow.evaluation import (
     ScoreInput,
     Standing,
+    decided_places,
+    decided_standing,
     declare_conflict,
+    late_conflicts,
     list_conflicts,
     list_criteria,
     list_responses,
@@ -528,7 +531,8 @@ def proposal_show(app: App, id: str, as_json: bool) -> None:
       ogp proposal show P-003
     """
     with app.session() as session:
-        detail = views.proposal_detail(get_proposal(session, id))
+        found = get_proposal(session, id)
+        detail = views.proposal_detail(found, decided_standing(session, found), late_conflicts(session, found))
     if as_json:
         emit_json(detail)
         return
@@ -548,6 +552,18 @@ def proposal_show(app: App, id: str, as_json: bool) -> None:
             f"{'Interview:':<14}{interview['held_on']}{where}"
             + (f" — {interview['notes']}" if interview["notes"] else "")
         )
+    decision = detail["decision"]
+    if decision:
+        click.echo(
+            f"{'Decided:':<14}{decision['event']} at rank {decision['rank']} of {decision['ranked']}, "
+            f"weighted mean {_fmt(decision['total'])} ({decision['scorers']} of {decision['eligible']} members)"
+        )
+        for late in decision["late_conflicts"]:
+            click.echo(
+                f"{'':<14}decided with a member later declared conflicted: {late['member']}"
+                + (f" ({late['reason']})" if late["reason"] else "")
+                + "; the decision stands as taken"
+            )
     click.echo(f"{'Next events:':<14}{', '.join(detail['next_events']) or '(none: the state is final)'}")
 
 
@@ -1083,7 +1099,7 @@ def meeting_minutes(app: App, id: str, out: Path | None) -> None:
     with app.session() as session:
         found = get_meeting(session, id)
         plan = current_plan(session)
-        content = render_minutes(minutes(found, plan.title, plan.period))
+        content = render_minutes(minutes(found, plan.title, plan.period, str(audit.current_head(session))))
         name = f"meeting-{found.id}-{found.held_on.isoformat()}.docx"
     target = checked_output(out, "--out") if out else app.workspace().folder / "minutes" / name
     try:
@@ -1246,13 +1262,23 @@ def conflict_declare(app: App, member: str, proposal_key: str, reason: str) -> N
     """Declare a member's conflict of interest: they cannot score the proposal, and are left out
     of its quorum and averages. Members of the proposing organisation are left out without one.
 
+    After the working group has decided on the proposal (shortlisted or turned down), the
+    declaration is recorded and shown as late, and the decision stands as taken.
+
     \b
     Example:
       ogp conflict declare --member "ختام الشنيكات" --proposal P-001 --reason "..."
     """
     with app.session() as session:
         declared = declare_conflict(session, member, proposal_key, reason=reason, actor=app.actor)
-        click.echo(f"{declared.member.name} may no longer score {get_proposal(session, proposal_key).ref}.")
+        name, ref, late = declared.member.name, get_proposal(session, proposal_key).ref, declared.late
+    if late:
+        click.echo(
+            f"Recorded a late declaration: {name} declared a conflict with {ref} after the decision on it; "
+            "the decision stands as taken."
+        )
+    else:
+        click.echo(f"{name} may no longer score {ref}.")
 
 
 @conflict.command("list")
@@ -1267,7 +1293,12 @@ def conflict_list(app: App, as_json: bool) -> None:
     """
     with app.session() as session:
         found = [views.conflict_view(c, get_proposal(session, c.proposal_id).ref) for c in list_conflicts(session)]
-    emit_records(found, as_json, ("MEMBER", "REF", "REASON"), lambda f: (f["member"], f["ref"], f["reason"]))
+    emit_records(
+        found,
+        as_json,
+        ("MEMBER", "REF", "LATE", "REASON"),
+        lambda f: (f["member"], f["ref"], "late" if f["late"] else "", f["reason"]),
+    )
 
 
 def _cut_line(result: ShortlistResult) -> list[str]:
@@ -1292,28 +1323,37 @@ def ranking(app: App, all_states: bool, as_json: bool) -> None:
     Only eligible members count (no conflict, not of the proposing organisation). Order: proposals
     scored by a quorum on every criterion first; then the higher weighted total; then more members
     scoring; then the higher mean on each criterion in the plan's order; then earlier submission.
+    With --all, proposals already decided on follow, with the standing they were decided on (a
+    conflict declared after the decision is shown, and changes nothing decided).
 
     \b
     Example:
       ogp ranking --json
     """
-    states = (
-        (State.INTERVIEWED, State.SHORTLISTED, State.REFERRED, State.COMMITTED) if all_states else (State.INTERVIEWED,)
-    )
+    decided_states = (State.SHORTLISTED, State.REFERRED, State.COMMITTED, State.REJECTED, State.WITHDRAWN)
     with app.session() as session:
-        found = [views.standing_view(place) for place in rank_proposals(session, states)]
+        found = [views.standing_view(place) for place in rank_proposals(session)]
+        if all_states:
+            found += [views.decided_place_view(place) for place in decided_places(session, decided_states)]
     if as_json:
         emit_json(found)
         return
     codes = list(found[0]["criteria"]) if found else []
     emit_table(
-        ("#", "REF", "TOTAL", *[c.upper() for c in codes], "MEMBERS", "QUORUM", "TITLE"),
+        ("#", "REF", "TOTAL", *[c.upper() for c in codes], "MEMBERS", "QUORUM", "DECIDED", "TITLE"),
         [
             (f["rank"], f["ref"], _fmt(f["total"]), *[_fmt(f["criteria"][c]["mean"]) for c in codes],
-             f"{f['scorers']}/{f['eligible']}", "yes" if f["complete"] else "no", f["title"])
+             f"{f['scorers']}/{f['eligible']}", "yes" if f["complete"] else "no", _decided(f), f["title"])
             for f in found
         ],
     )  # fmt: skip
+
+
+def _decided(place: dict[str, Any]) -> str:
+    if not place["decided"]:
+        return "-"
+    late = f"; later conflicted: {', '.join(place['late_conflicts'])}" if place["late_conflicts"] else ""
+    return f"{place['decided']} ({place['rank']} of {place['ranked']}){late}"
 
 
 def _fmt(value: float | None) -> str:

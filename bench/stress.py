@@ -47,7 +47,7 @@ from states import (
     State,
 )
 from tests.pgcluster import PostgresCluster
-from workflow import audit, db
+from workflow import db, replay
 from workflow.evaluation import ScoreInput, list_criteria, record_score
 from workflow.interviews import record_interview
 from workflow.letters import verify as verify_letters
@@ -180,7 +180,7 @@ def load(url: str, folder: Path, workers: int, actions: int) -> dict[str, object
         score_rows = s.scalar(select(func.count(ScoreChange.id)).where(ScoreChange.actor.like("worker%"))) or 0
         responses = s.scalar(select(func.count(Response.id))) or 0
         references = s.execute(select(Letter.year, Letter.number)).all()
-        chain = audit.verify(s)
+        chain = replay.verify(s)
     engine.dispose()
     lost = (
         sum(abs(ok[e] - moves[e]) for e in TRANSITIONS)
@@ -224,7 +224,7 @@ def check_after_crash(where: db.Workspace) -> tuple[bool, int, str]:
     engine = db.make_engine(where)
     try:
         with Session(engine) as s:
-            audit.verify(s)  # states = last entries, letters = their sha256, the chain holds
+            replay.verify(s)  # states = last entries, letters = their sha256, the chain holds
             files = verify_letters(s, [where.letters_dir], expect_all=[where.letters_dir])
             folder = files.folders[0]
             return not folder.altered and not folder.unknown and files.ok, len(folder.missing), ""

@@ -34,6 +34,9 @@ class MinutesData:
     apologies: list[str] = field(default_factory=list)
     topics: list[str] = field(default_factory=list)
     outcomes: list[str] = field(default_factory=list)
+    # The audit chain's head when the minutes were written ("SEQ:HASH"): publishing the minutes
+    # publishes it, and anyone can later check the chain still holds it.
+    audit_head: str = ""
 
 
 def _write(cell: _Cell, lines: list[str], *, bold: bool = False, bullet: str = "") -> None:
@@ -67,6 +70,9 @@ def render_minutes(data: MinutesData) -> bytes:
          [f"{ORDINALS[i] if i < len(ORDINALS) else i + 1}: {topic}" for i, topic in enumerate(data.topics)], ""),
         ("المخرجات", data.outcomes, "• "),
     ]  # fmt: skip
+    if data.audit_head:
+        seq, _, digest = data.audit_head.partition(":")
+        rows.append(("سجل التدقيق عند كتابة المحضر", [f"القيد رقم {seq}", digest], ""))
     table = document.add_table(rows=len(rows), cols=2)
     table.style = "Table Grid"
     table.table_direction = WD_TABLE_DIRECTION.RTL  # the label column stands at the right

@@ -222,7 +222,7 @@ def test_list_and_show_json_shapes(runner: CliRunner) -> None:
     assert json.loads(ogp(runner, "proposal", "list", "--state", "referred", "--json").stdout) == []
     shown = json.loads(ogp(runner, "proposal", "show", "1", "--json").stdout)
     assert set(shown) == {"id", "ref", "title", "organization", "state", "submitted_on", "entities", "version",
-                          "language", "lead", "email", "problem", "solution", "values", "interviews", "next_events"}  # fmt: skip
+                          "language", "lead", "email", "problem", "solution", "values", "interviews", "next_events", "decision"}  # fmt: skip
     assert shown["values"] == ["accountability"]
     assert shown["next_events"] == ["interview", "reject", "withdraw"]
     entities = json.loads(ogp(runner, "entity", "list", "--json").stdout)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from documents.minutes import render_minutes
 from states import Event, State
+from workflow.audit import current_head
 from workflow.errors import GuardError, WorkflowError
 from workflow.evaluation import (
     ScoreInput,
@@ -275,7 +276,7 @@ def play(
         topics=SECOND_MEETING_TOPICS, outcomes=SECOND_MEETING_OUTCOMES,
     )  # fmt: skip
     plan = current_plan(session)
-    result.minutes = render_minutes(minutes(meeting, plan.title, plan.period))
+    result.minutes = render_minutes(minutes(meeting, plan.title, plan.period, str(current_head(session))))
     result.minutes_name = f"meeting-{meeting.id}-{meeting.held_on.isoformat()}.docx"
     result.final.update(p.state.value for p in list_proposals(session))
     return result

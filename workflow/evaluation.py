@@ -420,6 +420,26 @@ def decided_standing(session: Session, proposal: Proposal) -> DecidedStanding | 
     return session.get(DecidedStanding, proposal.id)
 
 
+@dataclass(frozen=True)
+class DecidedPlace:
+    """A proposal the working group decided on, its standing then, and conflicts declared since."""
+
+    proposal: Proposal
+    decided: DecidedStanding
+    late: list[Conflict]
+
+
+def decided_places(session: Session, states: Sequence[State]) -> list[DecidedPlace]:
+    """Proposals in `states` with the standing they were decided on, in the order decided."""
+    query = (
+        select(Proposal, DecidedStanding)
+        .join(DecidedStanding, DecidedStanding.proposal_id == Proposal.id)
+        .where(Proposal.state.in_(list(states)))
+        .order_by(DecidedStanding.event.desc(), DecidedStanding.rank, Proposal.id)
+    )
+    return [DecidedPlace(p, d, late_conflicts(session, p)) for p, d in session.execute(query)]
+
+
 def late_conflicts(session: Session, proposal: Proposal) -> list[Conflict]:
     """Conflicts declared after the proposal left evaluation: shown beside the decision."""
     query = select(Conflict).where(Conflict.proposal_id == proposal.id, Conflict.late.is_(True)).order_by(Conflict.id)

@@ -140,8 +140,9 @@ def get_meeting(session: Session, key: str | int) -> Meeting:
     return meeting
 
 
-def minutes(meeting: Meeting, plan_title: str, plan_period: str) -> MinutesData:
-    """The meeting as the plain data its minutes are written from."""
+def minutes(meeting: Meeting, plan_title: str, plan_period: str, audit_head: str = "") -> MinutesData:
+    """The meeting as the plain data its minutes are written from; `audit_head` ("SEQ:HASH") is
+    printed in them, so publishing the minutes publishes the chain's head."""
 
     def who(role: str) -> list[str]:
         return [f"{p.member.name} – {p.member.organization}" for p in meeting.people if p.role == role]
@@ -155,4 +156,5 @@ def minutes(meeting: Meeting, plan_title: str, plan_period: str) -> MinutesData:
         apologies=who("apology"),
         topics=list(meeting.topics),
         outcomes=list(meeting.outcomes),
+        audit_head=audit_head,
     )

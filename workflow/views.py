@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from states import events_from
-from workflow.evaluation import Standing
+from workflow.evaluation import DecidedPlace, Standing
 from workflow.models import (
     AuditEntry,
     Conflict,
     Criterion,
+    DecidedStanding,
     Entity,
     Interview,
     Letter,
@@ -90,7 +91,59 @@ def interview_view(interview: Interview) -> dict[str, Any]:
     }
 
 
-def proposal_detail(proposal: Proposal) -> dict[str, Any]:
+def decision_view(decided: DecidedStanding | None, late: list[Conflict]) -> dict[str, Any] | None:
+    """The standing a proposal was decided on, and who declared a conflict after the decision."""
+    if decided is None:
+        return None
+    return {
+        "event": decided.event,
+        "rank": decided.rank,
+        "ranked": decided.ranked,
+        "total": _fraction(decided.total),
+        "criteria": {
+            code: {"mean": _fraction(c["mean"]), "scorers": c["scorers"], "weight": c["weight"]}
+            for code, c in decided.criteria.items()
+        },
+        "scorers": decided.scorers,
+        "eligible": decided.eligible,
+        "quorum": decided.quorum,
+        "complete": decided.complete,
+        "late_conflicts": [{"member": c.member.name, "reason": c.reason, "declared_at": c.declared_at} for c in late],
+    }
+
+
+def _fraction(text: str | None) -> float | None:
+    if text is None:
+        return None
+    numerator, _, denominator = text.partition("/")
+    return round(int(numerator) / int(denominator or 1), 3)
+
+
+def decided_place_view(place: DecidedPlace) -> dict[str, Any]:
+    """A decided proposal as `ranking --all` lists it: its standing then, marked as decided."""
+    decision = decision_view(place.decided, place.late)
+    assert decision is not None
+    return {
+        "rank": decision["rank"],
+        "id": place.proposal.id,
+        "ref": place.proposal.ref,
+        "title": place.proposal.title,
+        "state": place.proposal.state.value,
+        "total": decision["total"],
+        "criteria": decision["criteria"],
+        "scorers": decision["scorers"],
+        "eligible": decision["eligible"],
+        "quorum": decision["quorum"],
+        "complete": decision["complete"],
+        "decided": decision["event"],
+        "ranked": decision["ranked"],
+        "late_conflicts": [c["member"] for c in decision["late_conflicts"]],
+    }
+
+
+def proposal_detail(
+    proposal: Proposal, decided: DecidedStanding | None = None, late: list[Conflict] | None = None
+) -> dict[str, Any]:
     return {
         **proposal_view(proposal),
         "email": proposal.email,
@@ -100,6 +153,7 @@ def proposal_detail(proposal: Proposal) -> dict[str, Any]:
         "entities": [entity_view(entity) for entity in proposal.entities],
         "interviews": [interview_view(interview) for interview in proposal.interviews],
         "next_events": [event.value for event in events_from(proposal.state)],
+        "decision": decision_view(decided, late or []),
     }
 
 
@@ -219,6 +273,7 @@ def conflict_view(conflict: Conflict, ref: str) -> dict[str, Any]:
         "reason": conflict.reason,
         "declared_at": conflict.declared_at,
         "declared_by": conflict.declared_by,
+        "late": conflict.late,
     }
 
 
@@ -241,6 +296,9 @@ def standing_view(place: Standing) -> dict[str, Any]:
         "eligible": place.eligible,
         "quorum": place.quorum,
         "complete": place.complete,
+        "decided": None,
+        "ranked": None,
+        "late_conflicts": [],
     }
 
 

@@ -1,0 +1,266 @@
+"""One ledger: every change to the record is one chained entry; decisions stand as taken; letters
+already sent witness the chain; the replay catches what a person with database access could do."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import docx
+import pytest
+from click.testing import CliRunner, Result
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from cli import cli
+from documents.docx_writer import read_package
+from states import STEPS, Action, State
+from tests.conftest import SessionFactory
+from tests.helpers import NOW, bring_to, drop_audit_guards, register
+from workflow import audit, db, ledger, replay
+from workflow.db import Workspace
+from workflow.errors import AuditChainError
+from workflow.models import AuditEntry, Member, Proposal
+from workflow.outbox import PROPERTY_HASH, PROPERTY_SEQ
+
+CRITERIA = ("importance", "global_trend", "ogp_values", "national_priorities", "government_mandate")
+
+
+def ogp(runner: CliRunner, *args: str) -> Result:
+    result = runner.invoke(cli, list(args))
+    assert "Traceback" not in result.output, result.output
+    return result
+
+
+@contextmanager
+def reading(url: str) -> Iterator[Session]:
+    """A session on a workspace the CLI wrote, to look at what it wrote."""
+    engine = db.make_engine(db.resolve(url))
+    try:
+        with Session(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def head(runner: CliRunner) -> int:
+    return int(ogp(runner, "audit", "head").stdout.split(":")[0])
+
+
+def test_every_command_that_changes_the_record_appends_one_entry(runner: CliRunner, tmp_path: Path) -> None:
+    (tmp_path / "p.csv").write_text(
+        "ref,title,organization,entities,submitted_on\nP-2,فكرة ثانية,جهة,MOH,2021-06-21\n", encoding="utf-8"
+    )
+    (tmp_path / "s.csv").write_text(
+        "proposal,member,criterion,value\n" + "".join(f"P-1,ندى خاطر,{c},4\n" for c in CRITERIA), encoding="utf-8"
+    )
+    steps: list[tuple[tuple[str, ...], int, str]] = [
+        (("init", "--quorum", "1"), 1, "configure_plan"),
+        (("entity", "add", "وزارة البيئة", "--code", "MOENV"), 1, "add_entity"),
+        (("member", "add", "ندى خاطر", "--org", "وزارة الاقتصاد الرقمي"), 1, "add_member"),
+        (("member", "add", "مي عليمات", "--org", "وحدة الحكومة الشفافة"), 1, "add_member"),
+        (("meeting", "add", "--on", "2021-07-15", "--attendee", "ندى خاطر"), 1, "add_meeting"),
+        (("criterion", "set-weight", "importance", "2"), 1, "set_weight"),
+        (("proposal", "add", "--ref", "P-1", "--title", "فكرة", "--org", "جهة", "--submitted-on", "2021-06-20"), 1,
+         "submit"),
+        (("proposal", "import", str(tmp_path / "p.csv")), 1, "submit"),
+        (("proposal", "link", "P-1", "--entity", "MODEE"), 1, "link"),
+        (("interview", "schedule", "P-1", "--at", "2021-07-28 10:00"), 1, "schedule_interview"),
+        (("interview", "record", "P-1", "--on", "2021-07-28"), 1, "record_interview"),
+        (("advance", "P-1", "interview"), 1, "interview"),
+        (("score", "import", str(tmp_path / "s.csv")), 5, "score"),
+        (("score", "P-1", "--member", "ندى خاطر", "--criterion", "importance", "--value", "5"), 1, "score"),
+        (("conflict", "declare", "--member", "مي عليمات", "--proposal", "P-1"), 1, "declare_conflict"),
+        (("shortlist", "--top", "1"), 1, "shortlist"),
+        (("advance", "P-1", "refer"), 1, "refer"),
+        (("response", "record", "P-1", "--entity", "MODEE", "--agreed", "--on", "2021-08-01"), 1, "response"),
+        (("advance", "P-1", "commit"), 1, "commit"),
+        (("advance", "P-2", "reject", "--reason", "خارج الصلاحيات"), 1, "reject"),
+    ]  # fmt: skip
+    for args, entries, event in steps:
+        before = head(runner)
+        done = ogp(runner, *args)
+        assert done.exit_code == 0, (args, done.output)
+        after = head(runner)
+        assert after - before == entries, args
+        last = json.loads(ogp(runner, "audit", "verify", "--json").stdout)
+        assert last["ok"] and last["entries"] == after, args
+        with reading(os.environ["OGP_DB"]) as s:
+            assert s.scalar(select(AuditEntry.event).where(AuditEntry.seq == after)) == event, args
+    # Nothing changed, nothing recorded: the same settings again append no entry.
+    before = head(runner)
+    assert ogp(runner, "init", "--quorum", "1").exit_code == 0
+    assert head(runner) == before
+
+
+def test_every_declared_step_is_used_and_every_event_is_declared(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["demo", "--dir", "d"], catch_exceptions=False)
+    assert result.exit_code == 0
+    with reading(str(tmp_path / "d" / "ogp.db")) as s:
+        events = set(s.scalars(select(AuditEntry.event)))
+    declared = set(STEPS)
+    assert events <= declared
+    # The demo takes every step but the checkpoint (written by upgrades), a link and a weight.
+    assert declared - events == {Action.CHECKPOINT.value, Action.LINK.value, Action.SET_WEIGHT.value}
+
+
+def test_a_change_outside_a_recorded_step_is_refused(session_scope: SessionFactory) -> None:
+    with session_scope() as s:
+        register(s, "P-1")
+    with session_scope() as s, pytest.raises(ledger.LedgerError, match="table proposals was changed outside"):
+        s.scalars(select(Proposal)).one().title = "عنوان آخر"
+        s.flush()
+    with session_scope() as s:
+        assert s.scalars(select(Proposal)).one().title == "منصة البيانات المفتوحة P-1"
+
+
+def test_a_late_conflict_is_recorded_and_shown_but_the_decision_stands(runner: CliRunner) -> None:
+    """Case c08: P-001 shortlisted, then a conflict declared on it."""
+    for name, org in (("ندى خاطر", "وزارة الاقتصاد الرقمي"), ("مي عليمات", "وحدة الحكومة الشفافة")):
+        assert ogp(runner, "member", "add", name, "--org", org).exit_code == 0
+    assert ogp(runner, "proposal", "add", "--ref", "P-001", "--title", "فكرة", "--org", "جهة", "--entity", "MODEE",
+               "--submitted-on", "2021-06-20").exit_code == 0  # fmt: skip
+    assert ogp(runner, "interview", "record", "P-001", "--on", "2021-07-28").exit_code == 0
+    assert ogp(runner, "advance", "P-001", "interview").exit_code == 0
+    for member, value in (("ندى خاطر", "5"), ("مي عليمات", "3")):
+        for code in CRITERIA:
+            assert (
+                ogp(runner, "score", "P-001", "--member", member, "--criterion", code, "--value", value).exit_code == 0
+            )
+    assert ogp(runner, "shortlist", "--top", "1").exit_code == 0
+    ranked = ogp(runner, "ranking", "--all", "--json")
+    assert ranked.exit_code == 0, ranked.output
+    decided = json.loads(ranked.stdout)
+    assert [(p["ref"], p["decided"], p["total"], p["scorers"], p["quorum"]) for p in decided] == [
+        ("P-001", "shortlist", 4.0, 2, 2)
+    ]
+
+    late = ogp(runner, "conflict", "declare", "--member", "ندى خاطر", "--proposal", "P-001", "--reason", "قريبة")
+    assert late.exit_code == 0
+    assert late.stdout == (
+        "Recorded a late declaration: ندى خاطر declared a conflict with P-001 after the decision on it; "
+        "the decision stands as taken.\n"
+    )
+    after = json.loads(ogp(runner, "ranking", "--all", "--json").stdout)
+    assert [(p["ref"], p["decided"], p["total"], p["scorers"], p["quorum"], p["late_conflicts"]) for p in after] == [
+        ("P-001", "shortlist", 4.0, 2, 2, ["ندى خاطر"])
+    ]
+    shown = ogp(runner, "proposal", "show", "P-001")
+    assert "Decided:      shortlist at rank 1 of 1, weighted mean 4.00 (2 of 2 members)" in shown.stdout
+    assert "decided with a member later declared conflicted: ندى خاطر (قريبة); the decision stands as taken" in (
+        shown.stdout
+    )
+    listed = json.loads(ogp(runner, "conflict", "list", "--json").stdout)
+    assert [(c["member"], c["late"]) for c in listed] == [("ندى خاطر", True)]
+    history = json.loads(ogp(runner, "history", "P-001", "--json").stdout)
+    assert (history[-1]["event"], history[-1]["reason"]) == ("declare_conflict", "ندى خاطر: قريبة")
+    assert ogp(runner, "audit", "verify").exit_code == 0
+
+
+def test_letters_witness_the_chain_that_wrote_them(
+    session_scope: SessionFactory, runner: CliRunner, workspace: Workspace, tmp_path: Path
+) -> None:
+    with session_scope() as s:
+        register(s, "P-1", entities=("MODEE",))
+        bring_to(s, "P-1", State.REFERRED)
+    exported = tmp_path / "sent"
+    assert ogp(runner, "letters", "export", str(exported)).exit_code == 0
+    (letter,) = exported.iterdir()
+    reading = read_package(letter.read_bytes())
+    with session_scope() as s:
+        entry = s.scalars(select(AuditEntry).where(AuditEntry.event == "refer")).one()
+        assert reading.properties[PROPERTY_SEQ] == str(entry.seq)
+        assert reading.properties[PROPERTY_HASH] == entry.hash
+        assert reading.digest in entry.letters
+    assert docx.Document(io.BytesIO(letter.read_bytes())).paragraphs  # still a letter Word opens
+    assert ogp(runner, "letters", "verify", str(exported)).exit_code == 0
+
+    # A letter saved under a decomposed (NFD) name is still that letter.
+    renamed_ok = exported / unicodedata.normalize("NFD", letter.name)
+    letter.rename(renamed_ok)
+    assert ogp(runner, "letters", "verify", str(exported)).exit_code == 0
+
+    # Case c14: a copy of a real letter under a new name is not in the register: exit 1.
+    shutil.copy(renamed_ok, exported / "P-1_referral_MODEE_2026-0999.docx")
+    copied = ogp(runner, "letters", "verify", str(exported))
+    assert copied.exit_code == 1
+    assert "  not in the register: P-1_referral_MODEE_2026-0999.docx\n" in copied.stderr
+    (exported / "P-1_referral_MODEE_2026-0999.docx").unlink()
+
+    # The chain cut after the letter was sent: the letter names an entry the chain no longer holds.
+    with session_scope() as s:
+        refer = s.scalar(select(AuditEntry.seq).where(AuditEntry.event == "refer"))
+        s.execute(text("DELETE FROM letters"))
+        drop_audit_guards(s)
+        s.execute(text("DELETE FROM audit_entries WHERE seq >= :seq"), {"seq": refer})
+        s.execute(text("UPDATE proposals SET state = 'shortlisted'"))
+    cut = ogp(runner, "letters", "verify", str(exported))
+    assert cut.exit_code == 1
+    assert (
+        f"  written by entry #{refer}, which the chain no longer holds (the chain may have been cut after "
+        f"#{refer - 1}): {renamed_ok.name}\n"
+    ) in cut.stderr
+
+
+def test_the_minutes_print_the_chain_head(runner: CliRunner, tmp_path: Path) -> None:
+    assert ogp(runner, "member", "add", "ندى خاطر", "--org", "وزارة الاقتصاد الرقمي").exit_code == 0
+    assert ogp(runner, "meeting", "add", "--on", "2021-07-28", "--attendee", "ندى خاطر").exit_code == 0
+    published = ogp(runner, "audit", "head").stdout.strip()
+    assert ogp(runner, "meeting", "minutes", "1", "--out", "m.docx").exit_code == 0
+    cells = [c.text for t in docx.Document(str(tmp_path / "m.docx")).tables for r in t.rows for c in r.cells]
+    seq, digest = published.split(":")
+    assert "سجل التدقيق عند كتابة المحضر" in cells
+    assert f"القيد رقم {seq}\n{digest}" in cells
+    assert ogp(runner, "audit", "verify", "--expect-head", published).exit_code == 0
+
+
+def test_an_illegal_move_appended_with_a_correct_hash_is_named(session_scope: SessionFactory) -> None:
+    with session_scope() as s:
+        register(s, "P-1")
+    with session_scope() as s:  # a forger with the program's source appends rejected → committed
+        proposal = s.scalars(select(Proposal)).one()
+        last = audit.current_head(s)
+        body = ledger.canonical_json(
+            {"v": 2, "step": "commit", "actor": "mallory", "proposal": {"id": proposal.id, "ref": "P-1"},
+             "from": "submitted", "to": "committed", "reason": "", "late": False, "letters": [],
+             "changes": [{"t": "proposals", "op": "update", "key": {"id": proposal.id},
+                          "new": {"state": "committed"}, "old": {"state": "submitted"}}]}
+        )  # fmt: skip
+        at = audit.utc_stamp(NOW)
+        s.execute(
+            text("INSERT INTO audit_entries (seq, at, actor, proposal_id, proposal_ref, event, from_state, to_state,"
+                 " reason, letters, prev_hash, hash, body) VALUES (:seq, :at, 'mallory', :pid, 'P-1', 'commit',"
+                 " 'submitted', 'committed', '', '[]', :prev, :hash, :body)"),
+            {"seq": last.seq + 1, "at": at, "pid": proposal.id, "prev": last.hash, "body": body,
+             "hash": audit.entry_hash(last.seq + 1, at, None, last.hash, body)},
+        )  # fmt: skip
+        s.execute(text("UPDATE proposals SET state = 'committed'"))
+    with session_scope() as s, pytest.raises(AuditChainError) as broken:
+        replay.verify(s)
+    assert str(broken.value) == (
+        f"audit chain broken at entry #{last.seq + 1}: commit of P-1 from 'submitted' is not allowed "
+        "(only from: referred)."
+    )
+
+
+def test_members_are_named_in_the_chain(session_scope: SessionFactory) -> None:
+    from workflow.members import add_member
+
+    with session_scope() as s:
+        add_member(s, "ندى خاطر", "وزارة", actor="aya", now=NOW)
+    with session_scope() as s:
+        entry = s.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1)).one()
+        member = s.scalars(select(Member)).one()
+        body = json.loads(entry.body or "{}")
+        assert (entry.event, entry.actor, entry.proposal_id) == ("add_member", "aya", None)
+        assert body["changes"] == [
+            {"t": "members", "op": "insert", "key": {"id": member.id},
+             "row": {"id": member.id, "name": "ندى خاطر", "organization": "وزارة", "sector": "civil-society",
+                     "active": True, "login": None}}
+        ]  # fmt: skip
