@@ -242,9 +242,12 @@ def _changed(value: Any, column: Any) -> Any:
     return f"{value}x"
 
 
-def edit(connection: Connection, name: str) -> str:
+def edit(connection: Connection, name: str) -> str | None:
     table = _table(name)
-    row = _rows(connection, table, 1)[0]
+    rows = _rows(connection, table, 1)
+    if not rows:
+        return None  # an empty table: nothing to edit
+    row = rows[0]
     excluded = ledger.EXCLUDED_COLUMNS.get(name, frozenset())
     keys = ledger.KEY_COLUMNS[name]
     candidates = [c for c in table.columns if c.name not in excluded and c.name not in keys and not c.foreign_keys]
@@ -254,16 +257,20 @@ def edit(connection: Connection, name: str) -> str:
     return f"{column.name} of {ledger.canonical_json(ledger.row_key(name, row))}"
 
 
-def delete(connection: Connection, name: str) -> str:
+def delete(connection: Connection, name: str) -> str | None:
     table = _table(name)
-    row = _rows(connection, table, 1)[0]
+    rows = _rows(connection, table, 1)
+    if not rows:
+        return None
+    row = rows[0]
     connection.execute(table.delete().where(_where(table, row)))
     return ledger.canonical_json(ledger.row_key(name, row))
 
 
 def insert(connection: Connection, name: str) -> str:
     table = _table(name)
-    row = _rows(connection, table, 1)[0]
+    rows = _rows(connection, table, 1)
+    row = rows[0] if rows else _fabricated(table)
     keys = ledger.KEY_COLUMNS[name]
     if "id" in table.c:
         row["id"] = (connection.scalar(select(func.max(table.c.id))) or 0) + 1000
@@ -277,6 +284,17 @@ def insert(connection: Connection, name: str) -> str:
             row[column] = value + 1000 if isinstance(value, int) else f"{value}x"
     connection.execute(table.insert().values(row))
     return ledger.canonical_json(ledger.row_key(name, row))
+
+
+def _fabricated(table: Table) -> dict[str, Any]:
+    """A plausible row for an empty table, typed column by column."""
+    row: dict[str, Any] = {}
+    for column in table.columns:
+        kind = column.type.python_type
+        row[column.name] = {int: 1, bool: True, dt.date: dt.date(2021, 7, 28), list: [], dict: {}, bytes: b"x"}.get(
+            kind, "0" * 64 if getattr(column.type, "length", None) == 64 else "x"
+        )
+    return row
 
 
 def reorder(connection: Connection, name: str) -> str | None:

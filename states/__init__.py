@@ -21,6 +21,7 @@ class State(StrEnum):
     COMMITTED = "committed"
     REJECTED = "rejected"
     WITHDRAWN = "withdrawn"
+    DISCARDED = "discarded"  # registered by mistake (a duplicate): out, with no letter to anyone
 
 
 class Event(StrEnum):
@@ -32,6 +33,7 @@ class Event(StrEnum):
     COMMIT = "commit"
     REJECT = "reject"
     WITHDRAW = "withdraw"
+    DISCARD = "discard"
 
 
 class Guard(StrEnum):
@@ -44,6 +46,7 @@ class Guard(StrEnum):
     HAS_REASON = "has_reason"
     WITHIN_SHORTLIST_SIZE = "within_shortlist_size"
     WITHIN_COMMITMENT_TARGET = "within_commitment_target"
+    NOTHING_WRITTEN = "nothing_written"
 
 
 class DocumentKind(StrEnum):
@@ -87,7 +90,7 @@ class Transition:
 
 
 INITIAL = State.SUBMITTED
-FINAL: frozenset[State] = frozenset({State.COMMITTED, State.REJECTED, State.WITHDRAWN})
+FINAL: frozenset[State] = frozenset({State.COMMITTED, State.REJECTED, State.WITHDRAWN, State.DISCARDED})
 # Every state from which a proposal may still leave the pipeline.
 OPEN: tuple[State, ...] = tuple(s for s in State if s not in FINAL)
 
@@ -103,6 +106,7 @@ GUARD_RULES: dict[Guard, str] = {
     Guard.HAS_REASON: "a reason is required (--reason)",
     Guard.WITHIN_SHORTLIST_SIZE: "the plan's shortlist size may not be exceeded",
     Guard.WITHIN_COMMITMENT_TARGET: "the plan's commitment target may not be exceeded",
+    Guard.NOTHING_WRITTEN: "only a proposal no letter and no score refer to can be discarded (else reject it)",
 }
 
 TRANSITIONS: tuple[Transition, ...] = (
@@ -157,6 +161,13 @@ TRANSITIONS: tuple[Transition, ...] = (
         guards=(Guard.HAS_REASON,),
         documents=(Document(DocumentKind.REFERRAL_CLOSED, Addressees.REFERRED_ENTITIES),),
         help="the proposer withdrew the idea (reason required)",
+    ),
+    Transition(
+        Event.DISCARD,
+        (State.SUBMITTED, State.INTERVIEWED),
+        State.DISCARDED,
+        guards=(Guard.HAS_REASON, Guard.NOTHING_WRITTEN),
+        help="registered by mistake or twice; no letter to anyone (reason required)",
     ),
 )
 

@@ -84,7 +84,7 @@ def test_bad_usage_exits_2(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["advance", "P-1", "approve"])
     assert result.exit_code == 2
     assert (
-        "Invalid value for 'EVENT': 'approve' is not one of 'interview', 'shortlist', 'refer', 'commit', 'reject', 'withdraw'."
+        "Invalid value for 'EVENT': 'approve' is not one of 'interview', 'shortlist', 'refer', 'commit', 'reject', 'withdraw', 'discard'."
         in result.stderr
     )
     result = runner.invoke(cli, ["interview", "record", "P-1", "--on", "yesterday"])
@@ -224,7 +224,7 @@ def test_list_and_show_json_shapes(runner: CliRunner) -> None:
     assert set(shown) == {"id", "ref", "title", "organization", "state", "submitted_on", "entities", "version",
                           "language", "lead", "email", "problem", "solution", "values", "interviews", "next_events", "decision"}  # fmt: skip
     assert shown["values"] == ["accountability"]
-    assert shown["next_events"] == ["interview", "reject", "withdraw"]
+    assert shown["next_events"] == ["interview", "reject", "withdraw", "discard"]
     entities = json.loads(ogp(runner, "entity", "list", "--json").stdout)
     assert entities[0] == {"id": 1, "name": "وزارة الاقتصاد الرقمي والريادة", "code": "MODEE",
                            "addressee": "معالي وزير الاقتصاد الرقمي والريادة المحترم",
@@ -238,7 +238,7 @@ def test_text_output_survives_arabic_titles(runner: CliRunner) -> None:
     assert table[1].split() == ["1", "P-1", "submitted", "مركز", "الشفافية", "الأردني", "منصة", "P-1"]
     shown = ogp(runner, "proposal", "show", "P-1").stdout
     assert "Title:        منصة P-1\n" in shown
-    assert "Next events:  interview, reject, withdraw\n" in shown
+    assert "Next events:  interview, reject, withdraw, discard\n" in shown
 
 
 def test_import_from_the_command_line(runner: CliRunner, tmp_path: Path) -> None:

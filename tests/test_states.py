@@ -41,7 +41,7 @@ def test_every_state_is_reachable_from_submitted() -> None:
 
 
 def test_final_states_are_closed() -> None:
-    assert {State.COMMITTED, State.REJECTED, State.WITHDRAWN} == FINAL
+    assert {State.COMMITTED, State.REJECTED, State.WITHDRAWN, State.DISCARDED} == FINAL
     for state in FINAL:
         assert events_from(state) == ()
 

@@ -4,6 +4,7 @@ change replays (case c06: a revision-0001 workspace with a proposal and its entr
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -12,13 +13,13 @@ from types import SimpleNamespace
 import pytest
 from alembic import command
 from click.testing import CliRunner, Result
-from sqlalchemy import text
+from sqlalchemy import MetaData, text
 from sqlalchemy.orm import Session
 
 from cli import cli
 from documents import LetterRenderer, LetterRequest
 from tests.helpers import drop_audit_guards
-from workflow import audit, db
+from workflow import audit, db, ledger
 
 OLD_REVISIONS = ("0001", "0002", "0003", "0004")
 NOW = "2021-07-28T09:30:00.000000Z"
@@ -141,9 +142,47 @@ def build_old_workspace(url: str, revision: str) -> None:
     engine.dispose()
 
 
-@pytest.mark.parametrize("revision", OLD_REVISIONS)
+def build_0005_workspace(url: str) -> None:
+    """A workspace as schema 0005 left it: upgraded from 0004 with its checkpoint entry, which the
+    program then wrote from the tables as that schema had them."""
+    build_old_workspace(url, "0004")
+    engine = db.make_engine(db.resolve(url))
+    config = db._alembic_config()
+    with engine.connect() as connection, contextlib.ExitStack() as stack:
+        if engine.dialect.name == "sqlite":  # as 'ogp init' does while SQLite rebuilds tables
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+        stack.enter_context(connection.begin())
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0005")
+        metadata = MetaData()
+        metadata.reflect(connection)
+        tables = [metadata.tables[t.name] for t in ledger.RECORD_TABLES if t.name in metadata.tables]
+        with Session(bind=connection) as session:
+            changes = list(ledger.snapshot_changes(session, tables))
+            last = audit.current_head(session)
+        body = ledger.canonical_json(
+            {"v": 2, "step": "checkpoint", "actor": "ogp init", "proposal": None, "from": None, "to": None,
+             "reason": "schema 0004 → 0005", "late": False, "letters": [], "changes": changes}
+        )  # fmt: skip
+        at, role = NOW, None
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("SELECT ogp_append_entry(:seq, :body)"), {"seq": last.seq + 1, "body": body})
+        else:
+            connection.execute(
+                text("INSERT INTO audit_entries (seq, at, actor, event, reason, letters, prev_hash, hash, body)"
+                     " VALUES (:seq, :at, 'ogp init', 'checkpoint', :reason, '[]', :prev, :hash, :body)"),
+                {"seq": last.seq + 1, "at": at, "reason": "schema 0004 → 0005", "prev": last.hash, "body": body,
+                 "hash": audit.entry_hash(last.seq + 1, at, role, last.hash, body)},
+            )  # fmt: skip
+    engine.dispose()
+
+
+@pytest.mark.parametrize("revision", (*OLD_REVISIONS, "0005"))
 def test_a_populated_workspace_upgrades_and_keeps_verifying(db_url: str, revision: str) -> None:
-    build_old_workspace(db_url, revision)
+    if revision == "0005":
+        build_0005_workspace(db_url)
+    else:
+        build_old_workspace(db_url, revision)
     upgraded = ogp(db_url, "init")
     assert upgraded.exit_code == 0, upgraded.output
     assert upgraded.stdout.startswith("Upgraded workspace ")
@@ -151,14 +190,16 @@ def test_a_populated_workspace_upgrades_and_keeps_verifying(db_url: str, revisio
     verified = ogp(db_url, "audit", "verify", "--json")
     assert verified.exit_code == 0, verified.output
     report = json.loads(verified.stdout)
-    assert (report["entries"], report["letters"], report["proposals"]) == (3, 1, 1)
+    checkpoints = 2 if revision == "0005" else 1
+    assert (report["entries"], report["letters"], report["proposals"]) == (2 + checkpoints, 1, 1)
     history = json.loads(ogp(db_url, "history", "P-001", "--json").stdout)
     assert [e["event"] for e in history] == ["submit", "refer"]  # the old entries, as they were
     assert ogp(db_url, "letters", "verify").exit_code == 0
 
     # From the checkpoint on, every change replays; and what the checkpoint holds is guarded too.
     assert ogp(db_url, "advance", "P-001", "withdraw", "--reason", "انسحاب").exit_code == 0
-    assert ogp(db_url, "audit", "verify").exit_code == 0
+    after = ogp(db_url, "audit", "verify")
+    assert after.exit_code == 0, after.output
     engine = db.make_engine(db.resolve(db_url))
     with engine.begin() as connection:
         connection.execute(text("UPDATE proposals SET title = 'عنوان آخر'"))

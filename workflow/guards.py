@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from states import GUARD_RULES, SHORTLIST_PLACES, Guard, State
 from workflow.errors import GuardError
 from workflow.evaluation import Tally, latest_answers, standing
-from workflow.models import Interview, Plan, Proposal, ProposalEntity
+from workflow.models import Interview, Letter, Plan, Proposal, ProposalEntity, Score
 
 
 class Facts(Protocol):
@@ -35,6 +35,7 @@ class Facts(Protocol):
     def answers(self) -> tuple[int, int]: ...  # bodies whose latest answer agrees, declines
     def tally(self) -> Tally: ...
     def count_in(self, states: Collection[State]) -> int: ...
+    def written(self) -> tuple[int, int]: ...  # letters about the proposal, scores given it
 
 
 def has_interview(facts: Facts) -> str | None:
@@ -75,6 +76,13 @@ def within_commitment_target(facts: Facts) -> str | None:
     return f"{made} of {facts.commitment_target} commitments are made"
 
 
+def nothing_written(facts: Facts) -> str | None:
+    letters, scores = facts.written()
+    if not letters and not scores:
+        return None
+    return f"{letters} letters and {scores} scores refer to it"
+
+
 RULES: dict[Guard, Callable[[Facts], str | None]] = {
     Guard.HAS_INTERVIEW: has_interview,
     Guard.HAS_QUORUM: has_quorum,
@@ -83,6 +91,7 @@ RULES: dict[Guard, Callable[[Facts], str | None]] = {
     Guard.HAS_REASON: has_reason,
     Guard.WITHIN_SHORTLIST_SIZE: within_shortlist_size,
     Guard.WITHIN_COMMITMENT_TARGET: within_commitment_target,
+    Guard.NOTHING_WRITTEN: nothing_written,
 }
 
 
@@ -140,3 +149,8 @@ class LiveFacts:
             Proposal.plan_id == self.plan.id, Proposal.state.in_(list(states))
         )
         return int(self.session.scalar(query) or 0)
+
+    def written(self) -> tuple[int, int]:
+        letters = select(func.count(Letter.id)).where(Letter.proposal_id == self.proposal.id)
+        scores = select(func.count(Score.id)).where(Score.proposal_id == self.proposal.id)
+        return int(self.session.scalar(letters) or 0), int(self.session.scalar(scores) or 0)

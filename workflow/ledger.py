@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import Enum
@@ -92,11 +92,18 @@ def row_key(table: str, row: Mapping[Any, Any]) -> dict[str, Any]:
 
 
 def object_values(obj: Any) -> tuple[str, dict[str, Any]]:
-    """(table name, column name → value) of a mapped object, as it stands in the session."""
-    mapper = inspect(obj).mapper
+    """(table name, column name → value) of a mapped object, as it stands in the session; for an
+    object not yet written, an unset column takes its default, as the INSERT will give it."""
+    state = inspect(obj)
+    mapper = state.mapper
+    unwritten = state.transient or state.pending
     values = {}
     for prop in mapper.column_attrs:
-        values[prop.columns[0].name] = getattr(obj, prop.key)
+        column = prop.columns[0]
+        value = getattr(obj, prop.key)
+        if value is None and unwritten and column.default is not None and column.default.is_scalar:
+            value = column.default.arg  # type: ignore[attr-defined]
+        values[column.name] = value
     return mapper.local_table.name, values
 
 
@@ -329,9 +336,10 @@ def current_step(session: Session) -> Step | None:
     return step
 
 
-def snapshot_changes(session: Session) -> Iterator[dict[str, Any]]:
-    """Every row of the record as an insert, table by table: what a checkpoint entry holds."""
-    for table in RECORD_TABLES:
+def snapshot_changes(session: Session, tables: Sequence[Table] = RECORD_TABLES) -> Iterator[dict[str, Any]]:
+    """Every row of the record as an insert, table by table: what a checkpoint entry holds
+    (`tables`: the record's tables as this schema has them, or as reflected from an older one)."""
+    for table in tables:
         keys = [table.c[name] for name in KEY_COLUMNS[table.name]]
         for row in session.execute(select(table).order_by(*keys)).mappings():
             yield {

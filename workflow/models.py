@@ -60,6 +60,8 @@ class Plan(Base):
     shortlist_size: Mapped[int] = mapped_column(Integer, default=7)
     commitment_target: Mapped[int] = mapped_column(Integer, default=5)
     letter_prefix: Mapped[str] = mapped_column(String(64), default="")
+    # The prefix of English letters' reference numbers ("": the same as Arabic letters').
+    letter_prefix_en: Mapped[str] = mapped_column(String(64), default="")
     issuer: Mapped[str] = mapped_column(Text, default="")
     signatory_name: Mapped[str] = mapped_column(Text, default="")
     signatory_title: Mapped[str] = mapped_column(Text, default="")
@@ -203,6 +205,10 @@ class Letter(Base):
     # sha256 over the letter's parts except its custom properties (which name the audit entry that
     # wrote it): what the audit trail records, so a letter can carry its own entry's hash.
     digest: Mapped[str] = mapped_column(String(64))
+    # A letter voided (never to be sent, or withdrawn) keeps its number, with the reason.
+    void_reason: Mapped[str] = mapped_column(Text, default="")
+    # The reference number of the letter this one replaces ("" if none).
+    replaces: Mapped[str] = mapped_column(Text, default="")
 
     proposal: Mapped[Proposal] = relationship()
     entity: Mapped[Entity | None] = relationship()
@@ -299,6 +305,8 @@ class ScheduledInterview(Base):
     platform: Mapped[str] = mapped_column(Text, default="")
     scheduled_by: Mapped[str] = mapped_column(Text)
     scheduled_at: Mapped[str] = mapped_column(String(32))
+    # Why the interview was called off ("" while it stands).
+    cancelled_reason: Mapped[str] = mapped_column(Text, default="")
 
     proposal: Mapped[Proposal] = relationship()
 
@@ -332,7 +340,7 @@ class ScoreChange(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
     criterion_id: Mapped[int] = mapped_column(ForeignKey("criteria.id"))
     old_value: Mapped[int | None] = mapped_column(Integer)
-    new_value: Mapped[int] = mapped_column(Integer)
+    new_value: Mapped[int | None] = mapped_column(Integer)  # None: the score was withdrawn
     note: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[str] = mapped_column(String(32))
     actor: Mapped[str] = mapped_column(Text)
@@ -390,3 +398,19 @@ class DecidedStanding(Base):
     eligible: Mapped[int] = mapped_column(Integer)
     quorum: Mapped[int] = mapped_column(Integer)
     complete: Mapped[bool] = mapped_column()
+
+
+class Publication(Base):
+    """One publication of the national OGP repository (`ogp publish`): its date, the chain head it
+    published and the sha256 of its manifest, so the update log is itself verifiable."""
+
+    __tablename__ = "publications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    published_on: Mapped[dt.date] = mapped_column(Date)
+    head_seq: Mapped[int] = mapped_column(Integer)
+    head_hash: Mapped[str] = mapped_column(String(64))
+    manifest_sha256: Mapped[str] = mapped_column(String(64))
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Whether the publication carried the reasoned response (OGP minimum requirement 4.1).
+    reasoned_response: Mapped[bool] = mapped_column(default=True)

@@ -104,6 +104,7 @@ class ProposalFacts:
     answers: dict[int, tuple[int, bool]] = field(default_factory=dict)  # entity → (response id, agreed)
     conflicts: set[int] = field(default_factory=set)
     scores: dict[tuple[int, int], int] = field(default_factory=dict)
+    letters: int = 0
 
 
 @dataclass
@@ -217,6 +218,12 @@ def _conflicts(record: Record, before: Row | None, after: Row | None) -> None:
         facts.conflicts.add(after["member_id"])
 
 
+def _letters(record: Record, before: Row | None, after: Row | None) -> None:
+    facts, _ = _owner(record, before, after)
+    if facts is not None:
+        facts.letters += (after is not None) - (before is not None)
+
+
 def _scores(record: Record, before: Row | None, after: Row | None) -> None:
     facts, row = _owner(record, before, after)
     if facts is None or facts.state not in EVALUATION_STATES:
@@ -238,6 +245,7 @@ _HANDLERS: dict[str, Callable[[Record, Row | None, Row | None], None]] = {
     "responses": _responses,
     "conflicts": _conflicts,
     "scores": _scores,
+    "letters": _letters,
 }
 
 
@@ -273,6 +281,10 @@ class ReplayFacts:
 
     def count_in(self, states: Collection[State]) -> int:
         return sum(self.record.counts[state] for state in states)
+
+    def written(self) -> tuple[int, int]:
+        facts = self.record.proposals[self.proposal_id]
+        return facts.letters, len(facts.scores)
 
 
 # --- the replay -----------------------------------------------------------------------------------
