@@ -26,8 +26,17 @@ from documents import write_atomic
 from documents.docx_writer import check_image
 from documents.letters import DIGITS, LANGUAGES
 from documents.minutes import render_minutes
-from states import OPEN, TRANSITIONS, DocumentKind, Event, State
+from states import OPEN, TRANSITIONS, Action, DocumentKind, Event, State
 from workflow import audit, db, replay, views
+from workflow.corrections import (
+    EntityEdit,
+    MemberEdit,
+    ProposalEdit,
+    edit_entity,
+    edit_member,
+    edit_proposal,
+    set_member_active,
+)
 from workflow.demo import play
 from workflow.errors import NoWorkspaceError, WorkflowError
 from workflow.evaluation import (
@@ -45,17 +54,19 @@ from workflow.evaluation import (
     score_history,
     scores_of,
     set_weight,
+    withdraw_score,
 )
 from workflow.evaluation import ranking as rank_proposals
 from workflow.importer import export_proposals, import_proposals, import_scores
-from workflow.interviews import list_schedule, record_interview, schedule_interview
-from workflow.letters import list_letters, write_files
+from workflow.interviews import cancel_interview, list_schedule, record_interview, schedule_interview
+from workflow.letters import list_letters, void_letter, write_files
 from workflow.letters import register as letter_register
 from workflow.letters import verify as verify_letters
 from workflow.members import SECTORS, add_meeting, add_member, get_meeting, list_meetings, list_members, minutes
 from workflow.moves import PendingLetter, advance
 from workflow.plans import PlanSettings, add_entity, configure_plan, current_plan, list_entities
 from workflow.proposals import (
+    ProposalFilter,
     ProposalInput,
     add_proposal,
     get_proposal,
@@ -152,11 +163,19 @@ def emit_json(data: Any) -> None:
 
 
 def emit_records(
-    records: list[dict[str, Any]], as_json: bool, headers: Sequence[str], row: Callable[[dict[str, Any]], Sequence[Any]]
+    records: list[dict[str, Any]],
+    as_json: bool,
+    headers: Sequence[str],
+    row: Callable[[dict[str, Any]], Sequence[Any]],
+    *,
+    empty: str,
 ) -> None:
-    """A listing: the records as JSON, or one table row each."""
+    """A listing: the records as JSON (`[]` when there are none), or one table row each, or the
+    sentence `empty` when there is nothing to show."""
     if as_json:
         emit_json(records)
+    elif not records:
+        click.echo(empty)
     else:
         emit_table(headers, [row(record) for record in records])
 
@@ -254,6 +273,13 @@ def cli(ctx: click.Context, db: str | None, actor: str, templates: Path | None) 
 
 pass_app = click.make_pass_decorator(App)
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON (see the README for its shape).")
+dated_option = click.option(
+    "--dated",
+    type=DATE,
+    help="The date the letters bear, for a round held earlier (not in the future); the audit trail keeps "
+    "the real time too. [default: today]",
+)
+reason_required = click.option("--reason", required=True, help="Why, for the record (kept in the audit trail).")
 
 
 # --- workspace ---------------------------------------------------------------------------------
@@ -371,11 +397,36 @@ def entity_add(
           --rank minister --title "وزير الاقتصاد الرقمي والريادة"
     """
     with app.session() as session:
-        added = add_entity(
-            session, name, code, addressee, rank=rank, title=title, language=language, actor=app.actor
-        )
+        added = add_entity(session, name, code, addressee, rank=rank, title=title, language=language, actor=app.actor)
         click.echo(f"Added body {added.id}: {added.name}" + (f" ({added.code})" if added.code else ""))
         click.echo(f"  letters address it as: {added.addressee}")
+
+
+@entity.command("edit")
+@click.argument("code", metavar="CODE|NAME")
+@click.option("--name", help="The body's corrected name.")
+@click.option("--code", "new_code", help="A corrected code ('' removes it).")
+@click.option("--rank", type=click.Choice(list(RANKS)), help="The rank of the official letters go to (with --title).")
+@click.option("--title", help="The official's title, e.g. 'وزير الصحة'.")
+@click.option("--addressee", help="The whole addressee line, as letters should print it.")
+@click.option("--language", type=click.Choice(LANGUAGES), help="The language of its letters.")
+@reason_required
+@pass_app
+def entity_edit(app: App, code: str, new_code: str | None, reason: str, **fields: Any) -> None:
+    """Correct a government body's name, code, addressee or language. Letters already written keep
+    the addressee they were written to; 'ogp letters void NUMBER --reissue' writes one again.
+
+    \b
+    Example:
+      ogp entity edit MOH --rank minister --title "وزير الصحة" --reason "تصحيح اللقب"
+    """
+    edit = EntityEdit(code=new_code, **fields)
+    with app.session() as session:
+        changed, fields_changed = edit_entity(session, code, edit, reason=reason, actor=app.actor)
+        summary = f"Corrected body {changed.code or changed.name}: {', '.join(fields_changed)}"
+        addressee = changed.addressee
+    click.echo(summary)
+    click.echo(f"  letters address it as: {addressee}")
 
 
 @entity.command("list")
@@ -395,6 +446,7 @@ def entity_list(app: App, as_json: bool) -> None:
         as_json,
         ("ID", "CODE", "NAME", "ADDRESSEE"),
         lambda e: (e["id"], e["code"] or "", e["name"], e["addressee"]),
+        empty="No government bodies are registered yet (ogp entity add).",
     )
 
 
@@ -478,20 +530,38 @@ def proposal_import(app: App, file: Path) -> None:
 
 @proposal.command("list")
 @click.option("--state", type=click.Choice([s.value for s in State]), help="Only proposals in this state.")
+@click.option("--all", "include_discarded", is_flag=True, help="Also proposals discarded as registered by mistake.")
+@click.option(
+    "--search", default="", help="Only those whose ref, title, organisation, problem or solution contain TEXT."
+)
+@click.option("--entity", default="", help="Only those linked to this body (code or name).")
+@click.option("--value", default="", help="Only those serving this OGP value.")
+@click.option("--org", default="", help="Only those proposed by this organisation.")
 @json_option
 @pass_app
-def proposal_list(app: App, state: str | None, as_json: bool) -> None:
-    """List proposals with their state.
+def proposal_list(app: App, state: str | None, include_discarded: bool, as_json: bool, **where: str) -> None:
+    """List proposals with their state (discarded ones only with --all or --state discarded).
+
+    Text is compared as names are: hamza and alef forms, ta marbuta, tashkeel, tatweel and
+    invisible marks do not matter.
 
     \b
     Example:
       ogp proposal list --state shortlisted
+      ogp proposal list --search "المعلومات" --entity MODEE --value access_to_information
     """
+    chosen = ProposalFilter(state=State(state) if state else None, include_discarded=include_discarded, **where)
     with app.session() as session:
-        found = [views.proposal_view(p) for p in list_proposals(session, State(state) if state else None)]
+        found = [views.proposal_view(p) for p in list_proposals(session, where=chosen)]
+    if state and not any(where.values()):
+        empty = f"No proposals in state '{state}'."
+    elif state or any(where.values()):
+        empty = "No proposals match."
+    else:
+        empty = "No proposals are registered yet (ogp proposal add, ogp proposal import)."
     emit_records(
         found, as_json, ("ID", "REF", "STATE", "ORGANIZATION", "TITLE"),
-        lambda p: (p["id"], p["ref"], p["state"], p["organization"], p["title"]),
+        lambda p: (p["id"], p["ref"], p["state"], p["organization"], p["title"]), empty=empty,
     )  # fmt: skip
 
 
@@ -532,7 +602,10 @@ def proposal_show(app: App, id: str, as_json: bool) -> None:
     """
     with app.session() as session:
         found = get_proposal(session, id)
-        detail = views.proposal_detail(found, decided_standing(session, found), late_conflicts(session, found))
+        corrections = [e for e in audit.history(session, found) if e.event == Action.EDIT_PROPOSAL]
+        detail = views.proposal_detail(
+            found, decided_standing(session, found), late_conflicts(session, found), corrections
+        )
     if as_json:
         emit_json(detail)
         return
@@ -551,6 +624,11 @@ def proposal_show(app: App, id: str, as_json: bool) -> None:
         click.echo(
             f"{'Interview:':<14}{interview['held_on']}{where}"
             + (f" — {interview['notes']}" if interview["notes"] else "")
+        )
+    for correction in detail["corrections"]:
+        click.echo(
+            f"{'Corrected:':<14}{correction['at'][:10]} by {correction['actor']} (audit #{correction['seq']}): "
+            f"{', '.join(correction['fields'])} — {correction['reason']}"
         )
     decision = detail["decision"]
     if decision:
@@ -589,6 +667,55 @@ def proposal_link(app: App, id: str, entities: tuple[str, ...]) -> None:
         click.echo(f"{found.ref} is now linked to: {', '.join(e.code or e.name for e in found.entities)}")
 
 
+@proposal.command("edit")
+@click.argument("id")
+@click.option("--title", help="The corrected title.")
+@click.option("--org", "organization", help="The corrected proposing organisation.")
+@click.option("--email", help="The corrected contact e-mail ('' removes it).")
+@click.option("--problem", help="The corrected public problem.")
+@click.option("--solution", help="The corrected proposed solution.")
+@click.option("--value", "values", multiple=True, help="The OGP values it serves (repeatable; replaces the list).")
+@click.option(
+    "--entity", "entities", multiple=True, help="The relevant bodies (repeatable; replaces the list; before referral)."
+)
+@reason_required
+@pass_app
+def proposal_edit(
+    app: App, id: str, reason: str, values: tuple[str, ...], entities: tuple[str, ...], **fields: Any
+) -> None:
+    """Correct what was typed wrong about a proposal, while it is open. The audit trail keeps the
+    old and new values with the reason; letters already written are not rewritten.
+
+    \b
+    Example:
+      ogp proposal edit P-003 --title "بوابة طلبات الحصول على المعلومات" --reason "خطأ مطبعي في العنوان"
+    """
+    edit = ProposalEdit(values=values or None, entities=entities or None, **fields)
+    with app.session() as session:
+        found, changed = edit_proposal(session, id, edit, reason=reason, actor=app.actor)
+        ref, seq = found.ref, audit.current_head(session).seq
+    click.echo(f"Corrected {ref}: {', '.join(changed)} (audit #{seq})")
+
+
+@proposal.command("discard")
+@click.argument("id")
+@reason_required
+@pass_app
+def proposal_discard(app: App, id: str, reason: str) -> None:
+    """Discard a proposal registered by mistake or twice, before any letter or score refers to it:
+    no letter goes to anyone; it stays in the audit trail and in 'ogp proposal list --all'.
+    (A proposal the working group turned down is rejected instead: 'ogp advance ID reject'.)
+
+    \b
+    Example:
+      ogp proposal discard P-011 --reason "مكرر: هو نفسه P-004"
+    """
+    with app.session() as session:
+        done = advance(session, id, Event.DISCARD, actor=app.actor, reason=reason)
+        ref, seq = done.proposal.ref, done.entry.seq
+    click.echo(f"{ref}: discarded (audit #{seq}); it stays in 'ogp proposal list --all' and in its history.")
+
+
 # --- interviews, moves, history ----------------------------------------------------------------
 
 
@@ -625,8 +752,9 @@ def interview_record(app: App, id: str, held_on: dt.date, **answers: Any) -> Non
 @click.argument("id")
 @click.option("--at", "at", type=DATETIME, required=True, help="When: 'YYYY-MM-DD HH:MM' (local time).")
 @click.option("--platform", default="", help="Where, e.g. Zoom.")
+@dated_option
 @pass_app
-def interview_schedule(app: App, id: str, at: dt.datetime, platform: str) -> None:
+def interview_schedule(app: App, id: str, at: dt.datetime, platform: str, dated: dt.date | None) -> None:
     """Plan an interview and write the invitation letter to the proposer.
 
     \b
@@ -635,11 +763,35 @@ def interview_schedule(app: App, id: str, at: dt.datetime, platform: str) -> Non
     """
     with app.session() as session:
         planned = schedule_interview(
-            session, id, at, actor=app.actor, platform=platform,
+            session, id, at, actor=app.actor, platform=platform, dated=dated,
             templates_dir=app.templates, workspace_folder=app.workspace().folder,
         )  # fmt: skip
         ref, seq, letters = planned.interview.proposal.ref, planned.entry.seq, list(planned.letters)
     click.echo(f"Scheduled the interview of {ref} on {at:%Y-%m-%d %H:%M} (audit #{seq})")
+    for path in write_letter_files(app.workspace().letters_dir, letters):
+        click.echo(f"  letter: {path}")
+
+
+@interview.command("cancel")
+@click.argument("id")
+@reason_required
+@dated_option
+@pass_app
+def interview_cancel(app: App, id: str, reason: str, dated: dt.date | None) -> None:
+    """Call off the interview scheduled with a proposer; if an invitation went out, a cancellation
+    letter tells the proposer why.
+
+    \b
+    Example:
+      ogp interview cancel P-001 --reason "لتعذر انعقاد اجتماع مجموعة العمل في الموعد"
+    """
+    with app.session() as session:
+        cancelled = cancel_interview(
+            session, id, reason=reason, actor=app.actor, dated=dated,
+            templates_dir=app.templates, workspace_folder=app.workspace().folder,
+        )  # fmt: skip
+        ref, seq, letters = cancelled.interview.proposal.ref, cancelled.entry.seq, list(cancelled.letters)
+    click.echo(f"Cancelled the interview of {ref} (audit #{seq})")
     for path in write_letter_files(app.workspace().letters_dir, letters):
         click.echo(f"  letter: {path}")
 
@@ -661,6 +813,7 @@ def interview_list(app: App, as_json: bool) -> None:
         as_json,
         ("AT", "REF", "PLATFORM", "STATE", "HELD", "TITLE"),
         lambda f: (f["at"].replace("T", " "), f["ref"], f["platform"], f["state"], f["held_on"] or "-", f["title"]),
+        empty="No interviews are scheduled.",
     )
 
 
@@ -703,11 +856,12 @@ Example:
     metavar="ENTITY",
     help="For commit: the body that leads the commitment. [default: the first relevant body]",
 )
+@dated_option
 @pass_app
-def advance_cmd(app: App, id: str, event: str, reason: str, lead: str | None) -> None:
+def advance_cmd(app: App, id: str, event: str, reason: str, lead: str | None, dated: dt.date | None) -> None:
     with app.session() as session:
         done = advance(
-            session, id, Event(event), actor=app.actor, reason=reason, lead=lead,
+            session, id, Event(event), actor=app.actor, reason=reason, lead=lead, dated=dated,
             templates_dir=app.templates, workspace_folder=app.workspace().folder,
         )  # fmt: skip
         ref, seq, state_from, state_to = done.proposal.ref, done.entry.seq, done.entry.from_state, done.entry.to_state
@@ -734,10 +888,28 @@ def history(app: App, id: str, as_json: bool) -> None:
     with app.session() as session:
         entries = [views.audit_view(e) for e in audit.history(session, get_proposal(session, id))]
     emit_records(
-        entries, as_json, ("SEQ", "AT (UTC)", "ACTOR", "EVENT", "FROM → TO", "LETTERS", "REASON"),
+        entries, as_json, ("SEQ", "AT (UTC)", "ACTOR", "EVENT", "FROM → TO", "LETTERS", "REASON", "CORRECTED"),
         lambda e: (e["seq"], e["at"][:19].replace("T", " "), e["actor"], e["event"],
-                   f"{e['from_state'] or '-'} → {e['to_state']}", len(e["letters"]), e["reason"]),
+                   f"{e['from_state'] or '-'} → {e['to_state']}", len(e["letters"]), e["reason"], _corrected(e)),
+        empty=f"No audit entries about proposal {id}.",
     )  # fmt: skip
+
+
+def _corrected(entry: dict[str, Any]) -> str:
+    """A correction's old → new values, each cut to a readable length (--json has them whole)."""
+    if not entry["event"].startswith("edit_"):
+        return ""
+
+    def short(value: Any) -> str:
+        text = "، ".join(map(str, value)) if isinstance(value, list) else str(value if value is not None else "")
+        return text if len(text) <= 40 else text[:39] + "…"
+
+    return "; ".join(
+        f"{name}: «{short(values['old'])}» → «{short(values['new'])}»"
+        for change in entry["changes"]
+        if change["op"] == "update"
+        for name, values in change["fields"].items()
+    )
 
 
 @cli.group("audit")
@@ -839,9 +1011,27 @@ def letters_list(app: App, proposal_id: str | None, as_json: bool) -> None:
     emit_records(
         found,
         as_json,
-        ("REFERENCE", "DATE", "REF", "KIND", "TO", "FILE"),
-        lambda f: (f["reference"], f["issued_on"], f["ref"], f["kind"], f["entity"] or f["addressee"], f["file_name"]),
+        ("REFERENCE", "DATE", "REF", "KIND", "TO", "FILE", "VOID / REPLACES"),
+        lambda f: (
+            f["reference"],
+            f["issued_on"],
+            f["ref"],
+            f["kind"],
+            f["entity"] or f["addressee"],
+            f["file_name"],
+            _void(f),
+        ),
+        empty="No letters." if proposal_id is None else f"No letters for proposal {proposal_id}.",
     )
+
+
+def _void(letter: dict[str, Any]) -> str:
+    marks = []
+    if letter["void_reason"]:
+        marks.append(f"VOID: {letter['void_reason']}")
+    if letter["replaces"]:
+        marks.append(f"replaces {letter['replaces']}")
+    return "; ".join(marks)
 
 
 @letters.command("export")
@@ -880,9 +1070,38 @@ def letters_register(app: App, year: int | None, as_json: bool) -> None:
     emit_records(
         found,
         as_json,
-        ("REFERENCE", "DATE", "ADDRESSEE", "SUBJECT", "REF", "SHA256"),
-        lambda f: (f["reference"], f["issued_on"], f["addressee"], f["subject"], f["ref"], f["sha256"][:16]),
+        ("REFERENCE", "DATE", "ADDRESSEE", "SUBJECT", "REF", "SHA256", "VOID / REPLACES"),
+        lambda f: (f["reference"], f["issued_on"], f["addressee"], f["subject"], f["ref"], f["sha256"][:16], _void(f)),
+        empty="No letters in the register." if year is None else f"No letters in the register for {year}.",
     )
+
+
+@letters.command("void")
+@click.argument("number", metavar="NUMBER")
+@reason_required
+@click.option(
+    "--reissue", is_flag=True, help="Write a new letter of the same kind to the same addressee, naming the voided one."
+)
+@dated_option
+@pass_app
+def letters_void(app: App, number: str, reason: str, reissue: bool, dated: dt.date | None) -> None:
+    """Void a letter: its number stays in the register, marked void with the reason. With --reissue a
+    replacement (as the record now stands: a corrected title or addressee) gets a new number and
+    says which letter it replaces. NUMBER is the reference as printed, YEAR/NUMBER, or NUMBER.
+
+    \b
+    Example:
+      ogp letters void 2021/0003 --reason "خطأ في اسم الجهة" --reissue
+    """
+    with app.session() as session:
+        voided = void_letter(
+            session, number, reason=reason, actor=app.actor, reissue=reissue, dated=dated,
+            templates_dir=app.templates, workspace_folder=app.workspace().folder,
+        )  # fmt: skip
+        reference, seq, letters = voided.letter.reference, voided.entry.seq, list(voided.reissued)
+    click.echo(f"Voided letter {reference} (audit #{seq})")
+    for path in write_letter_files(app.workspace().letters_dir, letters):
+        click.echo(f"  replacement: {path}")
 
 
 @letters.command("verify")
@@ -1031,7 +1250,64 @@ def member_list(app: App, as_json: bool) -> None:
         as_json,
         ("ID", "NAME", "SECTOR", "ORGANIZATION"),
         lambda m: (m["id"], m["name"], m["sector"], m["organization"]),
+        empty="The working group has no members yet (ogp member add).",
     )
+
+
+@member.command("edit")
+@click.argument("name")
+@click.option("--name", "new_name", help="The member's corrected name.")
+@click.option("--org", "organization", help="The member's corrected organisation.")
+@click.option("--sector", type=click.Choice(list(SECTORS)), help="The member's corrected sector.")
+@click.option("--login", metavar="ROLE", help="The PostgreSQL login bound to the member ('' unbinds it).")
+@reason_required
+@pass_app
+def member_edit(app: App, name: str, new_name: str | None, reason: str, **fields: Any) -> None:
+    """Correct a member's name, organisation, sector or database login. Decisions already taken keep
+    the standing they were taken on.
+
+    \b
+    Example:
+      ogp member edit "دانه مرعي" --org "وزارة التخطيط والتعاون الدولي" --reason "تغيّر جهة العمل"
+    """
+    with app.session() as session:
+        changed, fields_changed = edit_member(
+            session, name, MemberEdit(name=new_name, **fields), reason=reason, actor=app.actor
+        )
+        summary = f"Corrected member {changed.name}: {', '.join(fields_changed)}"
+    click.echo(summary)
+
+
+@member.command("deactivate")
+@click.argument("name")
+@reason_required
+@pass_app
+def member_deactivate(app: App, name: str, reason: str) -> None:
+    """A member leaves the working group: no longer scores, no longer counts for the quorum.
+
+    \b
+    Example:
+      ogp member deactivate "لما قطيشات" --reason "انتهاء تمثيل الدائرة في المجموعة"
+    """
+    with app.session() as session:
+        left = set_member_active(session, name, False, reason=reason, actor=app.actor).name
+    click.echo(f"{left} is no longer an active member.")
+
+
+@member.command("reactivate")
+@click.argument("name")
+@click.option("--reason", default="", help="Why, for the record.")
+@pass_app
+def member_reactivate(app: App, name: str, reason: str) -> None:
+    """A member rejoins the working group.
+
+    \b
+    Example:
+      ogp member reactivate "لما قطيشات"
+    """
+    with app.session() as session:
+        back = set_member_active(session, name, True, reason=reason, actor=app.actor).name
+    click.echo(f"{back} is an active member again.")
 
 
 @cli.group()
@@ -1078,6 +1354,7 @@ def meeting_list(app: App, as_json: bool) -> None:
         as_json,
         ("ID", "DATE", "ATTENDED", "APOLOGIES", "TITLE"),
         lambda m: (m["id"], m["held_on"], len(m["attendees"]), len(m["apologies"]), m["title"]),
+        empty="No meetings are recorded yet (ogp meeting add).",
     )
 
 
@@ -1134,6 +1411,7 @@ def criterion_list(app: App, as_json: bool) -> None:
         as_json,
         ("#", "CODE", "WEIGHT", "SCALE", "CRITERION"),
         lambda c: (c["position"], c["code"], c["weight"], f"{c['scale'][0]}-{c['scale'][1]}", c["name_ar"]),
+        empty="The plan has no criteria.",
     )
 
 
@@ -1202,6 +1480,25 @@ def score_import(app: App, file: Path) -> None:
     with app.session() as session:
         imported = import_scores(session, file, actor=app.actor)
         click.echo(f"Imported {len(imported)} scores.")
+
+
+@score.command("withdraw")
+@click.argument("id")
+@click.option("--member", required=True, help="Whose score, by name or number.")
+@click.option("--criterion", "criterion_key", required=True, help="The criterion, by code.")
+@reason_required
+@pass_app
+def score_withdraw(app: App, id: str, member: str, criterion_key: str, reason: str) -> None:
+    """Withdraw a score given by mistake, while the proposal is interviewed; the history keeps it.
+
+    \b
+    Example:
+      ogp score withdraw P-001 --member "ندى خاطر" --criterion importance --reason "أدخلت للمقترح الخطأ"
+    """
+    with app.session() as session:
+        change = withdraw_score(session, id, member, criterion_key, reason=reason, actor=app.actor)
+        said = f"Withdrew the score {change.old_value} of {member} on {criterion_key} for {id}."
+    click.echo(said)
 
 
 @score.command("list")
@@ -1298,6 +1595,7 @@ def conflict_list(app: App, as_json: bool) -> None:
         as_json,
         ("MEMBER", "REF", "LATE", "REASON"),
         lambda f: (f["member"], f["ref"], "late" if f["late"] else "", f["reason"]),
+        empty="No conflicts of interest are declared.",
     )
 
 
@@ -1432,6 +1730,7 @@ def response_list(app: App, proposal_key: str | None, as_json: bool) -> None:
         as_json,
         ("REF", "BODY", "ANSWER", "ON", "NOTE"),
         lambda f: (f["ref"], f["entity"], "agreed" if f["agreed"] else "declined", f["on"], f["note"]),
+        empty="No responses are recorded." if proposal_key is None else f"No responses for proposal {proposal_key}.",
     )
 
 

@@ -48,6 +48,7 @@ LABELS: dict[str, dict[str, str]] = {
         "greeting": "تحية طيبة وبعد،",
         "closing": "وتفضلوا بقبول فائق الاحترام",
         "copies": "نسخة إلى:",
+        "replaces": "يحلّ هذا الكتاب محلّ كتابنا رقم {reference} تاريخ {date}، الذي أُلغي.",
     },
     "en": {
         "reference": "Ref.",
@@ -56,6 +57,7 @@ LABELS: dict[str, dict[str, str]] = {
         "greeting": "Dear Sir or Madam,",
         "closing": "Yours faithfully,",
         "copies": "Copy to:",
+        "replaces": "This letter replaces our letter No. {reference} of {date}, which is void.",
     },
 }
 
@@ -87,6 +89,8 @@ class LetterRequest:
     logo: bytes | None = None
     copy_to: tuple[str, ...] = ()
     digits: str = "western"
+    # (reference, date) of a voided letter this one replaces: the letter says so under its subject.
+    replaces: tuple[str, dt.date] | None = None
 
 
 @dataclass(frozen=True)
@@ -222,6 +226,12 @@ def _layout(
         Para(one_line(request.addressee), bold=True),
         Para(""),
         Para(f"{labels['subject']}: {subject}", bold=True),
+    ]
+    if request.replaces is not None:
+        replaced, on = request.replaces
+        date = gregorian_ar(on) if arabic else gregorian_en(on)
+        lines.append(Para(labels["replaces"].format(reference=replaced, date=date), bold=True))
+    lines += [
         Para(greeting),
     ]
     lines += [Para(text, "both", space_after=8, first_line_indent_cm=1 if arabic else 0) for text in body]

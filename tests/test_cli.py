@@ -128,6 +128,8 @@ def test_the_whole_path_from_the_command_line(runner: CliRunner, workspace: Work
             "digest",
             "audit_seq",
             "size",
+            "void_reason",
+            "replaces",
         }
     ] * 2
     assert [item["entity"] for item in listed] == ["MODEE", "ROS"]
@@ -222,7 +224,7 @@ def test_list_and_show_json_shapes(runner: CliRunner) -> None:
     assert json.loads(ogp(runner, "proposal", "list", "--state", "referred", "--json").stdout) == []
     shown = json.loads(ogp(runner, "proposal", "show", "1", "--json").stdout)
     assert set(shown) == {"id", "ref", "title", "organization", "state", "submitted_on", "entities", "version",
-                          "language", "lead", "email", "problem", "solution", "values", "interviews", "next_events", "decision"}  # fmt: skip
+                          "language", "lead", "email", "problem", "solution", "values", "interviews", "next_events", "decision", "corrections"}  # fmt: skip
     assert shown["values"] == ["accountability"]
     assert shown["next_events"] == ["interview", "reject", "withdraw", "discard"]
     entities = json.loads(ogp(runner, "entity", "list", "--json").stdout)
@@ -335,10 +337,10 @@ def test_init_letter_settings_and_a_bad_logo(runner: CliRunner, tmp_path: Path) 
 
 def test_templates_export_check_and_use(runner: CliRunner, workspace: Workspace, tmp_path: Path) -> None:
     exported = ogp(runner, "templates", "export", "mine")
-    assert exported.stdout.startswith("Wrote 12 templates to mine: acceptance.ar.j2, acceptance.en.j2, ")
+    assert exported.stdout.startswith("Wrote 14 templates to mine: acceptance.ar.j2, acceptance.en.j2, ")
     again = runner.invoke(cli, ["templates", "export", "mine"])
     assert again.exit_code == 1 and "use --force to overwrite" in again.stderr
-    assert ogp(runner, "templates", "check", "mine").stdout == "Checked 12 templates from mine: 0 errors.\n"
+    assert ogp(runner, "templates", "check", "mine").stdout == "Checked 14 templates from mine: 0 errors.\n"
     (tmp_path / "mine" / "referral.ar.j2").write_text(
         "{% block subject %}{{ proposal.titel }}{% endblock %}{% block body %}x{% endblock %}"
     )
@@ -348,7 +350,7 @@ def test_templates_export_check_and_use(runner: CliRunner, workspace: Workspace,
         "  template referral.ar.j2, line 1: UndefinedError: 'dict object' has no attribute 'titel'\n"
         "Error: 1 templates do not render; letters using them would fail.\n"
     )
-    assert broken.stdout == "Checked 12 templates from mine: 1 errors.\n"
+    assert broken.stdout == "Checked 14 templates from mine: 1 errors.\n"
     add(runner, "P-1")
     to_shortlisted(runner, "P-1")
     assert ogp(runner, "init", "--templates-dir", "mine").exit_code == 0

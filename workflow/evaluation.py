@@ -240,6 +240,43 @@ def _checked_score(session: Session, raw: ScoreInput) -> tuple[Proposal, Member,
     return check.found
 
 
+def withdraw_score(
+    session: Session,
+    proposal_key: str,
+    member_key: str,
+    criterion_key: str,
+    *,
+    reason: str,
+    actor: str,
+    now: dt.datetime | None = None,
+) -> ScoreChange:
+    """Withdraw a score given by mistake, while the proposal is interviewed (a recorded step); the
+    history keeps it, as a change to nothing. Raises `NotFoundError`, `StepNotAllowedError`,
+    `InvalidInputError` (no reason), `WorkflowError` (no such score)."""
+    proposal = get_proposal(session, proposal_key)
+    member = MemberIndex(session).get(member_key)
+    criterion = get_criterion(session, criterion_key)
+    why = ledger.checked_reason(reason, f"score of proposal {proposal.ref}")
+    with ledger.recorded(session, Action.WITHDRAW_SCORE, actor=actor, now=now, proposal=proposal) as step:
+        score = session.scalars(
+            select(Score).where(
+                Score.proposal_id == proposal.id, Score.member_id == member.id, Score.criterion_id == criterion.id
+            )
+        ).first()
+        if score is None:
+            raise WorkflowError(
+                f"{member.name} has not scored {proposal.ref} on {criterion.code}; nothing was withdrawn."
+            )
+        change = ScoreChange(
+            proposal_id=proposal.id, member_id=member.id, criterion_id=criterion.id, old_value=score.value,
+            new_value=None, note=why, at=audit.utc_stamp(step.now), actor=actor,
+        )  # fmt: skip
+        session.delete(score)
+        session.add(change)
+        step.reason = f"{member.name}: {criterion.code} {score.value} withdrawn — {why}"
+    return change
+
+
 def scores_of(session: Session, proposal: Proposal) -> list[Score]:
     """A proposal's current scores."""
     query = select(Score).where(Score.proposal_id == proposal.id).order_by(Score.member_id, Score.criterion_id)

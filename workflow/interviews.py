@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 
 from documents import one_line, xml_safe
 from documents.dates import gregorian_ar, gregorian_en
-from states import Action
+from states import Action, DocumentKind
 from workflow import audit, ledger
-from workflow.errors import InvalidInputError
+from workflow.errors import InvalidInputError, WorkflowError
 from workflow.members import MemberIndex
-from workflow.models import AuditEntry, Interview, InterviewMember, ScheduledInterview
+from workflow.models import AuditEntry, Interview, InterviewMember, Letter, ScheduledInterview
 from workflow.outbox import Outbox, PendingLetter
 from workflow.plans import current_plan
 from workflow.proposals import get_proposal
@@ -100,8 +100,10 @@ def schedule_interview(
     now: dt.datetime | None = None,
     templates_dir: Path | None = None,
     workspace_folder: Path | None = None,
+    dated: dt.date | None = None,
 ) -> Scheduled:
-    """Plan an interview and invite the proposer by letter (a recorded step, while submitted)."""
+    """Plan an interview and invite the proposer by letter (a recorded step, while submitted);
+    `dated` dates the invitation (entered after it was sent)."""
     proposal = get_proposal(session, key)
     platform = one_line(platform)
     reason = f"interview on {at:%Y-%m-%d %H:%M}" + (f" ({platform})" if platform else "")
@@ -118,16 +120,10 @@ def schedule_interview(
         )
         session.add(planned)
         letters = renderer(templates_folder(plan, workspace_folder, templates_dir))
-        extra = {
-            "interview": {
-                "date": at.date().isoformat(),
-                "date_ar": gregorian_ar(at.date()),
-                "date_en": gregorian_en(at.date()),
-                "time": f"{at:%H:%M}",
-                "platform": platform,
-            }
-        }
-        outbox = Outbox(session, plan, proposal, letters, step.now, Action.SCHEDULE_INTERVIEW, extra=extra)
+        extra = interview_context(at, platform)
+        outbox = Outbox(
+            session, plan, proposal, letters, step.now, Action.SCHEDULE_INTERVIEW, extra=extra, dated=dated
+        )
         outbox.render(step.spec.documents)
         outbox.attach(step)
     assert step.entry is not None
@@ -137,3 +133,63 @@ def schedule_interview(
 def list_schedule(session: Session) -> list[ScheduledInterview]:
     """Every scheduled interview, soonest first."""
     return list(session.scalars(select(ScheduledInterview).order_by(ScheduledInterview.at, ScheduledInterview.id)))
+
+
+def interview_context(at: dt.datetime, platform: str) -> dict[str, dict[str, str]]:
+    """What an invitation or a cancellation letter says of the interview."""
+    return {
+        "interview": {
+            "date": at.date().isoformat(),
+            "date_ar": gregorian_ar(at.date()),
+            "date_en": gregorian_en(at.date()),
+            "time": f"{at:%H:%M}",
+            "platform": platform,
+        }
+    }
+
+
+def cancel_interview(
+    session: Session,
+    key: str,
+    *,
+    reason: str,
+    actor: str,
+    now: dt.datetime | None = None,
+    templates_dir: Path | None = None,
+    workspace_folder: Path | None = None,
+    dated: dt.date | None = None,
+) -> Scheduled:
+    """Call off the interview scheduled with a proposer (a recorded step, while submitted); if an
+    invitation went out, a cancellation letter tells the proposer, with the reason. Raises
+    `WorkflowError` when no interview is scheduled, `InvalidInputError` for a missing reason."""
+    proposal = get_proposal(session, key)
+    why = ledger.checked_reason(reason, f"proposal {proposal.ref}")
+    with ledger.recorded(
+        session, Action.CANCEL_INTERVIEW, actor=actor, now=now, proposal=proposal, reason=why
+    ) as step:
+        planned = session.scalars(
+            select(ScheduledInterview)
+            .where(ScheduledInterview.proposal_id == proposal.id, ScheduledInterview.cancelled_reason == "")
+            .order_by(ScheduledInterview.id.desc())
+        ).first()
+        if planned is None:
+            raise WorkflowError(f"proposal {proposal.ref} has no interview scheduled; nothing was cancelled.")
+        planned.cancelled_reason = why
+        invited = session.scalar(
+            select(Letter.id).where(
+                Letter.proposal_id == proposal.id,
+                Letter.kind == DocumentKind.INVITATION.value,
+                Letter.void_reason == "",
+            )
+        )
+        plan = current_plan(session)
+        letters = renderer(templates_folder(plan, workspace_folder, templates_dir) if invited else None)
+        outbox = Outbox(
+            session, plan, proposal, letters, step.now, Action.CANCEL_INTERVIEW, why,
+            extra=interview_context(planned.at, planned.platform), dated=dated,
+        )  # fmt: skip
+        if invited:
+            outbox.render(step.spec.documents)
+            outbox.attach(step)
+    assert step.entry is not None
+    return Scheduled(planned, step.entry, outbox.pending)

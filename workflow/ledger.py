@@ -26,9 +26,10 @@ from typing import Any
 from sqlalchemy import Table, event, inspect, select, text
 from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
 
+from documents.text import xml_safe
 from states import STEPS, Action, RecordedStep, State
 from workflow import audit
-from workflow.errors import StepNotAllowedError
+from workflow.errors import InvalidInputError, StepNotAllowedError
 from workflow.models import AuditEntry, Base, Letter, Proposal
 
 # The record: every table but the audit trail itself (and Alembic's bookkeeping).
@@ -360,3 +361,18 @@ def checkpoint(session: Session, *, actor: str, reason: str, now: dt.datetime | 
     except BaseException:
         step.abandon()
         raise
+
+
+MAX_REASON = 2_000
+
+
+def checked_reason(reason: str, record: str, *, required: bool = True) -> str:
+    """A step's reason, on one line: required for corrections and refusals of record, at most
+    `MAX_REASON` characters. Raises `InvalidInputError` naming `record` and `--reason`."""
+    cleaned = " ".join(xml_safe(reason).split())
+    if required and not cleaned:
+        raise InvalidInputError(record, "--reason", "is required: say why, for the record")
+    if len(cleaned) > MAX_REASON:
+        problem = f"is {len(cleaned)} characters long; at most {MAX_REASON} are allowed"
+        raise InvalidInputError(record, "--reason", problem)
+    return cleaned

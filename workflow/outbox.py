@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from documents import LetterRenderer, LetterRequest, LetterTemplateError, RenderedLetter, safe_filename
 from states import Addressees, Document, DocumentKind
-from workflow.errors import DocumentError
+from workflow.errors import DocumentError, InvalidInputError
 from workflow.ledger import Step
 from workflow.models import AuditEntry, Entity, Letter, Plan, Proposal
 from workflow.vocabulary import VALUE_NAMES_AR, VALUE_NAMES_EN, OgpValue, organisation_addressee
@@ -81,29 +81,54 @@ class Outbox:
     reason: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
     pending: list[PendingLetter] = field(default_factory=list)
+    dated: dt.date | None = None
+    # The letter these replace (a voided letter reissued): they name it.
+    replaces: Letter | None = None
+
+    def __post_init__(self) -> None:
+        if self.dated is not None:
+            record = f"proposal {self.proposal.ref}"
+            if self.dated > self.now.astimezone().date():
+                raise InvalidInputError(
+                    record, "--dated", f"{self.dated} is in the future; a letter is dated when signed"
+                )
+            if self.dated < self.proposal.submitted_on:
+                raise InvalidInputError(
+                    record,
+                    "--dated",
+                    f"{self.dated} is before the proposal was submitted ({self.proposal.submitted_on})",
+                )
+
+    @property
+    def issued_on(self) -> dt.date:
+        """The letters' date: `dated` (a round held earlier, entered now), else today."""
+        return self.dated or self.now.astimezone().date()
 
     def render(self, documents: Iterable[Document]) -> None:
-        """Render every letter; reference numbers are taken inside the transaction, so a step
-        that fails gives its numbers back and the register stays gap-free."""
-        issued_on = self.now.astimezone().date()
+        """Render every letter of `documents`, one per recipient."""
+        self.render_to([(document, recipient) for document in documents for recipient in self.recipients(document)])
+
+    def render_to(self, letters: Iterable[tuple[Document, Recipient]]) -> None:
+        """Render each (document, recipient); reference numbers are taken inside the transaction,
+        so a step that fails gives its numbers back and the register stays gap-free."""
+        issued_on = self.issued_on
         year = issued_on.year
         number = int(self.session.scalar(select(func.max(Letter.number)).where(Letter.year == year)) or 0)
-        for document in documents:
-            for recipient in self.recipients(document):
-                number += 1
-                prefix = self.plan.letter_prefix
-                reference = f"{prefix}/{year}/{number:04d}" if prefix else f"{year}/{number:04d}"
-                try:
-                    rendered = self.letters.render(self._request(document, recipient, reference, issued_on))
-                except LetterTemplateError as exc:
-                    raise DocumentError(self.proposal.ref, document.kind.value, str(exc)) from exc
-                stem = f"{self.proposal.ref}_{document.kind.value}_{recipient.file_key}_{year}-{number:04d}"
-                self.pending.append(
-                    PendingLetter(
-                        document, recipient, year, number, reference, issued_on,
-                        safe_filename(stem, ".docx"), rendered,
-                    )
-                )  # fmt: skip
+        for document, recipient in letters:
+            number += 1
+            english_prefix = recipient.language == "en" and self.plan.letter_prefix_en
+            prefix = self.plan.letter_prefix_en if english_prefix else self.plan.letter_prefix
+            reference = f"{prefix}/{year}/{number:04d}" if prefix else f"{year}/{number:04d}"
+            try:
+                rendered = self.letters.render(self._request(document, recipient, reference, issued_on))
+            except LetterTemplateError as exc:
+                raise DocumentError(self.proposal.ref, document.kind.value, str(exc)) from exc
+            stem = f"{self.proposal.ref}_{document.kind.value}_{recipient.file_key}_{year}-{number:04d}"
+            self.pending.append(
+                PendingLetter(
+                    document, recipient, year, number, reference, issued_on, safe_filename(stem, ".docx"), rendered
+                )
+            )
 
     def attach(self, step: Step) -> None:
         """Hand the rendered letters to the recorded step: their register rows enter its audit entry;
@@ -125,6 +150,8 @@ class Outbox:
                 digest=letter.rendered.digest,
                 sha256="",
                 content=b"",
+                void_reason="",
+                replaces=self.replaces.reference if self.replaces is not None else "",
             )
             for letter in self.pending
         ]
@@ -176,6 +203,7 @@ class Outbox:
             logo=plan.logo,
             copy_to=tuple(plan.copy_to),
             digits=plan.digits,
+            replaces=(self.replaces.reference, self.replaces.issued_on) if self.replaces is not None else None,
             context={
                 "proposal": {
                     "ref": proposal.ref,

@@ -17,7 +17,7 @@ from workflow import ledger
 from workflow.errors import InvalidFieldsError, InvalidInputError, NotFoundError
 from workflow.models import Entity, Proposal, ProposalEntity
 from workflow.plans import EntityIndex, current_plan
-from workflow.vocabulary import OgpValue, parse_value
+from workflow.vocabulary import OgpValue, normalize_name, parse_value
 
 REF_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
@@ -222,12 +222,52 @@ def get_proposal(session: Session, key: str | int) -> Proposal:
     return proposal
 
 
-def list_proposals(session: Session, state: State | None = None) -> list[Proposal]:
-    """Proposals in registration order, optionally only those in `state`."""
+@dataclass(frozen=True)
+class ProposalFilter:
+    """Which proposals a listing shows: in `state`; whose title, organisation, problem, solution or
+    ref contain `search`; linked to body `entity`; serving OGP value `value`; proposed by `org`.
+    Text is compared as names are (`vocabulary.normalize_name`: hamza, ta marbuta, tashkeel and
+    invisible marks do not matter). Discarded proposals only with `include_discarded`."""
+
+    state: State | None = None
+    search: str = ""
+    entity: str = ""
+    value: str = ""
+    org: str = ""
+    include_discarded: bool = False
+
+
+def list_proposals(session: Session, state: State | None = None, where: ProposalFilter | None = None) -> list[Proposal]:
+    """Proposals in registration order, optionally only those in `state` or matching `where`.
+    Raises `NotFoundError` for an unknown body, `InvalidInputError` for an unknown OGP value."""
+    where = where or ProposalFilter(state=state, include_discarded=True)
     query = select(Proposal).order_by(Proposal.id)
-    if state is not None:
-        query = query.where(Proposal.state == state)
-    return list(session.scalars(query))
+    if where.state is not None:
+        query = query.where(Proposal.state == where.state)
+    elif not where.include_discarded:
+        query = query.where(Proposal.state != State.DISCARDED)
+    if where.entity:
+        entity = EntityIndex(session).get(where.entity)
+        query = query.where(Proposal.entity_links.any(ProposalEntity.entity_id == entity.id))
+    value = None
+    if where.value:
+        value = parse_value(where.value)
+        if value is None:
+            known = ", ".join(v.value for v in OgpValue)
+            raise InvalidInputError("proposal list", "--value", f"unknown OGP value {where.value!r} (known: {known})")
+    found = list(session.scalars(query))
+    if value is not None:
+        found = [p for p in found if value.value in p.values]
+    if where.org:
+        org = normalize_name(where.org)
+        found = [p for p in found if normalize_name(p.organization) == org]
+    if where.search:
+        needle = normalize_name(where.search)
+        found = [
+            p for p in found
+            if any(needle in normalize_name(text) for text in (p.ref, p.title, p.organization, p.problem, p.solution))
+        ]  # fmt: skip
+    return found
 
 
 def link_entities(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from states import events_from
@@ -141,8 +142,22 @@ def decided_place_view(place: DecidedPlace) -> dict[str, Any]:
     }
 
 
+def correction_view(entry: AuditEntry) -> dict[str, Any]:
+    """A correction of a proposal: when, by whom, why, and each field's old and new value."""
+    fields: dict[str, Any] = {}
+    for change in entry_changes(entry):
+        if change["table"] == "proposals" and change["op"] == "update":
+            fields.update(change["fields"])
+        elif change["table"] == "proposal_entities":
+            fields["entities"] = {"old": None, "new": None}  # the bodies' list; history --json has each row
+    return {"seq": entry.seq, "at": entry.at, "actor": entry.actor, "reason": entry.reason, "fields": fields}
+
+
 def proposal_detail(
-    proposal: Proposal, decided: DecidedStanding | None = None, late: list[Conflict] | None = None
+    proposal: Proposal,
+    decided: DecidedStanding | None = None,
+    late: list[Conflict] | None = None,
+    corrections: list[AuditEntry] | None = None,
 ) -> dict[str, Any]:
     return {
         **proposal_view(proposal),
@@ -154,7 +169,31 @@ def proposal_detail(
         "interviews": [interview_view(interview) for interview in proposal.interviews],
         "next_events": [event.value for event in events_from(proposal.state)],
         "decision": decision_view(decided, late or []),
+        "corrections": [correction_view(entry) for entry in corrections or []],
     }
+
+
+def entry_changes(entry: AuditEntry) -> list[dict[str, Any]]:
+    """The values an entry's step wrote, as its body records them: per row, the table, the kind of
+    change, the row's key, and the fields with their old and new values (none for a checkpoint)."""
+    if entry.body is None:
+        return []
+    body = json.loads(entry.body)
+    if body.get("step") == "checkpoint":
+        return []
+    changes = []
+    for change in body.get("changes", []):
+        old, new = change.get("old") or {}, change.get("new") or change.get("row") or {}
+        fields = sorted({*old, *new}) if change["op"] != "delete" else sorted(old)
+        changes.append(
+            {
+                "table": change["t"],
+                "op": change["op"],
+                "key": change["key"],
+                "fields": {name: {"old": old.get(name), "new": new.get(name)} for name in fields},
+            }
+        )
+    return changes
 
 
 def audit_view(entry: AuditEntry) -> dict[str, Any]:
@@ -172,6 +211,7 @@ def audit_view(entry: AuditEntry) -> dict[str, Any]:
         "prev_hash": entry.prev_hash,
         "hash": entry.hash,
         "db_role": entry.db_role,
+        "changes": entry_changes(entry),
     }
 
 
@@ -191,6 +231,8 @@ def letter_view(letter: Letter) -> dict[str, Any]:
         "sha256": letter.sha256,
         "digest": letter.digest,
         "audit_seq": letter.audit_seq,
+        "void_reason": letter.void_reason,
+        "replaces": letter.replaces,
         "size": len(letter.content),
     }
 

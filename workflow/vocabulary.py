@@ -65,6 +65,7 @@ def normalize_name(text: str) -> str:
     """A key for matching names as people type them: case, spacing, tashkeel, tatweel and
     the usual hamza/alef/ta-marbuta variants do not matter."""
     text = unicodedata.normalize("NFKC", text)
+    text = "".join(c for c in text if unicodedata.category(c) != "Cf")  # RLM, ZWNJ, BOM: invisible marks
     text = _DIACRITICS.sub("", text).translate(_ALEF)
     return " ".join(text.casefold().split())
 
