@@ -49,6 +49,7 @@ from workflow.evaluation import (
     list_conflicts,
     list_criteria,
     list_responses,
+    quorum_size,
     record_response,
     record_score,
     score_history,
@@ -76,6 +77,7 @@ from workflow.proposals import (
 )
 from workflow.roles import create_roles
 from workflow.shortlist import ShortlistResult, shortlist_top
+from workflow.status import check_events, explain_move, plan_status
 from workflow.templates import check as check_templates
 from workflow.templates import export_defaults as export_templates
 from workflow.transfer import copy_workspace
@@ -293,6 +295,9 @@ reason_required = click.option("--reason", required=True, help="Why, for the rec
     "--commitment-target", type=click.IntRange(min=1), help="How many commitments the plan makes. [default 5]"
 )
 @click.option("--letter-prefix", help="Prefix of outgoing reference numbers, e.g. 'ت ح/5'.")
+@click.option(
+    "--letter-prefix-en", help="Prefix of English letters' reference numbers, e.g. 'OGU/5' ('': as Arabic letters')."
+)
 @click.option("--issuer", help="The letterhead's issuing body; ' – ' separates its lines.")
 @click.option("--signatory-name", help="Who signs the letters.")
 @click.option("--signatory-title", help="The signatory's title.")
@@ -349,6 +354,7 @@ def init(
                 f"plan «{plan.title}» {plan.period}: shortlist {plan.shortlist_size}, "
                 f"commitments {plan.commitment_target}"
             )
+            unsigned = not plan.signatory_name
     finally:
         engine.dispose()
     if before is None:
@@ -358,6 +364,11 @@ def init(
     else:
         click.echo(f"Workspace {workspace.describe()} is up to date (schema {after}).")
     click.echo(("Created " if created else "") + summary + ".")
+    if unsigned:
+        click.echo(
+            "Note: no signatory name is set, so letters go out unsigned; set it with "
+            "'ogp init --signatory-name NAME'."
+        )
 
 
 # --- government bodies -------------------------------------------------------------------------
@@ -594,7 +605,7 @@ def proposal_export(app: App, file: Path, state: str | None) -> None:
 @json_option
 @pass_app
 def proposal_show(app: App, id: str, as_json: bool) -> None:
-    """Show one proposal (by number or ref) and the events it may take next.
+    """Show one proposal (by number or ref): the events allowed now and, for the others, why not.
 
     \b
     Example:
@@ -606,6 +617,8 @@ def proposal_show(app: App, id: str, as_json: bool) -> None:
         detail = views.proposal_detail(
             found, decided_standing(session, found), late_conflicts(session, found), corrections
         )
+        detail["events"] = [views.event_check_view(check) for check in check_events(session, found)]
+        detail["next_events"] = [check["event"] for check in detail["events"] if check["allowed"]]
     if as_json:
         emit_json(detail)
         return
@@ -642,7 +655,15 @@ def proposal_show(app: App, id: str, as_json: bool) -> None:
                 + (f" ({late['reason']})" if late["reason"] else "")
                 + "; the decision stands as taken"
             )
-    click.echo(f"{'Next events:':<14}{', '.join(detail['next_events']) or '(none: the state is final)'}")
+    if not detail["events"]:
+        click.echo(f"{'Next events:':<14}(none: the state is final)")
+    for check in detail["events"]:
+        if check["allowed"]:
+            needs = f" (with {check['needs']})" if check["needs"] else ""
+            click.echo(f"{'Allowed now:':<14}{check['event']}{needs}")
+    for check in detail["events"]:
+        if not check["allowed"]:
+            click.echo(f"{'Not yet:':<14}{check['event']}: {'; '.join(check['blockers'])}")
 
 
 @proposal.command("link")
@@ -846,6 +867,7 @@ Example:
   ogp advance P-003 refer
   ogp advance P-003 commit --lead MODEE
   ogp advance P-004 reject --reason "خارج صلاحيات الحكومة"
+  ogp advance P-005 commit --dry-run
 """
 )
 @click.argument("id")
@@ -857,8 +879,16 @@ Example:
     help="For commit: the body that leads the commitment. [default: the first relevant body]",
 )
 @dated_option
+@click.option("--dry-run", is_flag=True, help="Say what the move would do, or what stands in its way; change nothing.")
 @pass_app
-def advance_cmd(app: App, id: str, event: str, reason: str, lead: str | None, dated: dt.date | None) -> None:
+def advance_cmd(
+    app: App, id: str, event: str, reason: str, lead: str | None, dated: dt.date | None, dry_run: bool
+) -> None:
+    if dry_run:
+        with app.session() as session:
+            explained = views.explanation_view(explain_move(session, id, Event(event), reason=reason))
+        _print_explanation(explained)
+        return
     with app.session() as session:
         done = advance(
             session, id, Event(event), actor=app.actor, reason=reason, lead=lead, dated=dated,
@@ -872,6 +902,18 @@ def advance_cmd(app: App, id: str, event: str, reason: str, lead: str | None, da
 
 
 cli.add_command(advance_cmd, "advance")
+
+
+def _print_explanation(explained: dict[str, Any]) -> None:
+    move = f"{explained['ref']}: {explained['event']} ({explained['from_state']} → {explained['to_state']})"
+    if explained["allowed"]:
+        click.echo(f"Would move {move}.")
+        for letter in explained["letters"]:
+            click.echo(f"  would write a {letter['kind']} letter to {letter['addressee']}")
+        return
+    click.echo(f"Would not move {move}; what stands in the way:")
+    for blocker in explained["blockers"]:
+        click.echo(f"  - {blocker}")
 
 
 @cli.command()
@@ -1665,7 +1707,8 @@ def _fmt(value: float | None) -> str:
 def shortlist_cmd(app: App, top: int, dry_run: bool) -> None:
     """Shortlist the N best-ranked interviewed proposals in one transaction, and show the cut-line.
 
-    Refused whole if any of them lacks a quorum of scores or the plan's shortlist would overflow.
+    Refused whole if any of them lacks a quorum of scores or the plan's shortlist would overflow;
+    with --dry-run nothing changes and nothing is refused: it says what stands in the way.
 
     \b
     Example:
@@ -1674,10 +1717,14 @@ def shortlist_cmd(app: App, top: int, dry_run: bool) -> None:
     with app.session() as session:
         result = shortlist_top(session, top, actor=app.actor, dry_run=dry_run, workspace_folder=app.workspace().folder)
         verb = "Would shortlist" if dry_run else "Shortlisted"
+        if result.blockers:
+            verb = "Could not shortlist yet"
         click.echo(f"{verb} {len(result.selected)}: " + ", ".join(p.proposal.ref for p in result.selected))
         click.echo("Cut-line:")
         for line in _cut_line(result):
             click.echo(line)
+        for blocker in result.blockers:
+            click.echo(f"What stands in the way: {blocker}")
 
 
 # --- responses to referrals ----------------------------------------------------------------------
@@ -1794,6 +1841,76 @@ def db_roles(app: App) -> None:
     for role in report.roles:
         click.echo(f"{role}: {'created' if role in report.created else 'up to date'}")
     click.echo("Give each person a login role in one of them, e.g.: CREATE ROLE aya LOGIN IN ROLE ogp_coordinator;")
+
+
+# --- what is going on ---------------------------------------------------------------------------
+
+
+@cli.command("status")
+@json_option
+@pass_app
+def status_cmd(app: App, as_json: bool) -> None:
+    """The plan at a glance: counts per state against the caps, and for each open proposal what its
+    next move waits for (an interview, scores by member and criterion, the quorum, answers from
+    bodies and for how many days) and the command that would move it.
+
+    \b
+    Example:
+      ogp status
+    """
+    with app.session() as session:
+        found = plan_status(session)
+        shown = views.status_view(found, quorum_size(session, found.plan))
+    if as_json:
+        emit_json(shown)
+        return
+    plan = shown["plan"]
+    click.echo(f"Plan: {plan['title']} {plan['period']}")
+    counts = ", ".join(f"{n} {state}" for state, n in shown["counts"].items() if n) or "no proposals yet"
+    click.echo(f"Proposals: {counts}")
+    click.echo(
+        f"Shortlist: {shown['shortlist']['taken']} of {shown['shortlist']['size']} places; "
+        f"commitments: {shown['commitments']['made']} of {shown['commitments']['target']}; "
+        f"working group: {shown['active_members']} active members, quorum {shown['quorum']}"
+    )
+    for warning in shown["warnings"]:
+        click.echo(f"Warning: {warning}")
+    if not shown["waiting"]:
+        click.echo("No open proposal is waiting for anything.")
+    for waiting in shown["waiting"]:
+        click.echo(f"{waiting['ref']} [{waiting['state']}] → {waiting['next_event']}: next, {waiting['command']}")
+        for what in waiting["waits_for"]:
+            click.echo(f"    waits for {what}")
+
+
+@cli.group("plan")
+def plan_group() -> None:
+    """The plan and its settings."""
+
+
+@plan_group.command("show")
+@json_option
+@pass_app
+def plan_show(app: App, as_json: bool) -> None:
+    """Every setting of the plan, including the defaults 'ogp init' chose (change them with 'ogp init').
+
+    \b
+    Example:
+      ogp plan show --json
+    """
+    with app.session() as session:
+        plan = current_plan(session)
+        shown = {**views.plan_view(plan), "quorum_in_force": quorum_size(session, plan)}
+    if as_json:
+        emit_json(shown)
+        return
+    for key, value in shown.items():
+        if key == "criteria":
+            for c in value:
+                click.echo(f"{'criterion':<20}{c['code']} (weight {c['weight']}): {c['name_ar']}")
+        else:
+            shown_value = "(a majority of the active working group)" if key == "quorum" and value is None else value
+            click.echo(f"{key:<20}{shown_value}")
 
 
 # --- demo ---------------------------------------------------------------------------------------

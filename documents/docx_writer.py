@@ -68,6 +68,10 @@ class Para:
     size: float | None = None
     space_after: float = 6
     first_line_indent_cm: float = 0
+    # A block set in from the paragraph's start (the right in Arabic), with a tab stop in it, so
+    # that the labels and the values of the reference block line up as on a typed letter.
+    start_indent_cm: float = 0
+    tab_cm: float = 0
 
 
 class Skeleton:
@@ -158,10 +162,16 @@ class Skeleton:
         """A body paragraph as WordprocessingML, its text escaped for XML."""
         style = self.style
         size = round((para.size or style.size) * 2)
-        p_pr = "<w:bidi/>" if style.rtl else ""
+        p_pr = ""
+        if para.tab_cm:
+            position = round((para.start_indent_cm + para.tab_cm) * 567)
+            p_pr += f'<w:tabs><w:tab w:val="start" w:pos="{position}"/></w:tabs>'
+        p_pr += "<w:bidi/>" if style.rtl else ""
         p_pr += f'<w:spacing w:after="{round(para.space_after * 20)}"/>'
         if para.first_line_indent_cm:
             p_pr += f'<w:ind w:firstLine="{round(para.first_line_indent_cm * 567)}"/>'
+        elif para.start_indent_cm:  # w:left is the leading edge: the right of a right-to-left paragraph
+            p_pr += f'<w:ind w:left="{round(para.start_indent_cm * 567)}"/>'
         align: str = para.align
         if not style.rtl and align == "end":  # Word 2007 reads 'right', not 'end', in a left-to-right letter
             align = "right"
@@ -177,8 +187,8 @@ class Skeleton:
         if style.rtl:
             r_pr += "<w:rtl/>"
         r_pr += f'<w:lang w:bidi="{style.lang}"/>' if style.rtl else f'<w:lang w:val="{style.lang}"/>'
-        text = escape(xml_safe(para.text))
-        return f'<w:p><w:pPr>{p_pr}</w:pPr><w:r><w:rPr>{r_pr}</w:rPr><w:t xml:space="preserve">{text}</w:t></w:r></w:p>'
+        pieces = [f'<w:t xml:space="preserve">{escape(xml_safe(piece))}</w:t>' for piece in para.text.split("\t")]
+        return f"<w:p><w:pPr>{p_pr}</w:pPr><w:r><w:rPr>{r_pr}</w:rPr>{'<w:tab/>'.join(pieces)}</w:r></w:p>"
 
     def assemble(self, paragraphs: list[Para], *, title: str, issued_on: dt.date) -> Parts:
         """The letter's parts, in package order; `zip_parts` makes the .docx of them."""

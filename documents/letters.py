@@ -35,6 +35,10 @@ from documents.text import one_line
 LANGUAGES = ("ar", "en")
 DEFAULT_FONTS = {"ar": "Simplified Arabic", "en": "Times New Roman"}
 BODY_SIZE = 14.0
+# Where the reference block starts (from the text's start edge, by language: an English date is
+# longer) and where its values line up.
+REFERENCE_BLOCK_START_CM = {"ar": 7.5, "en": 4.5}
+REFERENCE_TAB_CM = 2.0
 REQUIRED_BLOCKS = ("subject", "body")
 OPTIONAL_BLOCKS = ("greeting", "closing")
 DIGITS = ("western", "arabic-indic")
@@ -215,12 +219,18 @@ def _layout(
 ) -> list[Para]:
     arabic = request.language == "ar"
     day = request.issued_on
-    lines = [Para(f"{labels['reference']}: {request.reference}", "end", space_after=0)]
+    # The reference block stands at the end of the line (the left of an Arabic letter), its labels
+    # and its values each lined up, as on a typed letter.
+    block = [(labels["reference"], request.reference)]
     if arabic:
-        lines.append(Para(f"{labels['date']}: {hijri_ar(day)}", "end", space_after=0))
-        lines.append(Para(f"{labels['corresponding']}: {gregorian_ar(day)}", "end"))
+        block += [(labels["date"], hijri_ar(day)), (labels["corresponding"], gregorian_ar(day))]
     else:
-        lines.append(Para(f"{labels['date']}: {gregorian_en(day)} ({hijri_en(day)})", "end"))
+        block += [(labels["date"], gregorian_en(day)), ("", f"({hijri_en(day)})")]
+    lines = [
+        Para(f"{label}:\t{value}" if label else f"\t{value}", space_after=0 if index < len(block) - 1 else 6,
+             start_indent_cm=REFERENCE_BLOCK_START_CM[request.language], tab_cm=REFERENCE_TAB_CM)
+        for index, (label, value) in enumerate(block)
+    ]  # fmt: skip
     lines += [
         Para(""),
         Para(one_line(request.addressee), bold=True),

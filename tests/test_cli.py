@@ -224,9 +224,14 @@ def test_list_and_show_json_shapes(runner: CliRunner) -> None:
     assert json.loads(ogp(runner, "proposal", "list", "--state", "referred", "--json").stdout) == []
     shown = json.loads(ogp(runner, "proposal", "show", "1", "--json").stdout)
     assert set(shown) == {"id", "ref", "title", "organization", "state", "submitted_on", "entities", "version",
-                          "language", "lead", "email", "problem", "solution", "values", "interviews", "next_events", "decision", "corrections"}  # fmt: skip
+                          "language", "lead", "email", "problem", "solution", "values", "interviews", "next_events", "decision", "corrections", "events"}  # fmt: skip
     assert shown["values"] == ["accountability"]
-    assert shown["next_events"] == ["interview", "reject", "withdraw", "discard"]
+    assert shown["next_events"] == ["reject", "withdraw", "discard"]  # allowed now (with a reason)
+    assert shown["events"][0] == {
+        "event": "interview", "allowed": False, "needs": "",
+        "blockers": ["an interview must be recorded first (ogp interview record) (no interview is recorded)"],
+    }  # fmt: skip
+    assert shown["events"][1] == {"event": "reject", "allowed": True, "blockers": [], "needs": "--reason"}
     entities = json.loads(ogp(runner, "entity", "list", "--json").stdout)
     assert entities[0] == {"id": 1, "name": "وزارة الاقتصاد الرقمي والريادة", "code": "MODEE",
                            "addressee": "معالي وزير الاقتصاد الرقمي والريادة المحترم",
@@ -240,7 +245,8 @@ def test_text_output_survives_arabic_titles(runner: CliRunner) -> None:
     assert table[1].split() == ["1", "P-1", "submitted", "مركز", "الشفافية", "الأردني", "منصة", "P-1"]
     shown = ogp(runner, "proposal", "show", "P-1").stdout
     assert "Title:        منصة P-1\n" in shown
-    assert "Next events:  interview, reject, withdraw, discard\n" in shown
+    assert "Allowed now:  reject (with --reason)\n" in shown
+    assert "Not yet:      interview: an interview must be recorded first (ogp interview record)" in shown
 
 
 def test_import_from_the_command_line(runner: CliRunner, tmp_path: Path) -> None:

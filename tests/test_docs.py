@@ -42,10 +42,12 @@ def test_the_expected_commands_exist() -> None:
         "ogp interview cancel", "ogp interview list", "ogp interview record", "ogp interview schedule",
         "ogp letters export", "ogp letters list", "ogp letters register", "ogp letters verify", "ogp letters void",
         "ogp meeting add", "ogp meeting list", "ogp meeting minutes", "ogp member add", "ogp member deactivate",
-        "ogp member edit", "ogp member list", "ogp member reactivate", "ogp proposal add", "ogp proposal discard",
+        "ogp member edit", "ogp member list", "ogp member reactivate", "ogp plan show", "ogp proposal add",
+        "ogp proposal discard",
         "ogp proposal edit", "ogp proposal export", "ogp proposal import", "ogp proposal link", "ogp proposal list",
         "ogp proposal show", "ogp ranking", "ogp response list", "ogp response record", "ogp score import",
-        "ogp score list", "ogp score withdraw", "ogp shortlist", "ogp templates check", "ogp templates export",
+        "ogp score list", "ogp score withdraw", "ogp shortlist", "ogp status", "ogp templates check",
+        "ogp templates export",
     ]  # fmt: skip
 
 

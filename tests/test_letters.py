@@ -120,7 +120,7 @@ def test_english_recipients_get_english_letters(session_scope: SessionFactory) -
         referral = s.scalars(select(Letter)).first()
         assert referral is not None
         body = texts(referral.content)
-        assert body[1] == "Date: 28 July 2021 (18 Dhu al-Hijjah 1442 AH)"
+        assert body[1:3] == ["Date:\t28 July 2021", "\t(18 Dhu al-Hijjah 1442 AH)"]
         assert "Subject: Proposed commitment “Green reporting app”" in body
         assert any("the Fifth National Action Plan of the Open Government Partnership (2021-2023)" in t for t in body)
 
@@ -165,7 +165,7 @@ def test_plan_settings_reach_the_letters(session_scope: SessionFactory) -> None:
         letter = s.scalars(select(Letter)).one()
         assert letter.reference == "و ت/2021/0001"  # the register keeps Western digits
         body = texts(letter.content)
-        assert body[0] == "الرقم: و ت/٢٠٢١/٠٠٠١"
+        assert body[0] == "الرقم:\tو ت/٢٠٢١/٠٠٠١"
         assert body[-4:] == ["د. سامية", "وزير التخطيط والتعاون الدولي", "نسخة إلى:", "- الملف"]
         document = docx.Document(io.BytesIO(letter.content))
         assert document.sections[0].first_page_header._element.findall(".//{*}drawing")

@@ -140,6 +140,12 @@ def get_meeting(session: Session, key: str | int) -> Meeting:
     return meeting
 
 
+def for_the(noun: str) -> str:
+    """«ل» joined to a noun as Arabic writes it: «للخطة» for «الخطة», «لخطة» for «خطة»."""
+    noun = noun.strip()
+    return f"لل{noun[2:]}" if noun.startswith("ال") else f"ل{noun}"
+
+
 def minutes(meeting: Meeting, plan_title: str, plan_period: str, audit_head: str = "") -> MinutesData:
     """The meeting as the plain data its minutes are written from; `audit_head` ("SEQ:HASH") is
     printed in them, so publishing the minutes publishes the chain's head."""
@@ -147,7 +153,7 @@ def minutes(meeting: Meeting, plan_title: str, plan_period: str, audit_head: str
     def who(role: str) -> list[str]:
         return [f"{p.member.name} – {p.member.organization}" for p in meeting.people if p.role == role]
 
-    title = meeting.title or f"اجتماع مجموعة العمل الوطنية لـ{plan_title} {plan_period}".strip()
+    title = meeting.title or f"اجتماع مجموعة العمل الوطنية {for_the(plan_title)} {plan_period}".strip()
     return MinutesData(
         title=title,
         held_on=meeting.held_on,

@@ -40,6 +40,7 @@ class PlanSettings:
     shortlist_size: int | None = None
     commitment_target: int | None = None
     letter_prefix: str | None = None
+    letter_prefix_en: str | None = None
     issuer: str | None = None
     signatory_name: str | None = None
     signatory_title: str | None = None
@@ -82,6 +83,7 @@ def configure_plan(
                 shortlist_size=DEFAULT_SHORTLIST_SIZE,
                 commitment_target=DEFAULT_COMMITMENT_TARGET,
                 letter_prefix=DEFAULT_LETTER_PREFIX,
+                letter_prefix_en="",
                 issuer=DEFAULT_ISSUER,
                 signatory_name="",
                 signatory_title=DEFAULT_SIGNATORY_TITLE,
@@ -116,7 +118,7 @@ def configure_plan(
 
 def _apply_settings(session: Session, plan: Plan, settings: PlanSettings) -> None:
     for name in (
-        "title", "period", "letter_prefix", "issuer", "signatory_name", "signatory_title",
+        "title", "period", "letter_prefix", "letter_prefix_en", "issuer", "signatory_name", "signatory_title",
         "title_en", "issuer_en", "signatory_title_en", "templates_dir",
     ):  # fmt: skip
         value = getattr(settings, name)

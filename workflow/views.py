@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from states import events_from
+from states import State, events_from
 from workflow.evaluation import DecidedPlace, Standing
 from workflow.models import (
     AuditEntry,
@@ -24,6 +24,7 @@ from workflow.models import (
     Score,
     ScoreChange,
 )
+from workflow.status import EventCheck, MoveExplanation, Status
 
 
 def plan_view(plan: Plan) -> dict[str, Any]:
@@ -34,6 +35,7 @@ def plan_view(plan: Plan) -> dict[str, Any]:
         "shortlist_size": plan.shortlist_size,
         "commitment_target": plan.commitment_target,
         "letter_prefix": plan.letter_prefix,
+        "letter_prefix_en": plan.letter_prefix_en,
         "issuer": plan.issuer,
         "signatory_name": plan.signatory_name,
         "signatory_title": plan.signatory_title,
@@ -353,4 +355,43 @@ def response_view(response: Response, ref: str) -> dict[str, Any]:
         "note": response.note,
         "recorded_by": response.recorded_by,
         "recorded_at": response.recorded_at,
+    }
+
+
+def event_check_view(check: EventCheck) -> dict[str, Any]:
+    return {"event": check.event, "allowed": check.allowed, "blockers": list(check.blockers), "needs": check.needs}
+
+
+def explanation_view(explained: MoveExplanation) -> dict[str, Any]:
+    return {
+        "ref": explained.ref,
+        "event": explained.event,
+        "from_state": explained.from_state,
+        "to_state": explained.to_state,
+        "allowed": explained.allowed,
+        "blockers": list(explained.blockers),
+        "letters": [{"kind": kind, "addressee": addressee} for kind, addressee in explained.letters],
+    }
+
+
+def status_view(status: Status, quorum: int) -> dict[str, Any]:
+    plan = status.plan
+    return {
+        "plan": plan_view(plan),
+        "counts": {state.value: status.counts.get(state.value, 0) for state in State},
+        "shortlist": {"taken": status.shortlist_places, "size": plan.shortlist_size},
+        "commitments": {"made": status.counts.get(State.COMMITTED.value, 0), "target": plan.commitment_target},
+        "active_members": status.active_members,
+        "quorum": quorum,
+        "waiting": [
+            {
+                "ref": w.ref,
+                "state": w.state,
+                "next_event": w.next_event,
+                "waits_for": list(w.waits_for),
+                "command": w.command,
+            }
+            for w in status.waiting
+        ],
+        "warnings": list(status.warnings),
     }
