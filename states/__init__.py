@@ -194,6 +194,7 @@ class Action(StrEnum):
     DECLARE_CONFLICT = "declare_conflict"
     RESPONSE = "response"
     CHECKPOINT = "checkpoint"
+    PUBLISH = "publish"
 
 
 @dataclass(frozen=True)
@@ -263,6 +264,12 @@ _ACTIONS: tuple[RecordedStep, ...] = (
         does="record a response for",
     ),
     RecordedStep(Action.CHECKPOINT, None, "the record as it stood when the schema was upgraded"),
+    RecordedStep(
+        Action.PUBLISH,
+        None,
+        "the national OGP repository was published (ogp publish): its date, the chain head it showed, "
+        "and the sha256 of its manifest",
+    ),
 )
 
 # Every recorded step by its audit event name: the moves of the table above, and the actions.
