@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test bench stress tamper clean
+.PHONY: demo test bench stress tamper publish-bench clean
 
 # Installed again whenever pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -34,6 +34,10 @@ stress: $(VENV)/.installed
 # Every kind of tampering with every table and with the chain, on the demo's workspace.
 tamper: $(VENV)/.installed
 	$(BIN)/python bench/tamper.py
+
+# The published site built from a 10,000-proposal workspace, timed.
+publish-bench: $(VENV)/.installed
+	$(BIN)/python bench/publish.py
 
 clean:
 	rm -rf $(VENV) ogp-demo .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -75,6 +75,7 @@ from workflow.proposals import (
     list_proposals,
     parse_date,
 )
+from workflow.publish import PublishResult, parse_languages, publish, staged_site
 from workflow.roles import create_roles
 from workflow.shortlist import ShortlistResult, shortlist_top
 from workflow.status import check_events, explain_move, plan_status
@@ -115,8 +116,23 @@ class DateType(click.ParamType):
             self.fail(str(exc), param, ctx)
 
 
+class LanguagesType(click.ParamType):
+    """The languages of a publication: 'ar,en', 'ar' or 'en'."""
+
+    name = "LANGS"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> tuple[str, ...]:
+        if isinstance(value, tuple):
+            return value
+        try:
+            return parse_languages(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
 DATE = DateType()
 DATETIME = DateTimeType()
+LANGS = LanguagesType()
 
 
 class OgpGroup(click.Group):
@@ -1192,14 +1208,15 @@ def letters_verify(app: App, dirs: tuple[Path, ...]) -> None:
 
 @cli.group()
 def templates() -> None:
-    """The letter templates: export the defaults, check an edited copy."""
+    """The letter and site templates: export the defaults, check an edited copy."""
 
 
 @templates.command("export")
 @click.argument("dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help="Overwrite templates already in DIR.")
 def templates_export(dir: Path, force: bool) -> None:
-    """Write the default templates into DIR, to edit them.
+    """Write the default templates into DIR, to edit them: the letters' (KIND.LANG.j2) and, in
+    DIR/site, the published site's pages, wording (words.ar.j2, words.en.j2) and stylesheet.
 
     Then point the workspace at the folder with 'ogp init --templates-dir DIR' (or pass
     --templates DIR to a command), and run 'ogp templates check DIR' after each edit.
@@ -1209,13 +1226,14 @@ def templates_export(dir: Path, force: bool) -> None:
       ogp templates export my-templates
     """
     written = export_templates(dir, force=force)
-    click.echo(f"Wrote {len(written)} templates to {dir}: {', '.join(p.name for p in written)}")
+    click.echo(f"Wrote {len(written)} templates to {dir}: {', '.join(p.relative_to(dir).as_posix() for p in written)}")
 
 
 @templates.command("check")
 @click.argument("dir", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
 def templates_check(dir: Path | None) -> None:
-    """Render every letter template in DIR (over the defaults) on sample data; report each error.
+    """Render every letter template and the site's templates in DIR (over the defaults) on sample
+    data; report each error.
 
     \b
     Example:
@@ -1226,11 +1244,17 @@ def templates_check(dir: Path | None) -> None:
     for error in report.errors:
         click.echo(f"  {error}", err=True)
     for name in report.unknown:
-        click.echo(f"  {name}: not a letter template (templates are KIND.ar.j2 or KIND.en.j2 for {kinds})", err=True)
+        if name.startswith("site/"):
+            click.echo(f"  {name}: not a template of the site (see 'ogp templates export')", err=True)
+        else:
+            explained = f"templates are KIND.ar.j2 or KIND.en.j2 for {kinds}"
+            click.echo(f"  {name}: not a letter template ({explained})", err=True)
     where = f" from {dir}" if dir else ""
     click.echo(f"Checked {len(report.checked)} templates{where}: {len(report.errors)} errors.")
     if report.errors:
-        raise click.ClickException(f"{len(report.errors)} templates do not render; letters using them would fail.")
+        raise click.ClickException(
+            f"{len(report.errors)} templates do not render; the letters or pages using them would fail."
+        )
 
 
 # --- the working group -------------------------------------------------------------------------
@@ -1913,6 +1937,82 @@ def plan_show(app: App, as_json: bool) -> None:
             click.echo(f"{key:<20}{shown_value}")
 
 
+# --- publishing ---------------------------------------------------------------------------------
+
+
+def publication_view(result: PublishResult) -> dict[str, Any]:
+    return {
+        "folder": str(result.folder),
+        "published_on": result.published_on.isoformat(),
+        "languages": list(result.languages),
+        "head": {"seq": result.head.seq, "hash": result.head.hash},
+        "audit_seq": result.seq,
+        "manifest_sha256": result.manifest_sha256,
+        "files": result.files,
+        "proposals": result.proposals,
+        "earlier_publications": result.earlier,
+    }
+
+
+def print_publication(result: PublishResult) -> None:
+    click.echo(
+        f"Published the national OGP repository to {result.folder} ({', '.join(result.languages)}): "
+        f"{result.proposals} proposals, {result.files} files."
+    )
+    click.echo(f"  dated {result.published_on.isoformat()}; it shows the audit chain up to #{result.head}")
+    click.echo(f"  recorded as audit entry #{result.seq}; sha256 of its manifest.sha256: {result.manifest_sha256}")
+    click.echo(f"  open {result.folder / 'index.html'}")
+
+
+@cli.command("publish")
+@click.argument("dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--lang",
+    "languages",
+    type=LANGS,
+    default="ar,en",
+    show_default=True,
+    help="The site's languages, comma-separated; the first is the front page's.",
+)
+@click.option("--dated", type=DATE, help="The publication's date (not in the future). [default: today]")
+@click.option(
+    "--name-scorers",
+    is_flag=True,
+    help="Also publish who scored what (by default only each criterion's mean and the number of members scoring).",
+)
+@json_option
+@pass_app
+def publish_cmd(
+    app: App, dir: Path, languages: tuple[str, ...], dated: dt.date | None, name_scorers: bool, as_json: bool
+) -> None:
+    """Publish the national OGP repository and the reasoned response as a static bilingual site in DIR.
+
+    Arabic (right to left) and English pages, no JavaScript, relative links only: it works opened
+    from disk, a shared drive or any web server. Home (the plan, counts, the timeline, the update
+    log), the contribution register, a page per proposal with its decision and reasons, the reasoned
+    response (also .docx, CSV and JSON), the working group and its minutes, the letters register,
+    open data and how to verify it. No e-mail address, no member's own scores, no conflict reason.
+
+    The publication is one recorded step (its date, the chain head it shows, the sha256 of its
+    manifest.sha256). DIR must be new, empty, or an earlier site, whose files are replaced once the
+    step is recorded; files someone else put there are left alone.
+
+    \b
+    Example:
+      ogp publish site --lang ar,en --dated 2021-08-31
+    """
+    workspace = app.workspace()
+    with staged_site(dir, workspace.folder) as staging, app.session() as session:
+        result = publish(
+            session, staging, actor=app.actor, published_on=dated, languages=languages, name_scorers=name_scorers,
+            templates_dir=app.templates, workspace_folder=workspace.folder,
+        )  # fmt: skip
+    if as_json:
+        emit_json(publication_view(result))
+    else:
+        print_publication(result)
+
+
 # --- demo ---------------------------------------------------------------------------------------
 
 
@@ -1927,7 +2027,8 @@ def plan_show(app: App, as_json: bool) -> None:
 )
 @pass_app
 def demo(app: App, folder: Path) -> None:
-    """Build a fresh workspace and play the seed's plan through every state on SAMPLE data.
+    """Build a fresh workspace and play the seed's plan through every state on SAMPLE data, then
+    publish the national OGP repository (the static site of 'ogp publish') in DIR/site.
 
     The folder must be new, empty, or an earlier demo (which is replaced).
 
@@ -1948,8 +2049,9 @@ def demo(app: App, folder: Path) -> None:
         db.upgrade(engine)
     finally:
         engine.dispose()
-    with demo_app.session() as session:
-        result = play(session, actor=app.actor, workspace_folder=workspace.folder)
+    site_folder = workspace.folder / "site"
+    with staged_site(site_folder, workspace.folder) as staging, demo_app.session() as session:
+        result = play(session, actor=app.actor, workspace_folder=workspace.folder, site=staging)
         plan = views.plan_view(current_plan(session))
         cut_line = _cut_line(result.shortlist) if result.shortlist else []
         shortlisted = len(result.shortlist.selected) if result.shortlist else 0
@@ -1973,6 +2075,12 @@ def demo(app: App, folder: Path) -> None:
     kinds = Counter(letter.document.kind.value for letter in result.letters)
     click.echo(f"Letters: {len(paths)} in {workspace.letters_dir} ({', '.join(f'{n} {k}' for k, n in kinds.items())})")
     click.echo(f"Minutes of the second meeting: {minutes_path}")
+    if result.publication is not None:
+        published = result.publication
+        click.echo(
+            f"Site: {site_folder / 'index.html'} (the national OGP repository and the reasoned response, "
+            f"{', '.join(published.languages)}; {published.files} files, published {published.published_on})"
+        )
     click.echo(f"Audit chain verified: {report.entries} entries, head #{report.head_seq} {report.head_hash[:16]}…")
     click.echo(f"Try: ogp --db {workspace.describe()} proposal list")
 

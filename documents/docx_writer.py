@@ -243,6 +243,13 @@ def zip_parts(parts: Parts) -> bytes:
     return out.getvalue()
 
 
+def repack(data: bytes) -> bytes:
+    """A .docx another writer saved (python-docx stamps every part with the time it was saved),
+    zipped again by `zip_parts`: the same document then always has the same bytes."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return zip_parts([(info.filename, archive.read(info)) for info in archive.infolist()])
+
+
 def content_digest(parts: Parts) -> str:
     """sha256 over every part but the custom properties, in name order, each framed by its name and
     length: what the audit trail records of a letter, however the file was zipped."""

@@ -13,6 +13,15 @@ _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\ufff
 _FILENAME_FORBIDDEN = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*\u200e\u200f\u202a-\u202e\u2066-\u2069]')
 
 
+# Anything shaped like an e-mail address, as people type them (also with a space around the @).
+_EMAIL = re.compile(r"[\w.+%-]+\s?@\s?[\w-]+(?:\.[\w-]+)+", re.UNICODE)
+
+
+def without_emails(text: str, replacement: str = "[…]") -> str:
+    """`text` with every e-mail address replaced: a published page names no one's mailbox."""
+    return _EMAIL.sub(replacement, text)
+
+
 def xml_safe(text: str) -> str:
     """`text` without the characters XML forbids."""
     return _XML_FORBIDDEN.sub("", text)
@@ -32,3 +41,12 @@ def safe_filename(stem: str, suffix: str, max_length: int = 120) -> str:
     while len((cleaned + suffix).encode("utf-8")) > max_length * 2:
         cleaned = cleaned[:-1]
     return cleaned + suffix
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(cell: str) -> str:
+    """A cell a spreadsheet will show as text, never run: formula-looking text gets a leading '."""
+    return f"'{cell}" if cell.startswith(FORMULA_STARTS) else cell

@@ -203,6 +203,7 @@ class Action(StrEnum):
     CANCEL_INTERVIEW = "cancel_interview"
     VOID_LETTER = "void_letter"
     CHECKPOINT = "checkpoint"
+    PUBLISH = "publish"
 
 
 @dataclass(frozen=True)
@@ -297,6 +298,12 @@ _ACTIONS: tuple[RecordedStep, ...] = (
         Action.VOID_LETTER, tuple(State), "a letter was voided (and perhaps reissued)", does="void a letter of"
     ),
     RecordedStep(Action.CHECKPOINT, None, "the record as it stood when the schema was upgraded"),
+    RecordedStep(
+        Action.PUBLISH,
+        None,
+        "the national OGP repository was published (ogp publish): its date, the chain head it showed, "
+        "and the sha256 of its manifest",
+    ),
 )
 
 # Every recorded step by its audit event name: the moves of the table above, and the actions.

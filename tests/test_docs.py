@@ -45,7 +45,7 @@ def test_the_expected_commands_exist() -> None:
         "ogp member edit", "ogp member list", "ogp member reactivate", "ogp plan show", "ogp proposal add",
         "ogp proposal discard",
         "ogp proposal edit", "ogp proposal export", "ogp proposal import", "ogp proposal link", "ogp proposal list",
-        "ogp proposal show", "ogp ranking", "ogp response list", "ogp response record", "ogp score import",
+        "ogp proposal show", "ogp publish", "ogp ranking", "ogp response list", "ogp response record", "ogp score import",
         "ogp score list", "ogp score withdraw", "ogp shortlist", "ogp status", "ogp templates check",
         "ogp templates export",
     ]  # fmt: skip

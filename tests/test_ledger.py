@@ -99,6 +99,7 @@ def test_every_command_that_changes_the_record_appends_one_entry(runner: CliRunn
         (("score", "withdraw", "P-2", "--member", "ندى خاطر", "--criterion", "importance", "--reason", "خطأ"), 1,
          "withdraw_score"),
         (("advance", "P-2", "reject", "--reason", "خارج الصلاحيات"), 1, "reject"),
+        (("publish", str(tmp_path / "site")), 1, "publish"),
     ]  # fmt: skip
     seen = set()
     for args, entries, event in steps:

@@ -215,11 +215,15 @@ def test_the_workspace_templates_setting_is_used_and_a_missing_folder_is_refused
 
 def test_export_refuses_to_overwrite_and_check_reports_each_broken_template(tmp_path: Path) -> None:
     written = export_defaults(tmp_path / "t")
-    assert sorted(p.name for p in written) == sorted(
+    letters = [p.name for p in written if p.parent == tmp_path / "t"]
+    assert sorted(letters) == sorted(
         f"{kind}.{lang}.j2"
         for kind in ("referral", "commitment", "acceptance", "referral_closed", "rejection", "invitation", "cancellation")
         for lang in ("ar", "en")
     )
+    # The published site's templates go to their own folder, beside the letters'.
+    assert {p.parent for p in written} == {tmp_path / "t", tmp_path / "t" / "site"}
+    assert (tmp_path / "t" / "site" / "words.ar.j2").is_file() and (tmp_path / "t" / "site" / "style.css").is_file()
     with pytest.raises(WorkflowError, match=r"already has acceptance\.ar\.j2"):
         export_defaults(tmp_path / "t")
     assert check(tmp_path / "t").errors == []
@@ -234,7 +238,7 @@ def test_export_refuses_to_overwrite_and_check_reports_each_broken_template(tmp_
         "template rejection.en.j2, line 2: UndefinedError: 'reasn' is undefined",
     ]
     assert report.unknown == ["referal.ar.j2"]
-    assert len(report.checked) == 14
+    assert len(report.checked) == 14 + 15  # the letters', and the site's templates (its stylesheet is not one)
 
 
 def test_a_broken_template_for_one_recipient_stops_the_whole_move(

@@ -27,7 +27,7 @@ def test_a_workspace_moves_to_postgresql_and_back_whole(postgres: PostgresCluste
         code, out, err = run("--db", source, "db", "copy", "--to", url)
         assert code == 0, err
         assert "Copied" in out and "(10 proposals, 34 letters)" in out
-        assert "Audit chain verified there: 445 entries; head #445 " in out
+        assert "Audit chain verified there: 446 entries; head #446 " in out  # the last: the demo's publication
         head = run("--db", source, "audit", "head")[1]
         assert run("--db", url, "audit", "head")[1] == head
         assert run("--db", url, "audit", "verify", "--expect-head", head.strip())[0] == 0
@@ -48,7 +48,7 @@ def test_a_workspace_moves_to_postgresql_and_back_whole(postgres: PostgresCluste
 
         back = tmp_path / "back.db"
         assert run("--db", url, "db", "copy", "--to", str(back))[0] == 0
-        assert run("--db", str(back), "audit", "verify")[1].startswith("Audit chain verified: 446 entries")
+        assert run("--db", str(back), "audit", "verify")[1].startswith("Audit chain verified: 447 entries")
 
 
 def test_copy_refuses_the_workspace_itself(tmp_path: Path) -> None:

@@ -1,7 +1,9 @@
 """The demo: the seed's Fifth National Action Plan played through every state, on SAMPLE data.
 
 The bodies and organisations are those of the seed; the proposals, their wording and outcomes are
-invented for the demo and marked SAMPLE in their refs.
+invented for the demo and marked SAMPLE in their refs. Each step is recorded on the day of the
+seed's calendar it belongs to (submissions in June 2021, the interviews on 28 July 2021 …), so the
+letters, the audit trail and the published site tell the plan's story with its own dates.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from documents.minutes import render_minutes
+from documents.site import Staging
 from states import Event, State
 from workflow.audit import current_head
 from workflow.errors import GuardError, WorkflowError
@@ -30,6 +33,7 @@ from workflow.members import add_meeting, add_member, minutes
 from workflow.moves import PendingLetter, advance
 from workflow.plans import PlanSettings, add_entity, configure_plan, current_plan
 from workflow.proposals import ProposalInput, add_proposal, list_proposals
+from workflow.publish import PublishResult, publish
 from workflow.shortlist import ShortlistResult, shortlist_top
 
 PLAN = PlanSettings(
@@ -139,6 +143,15 @@ QUALITY = {
     "SAMPLE-01": 4.6, "SAMPLE-02": 4.4, "SAMPLE-03": 4.3, "SAMPLE-04": 4.1, "SAMPLE-05": 4.5,
     "SAMPLE-06": 3.9, "SAMPLE-07": 3.8, "SAMPLE-08": 3.2, "SAMPLE-09": 2.9,
 }  # fmt: skip
+# The seed's calendar, each step at 09:00 in Amman (UTC+3) on its day.
+AMMAN = dt.timezone(dt.timedelta(hours=3), "Amman")
+SET_UP = dt.date(2021, 6, 1)
+WITHDRAWN_ON = dt.date(2021, 7, 12)
+INVITED_ON = dt.date(2021, 7, 18)  # the seed: proposers were told on 18 July that they qualified
+REFERRED_ON = dt.date(2021, 8, 1)
+ANSWERED_ON = dt.date(2021, 8, 15)
+DECIDED_ON = dt.date(2021, 8, 22)
+PUBLISHED_ON = dt.date(2021, 8, 31)  # the national repository, with the reasoned response
 DECLARED_CONFLICT = ("ختام الشنيكات", "SAMPLE-01", "تمثل الجهة الحكومية المعنية بتنفيذ المقترح")
 WITHDRAWN = {"SAMPLE-10": "انسحبت الجهة مقدمة المقترح قبل المقابلة لعدم جاهزيتها للتنفيذ ضمن مدة الخطة"}
 NOT_SHORTLISTED = {
@@ -174,6 +187,7 @@ class DemoResult:
     minutes_name: str = ""
     members: int = 0
     scores: int = 0
+    publication: PublishResult | None = None
 
 
 def _score(ref: str, member: int, criterion: int) -> int:
@@ -182,11 +196,17 @@ def _score(ref: str, member: int, criterion: int) -> int:
     return max(1, min(5, round(QUALITY[ref] + spread)))
 
 
+def on(day: dt.date, hour: int = 9) -> dt.datetime:
+    """The moment a step of the demo is recorded: `hour` o'clock in Amman on `day`."""
+    return dt.datetime.combine(day, dt.time(hour), AMMAN)
+
+
 def play(
-    session: Session, *, actor: str, now: dt.datetime | None = None, workspace_folder: Path | None = None
+    session: Session, *, actor: str, workspace_folder: Path | None = None, site: Staging | None = None
 ) -> DemoResult:
-    """Build the plan, its bodies, members and proposals, and play the seed's meeting cycle."""
-    now = now or dt.datetime.now(dt.UTC)
+    """Build the plan, its bodies, members and proposals, and play the seed's meeting cycle on its
+    own calendar; with `site`, end by publishing the national repository into it (`ogp publish`)."""
+    now = on(SET_UP)
     result = DemoResult()
     configure_plan(session, PLAN, actor=actor, now=now)
     for name, code, rank, title in ENTITIES:
@@ -195,12 +215,6 @@ def play(
         add_member(session, name, organization, sector, actor=actor, now=now)
     result.members = len(MEMBERS)
     attendees = [name for name, _, _ in MEMBERS if name not in APOLOGIES]
-    add_meeting(
-        session, FIRST_MEETING, actor=actor, now=now, title="الاجتماع الأول لمجموعة العمل الوطنية", place=ZOOM,
-        attendees=attendees, apologies=APOLOGIES,
-        topics=("تقييم المقترحات المقدمة واختيار المؤهلين منها لمرحلة المقابلات",),
-        outcomes=("إبلاغ مقدمي المقترحات المختارة بتأهلهم لمرحلة المقابلات بتاريخ 18/7/2021",),
-    )  # fmt: skip
 
     def move(ref: str, event: Event, reason: str = "") -> None:
         done = advance(session, ref, event, actor=actor, reason=reason, now=now, workspace_folder=workspace_folder)
@@ -212,18 +226,27 @@ def play(
         raw = ProposalInput(
             title, org, ref, f"{ref.lower()}@example.org", problem, solution, values, bodies, submitted, language
         )
-        add_proposal(session, raw, actor=actor, now=now)
+        add_proposal(session, raw, actor=actor, now=on(dt.date.fromisoformat(submitted)))
         result.reached[State.SUBMITTED.value] += 1
+    now = on(WITHDRAWN_ON)
     for ref, reason in WITHDRAWN.items():
         move(ref, Event.WITHDRAW, reason)
+    add_meeting(
+        session, FIRST_MEETING, actor=actor, now=on(FIRST_MEETING, 13), title="الاجتماع الأول لمجموعة العمل الوطنية",
+        place=ZOOM, attendees=attendees, apologies=APOLOGIES,
+        topics=("تقييم المقترحات المقدمة واختيار المؤهلين منها لمرحلة المقابلات",),
+        outcomes=("إبلاغ مقدمي المقترحات المختارة بتأهلهم لمرحلة المقابلات بتاريخ 18/7/2021",),
+    )  # fmt: skip
 
     waiting = list_proposals(session, State.SUBMITTED)
+    now = on(INVITED_ON)
     for slot, proposal in enumerate(waiting):
         at = dt.datetime.combine(INTERVIEW_DAY, dt.time(10)) + dt.timedelta(minutes=30 * slot)
         planned = schedule_interview(
             session, proposal.ref, at, actor=actor, platform="Zoom", now=now, workspace_folder=workspace_folder
         )
         result.letters.extend(planned.letters)
+    now = on(INTERVIEW_DAY, 15)
     for proposal in waiting:
         record_interview(
             session, proposal.ref, INTERVIEW_DAY, actor=actor, platform="Zoom", members=attendees, now=now,
@@ -256,10 +279,13 @@ def play(
         result.reached[done.proposal.state.value] += 1
     for ref, reason in NOT_SHORTLISTED.items():
         move(ref, Event.REJECT, reason)
+    now = on(REFERRED_ON)
     for proposal in list_proposals(session, State.SHORTLISTED):
         move(proposal.ref, Event.REFER)
+    now = on(ANSWERED_ON)
     for ref, body, agreed, note in RESPONSES:
         record_response(session, ref, body, agreed=agreed, responded_on=None, note=note, actor=actor, now=now)
+    now = on(DECIDED_ON)
     for proposal in list_proposals(session, State.REFERRED):
         if proposal.ref not in NOT_COMMITTED:
             move(proposal.ref, Event.COMMIT, "وافقت الجهة الحكومية على تبني الالتزام وقيادة تنفيذه")
@@ -279,4 +305,8 @@ def play(
     result.minutes = render_minutes(minutes(meeting, plan.title, plan.period, str(current_head(session))))
     result.minutes_name = f"meeting-{meeting.id}-{meeting.held_on.isoformat()}.docx"
     result.final.update(p.state.value for p in list_proposals(session))
+    if site is not None:
+        result.publication = publish(
+            session, site, actor=actor, now=on(PUBLISHED_ON), workspace_folder=workspace_folder
+        )
     return result

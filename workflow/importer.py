@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from documents.text import FORMULA_STARTS, neutralise
 from workflow.errors import ImportFileError, RowProblem
 from workflow.evaluation import ScoreInput, record_score, score_problems
 from workflow.models import Proposal, Score
@@ -87,7 +88,7 @@ def import_proposals(session: Session, path: Path, *, actor: str, now: dt.dateti
 def _position(problem: RowProblem) -> int:
     """Where a problem stands in the file, so they are reported top to bottom."""
     number = problem.where.rsplit(" ", 1)[-1]
-    return int(number) if number.isdigit() else 0
+    return int(number) if number.isascii() and number.isdigit() else 0
 
 
 def read_rows(path: Path, spec: TableSpec) -> tuple[list[Row], list[RowProblem]]:
@@ -153,15 +154,6 @@ def _csv_rows(text: str, spec: TableSpec) -> tuple[list[Row], list[RowProblem]]:
                 row[name] = cell
         rows.append((where, row))
     return rows, problems
-
-
-# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(cell: str) -> str:
-    """A cell a spreadsheet will show as text, never run: formula-looking text gets a leading '."""
-    return f"'{cell}" if cell.startswith(FORMULA_STARTS) else cell
 
 
 def _restore(cell: str) -> str:

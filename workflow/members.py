@@ -134,7 +134,7 @@ def list_meetings(session: Session) -> list[Meeting]:
 
 def get_meeting(session: Session, key: str | int) -> Meeting:
     """A meeting by its number."""
-    meeting = session.get(Meeting, int(key)) if str(key).strip().isdigit() else None
+    meeting = session.get(Meeting, int(key)) if str(key).strip().isascii() and str(key).strip().isdigit() else None
     if meeting is None:
         raise NotFoundError("meeting", repr(str(key)))
     return meeting

@@ -26,6 +26,12 @@ from workflow.vocabulary import VALUE_NAMES_AR, VALUE_NAMES_EN, OgpValue, organi
 LETTERHEAD_TOP = {"ar": "المملكة الأردنية الهاشمية", "en": "The Hashemite Kingdom of Jordan"}
 
 
+def letterhead(plan: Plan, language: str) -> tuple[str, ...]:
+    """The letterhead's lines in `language`: the kingdom, then the issuer's lines (' – ' separates them)."""
+    issuer = plan.issuer if language == "ar" else plan.issuer_en
+    return (LETTERHEAD_TOP[language], *[line.strip() for line in issuer.split(" – ")])
+
+
 @dataclass(frozen=True)
 class Recipient:
     """Who one letter goes to: a registered body, or the proposing organisation."""
@@ -190,13 +196,12 @@ class Outbox:
     def _request(self, document: Document, recipient: Recipient, reference: str, issued_on: dt.date) -> LetterRequest:
         plan, proposal, arabic = self.plan, self.proposal, recipient.language == "ar"
         values = VALUE_NAMES_AR if arabic else VALUE_NAMES_EN
-        issuer = plan.issuer if arabic else plan.issuer_en
         return LetterRequest(
             kind=document.kind.value,
             reference=reference,
             issued_on=issued_on,
             addressee=recipient.addressee,
-            letterhead=(LETTERHEAD_TOP[recipient.language], *[line.strip() for line in issuer.split(" – ")]),
+            letterhead=letterhead(plan, recipient.language),
             signatory_name=plan.signatory_name,
             signatory_title=plan.signatory_title if arabic else plan.signatory_title_en,
             language=recipient.language,

@@ -212,7 +212,7 @@ def get_proposal(session: Session, key: str | int) -> Proposal:
     """A proposal by its number or its ref (any case)."""
     text = str(key).strip()
     proposal = None
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
         proposal = session.get(Proposal, int(text))
     if proposal is None and text:
         query = select(Proposal).where(func.lower(Proposal.ref) == text.casefold())
