@@ -26,6 +26,8 @@ from documents import write_atomic
 from documents.docx_writer import check_image
 from documents.letters import DIGITS, LANGUAGES
 from documents.minutes import render_minutes
+from documents.pdf import PdfError, letters_to_pdf
+from documents.tables import FORMATS, write_table
 from states import OPEN, TRANSITIONS, Action, DocumentKind, Event, State
 from workflow import audit, db, replay, views
 from workflow.corrections import (
@@ -58,6 +60,8 @@ from workflow.evaluation import (
     withdraw_score,
 )
 from workflow.evaluation import ranking as rank_proposals
+from workflow.exports import KINDS as EXPORT_KINDS
+from workflow.exports import export as export_table
 from workflow.importer import export_proposals, import_proposals, import_scores
 from workflow.interviews import cancel_interview, list_schedule, record_interview, schedule_interview
 from workflow.letters import list_letters, void_letter, write_files
@@ -229,14 +233,19 @@ def read_logo(path: Path) -> bytes:
     return data
 
 
-def checked_output(path: Path, hint: str) -> Path:
+def checked_output(path: Path, hint: str, *, folder: bool = False) -> Path:
     """An output path the user can trust: no climbing out of the current folder with '..' in a
-    relative path (give an absolute path for elsewhere), and a folder that exists."""
+    relative path (give an absolute path for elsewhere), and a folder that exists (for a `folder`
+    to write into, its parent: the folder itself is created)."""
     if not path.is_absolute() and ".." in path.parts:
         raise click.BadParameter(
             f"{path} climbs out of the current folder with '..'; give a path inside it, or an absolute path",
             param_hint=f"'{hint}'",
         )
+    if folder:
+        if path.exists() and not path.is_dir():
+            raise click.BadParameter(f"{path} is a file, not a folder", param_hint=f"'{hint}'")
+        path = path.resolve()
     if not path.parent.is_dir():
         raise click.BadParameter(f"the folder {path.parent} does not exist", param_hint=f"'{hint}'")
     return path
@@ -382,8 +391,7 @@ def init(
     click.echo(("Created " if created else "") + summary + ".")
     if unsigned:
         click.echo(
-            "Note: no signatory name is set, so letters go out unsigned; set it with "
-            "'ogp init --signatory-name NAME'."
+            "Note: no signatory name is set, so letters go out unsigned; set it with 'ogp init --signatory-name NAME'."
         )
 
 
@@ -1134,6 +1142,30 @@ def letters_register(app: App, year: int | None, as_json: bool) -> None:
     )
 
 
+@letters.command("pdf")
+@click.argument("dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--proposal", "proposal_id", metavar="ID", help="Only this proposal's letters.")
+@pass_app
+def letters_pdf(app: App, dir: Path, proposal_id: str | None) -> None:
+    """Write the stored letters as PDF into DIR (created if needed), through LibreOffice (headless,
+    with a profile of its own), for e-mail and the government's e-correspondence system.
+
+    \b
+    Example:
+      ogp letters pdf --proposal P-003 pdf-for-email
+    """
+    target = checked_output(dir, "DIR", folder=True)
+    with app.session() as session:
+        found = [(letter.file_name, letter.content) for letter in list_letters(session, proposal_id)]
+    try:
+        written = letters_to_pdf(found, target)
+    except PdfError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except OSError as exc:
+        raise click.ClickException(f"cannot write the PDFs to {dir}: {exc.strerror or exc}") from exc
+    click.echo(f"Wrote {len(written)} letters as PDF to {dir}")
+
+
 @letters.command("void")
 @click.argument("number", metavar="NUMBER")
 @reason_required
@@ -1865,6 +1897,37 @@ def db_roles(app: App) -> None:
     for role in report.roles:
         click.echo(f"{role}: {'created' if role in report.created else 'up to date'}")
     click.echo("Give each person a login role in one of them, e.g.: CREATE ROLE aya LOGIN IN ROLE ogp_coordinator;")
+
+
+# --- exports -------------------------------------------------------------------------------------
+
+
+@cli.command("export")
+@click.argument("kind", type=click.Choice(list(EXPORT_KINDS)))
+@click.option(
+    "--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True, help="The file's format."
+)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The file to write.")
+@pass_app
+def export_cmd(app: App, kind: str, fmt: str, out: Path) -> None:
+    """Export KIND (proposals, scores, ranking, responses, register, history) as CSV, .xlsx or JSON,
+    with the stable columns the README lists. CSV is UTF-8 with the BOM Excel wants; .xlsx has a
+    right-to-left sheet with its header frozen; a cell a spreadsheet would run as a formula is
+    written as text.
+
+    \b
+    Example:
+      ogp export ranking --format xlsx --out ranking.xlsx
+    """
+    target = checked_output(out, "--out")
+    with app.session() as session:
+        table = export_table(session, kind)
+        content = write_table(table.columns, table.rows, fmt, title=kind)
+    try:
+        write_atomic(target.parent, target.name, content)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {out}: {exc.strerror or exc}") from exc
+    click.echo(f"Wrote {len(table.rows)} rows of {kind} to {out}")
 
 
 # --- what is going on ---------------------------------------------------------------------------

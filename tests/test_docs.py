@@ -38,9 +38,10 @@ def test_the_expected_commands_exist() -> None:
     assert [path for path, _ in ALL] == [
         "ogp advance", "ogp audit head", "ogp audit verify", "ogp conflict declare", "ogp conflict list",
         "ogp criterion list", "ogp criterion set-weight", "ogp db copy", "ogp db roles", "ogp demo",
-        "ogp entity add", "ogp entity edit", "ogp entity list", "ogp history", "ogp init",
+        "ogp entity add", "ogp entity edit", "ogp entity list", "ogp export", "ogp history", "ogp init",
         "ogp interview cancel", "ogp interview list", "ogp interview record", "ogp interview schedule",
-        "ogp letters export", "ogp letters list", "ogp letters register", "ogp letters verify", "ogp letters void",
+        "ogp letters export", "ogp letters list", "ogp letters pdf", "ogp letters register", "ogp letters verify",
+        "ogp letters void",
         "ogp meeting add", "ogp meeting list", "ogp meeting minutes", "ogp member add", "ogp member deactivate",
         "ogp member edit", "ogp member list", "ogp member reactivate", "ogp plan show", "ogp proposal add",
         "ogp proposal discard",
