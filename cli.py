@@ -285,11 +285,21 @@ def cli(ctx: click.Context, db: str | None, actor: str, templates: Path | None) 
     """Turn civil-society proposals into the commitments of an OGP National Action Plan.
 
     \b
-    Start here:
+    Start here (the README's walkthrough, in its order):
       ogp init                      create ./ogp.db with the plan and its criteria
-      ogp entity add "وزارة الصحة" --code MOH --addressee "معالي وزير الصحة المحترم"
+      ogp entity add "وزارة الصحة" --code MOH --rank minister --title "وزير الصحة"
+      ogp member add "ندى خاطر" --org "وزارة الاقتصاد الرقمي" --sector government
       ogp proposal import proposals.csv
+      ogp status                    what each proposal waits for, and the command that moves it
+      ogp interview schedule P-001 --at "2026-12-10 10:00" --platform Zoom
+      ogp interview record P-001 --on 2026-12-10
       ogp advance P-001 interview
+      ogp score import scores.csv
+      ogp shortlist --top 7 --dry-run
+      ogp advance P-001 refer
+      ogp response record P-001 --entity MOH --agreed
+      ogp advance P-001 commit
+      ogp audit verify
       ogp demo                      play the whole pipeline on sample data
     """
     actor = " ".join(actor.split())
