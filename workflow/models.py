@@ -11,12 +11,14 @@ from sqlalchemy import (
     DateTime,
     Enum,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
     String,
     Text,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -165,7 +167,7 @@ class Interview(Base):
     __tablename__ = "interviews"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"))
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"), index=True)
     held_on: Mapped[dt.date] = mapped_column(Date)
     platform: Mapped[str] = mapped_column(Text, default="")
     notes: Mapped[str] = mapped_column(Text, default="")
@@ -185,7 +187,7 @@ class Letter(Base):
     """An official letter a transition wrote; its bytes are kept so it can always be re-exported."""
 
     __tablename__ = "letters"
-    __table_args__ = (UniqueConstraint("year", "number"),)
+    __table_args__ = (UniqueConstraint("year", "number"), Index("ix_letters_proposal_id_kind", "proposal_id", "kind"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"))
@@ -300,7 +302,7 @@ class ScheduledInterview(Base):
     __tablename__ = "scheduled_interviews"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"))
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"), index=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime)
     platform: Mapped[str] = mapped_column(Text, default="")
     scheduled_by: Mapped[str] = mapped_column(Text)
@@ -336,7 +338,7 @@ class ScoreChange(Base):
     __tablename__ = "score_changes"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"))
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"), index=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
     criterion_id: Mapped[int] = mapped_column(ForeignKey("criteria.id"))
     old_value: Mapped[int | None] = mapped_column(Integer)
@@ -354,7 +356,7 @@ class Conflict(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
-    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"))
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"), index=True)
     reason: Mapped[str] = mapped_column(Text, default="")
     declared_at: Mapped[str] = mapped_column(String(32))
     declared_by: Mapped[str] = mapped_column(Text)
@@ -370,7 +372,7 @@ class Response(Base):
     __tablename__ = "responses"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"))
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"), index=True)
     entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"))
     agreed: Mapped[bool] = mapped_column()
     responded_on: Mapped[dt.date] = mapped_column(Date)
@@ -414,3 +416,7 @@ class Publication(Base):
     languages: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Whether the publication carried the reasoned response (OGP minimum requirement 4.1).
     reasoned_response: Mapped[bool] = mapped_column(default=True)
+
+
+# Proposals are looked up by ref in any case: an index on the lowered ref serves that lookup.
+Index("ix_proposals_ref_lower", func.lower(Proposal.ref))
