@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from cli import cli
@@ -128,6 +128,7 @@ def test_arguments_are_cleaned_or_refused(runner: CliRunner, title: str, org: st
 
 @SETTINGS
 @given(rows=st.lists(st.tuples(TEXT, TEXT, TEXT, TEXT | st.integers(), TEXT), min_size=1, max_size=4))
+@example(rows=[("\x00", "x", "y", 1, "z")])  # found on PostgreSQL: a NUL in a lookup reached the server
 def test_adversarial_score_files_change_nothing_when_refused(
     runner: CliRunner, tmp_path: Path, rows: list[tuple]
 ) -> None:  # type: ignore[type-arg]

@@ -28,9 +28,9 @@ from workflow.models import (
     Score,
     ScoreChange,
 )
+from workflow.names import name_key
 from workflow.plans import EntityIndex, current_plan
 from workflow.proposals import get_proposal
-from workflow.vocabulary import normalize_name
 
 # --- criteria --------------------------------------------------------------------------------------
 
@@ -42,10 +42,10 @@ def list_criteria(session: Session) -> list[Criterion]:
 
 def get_criterion(session: Session, key: str) -> Criterion:
     """A criterion by code, position or name (Arabic or English)."""
-    wanted = normalize_name(key)
+    wanted = name_key(key)
     for criterion in list_criteria(session):
         names = (criterion.code, str(criterion.position), criterion.name_ar, criterion.name_en)
-        if wanted in {normalize_name(name) for name in names}:
+        if wanted in {name_key(name) for name in names}:
             return criterion
     codes = ", ".join(c.code for c in list_criteria(session))
     raise NotFoundError("criterion", f"{key!r} (known: {codes})")
@@ -70,7 +70,7 @@ def set_weight(session: Session, key: str, weight: int) -> Criterion:
 
 def same_organisation(member: Member, proposal: Proposal) -> bool:
     """Whether the member belongs to the proposing organisation (names compared as typed)."""
-    return normalize_name(member.organization) == normalize_name(proposal.organization)
+    return name_key(member.organization) == name_key(proposal.organization)
 
 
 def declared_conflicts(session: Session, proposal: Proposal) -> dict[int, Conflict]:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from documents import write_atomic
 from workflow.models import AuditEntry, Letter
+from workflow.names import name_key
 from workflow.proposals import get_proposal
 
 
@@ -81,10 +82,12 @@ def verify(session: Session, folders: Sequence[Path], *, expect_all: Sequence[Pa
         if _sha256(letter.content) != letter.sha256 or letter.sha256 not in recorded.get(letter.audit_seq, [])
     ]
     by_name = {letter.file_name: letter.sha256 for letter in letters}
+    stored_name = {name_key(letter.file_name): letter.file_name for letter in letters}  # NFD, case … (names.py)
     checks = []
     for folder in folders:
         check = FolderCheck(folder)
-        present = {p.name: p for p in folder.glob("*.docx")} if folder.is_dir() else {}
+        found = folder.glob("*.docx") if folder.is_dir() else ()
+        present = {stored_name.get(name_key(p.name), p.name): p for p in found if p.is_file()}
         for name, path in sorted(present.items()):
             if name not in by_name:
                 check.unknown.append(name)

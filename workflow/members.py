@@ -12,7 +12,7 @@ from documents import one_line
 from documents.minutes import MinutesData
 from workflow.errors import DuplicateError, InvalidInputError, NotFoundError
 from workflow.models import Meeting, MeetingMember, Member
-from workflow.vocabulary import normalize_name
+from workflow.names import name_key
 
 SECTORS = ("government", "civil-society", "private")
 
@@ -27,9 +27,9 @@ def add_member(session: Session, name: str, organization: str, sector: str = "ci
         raise InvalidInputError(record, "--org", "must not be empty")
     if sector not in SECTORS:
         raise InvalidInputError(record, "--sector", f"{sector!r} is not one of {', '.join(SECTORS)}")
-    key = normalize_name(name)
+    key = name_key(name)
     for existing in session.scalars(select(Member)):
-        if normalize_name(existing.name) == key:
+        if name_key(existing.name) == key:
             raise DuplicateError("member", "name", existing.name)
     member = Member(name=name, organization=organization, sector=sector, active=True)
     session.add(member)
@@ -50,12 +50,12 @@ class MemberIndex:
 
     def __init__(self, session: Session) -> None:
         self._members = list_members(session)
-        self._by_key = {normalize_name(m.name): m for m in self._members}
+        self._by_key = {name_key(m.name): m for m in self._members}
         self._by_id = {str(m.id): m for m in self._members}
 
     def find(self, key: str) -> Member | None:
         key = key.strip()
-        return self._by_id.get(key) or self._by_key.get(normalize_name(key))
+        return self._by_id.get(key) or self._by_key.get(name_key(key))
 
     def get(self, key: str) -> Member:
         found = self.find(key)

@@ -13,7 +13,8 @@ from documents.letters import DIGITS, LANGUAGES
 from states import SHORTLIST_PLACES, State
 from workflow.errors import DuplicateError, InvalidInputError, NotFoundError, NoWorkspaceError
 from workflow.models import Criterion, Entity, Plan, Proposal
-from workflow.vocabulary import RANKS, SEED_CRITERIA, addressee_line, normalize_name, organisation_addressee
+from workflow.names import name_key
+from workflow.vocabulary import RANKS, SEED_CRITERIA, addressee_line, organisation_addressee
 
 DEFAULT_TITLE = "الخطة الوطنية الخامسة لمبادرة شراكة الحكومات الشفافة"
 DEFAULT_PERIOD = "2021-2023"
@@ -186,9 +187,9 @@ def add_entity(
             )
         if session.scalar(select(Entity.id).where(func.upper(Entity.code) == code.upper())):
             raise DuplicateError("government body", "code", code)
-    key = normalize_name(name)
+    key = name_key(name)
     for existing in session.scalars(select(Entity)):
-        if normalize_name(existing.name) == key:
+        if name_key(existing.name) == key:
             raise DuplicateError("government body", "name", existing.name)
     if not one_line(addressee or ""):
         addressee = addressee_line(language, rank, title or "") if rank else organisation_addressee(language, name)
@@ -211,12 +212,12 @@ class EntityIndex:
     def __init__(self, session: Session) -> None:
         self._by_key: dict[str, Entity] = {}
         for entity in list_entities(session):
-            self._by_key[normalize_name(entity.name)] = entity
+            self._by_key[name_key(entity.name)] = entity
             if entity.code:
                 self._by_key[entity.code.casefold()] = entity
 
     def find(self, key: str) -> Entity | None:
-        return self._by_key.get(key.strip().casefold()) or self._by_key.get(normalize_name(key))
+        return self._by_key.get(key.strip().casefold()) or self._by_key.get(name_key(key))
 
     def get(self, key: str) -> Entity:
         found = self.find(key)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from documents import one_line, xml_safe
+from documents import clean_block, one_line
 from documents.letters import LANGUAGES
 from states import State
 from workflow import audit
@@ -76,7 +76,7 @@ def parse_date(text: str) -> dt.date:
 
 
 def _text(value: str, name: str, problems: list[tuple[str, str]], *, limit: int, multiline: bool) -> str:
-    cleaned = xml_safe(value).strip() if multiline else one_line(value)
+    cleaned = clean_block(value) if multiline else one_line(value)
     if len(cleaned) > limit:
         problems.append((name, f"is {len(cleaned)} characters long; at most {limit} are allowed"))
     return cleaned
@@ -222,7 +222,7 @@ def get_proposal(session: Session, key: str | int) -> Proposal:
     proposal = None
     if text.isdigit():
         proposal = session.get(Proposal, int(text))
-    if proposal is None and text:
+    if proposal is None and REF_PATTERN.match(text):  # a NUL or a control character can name no ref
         query = select(Proposal).where(func.lower(Proposal.ref) == text.casefold())
         proposal = session.scalars(query).first()
     if proposal is None:
