@@ -28,6 +28,7 @@ from documents.letters import DIGITS, LANGUAGES
 from documents.minutes import render_minutes
 from states import OPEN, TRANSITIONS, DocumentKind, Event, State
 from workflow import audit, db, views
+from workflow.dates import parse_date, parse_datetime
 from workflow.demo import play
 from workflow.errors import NoWorkspaceError, WorkflowError
 from workflow.evaluation import (
@@ -52,14 +53,7 @@ from workflow.letters import verify as verify_letters
 from workflow.members import SECTORS, add_meeting, add_member, get_meeting, list_meetings, list_members, minutes
 from workflow.moves import PendingLetter, advance
 from workflow.plans import PlanSettings, add_entity, configure_plan, current_plan, list_entities
-from workflow.proposals import (
-    ProposalInput,
-    add_proposal,
-    get_proposal,
-    link_entities,
-    list_proposals,
-    parse_date,
-)
+from workflow.proposals import ProposalInput, add_proposal, get_proposal, link_entities, list_proposals
 from workflow.roles import create_roles
 from workflow.shortlist import ShortlistResult, shortlist_top
 from workflow.templates import check as check_templates
@@ -71,7 +65,7 @@ DEMO_MARKER = ".ogp-demo"
 
 
 class DateTimeType(click.ParamType):
-    """A date and time on the command line: 'YYYY-MM-DD HH:MM' (or with a T)."""
+    """A date and a time on the command line: the day in any form DATE takes, then HH:MM."""
 
     name = "DATETIME"
 
@@ -79,14 +73,13 @@ class DateTimeType(click.ParamType):
         if isinstance(value, dt.datetime):
             return value
         try:
-            parsed = dt.datetime.fromisoformat(str(value).strip())
-        except ValueError:
-            self.fail(f"{value!r} is not a date and time: use 'YYYY-MM-DD HH:MM'", param, ctx)
-        return parsed.replace(tzinfo=None, second=0, microsecond=0)
+            return parse_datetime(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
 
 
 class DateType(click.ParamType):
-    """A date on the command line: YYYY-MM-DD, or D/M/YYYY as the seed writes it."""
+    """A date on the command line: YYYY-MM-DD or D/M/YYYY, in any digits (workflow/dates.py)."""
 
     name = "DATE"
 
@@ -605,7 +598,9 @@ def interview_record(app: App, id: str, held_on: dt.date, **answers: Any) -> Non
 
 @interview.command("schedule")
 @click.argument("id")
-@click.option("--at", "at", type=DATETIME, required=True, help="When: 'YYYY-MM-DD HH:MM' (local time).")
+@click.option(
+    "--at", "at", type=DATETIME, required=True, help="When: 'YYYY-MM-DD HH:MM' or 'D/M/YYYY HH:MM' (local time)."
+)
 @click.option("--platform", default="", help="Where, e.g. Zoom.")
 @pass_app
 def interview_schedule(app: App, id: str, at: dt.datetime, platform: str) -> None:

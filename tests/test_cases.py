@@ -60,3 +60,22 @@ def test_c02_a_pasted_rlm_does_not_hide_the_proposing_organisation(ogp, workspac
     )
     ranked = ogp("ranking", "--all", "--json")
     assert ranked.exit_code == 0
+
+
+def test_c03_dates_with_rlm_marks_import(ogp) -> None:  # type: ignore[no-untyped-def]
+    imported = ogp("proposal", "import", str(case("c03_dates_rlm.csv")))
+    assert (imported.exit_code, imported.stdout) == (0, "Imported 1 proposals: D-1\n")
+    assert json.loads(ogp("proposal", "show", "D-1", "--json").stdout)["submitted_on"] == "2021-07-28"
+
+
+def test_c05_a_meeting_outside_the_supported_dates_is_refused_when_added(ogp, workspace: Workspace) -> None:  # type: ignore[no-untyped-def]
+    before = dump_tables(url_of(workspace))
+    refused = ogp("meeting", "add", "--on", "2102-07-28")
+    assert refused.exit_code == 2
+    assert (
+        "Invalid value for '--on': 2102-07-28 is outside the supported dates (1924-08-01 to 2077-11-16, "
+        "the Umm al-Qura calendar letters are dated in)" in refused.stderr
+    )
+    assert dump_tables(url_of(workspace)) == before
+    minutes = ogp("meeting", "minutes", "1")
+    assert (minutes.exit_code, minutes.stderr) == (1, "Error: no meeting '1'.\n")

@@ -118,6 +118,11 @@ MEMBERS = (
 APOLOGIES = ("لما قطيشات",)
 ZOOM = "عن بعد عبر منصة زووم (ZOOM)"
 FIRST_MEETING = dt.date(2021, 7, 15)
+# The seed's calendar before the interviews: proposals in by 1 July 2021; proposers told on 18 July
+# 2021 that they qualified, which is when their invitations are written (an invitation is for a
+# time still to come).
+REGISTERED = dt.datetime(2021, 7, 1, 9, tzinfo=dt.UTC)
+INVITED = dt.datetime(2021, 7, 18, 9, tzinfo=dt.UTC)
 INTERVIEW_DAY = dt.date(2021, 7, 28)  # the seed's second meeting, held on Zoom
 SECOND_MEETING_TITLE = "الاجتماع الثاني لمجموعة العمل الوطنية الخامسة لمبادرة شراكة الحكومات الشفافة 2021-2023"
 SECOND_MEETING_TOPICS = (
@@ -201,8 +206,10 @@ def play(
         outcomes=("إبلاغ مقدمي المقترحات المختارة بتأهلهم لمرحلة المقابلات بتاريخ 18/7/2021",),
     )  # fmt: skip
 
-    def move(ref: str, event: Event, reason: str = "") -> None:
-        done = advance(session, ref, event, actor=actor, reason=reason, now=now, workspace_folder=workspace_folder)
+    def move(ref: str, event: Event, reason: str = "", at: dt.datetime | None = None) -> None:
+        done = advance(
+            session, ref, event, actor=actor, reason=reason, now=at or now, workspace_folder=workspace_folder
+        )
         result.letters.extend(done.letters)
         result.reached[done.proposal.state.value] += 1
 
@@ -211,17 +218,18 @@ def play(
         raw = ProposalInput(
             title, org, ref, f"{ref.lower()}@example.org", problem, solution, values, bodies, submitted, language
         )
-        add_proposal(session, raw, actor=actor, now=now)
+        add_proposal(session, raw, actor=actor, now=min(now, REGISTERED))
         result.reached[State.SUBMITTED.value] += 1
     for ref, reason in WITHDRAWN.items():
-        move(ref, Event.WITHDRAW, reason)
+        move(ref, Event.WITHDRAW, reason, at=min(now, REGISTERED))
 
     waiting = list_proposals(session, State.SUBMITTED)
     for slot, proposal in enumerate(waiting):
         at = dt.datetime.combine(INTERVIEW_DAY, dt.time(10)) + dt.timedelta(minutes=30 * slot)
         planned = schedule_interview(
-            session, proposal.ref, at, actor=actor, platform="Zoom", now=now, workspace_folder=workspace_folder
-        )
+            session, proposal.ref, at, actor=actor, platform="Zoom", now=min(now, INVITED),
+            workspace_folder=workspace_folder,
+        )  # fmt: skip
         result.letters.extend(planned.letters)
     for proposal in waiting:
         record_interview(

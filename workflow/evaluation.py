@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from documents import one_line
 from states import SCORING_STATES, State
 from workflow import audit
+from workflow.dates import supported
 from workflow.errors import InvalidInputError, NotFoundError, WorkflowError
 from workflow.members import MemberIndex
 from workflow.models import (
@@ -361,6 +362,9 @@ def record_response(
     responded_on = responded_on or now.astimezone().date()
     if responded_on > now.astimezone().date():
         raise InvalidInputError(record, "--on", f"{responded_on} is in the future")
+    problem = response_date_problem(proposal, responded_on)
+    if problem:
+        raise InvalidInputError(record, "--on", problem)
     response = Response(
         proposal_id=proposal.id, entity_id=entity.id, agreed=agreed, responded_on=responded_on,
         note=one_line(note), recorded_by=actor, recorded_at=audit.utc_stamp(now),
@@ -376,6 +380,18 @@ def record_response(
         to_state=proposal.state.value, actor=actor, reason=reason, letters=[], at=now,
     )  # fmt: skip
     return response, entry
+
+
+def response_date_problem(proposal: Proposal, responded_on: dt.date) -> str:
+    """Why a body cannot have answered on `responded_on`, or "": not before the proposal it
+    answers was submitted, and only on a day letters can be dated."""
+    if responded_on < proposal.submitted_on:
+        return f"{responded_on} is before the proposal was submitted ({proposal.submitted_on})"
+    try:
+        supported(responded_on)
+    except ValueError as exc:
+        return str(exc)
+    return ""
 
 
 def list_responses(session: Session, key: str | None = None) -> list[Response]:

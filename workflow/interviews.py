@@ -15,6 +15,7 @@ from documents import one_line, xml_safe
 from documents.dates import gregorian_ar, gregorian_en
 from states import ACTION_DOCUMENTS, SCHEDULE_INTERVIEW, State
 from workflow import audit
+from workflow.dates import PLANNING_HORIZON, within
 from workflow.errors import InvalidInputError, WorkflowError
 from workflow.members import MemberIndex
 from workflow.models import AuditEntry, Interview, InterviewMember, ScheduledInterview
@@ -104,7 +105,8 @@ def schedule_interview(
     templates_dir: Path | None = None,
     workspace_folder: Path | None = None,
 ) -> Scheduled:
-    """Plan an interview and invite the proposer by letter (recorded in the audit trail)."""
+    """Plan an interview and invite the proposer by letter (recorded in the audit trail); refused
+    when `at` has passed or is further ahead than `dates.PLANNING_HORIZON`."""
     now = now or dt.datetime.now(dt.UTC)
     plan = current_plan(session, lock=True)
     proposal = get_proposal(session, key)
@@ -113,6 +115,9 @@ def schedule_interview(
             f"Cannot schedule an interview for proposal {proposal.ref}: it is '{proposal.state.value}'; "
             "interviews are scheduled while it is submitted."
         )
+    problem = schedule_time_problem(at, now)
+    if problem:
+        raise InvalidInputError(f"proposal {proposal.ref}", "--at", problem)
     platform = one_line(platform)
     planned = ScheduledInterview(
         proposal_id=proposal.id, at=at, platform=platform, scheduled_by=actor, scheduled_at=audit.utc_stamp(now)
@@ -139,6 +144,20 @@ def schedule_interview(
     outbox.store(entry)
     session.flush()
     return Scheduled(planned, entry, outbox.pending)
+
+
+def schedule_time_problem(at: dt.datetime, now: dt.datetime) -> str:
+    """Why an interview cannot be scheduled at `at` (local time), or "": an invitation is for a
+    time still to come, no further ahead than `dates.PLANNING_HORIZON`, on a day letters can be
+    dated."""
+    local_now = now.astimezone().replace(tzinfo=None)
+    if at <= local_now:
+        return f"{at:%Y-%m-%d %H:%M} has already passed; an invitation is for a time still to come"
+    return within(
+        at.date(), local_now.date(), local_now.date() + PLANNING_HORIZON, what="an interview",
+        earliest_is="today", latest_is=f"{(local_now.date() + PLANNING_HORIZON).isoformat()}, as far ahead as "
+        "interviews are planned",
+    )  # fmt: skip
 
 
 def list_schedule(session: Session) -> list[ScheduledInterview]:

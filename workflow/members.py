@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from documents import one_line
 from documents.minutes import MinutesData
+from workflow.dates import OGP_LAUNCH, PLANNING_HORIZON, supported, within
 from workflow.errors import DuplicateError, InvalidInputError, NotFoundError
 from workflow.models import Meeting, MeetingMember, Member
 from workflow.names import name_key
@@ -74,6 +75,7 @@ def add_meeting(
     apologies: Sequence[str] = (),
     topics: Sequence[str] = (),
     outcomes: Sequence[str] = (),
+    today: dt.date | None = None,
 ) -> Meeting:
     """Record a meeting of the working group."""
     index = MemberIndex(session)
@@ -90,6 +92,9 @@ def add_meeting(
                 )
             seen[member.id] = role
             people.append(MeetingMember(member=member, role=role, position=len(people)))
+    problem = meeting_date_problem(held_on, today or dt.date.today())
+    if problem:
+        raise InvalidInputError(f"meeting of {held_on}", "--on", problem)
     meeting = Meeting(
         held_on=held_on,
         title=one_line(title),
@@ -108,6 +113,16 @@ def list_meetings(session: Session) -> list[Meeting]:
     return list(session.scalars(select(Meeting).order_by(Meeting.held_on, Meeting.id)))
 
 
+def meeting_date_problem(held_on: dt.date, today: dt.date) -> str:
+    """Why a meeting cannot be on `held_on`, or "": a meeting of an OGP plan's working group is
+    not older than the OGP, nor planned further ahead than `dates.PLANNING_HORIZON`."""
+    return within(
+        held_on, OGP_LAUNCH, today + PLANNING_HORIZON, what="a meeting",
+        earliest_is=f"the OGP was launched ({OGP_LAUNCH})",
+        latest_is=f"{(today + PLANNING_HORIZON).isoformat()}, as far ahead as meetings are planned",
+    )  # fmt: skip
+
+
 def get_meeting(session: Session, key: str | int) -> Meeting:
     """A meeting by its number."""
     meeting = session.get(Meeting, int(key)) if str(key).strip().isdigit() else None
@@ -122,6 +137,10 @@ def minutes(meeting: Meeting, plan_title: str, plan_period: str) -> MinutesData:
     def who(role: str) -> list[str]:
         return [f"{p.member.name} – {p.member.organization}" for p in meeting.people if p.role == role]
 
+    try:
+        supported(meeting.held_on)
+    except ValueError as exc:  # a meeting stored before dates were checked at entry
+        raise InvalidInputError(f"meeting {meeting.id}", "held_on", str(exc)) from exc
     title = meeting.title or f"اجتماع مجموعة العمل الوطنية لـ{plan_title} {plan_period}".strip()
     return MinutesData(
         title=title,

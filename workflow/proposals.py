@@ -14,6 +14,7 @@ from documents import clean_block, one_line
 from documents.letters import LANGUAGES
 from states import State
 from workflow import audit
+from workflow.dates import OGP_LAUNCH, parse_date
 from workflow.errors import InvalidFieldsError, InvalidInputError, NotFoundError, WorkflowError
 from workflow.models import Entity, Proposal, ProposalEntity
 from workflow.plans import EntityIndex, current_plan
@@ -56,23 +57,6 @@ class CleanProposal:
     submitted_on: dt.date
     language: str = "ar"
     problems: list[tuple[str, str]] = field(default_factory=list)
-
-
-def parse_date(text: str) -> dt.date:
-    """A date as YYYY-MM-DD, or D/M/YYYY as the seed writes it (28/7/2021)."""
-    text = text.strip()
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        pass
-    match = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", text)
-    if match:
-        day, month, year = (int(part) for part in match.groups())
-        try:
-            return dt.date(year, month, day)
-        except ValueError as exc:
-            raise ValueError(f"{text!r} is not a real date ({exc})") from exc
-    raise ValueError(f"{text!r} is not a date: use YYYY-MM-DD (or D/M/YYYY)")
 
 
 def _text(value: str, name: str, problems: list[tuple[str, str]], *, limit: int, multiline: bool) -> str:
@@ -143,6 +127,10 @@ def validate(
             problems.append(("submitted_on", str(exc)))
     if submitted_on > today:
         problems.append(("submitted_on", f"{submitted_on} is in the future"))
+    elif submitted_on < OGP_LAUNCH:
+        problems.append(
+            ("submitted_on", f"{submitted_on} is before the OGP was launched ({OGP_LAUNCH}); no proposal can be older")
+        )
 
     language = one_line(raw.language).lower() or "ar"
     if language not in LANGUAGES:
