@@ -47,13 +47,14 @@ from workflow.evaluation import (
 from workflow.evaluation import ranking as rank_proposals
 from workflow.importer import export_proposals, import_proposals, import_scores
 from workflow.interviews import list_schedule, record_interview, schedule_interview
+from workflow.keys import MAX_ROW_ID, parse_key
 from workflow.letters import list_letters, write_files
 from workflow.letters import register as letter_register
 from workflow.letters import verify as verify_letters
 from workflow.members import SECTORS, add_meeting, add_member, get_meeting, list_meetings, list_members, minutes
 from workflow.moves import PendingLetter, advance
 from workflow.plans import PlanSettings, add_entity, configure_plan, current_plan, list_entities
-from workflow.proposals import ProposalInput, add_proposal, get_proposal, link_entities, list_proposals
+from workflow.proposals import REF_PATTERN, ProposalInput, add_proposal, get_proposal, link_entities, list_proposals
 from workflow.roles import create_roles
 from workflow.shortlist import ShortlistResult, shortlist_top
 from workflow.templates import check as check_templates
@@ -92,8 +93,39 @@ class DateType(click.ParamType):
             self.fail(str(exc), param, ctx)
 
 
+class KeyType(click.ParamType):
+    """A record named on the command line: a proposal by ref or number (`P-001`, `3`, `#3`), a
+    meeting by number, a member by name or number. The rule between refs and numbers is in
+    workflow/keys.py; numbers larger than any record's and text that can name nothing of the
+    kind are usage errors."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.name = "ID" if kind != "member" else "NAME|#N"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value)
+        try:
+            key = parse_key(text)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+        numeric = key.number is not None or key.number_only or (key.text.isascii() and key.text.isdigit())
+        if self.kind == "meeting" and not numeric:
+            self.fail(f"{text!r} is not a meeting's number (e.g. 2 or #2)", param, ctx)
+        if self.kind == "proposal" and not numeric and not REF_PATTERN.match(key.text):
+            self.fail(f"{text!r} is not a proposal's ref (e.g. P-001) or number (e.g. #3)", param, ctx)
+        return text
+
+
 DATE = DateType()
 DATETIME = DateTimeType()
+PROPOSAL_ID = KeyType("proposal")
+MEETING_ID = KeyType("meeting")
+MEMBER = KeyType("member")
+# Counts and numbers the database stores: PostgreSQL's INTEGER holds no more, and SQLite must not
+# accept what could never be copied there.
+COUNT = click.IntRange(min=1, max=MAX_ROW_ID)
+NUMBER = click.IntRange(min=-MAX_ROW_ID, max=MAX_ROW_ID)
 
 
 class OgpGroup(click.Group):
@@ -252,10 +284,8 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON (
 @cli.command()
 @click.option("--plan", "title", help="The plan's title.")
 @click.option("--period", help="The plan's period, e.g. 2021-2023.")
-@click.option("--shortlist-size", type=click.IntRange(min=1), help="How many proposals may be shortlisted. [default 7]")
-@click.option(
-    "--commitment-target", type=click.IntRange(min=1), help="How many commitments the plan makes. [default 5]"
-)
+@click.option("--shortlist-size", type=COUNT, help="How many proposals may be shortlisted. [default 7]")
+@click.option("--commitment-target", type=COUNT, help="How many commitments the plan makes. [default 5]")
 @click.option("--letter-prefix", help="Prefix of outgoing reference numbers, e.g. 'ت ح/5'.")
 @click.option("--issuer", help="The letterhead's issuing body; ' – ' separates its lines.")
 @click.option("--signatory-name", help="Who signs the letters.")
@@ -279,7 +309,7 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON (
 @click.option("--no-logo", is_flag=True, help="Remove the letterhead's logo.")
 @click.option(
     "--quorum",
-    type=click.IntRange(min=0),
+    type=click.IntRange(min=0, max=MAX_ROW_ID),
     help="Eligible members who must score every criterion before a shortlist (0: a majority of the working group).",
 )
 @pass_app
@@ -508,7 +538,7 @@ def proposal_export(app: App, file: Path, state: str | None) -> None:
 
 
 @proposal.command("show")
-@click.argument("id")
+@click.argument("id", type=PROPOSAL_ID)
 @json_option
 @pass_app
 def proposal_show(app: App, id: str, as_json: bool) -> None:
@@ -543,7 +573,7 @@ def proposal_show(app: App, id: str, as_json: bool) -> None:
 
 
 @proposal.command("link")
-@click.argument("id")
+@click.argument("id", type=PROPOSAL_ID)
 @click.option(
     "--entity",
     "entities",
@@ -573,13 +603,15 @@ def interview() -> None:
 
 
 @interview.command("record")
-@click.argument("id")
+@click.argument("id", type=PROPOSAL_ID)
 @click.option("--on", "held_on", type=DATE, required=True, help="When the interview took place.")
 @click.option("--platform", default="", help="Where, e.g. Zoom or the ministry.")
 @click.option("--needs", default="", help="Answer 1: what most needs to be done to form the commitment.")
 @click.option("--plans", default="", help="Answer 2: which plans or strategies the proposal links to.")
 @click.option("--solves", default="", help="Answer 3: how it would help solve the public problem it raises.")
-@click.option("--member", "members", multiple=True, help="A working group member who took part (repeatable).")
+@click.option(
+    "--member", "members", multiple=True, type=MEMBER, help="A working group member who took part (repeatable)."
+)
 @click.option("--notes", default="", help="Anything else that was said.")
 @pass_app
 def interview_record(app: App, id: str, held_on: dt.date, **answers: Any) -> None:
@@ -597,7 +629,7 @@ def interview_record(app: App, id: str, held_on: dt.date, **answers: Any) -> Non
 
 
 @interview.command("schedule")
-@click.argument("id")
+@click.argument("id", type=PROPOSAL_ID)
 @click.option(
     "--at", "at", type=DATETIME, required=True, help="When: 'YYYY-MM-DD HH:MM' or 'D/M/YYYY HH:MM' (local time)."
 )
@@ -672,7 +704,7 @@ Example:
   ogp advance P-004 reject --reason "خارج صلاحيات الحكومة"
 """
 )
-@click.argument("id")
+@click.argument("id", type=PROPOSAL_ID)
 @click.argument("event", type=click.Choice([e.value for e in Event]), metavar="EVENT")
 @click.option("--reason", default="", help="Why (required for reject and withdraw; kept in the audit trail).")
 @click.option(
@@ -698,7 +730,7 @@ cli.add_command(advance_cmd, "advance")
 
 
 @cli.command()
-@click.argument("id")
+@click.argument("id", type=PROPOSAL_ID)
 @json_option
 @pass_app
 def history(app: App, id: str, as_json: bool) -> None:
@@ -797,7 +829,7 @@ def letters() -> None:
 
 
 @letters.command("list")
-@click.option("--proposal", "proposal_id", metavar="ID", help="Only this proposal's letters.")
+@click.option("--proposal", "proposal_id", type=PROPOSAL_ID, help="Only this proposal's letters.")
 @json_option
 @pass_app
 def letters_list(app: App, proposal_id: str | None, as_json: bool) -> None:
@@ -819,7 +851,7 @@ def letters_list(app: App, proposal_id: str | None, as_json: bool) -> None:
 
 @letters.command("export")
 @click.argument("dir", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--proposal", "proposal_id", metavar="ID", help="Only this proposal's letters.")
+@click.option("--proposal", "proposal_id", type=PROPOSAL_ID, help="Only this proposal's letters.")
 @pass_app
 def letters_export(app: App, dir: Path, proposal_id: str | None) -> None:
     """Write the stored letters' .docx files into DIR (created if needed).
@@ -999,8 +1031,10 @@ def meeting() -> None:
 @click.option("--on", "held_on", type=DATE, required=True, help="The meeting's date.")
 @click.option("--title", default="", help="The minutes' title. [default: the plan's working group meeting]")
 @click.option("--place", default="", help="Where, e.g. 'عن بعد عبر منصة زووم (ZOOM)'.")
-@click.option("--attendee", "attendees", multiple=True, help="A member who attended, by name or number (repeatable).")
-@click.option("--apology", "apologies", multiple=True, help="A member who sent apologies (repeatable).")
+@click.option(
+    "--attendee", "attendees", multiple=True, type=MEMBER, help="A member who attended, by name or number (repeatable)."
+)
+@click.option("--apology", "apologies", multiple=True, type=MEMBER, help="A member who sent apologies (repeatable).")
 @click.option("--topic", "topics", multiple=True, help="A topic discussed (repeatable, in order).")
 @click.option("--outcome", "outcomes", multiple=True, help="An outcome (repeatable, in order).")
 @pass_app
@@ -1038,7 +1072,7 @@ def meeting_list(app: App, as_json: bool) -> None:
 
 
 @meeting.command("minutes")
-@click.argument("id")
+@click.argument("id", type=MEETING_ID)
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -1127,10 +1161,10 @@ def score() -> None:
 
 
 @score.command("give", hidden=True)
-@click.argument("id")
-@click.option("--member", required=True, help="Who scores, by name or number.")
+@click.argument("id", type=PROPOSAL_ID)
+@click.option("--member", required=True, type=MEMBER, help="Who scores, by name or number.")
 @click.option("--criterion", "criterion_key", required=True, help="The criterion, by code (see 'ogp criterion list').")
-@click.option("--value", required=True, type=int, help="The score, within the criterion's scale (1-5 by default).")
+@click.option("--value", required=True, type=NUMBER, help="The score, within the criterion's scale (1-5 by default).")
 @click.option("--note", default="", help="Why, for the record.")
 @pass_app
 def score_give(app: App, id: str, member: str, criterion_key: str, value: int, note: str) -> None:
@@ -1161,7 +1195,7 @@ def score_import(app: App, file: Path) -> None:
 
 
 @score.command("list")
-@click.argument("id")
+@click.argument("id", type=PROPOSAL_ID)
 @click.option("--history", is_flag=True, help="Every score given or revised, instead of the current ones.")
 @json_option
 @pass_app
@@ -1210,8 +1244,8 @@ def conflict() -> None:
 
 
 @conflict.command("declare")
-@click.option("--member", required=True, help="The member, by name or number.")
-@click.option("--proposal", "proposal_key", required=True, metavar="ID", help="The proposal, by number or ref.")
+@click.option("--member", required=True, type=MEMBER, help="The member, by name or number.")
+@click.option("--proposal", "proposal_key", required=True, type=PROPOSAL_ID, help="The proposal, by ref or number.")
 @click.option("--reason", default="", help="Why, for the record.")
 @pass_app
 def conflict_declare(app: App, member: str, proposal_key: str, reason: str) -> None:
@@ -1293,7 +1327,7 @@ def _fmt(value: float | None) -> str:
 
 
 @cli.command("shortlist")
-@click.option("--top", required=True, type=click.IntRange(min=1), help="How many of the best-ranked to shortlist.")
+@click.option("--top", required=True, type=COUNT, help="How many of the best-ranked to shortlist.")
 @click.option("--dry-run", is_flag=True, help="Show who would be shortlisted and the cut-line; change nothing.")
 @pass_app
 def shortlist_cmd(app: App, top: int, dry_run: bool) -> None:
@@ -1323,7 +1357,7 @@ def response() -> None:
 
 
 @response.command("record")
-@click.argument("id")
+@click.argument("id", type=PROPOSAL_ID)
 @click.option("--entity", "entity_key", required=True, help="The body that answered, by code or name.")
 @click.option("--agreed/--declined", required=True, help="Whether the body agreed to take the idea on.")
 @click.option("--on", "responded_on", type=DATE, help="The date of the body's answer. [default: today]")
@@ -1344,7 +1378,7 @@ def response_record(app: App, id: str, entity_key: str, agreed: bool, responded_
 
 
 @response.command("list")
-@click.option("--proposal", "proposal_key", metavar="ID", help="Only this proposal's responses.")
+@click.option("--proposal", "proposal_key", type=PROPOSAL_ID, help="Only this proposal's responses.")
 @json_option
 @pass_app
 def response_list(app: App, proposal_key: str | None, as_json: bool) -> None:

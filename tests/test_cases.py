@@ -79,3 +79,36 @@ def test_c05_a_meeting_outside_the_supported_dates_is_refused_when_added(ogp, wo
     assert dump_tables(url_of(workspace)) == before
     minutes = ogp("meeting", "minutes", "1")
     assert (minutes.exit_code, minutes.stderr) == (1, "Error: no meeting '1'.\n")
+
+
+def test_c10_an_all_digit_ref_is_never_confused_with_a_row_number(ogp, workspace: Workspace) -> None:  # type: ignore[no-untyped-def]
+    for args in (
+        ("--ref", "P-000", "--title", "الأول", "--org", "جهة"),
+        ("--ref", "3", "--title", "الثاني", "--org", "جهة"),
+        ("--title", "الثالث", "--org", "جهة"),
+    ):
+        assert ogp("proposal", "add", *args, "--submitted-on", "2021-06-20").exit_code == 0
+    listed = {p["id"]: p["ref"] for p in json.loads(ogp("proposal", "list", "--json").stdout)}
+    assert listed == {1: "P-000", 2: "3", 3: "P-003"}
+    done = ogp("advance", "3", "reject", "--reason", "x")
+    assert done.stdout.startswith("3: submitted → rejected")
+    states = {p["ref"]: p["state"] for p in json.loads(ogp("proposal", "list", "--json").stdout)}
+    assert states == {"P-000": "submitted", "3": "rejected", "P-003": "submitted"}
+    by_number = ogp("advance", "#3", "withdraw", "--reason", "y")
+    assert by_number.stdout.startswith("P-003: submitted → withdrawn")
+    assert json.loads(ogp("proposal", "show", "#2", "--json").stdout)["ref"] == "3"
+
+
+def test_c15_a_nul_in_a_score_file_gives_the_same_problems_on_both_databases(ogp, workspace: Workspace) -> None:  # type: ignore[no-untyped-def]
+    path = case("c15_scores_nul.csv")
+    before = dump_tables(url_of(workspace))
+    refused = ogp("score", "import", str(path))
+    assert (refused.exit_code, refused.stderr) == (
+        1,
+        f"Error: {path}: 3 problems, nothing was imported:\n"
+        "  line 2, column 'proposal': no proposal '\\x00'.\n"
+        "  line 2, column 'member': no member 'x'.\n"
+        "  line 2, column 'criterion': no criterion 'y' (known: importance, global_trend, ogp_values, "
+        "national_priorities, government_mandate).\n",
+    )
+    assert dump_tables(url_of(workspace)) == before

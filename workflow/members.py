@@ -12,6 +12,7 @@ from documents import one_line
 from documents.minutes import MinutesData
 from workflow.dates import OGP_LAUNCH, PLANNING_HORIZON, supported, within
 from workflow.errors import DuplicateError, InvalidInputError, NotFoundError
+from workflow.keys import parse_key
 from workflow.models import Meeting, MeetingMember, Member
 from workflow.names import name_key
 
@@ -47,16 +48,21 @@ def list_members(session: Session, *, active_only: bool = False) -> list[Member]
 
 
 class MemberIndex:
-    """Finds members by number or by name as people type it."""
+    """Finds members by name as people type it (`names.name_key`), or by number: `#3` is
+    always member number 3, a bare `3` a member named 3 if there is one (`workflow.keys`)."""
 
     def __init__(self, session: Session) -> None:
         self._members = list_members(session)
         self._by_key = {name_key(m.name): m for m in self._members}
-        self._by_id = {str(m.id): m for m in self._members}
+        self._by_id = {m.id: m for m in self._members}
 
     def find(self, key: str) -> Member | None:
-        key = key.strip()
-        return self._by_id.get(key) or self._by_key.get(name_key(key))
+        try:
+            parsed = parse_key(key)
+        except ValueError:
+            return None
+        by_name = None if parsed.number_only else self._by_key.get(name_key(key))
+        return by_name or (self._by_id.get(parsed.number) if parsed.number is not None else None)
 
     def get(self, key: str) -> Member:
         found = self.find(key)
@@ -124,8 +130,12 @@ def meeting_date_problem(held_on: dt.date, today: dt.date) -> str:
 
 
 def get_meeting(session: Session, key: str | int) -> Meeting:
-    """A meeting by its number."""
-    meeting = session.get(Meeting, int(key)) if str(key).strip().isdigit() else None
+    """A meeting by its number (`3` or `#3`); NotFoundError if there is none."""
+    try:
+        number = parse_key(str(key)).number
+    except ValueError:
+        number = None
+    meeting = session.get(Meeting, number) if number is not None else None
     if meeting is None:
         raise NotFoundError("meeting", repr(str(key)))
     return meeting

@@ -16,6 +16,7 @@ from states import State
 from workflow import audit
 from workflow.dates import OGP_LAUNCH, parse_date
 from workflow.errors import InvalidFieldsError, InvalidInputError, NotFoundError, WorkflowError
+from workflow.keys import parse_key
 from workflow.models import Entity, Proposal, ProposalEntity
 from workflow.plans import EntityIndex, current_plan
 from workflow.vocabulary import OgpValue, parse_value
@@ -205,14 +206,24 @@ def add_proposal(session: Session, raw: ProposalInput, *, actor: str, now: dt.da
 
 
 def get_proposal(session: Session, key: str | int) -> Proposal:
-    """A proposal by its number or its ref (any case)."""
+    """A proposal by its ref (any case) or its number; NotFoundError if there is none.
+
+    A bare number is the ref if a proposal has that ref, else the proposal with that number;
+    `#3` is always proposal number 3 (the rule is `workflow.keys`). Only text that could be a
+    ref reaches the database, so a NUL or a stray control character is "no proposal" on
+    PostgreSQL exactly as on SQLite.
+    """
     text = str(key).strip()
+    try:
+        parsed = parse_key(text)
+    except ValueError:
+        raise NotFoundError("proposal", repr(text)) from None
     proposal = None
-    if text.isdigit():
-        proposal = session.get(Proposal, int(text))
-    if proposal is None and REF_PATTERN.match(text):  # a NUL or a control character can name no ref
-        query = select(Proposal).where(func.lower(Proposal.ref) == text.casefold())
+    if not parsed.number_only and REF_PATTERN.match(parsed.text):
+        query = select(Proposal).where(func.lower(Proposal.ref) == parsed.text.casefold())
         proposal = session.scalars(query).first()
+    if proposal is None and parsed.number is not None:
+        proposal = session.get(Proposal, parsed.number)
     if proposal is None:
         raise NotFoundError("proposal", repr(text))
     return proposal
