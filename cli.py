@@ -59,7 +59,7 @@ from workflow.roles import create_roles
 from workflow.shortlist import ShortlistResult, shortlist_top
 from workflow.templates import check as check_templates
 from workflow.templates import export_defaults as export_templates
-from workflow.transfer import copy_workspace
+from workflow.transfer import copy_workspace, ensure_empty
 from workflow.vocabulary import RANKS
 
 DEMO_MARKER = ".ogp-demo"
@@ -155,12 +155,14 @@ class App:
         return db.resolve(self.db)
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """One session, one transaction: committed if the command succeeds, rolled back if not."""
+    def session(self, *, readonly: bool = False) -> Iterator[Session]:
+        """One session, one transaction: committed if the command succeeds, rolled back if not.
+        With `readonly`, for commands that only read: no write lock is taken or waited for, and a
+        read-only copy of a workspace is enough (see `db.make_engine`)."""
         workspace = self.workspace()
         if not db.workspace_exists(workspace):  # before connecting: never create an empty database
             raise NoWorkspaceError(workspace.describe())
-        engine = db.make_engine(workspace)
+        engine = db.make_engine(workspace, readonly=readonly)
         try:
             with Session(engine) as session, session.begin():
                 db.check_schema(workspace, session.connection())
@@ -406,7 +408,7 @@ def entity_list(app: App, as_json: bool) -> None:
     Example:
       ogp entity list --json
     """
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         found = [views.entity_view(e) for e in list_entities(session)]
     emit_records(
         found,
@@ -505,7 +507,7 @@ def proposal_list(app: App, state: str | None, as_json: bool) -> None:
     Example:
       ogp proposal list --state shortlisted
     """
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         found = [views.proposal_view(p) for p in list_proposals(session, State(state) if state else None)]
     emit_records(
         found, as_json, ("ID", "REF", "STATE", "ORGANIZATION", "TITLE"),
@@ -527,7 +529,7 @@ def proposal_export(app: App, file: Path, state: str | None) -> None:
       ogp proposal export proposals.csv --state committed
     """
     target = checked_output(file, "FILE")
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         chosen = list_proposals(session, State(state) if state else None)
         content = export_proposals(chosen)
     try:
@@ -548,7 +550,7 @@ def proposal_show(app: App, id: str, as_json: bool) -> None:
     Example:
       ogp proposal show P-003
     """
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         detail = views.proposal_detail(get_proposal(session, id))
     if as_json:
         emit_json(detail)
@@ -663,7 +665,7 @@ def interview_list(app: App, as_json: bool) -> None:
     Example:
       ogp interview list
     """
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         found = [views.schedule_view(planned) for planned in list_schedule(session)]
     emit_records(
         found,
@@ -740,7 +742,7 @@ def history(app: App, id: str, as_json: bool) -> None:
     Example:
       ogp history P-003
     """
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         entries = [views.audit_view(e) for e in audit.history(session, get_proposal(session, id))]
     emit_records(
         entries, as_json, ("SEQ", "AT (UTC)", "ACTOR", "EVENT", "FROM → TO", "LETTERS", "REASON"),
@@ -779,7 +781,7 @@ def audit_head(app: App, as_json: bool) -> None:
     Example:
       ogp audit head
     """
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         found = audit.current_head(session)
     if as_json:
         emit_json({"seq": found.seq, "hash": found.hash})
@@ -806,7 +808,7 @@ def audit_verify(app: App, as_json: bool, expected: audit.Head | None) -> None:
     Example:
       ogp audit verify --expect-head "$(ogp audit head)"
     """
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         report = audit.verify(session, expected)
     if as_json:
         emit_json(
@@ -839,7 +841,7 @@ def letters_list(app: App, proposal_id: str | None, as_json: bool) -> None:
     Example:
       ogp letters list --proposal P-003
     """
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         found = [views.letter_view(letter) for letter in list_letters(session, proposal_id)]
     emit_records(
         found,
@@ -860,7 +862,7 @@ def letters_export(app: App, dir: Path, proposal_id: str | None) -> None:
     Example:
       ogp letters export ~/letters-for-signature
     """
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         found = [(letter.file_name, letter.content) for letter in list_letters(session, proposal_id)]
     try:
         paths = write_files(dir, found)
@@ -880,7 +882,7 @@ def letters_register(app: App, year: int | None, as_json: bool) -> None:
     Example:
       ogp letters register --year 2021
     """
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         found = [views.letter_view(letter) for letter in letter_register(session, year)]
     emit_records(
         found,
@@ -903,7 +905,7 @@ def letters_verify(app: App, dirs: tuple[Path, ...]) -> None:
       ogp letters verify ~/letters-for-signature
     """
     own = app.workspace().letters_dir
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         result = verify_letters(session, [own, *dirs], expect_all=[own])
     click.echo(f"Stored letters: {result.stored} checked, {len(result.bad_stored)} differ from the audit trail.")
     for name in result.bad_stored:
@@ -1012,7 +1014,7 @@ def member_list(app: App, as_json: bool) -> None:
     Example:
       ogp member list
     """
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         found = [views.member_view(m) for m in list_members(session)]
     emit_records(
         found,
@@ -1061,7 +1063,7 @@ def meeting_list(app: App, as_json: bool) -> None:
     Example:
       ogp meeting list
     """
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         found = [views.meeting_view(m) for m in list_meetings(session)]
     emit_records(
         found,
@@ -1086,7 +1088,7 @@ def meeting_minutes(app: App, id: str, out: Path | None) -> None:
     Example:
       ogp meeting minutes 2 --out minutes-28-7-2021.docx
     """
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         found = get_meeting(session, id)
         plan = current_plan(session)
         content = render_minutes(minutes(found, plan.title, plan.period))
@@ -1117,7 +1119,7 @@ def criterion_list(app: App, as_json: bool) -> None:
     Example:
       ogp criterion list
     """
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         found = [views.criterion_view(c) for c in list_criteria(session)]
     emit_records(
         found,
@@ -1206,7 +1208,7 @@ def score_list(app: App, id: str, history: bool, as_json: bool) -> None:
     Example:
       ogp score list P-001 --history
     """
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         proposal = get_proposal(session, id)
         if history:
             members = {m.id: m.name for m in list_members(session)}
@@ -1271,7 +1273,7 @@ def conflict_list(app: App, as_json: bool) -> None:
     Example:
       ogp conflict list
     """
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         found = [views.conflict_view(c, get_proposal(session, c.proposal_id).ref) for c in list_conflicts(session)]
     emit_records(found, as_json, ("MEMBER", "REF", "REASON"), lambda f: (f["member"], f["ref"], f["reason"]))
 
@@ -1306,7 +1308,7 @@ def ranking(app: App, all_states: bool, as_json: bool) -> None:
     states = (
         (State.INTERVIEWED, State.SHORTLISTED, State.REFERRED, State.COMMITTED) if all_states else (State.INTERVIEWED,)
     )
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         found = [views.standing_view(place) for place in rank_proposals(session, states)]
     if as_json:
         emit_json(found)
@@ -1388,7 +1390,7 @@ def response_list(app: App, proposal_key: str | None, as_json: bool) -> None:
     Example:
       ogp response list --proposal P-003
     """
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         found = [
             views.response_view(r, get_proposal(session, r.proposal_id).ref)
             for r in list_responses(session, proposal_key)
@@ -1429,13 +1431,24 @@ def db_copy(app: App, target_url: str) -> None:
     source, target = app.workspace(), db.resolve(target_url)
     if source.url == target.url:
         raise click.BadParameter("is the workspace itself; name another database", param_hint="'--to'")
+    if db.workspace_exists(target) and not (target.is_sqlite and Path(str(target.url.database)).stat().st_size == 0):
+        probe = db.make_engine(target, readonly=True)  # opened read-only: a refused target is left byte for byte
+        try:
+            with probe.connect() as connection:
+                ensure_empty(connection)
+        finally:
+            probe.dispose()
     if target.is_sqlite:
         Path(str(target.url.database)).parent.mkdir(parents=True, exist_ok=True)
     engine = db.make_engine(target)
     try:
-        db.upgrade(engine)
-        with app.session() as session, Session(engine) as arriving, arriving.begin():
-            report = copy_workspace(session, arriving)
+        # The source is read from one snapshot; the target's schema and rows arrive in one
+        # transaction, after checking that it holds nothing, so a refused or failed copy leaves it as it was.
+        with app.session(readonly=True) as session, engine.begin() as connection:
+            ensure_empty(connection)
+            db.upgrade_on(connection)
+            with Session(bind=connection) as arriving:
+                report = copy_workspace(session, arriving)
     finally:
         engine.dispose()
     rows = sum(report.rows.values())

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from cli import cli
 from documents import one_line
+from workflow.fields import REASON
 
 pytestmark = pytest.mark.slow
 
@@ -115,7 +116,13 @@ def test_arguments_are_cleaned_or_refused(runner: CliRunner, title: str, org: st
     shown = json.loads(ogp(runner, "proposal", "show", ref, "--json").stdout)
     assert shown["title"] and "\x00" not in shown["title"]
     withdrawn = ogp(runner, "advance", ref, "withdraw", "--reason", reason)
-    if one_line(reason):
+    if len(one_line(reason)) > REASON:
+        assert (withdrawn.exit_code, withdrawn.stderr) == (
+            1,
+            f"Error: proposal {ref}: --reason: is {len(one_line(reason))} characters long; "
+            f"at most {REASON} are allowed\n",
+        )
+    elif one_line(reason):
         assert withdrawn.exit_code == 0
         assert json.loads(ogp(runner, "history", ref, "--json").stdout)[-1]["reason"] == one_line(reason)
     else:

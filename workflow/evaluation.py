@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from documents import one_line
 from states import SCORING_STATES, State
-from workflow import audit
+from workflow import audit, fields
 from workflow.dates import supported
 from workflow.errors import InvalidInputError, NotFoundError, WorkflowError
 from workflow.members import MemberIndex
@@ -107,7 +107,8 @@ def declare_conflict(
     if member.id in declared_conflicts(session, proposal):
         raise WorkflowError(f"{member.name} has already declared a conflict with proposal {proposal.ref}.")
     conflict = Conflict(
-        member_id=member.id, proposal_id=proposal.id, reason=one_line(reason),
+        member_id=member.id, proposal_id=proposal.id,
+        reason=fields.line(reason, f"conflict of {member.name} with {proposal.ref}", "--reason", limit=fields.REASON),
         declared_at=audit.utc_stamp(now), declared_by=actor,
     )  # fmt: skip
     session.add(conflict)
@@ -176,6 +177,9 @@ def score_problems(session: Session, raw: ScoreInput) -> ScoreCheck:
                 f"{proposal.ref} is '{proposal.state.value}'; scores are given and revised only while it is {allowed}",
             )
         )
+    note_problem = fields.too_long(one_line(raw.note), fields.REASON)
+    if note_problem:
+        problems.append(("note", note_problem))
     if member is not None and not member.active:
         problems.append(("member", f"{member.name} is no longer an active member"))
     if member is not None and proposal is not None:
@@ -199,7 +203,7 @@ def record_score(session: Session, raw: ScoreInput, *, actor: str, now: dt.datet
             raise WorkflowError(f"{problem}; the score was refused.")
         raise InvalidInputError(record, column if column == "value" else f"--{column}", problem)
     proposal, member, criterion, value = check.found
-    note = one_line(raw.note)
+    note = fields.line(raw.note, f"score of proposal {proposal.ref}", "--note", limit=fields.REASON)
     query = select(Score).where(
         Score.proposal_id == proposal.id, Score.member_id == member.id, Score.criterion_id == criterion.id
     )
@@ -367,7 +371,8 @@ def record_response(
         raise InvalidInputError(record, "--on", problem)
     response = Response(
         proposal_id=proposal.id, entity_id=entity.id, agreed=agreed, responded_on=responded_on,
-        note=one_line(note), recorded_by=actor, recorded_at=audit.utc_stamp(now),
+        note=fields.line(note, record, "--note", limit=fields.REASON), recorded_by=actor,
+        recorded_at=audit.utc_stamp(now),
     )  # fmt: skip
     session.add(response)
     session.flush()

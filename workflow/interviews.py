@@ -11,10 +11,9 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from documents import one_line, xml_safe
 from documents.dates import gregorian_ar, gregorian_en
 from states import ACTION_DOCUMENTS, SCHEDULE_INTERVIEW, State
-from workflow import audit
+from workflow import audit, fields
 from workflow.dates import PLANNING_HORIZON, within
 from workflow.errors import InvalidInputError, WorkflowError
 from workflow.members import MemberIndex
@@ -25,14 +24,11 @@ from workflow.proposals import get_proposal
 from workflow.templates import renderer, templates_folder
 
 INTERVIEW_STATES = (State.SUBMITTED, State.INTERVIEWED)
-MAX_ANSWER = 20_000
+MAX_ANSWER = fields.LONG
 
 
 def _long_text(value: str, record: str, option: str) -> str:
-    cleaned = xml_safe(value).strip()
-    if len(cleaned) > MAX_ANSWER:
-        raise InvalidInputError(record, option, f"is {len(cleaned)} characters long; at most {MAX_ANSWER} are allowed")
-    return cleaned
+    return fields.block(value, record, option, limit=MAX_ANSWER)
 
 
 def record_interview(
@@ -71,7 +67,7 @@ def record_interview(
     interview = Interview(
         proposal_id=proposal.id,
         held_on=held_on,
-        platform=one_line(platform)[:500],
+        platform=fields.line(platform, record, "--platform"),
         notes=_long_text(notes, record, "--notes"),
         needs=_long_text(needs, record, "--needs"),
         plans=_long_text(plans, record, "--plans"),
@@ -118,7 +114,7 @@ def schedule_interview(
     problem = schedule_time_problem(at, now)
     if problem:
         raise InvalidInputError(f"proposal {proposal.ref}", "--at", problem)
-    platform = one_line(platform)
+    platform = fields.line(platform, f"proposal {proposal.ref}", "--platform")
     planned = ScheduledInterview(
         proposal_id=proposal.id, at=at, platform=platform, scheduled_by=actor, scheduled_at=audit.utc_stamp(now)
     )

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from documents import one_line
 from documents.minutes import MinutesData
+from workflow import fields
 from workflow.dates import OGP_LAUNCH, PLANNING_HORIZON, supported, within
 from workflow.errors import DuplicateError, InvalidInputError, NotFoundError
 from workflow.keys import parse_key
@@ -21,10 +21,11 @@ SECTORS = ("government", "civil-society", "private")
 
 def add_member(session: Session, name: str, organization: str, sector: str = "civil-society") -> Member:
     """Add a member to the working group."""
-    name, organization = one_line(name), one_line(organization)
+    name = fields.line(name, "member", "name")
     if not name:
         raise InvalidInputError("member", "name", "must not be empty")
     record = f"member {name!r}"
+    organization = fields.line(organization, record, "--org")
     if not organization:
         raise InvalidInputError(record, "--org", "must not be empty")
     if sector not in SECTORS:
@@ -98,15 +99,16 @@ def add_meeting(
                 )
             seen[member.id] = role
             people.append(MeetingMember(member=member, role=role, position=len(people)))
+    record = f"meeting of {held_on}"
     problem = meeting_date_problem(held_on, today or dt.date.today())
     if problem:
-        raise InvalidInputError(f"meeting of {held_on}", "--on", problem)
+        raise InvalidInputError(record, "--on", problem)
     meeting = Meeting(
         held_on=held_on,
-        title=one_line(title),
-        place=one_line(place),
-        topics=[t for t in (one_line(x) for x in topics) if t],
-        outcomes=[t for t in (one_line(x) for x in outcomes) if t],
+        title=fields.line(title, record, "--title"),
+        place=fields.line(place, record, "--place"),
+        topics=[t for t in (fields.line(x, record, "--topic", limit=fields.REASON) for x in topics) if t],
+        outcomes=[t for t in (fields.line(x, record, "--outcome", limit=fields.REASON) for x in outcomes) if t],
         people=people,
     )
     session.add(meeting)

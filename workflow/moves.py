@@ -10,9 +10,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from transitions import MachineError
 
-from documents import one_line
 from states import Event, State, transition_for
-from workflow import audit
+from workflow import audit, fields
 from workflow.errors import ConcurrentChangeError, InvalidInputError, TransitionNotAllowedError
 from workflow.evaluation import agreeing_bodies
 from workflow.guards import CHECKS
@@ -122,7 +121,7 @@ def advance(
         proposal.lead_entity = _choose_lead(session, proposal, lead)
     # Only a move that writes letters needs the templates folder to exist.
     letters = renderer(templates_folder(plan, workspace_folder, templates_dir) if row.documents else None)
-    reason = one_line(reason)
+    reason = fields.line(reason, f"proposal {ref}", "--reason", limit=fields.REASON)
     outbox = Outbox(session, plan, proposal, letters, now, event.value, reason)
     move = Move(session, plan, proposal, event, actor, reason, now, outbox)
     try:

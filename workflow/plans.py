@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from documents import one_line
 from documents.letters import DIGITS, LANGUAGES
 from states import SHORTLIST_PLACES, State
+from workflow import fields
 from workflow.errors import DuplicateError, InvalidInputError, NotFoundError, NoWorkspaceError
 from workflow.models import Criterion, Entity, Plan, Proposal
 from workflow.names import name_key
@@ -103,7 +104,7 @@ def configure_plan(session: Session, settings: PlanSettings) -> tuple[Plan, bool
     ):  # fmt: skip
         value = getattr(settings, name)
         if value is not None:
-            value = one_line(value)
+            value = fields.line(value, "plan", name.replace("_", "-"), limit=fields.column_limit(getattr(Plan, name)))
             if not value and name in ("title", "issuer", "title_en", "issuer_en"):
                 raise InvalidInputError("plan", name.replace("_", "-"), "must not be empty")
             setattr(plan, name, value)
@@ -112,7 +113,7 @@ def configure_plan(session: Session, settings: PlanSettings) -> tuple[Plan, bool
             raise InvalidInputError("plan", "digits", f"{settings.digits!r} is not one of {', '.join(DIGITS)}")
         plan.digits = settings.digits
     if settings.copy_to is not None:
-        plan.copy_to = [line for line in (one_line(c) for c in settings.copy_to) if line]
+        plan.copy_to = [line for line in (fields.line(c, "plan", "copy-to") for c in settings.copy_to) if line]
     if settings.logo is not None:
         plan.logo = settings.logo or None
     if settings.quorum is not None:
@@ -163,13 +164,13 @@ def add_entity(
 ) -> Entity:
     """Register a government body. Letters address it by `addressee` if given, else by its
     official's rank and title («معالي وزير الصحة المحترم»), else «السادة <name> المحترمين»."""
-    name = one_line(name)
+    name = fields.line(name, "government body", "name")
     if not name:
         raise InvalidInputError("government body", "name", "must not be empty")
     record = f"government body {name!r}"
     if language not in LANGUAGES:
         raise InvalidInputError(record, "language", f"{language!r} is not one of {', '.join(LANGUAGES)}")
-    title = one_line(title or "") or None
+    title = fields.line(title or "", record, "title") or None
     if rank is not None:
         if rank not in RANKS:
             raise InvalidInputError(record, "rank", f"{rank!r} is not one of {', '.join(RANKS)}")
@@ -191,7 +192,7 @@ def add_entity(
     for existing in session.scalars(select(Entity)):
         if name_key(existing.name) == key:
             raise DuplicateError("government body", "name", existing.name)
-    if not one_line(addressee or ""):
+    if not fields.line(addressee or "", record, "addressee"):
         addressee = addressee_line(language, rank, title or "") if rank else organisation_addressee(language, name)
     entity = Entity(
         name=name, code=code, addressee=one_line(addressee or ""), rank=rank, title=title, language=language

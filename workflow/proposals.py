@@ -82,7 +82,7 @@ def validate(
     organization = _text(raw.organization, "organization", problems, limit=MAX_SHORT, multiline=False)
     if not organization:
         problems.append(("organization", "is required"))
-    email = one_line(raw.email)
+    email = _text(raw.email, "email", problems, limit=MAX_SHORT, multiline=False)
     if email and not EMAIL_PATTERN.match(email):
         problems.append(("email", f"{email!r} is not an e-mail address"))
     problem = _text(raw.problem, "problem", problems, limit=MAX_LONG, multiline=True)
