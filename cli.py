@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import json
+import re
 import shutil
 import sys
 from collections import Counter
@@ -26,6 +27,7 @@ from documents import write_atomic
 from documents.docx_writer import check_image
 from documents.letters import DIGITS, LANGUAGES
 from documents.minutes import render_minutes
+from documents.text import INVISIBLE
 from states import OPEN, TRANSITIONS, DocumentKind, Event, State
 from workflow import audit, db, views
 from workflow.dates import parse_date, parse_datetime
@@ -45,6 +47,7 @@ from workflow.evaluation import (
     set_weight,
 )
 from workflow.evaluation import ranking as rank_proposals
+from workflow.fields import actor_problem
 from workflow.importer import export_proposals, import_proposals, import_scores
 from workflow.interviews import list_schedule, record_interview, schedule_interview
 from workflow.keys import MAX_ROW_ID, parse_key
@@ -117,15 +120,53 @@ class KeyType(click.ParamType):
         return text
 
 
+class ActorType(click.ParamType):
+    """Who acts, as the audit trail records it: a plain name (workflow/fields.py says what is refused)."""
+
+    name = "NAME"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        actor = " ".join(str(value).split())
+        if not actor:
+            self.fail("must not be empty", param, ctx)
+        problem = actor_problem(actor)
+        if problem:
+            self.fail(f"{terminal_safe(repr(actor))} {problem}", param, ctx)
+        return actor
+
+
 DATE = DateType()
 DATETIME = DateTimeType()
 PROPOSAL_ID = KeyType("proposal")
 MEETING_ID = KeyType("meeting")
 MEMBER = KeyType("member")
+ACTOR = ActorType()
 # Counts and numbers the database stores: PostgreSQL's INTEGER holds no more, and SQLite must not
 # accept what could never be copied there.
 COUNT = click.IntRange(min=1, max=MAX_ROW_ID)
 NUMBER = click.IntRange(min=-MAX_ROW_ID, max=MAX_ROW_ID)
+
+
+# --- what the terminal shows -------------------------------------------------------------------
+
+# Stored text comes from proposers, import files and other coordinators: what reaches the terminal
+# must not run as an escape sequence or reorder the line, so control, bidi and other invisible
+# characters are shown as \u escapes (and a lone surrogate, which no terminal can print, too).
+_UNPRINTABLE = re.compile(f"[\x00-\x08\x0b-\x1f\ud800-\udfff]|{INVISIBLE.pattern}")
+
+
+def _escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
+def terminal_safe(text: str) -> str:
+    """`text` as a terminal may show it: control and invisible characters written as \\uXXXX."""
+    return _UNPRINTABLE.sub(_escape, text)
+
+
+def echo(text: str = "", *, err: bool = False) -> None:
+    """Print one line (of stored text, perhaps) safely; see `terminal_safe`."""
+    click.echo(terminal_safe(text), err=err)
 
 
 class OgpGroup(click.Group):
@@ -135,12 +176,13 @@ class OgpGroup(click.Group):
         try:
             return super().invoke(ctx)
         except WorkflowError as exc:
-            raise click.ClickException(str(exc)) from exc
+            raise click.ClickException(terminal_safe(str(exc))) from exc
         except DBAPIError as exc:
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-            raise click.ClickException(f"the database refused the command ({reason}); nothing was changed.") from exc
+            message = f"the database refused the command ({reason}); nothing was changed."
+            raise click.ClickException(terminal_safe(message)) from exc
         except SQLAlchemyError as exc:
-            raise click.ClickException(f"database error: {exc}; nothing was changed.") from exc
+            raise click.ClickException(terminal_safe(f"database error: {exc}; nothing was changed.")) from exc
 
 
 @dataclass
@@ -172,7 +214,8 @@ class App:
 
 
 def emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    # json escapes C0 controls itself; the rest of what a terminal must not see is escaped too.
+    echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
 def emit_records(
@@ -190,6 +233,7 @@ def emit_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     if not rows:
         return
     cells = [[str(c) for c in headers]] + [["" if c is None else str(c) for c in row] for row in rows]
+    cells = [[terminal_safe(cell) for cell in row] for row in cells]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     for row in cells:
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
@@ -247,6 +291,7 @@ def default_actor() -> str:
 @click.option(
     "--actor",
     envvar="OGP_ACTOR",
+    type=ACTOR,
     default=default_actor,
     show_default="your login name",
     help="Who is acting, as written in the audit trail. [env OGP_ACTOR]",
@@ -270,9 +315,6 @@ def cli(ctx: click.Context, db: str | None, actor: str, templates: Path | None) 
       ogp advance P-001 interview
       ogp demo                      play the whole pipeline on sample data
     """
-    actor = " ".join(actor.split())
-    if not actor:
-        raise click.BadParameter("must not be empty", param_hint="'--actor'")
     ctx.obj = App(db, actor, templates)
 
 
@@ -348,12 +390,12 @@ def init(
     finally:
         engine.dispose()
     if before is None:
-        click.echo(f"Created workspace {workspace.describe()} (schema {after}).")
+        echo(f"Created workspace {workspace.describe()} (schema {after}).")
     elif before != after:
-        click.echo(f"Upgraded workspace {workspace.describe()} from schema {before} to {after}.")
+        echo(f"Upgraded workspace {workspace.describe()} from schema {before} to {after}.")
     else:
-        click.echo(f"Workspace {workspace.describe()} is up to date (schema {after}).")
-    click.echo(("Created " if created else "") + summary + ".")
+        echo(f"Workspace {workspace.describe()} is up to date (schema {after}).")
+    echo(("Created " if created else "") + summary + ".")
 
 
 # --- government bodies -------------------------------------------------------------------------
@@ -394,8 +436,8 @@ def entity_add(
     """
     with app.session() as session:
         added = add_entity(session, name, code, addressee, rank=rank, title=title, language=language)
-        click.echo(f"Added body {added.id}: {added.name}" + (f" ({added.code})" if added.code else ""))
-        click.echo(f"  letters address it as: {added.addressee}")
+        echo(f"Added body {added.id}: {added.name}" + (f" ({added.code})" if added.code else ""))
+        echo(f"  letters address it as: {added.addressee}")
 
 
 @entity.command("list")
@@ -472,7 +514,7 @@ def proposal_add(app: App, **fields: Any) -> None:
     )
     with app.session() as session:
         added = add_proposal(session, raw, actor=app.actor)
-        click.echo(f"Registered {added.ref} (#{added.id}): {added.title} [{added.state.value}]")
+        echo(f"Registered {added.ref} (#{added.id}): {added.title} [{added.state.value}]")
 
 
 @proposal.command("import")
@@ -493,7 +535,7 @@ def proposal_import(app: App, file: Path) -> None:
     """
     with app.session() as session:
         imported = import_proposals(session, file, actor=app.actor)
-        click.echo(f"Imported {len(imported)} proposals: {', '.join(p.ref for p in imported)}")
+        echo(f"Imported {len(imported)} proposals: {', '.join(p.ref for p in imported)}")
 
 
 @proposal.command("list")
@@ -536,7 +578,7 @@ def proposal_export(app: App, file: Path, state: str | None) -> None:
         write_atomic(target.parent, target.name, content)
     except OSError as exc:
         raise click.ClickException(f"cannot write {file}: {exc.strerror or exc}") from exc
-    click.echo(f"Wrote {len(chosen)} proposals to {file}")
+    echo(f"Wrote {len(chosen)} proposals to {file}")
 
 
 @proposal.command("show")
@@ -560,18 +602,18 @@ def proposal_show(app: App, id: str, as_json: bool) -> None:
         ("State", "state"), ("Submitted on", "submitted_on"), ("Problem", "problem"), ("Solution", "solution"),
     ):  # fmt: skip
         if detail[key]:
-            click.echo(f"{label + ':':<14}{detail[key]}")
+            echo(f"{label + ':':<14}{detail[key]}")
     if detail["values"]:
-        click.echo(f"{'OGP values:':<14}{', '.join(detail['values'])}")
+        echo(f"{'OGP values:':<14}{', '.join(detail['values'])}")
     for body in detail["entities"]:
-        click.echo(f"{'Body:':<14}{body['name']}" + (f" ({body['code']})" if body["code"] else ""))
+        echo(f"{'Body:':<14}{body['name']}" + (f" ({body['code']})" if body["code"] else ""))
     for interview in detail["interviews"]:
         where = f" on {interview['platform']}" if interview["platform"] else ""
-        click.echo(
+        echo(
             f"{'Interview:':<14}{interview['held_on']}{where}"
             + (f" — {interview['notes']}" if interview["notes"] else "")
         )
-    click.echo(f"{'Next events:':<14}{', '.join(detail['next_events']) or '(none: the state is final)'}")
+    echo(f"{'Next events:':<14}{', '.join(detail['next_events']) or '(none: the state is final)'}")
 
 
 @proposal.command("link")
@@ -593,7 +635,7 @@ def proposal_link(app: App, id: str, entities: tuple[str, ...]) -> None:
     """
     with app.session() as session:
         found = link_entities(session, id, entities)
-        click.echo(f"{found.ref} is now linked to: {', '.join(e.code or e.name for e in found.entities)}")
+        echo(f"{found.ref} is now linked to: {', '.join(e.code or e.name for e in found.entities)}")
 
 
 # --- interviews, moves, history ----------------------------------------------------------------
@@ -627,7 +669,7 @@ def interview_record(app: App, id: str, held_on: dt.date, **answers: Any) -> Non
     """
     with app.session() as session:
         recorded = record_interview(session, id, held_on, actor=app.actor, **answers)
-        click.echo(f"Recorded the interview of {recorded.proposal.ref} on {recorded.held_on.isoformat()}.")
+        echo(f"Recorded the interview of {recorded.proposal.ref} on {recorded.held_on.isoformat()}.")
 
 
 @interview.command("schedule")
@@ -650,9 +692,9 @@ def interview_schedule(app: App, id: str, at: dt.datetime, platform: str) -> Non
             templates_dir=app.templates, workspace_folder=app.workspace().folder,
         )  # fmt: skip
         ref, seq, letters = planned.interview.proposal.ref, planned.entry.seq, list(planned.letters)
-    click.echo(f"Scheduled the interview of {ref} on {at:%Y-%m-%d %H:%M} (audit #{seq})")
+    echo(f"Scheduled the interview of {ref} on {at:%Y-%m-%d %H:%M} (audit #{seq})")
     for path in write_letter_files(app.workspace().letters_dir, letters):
-        click.echo(f"  letter: {path}")
+        echo(f"  letter: {path}")
 
 
 @interview.command("list")
@@ -723,9 +765,9 @@ def advance_cmd(app: App, id: str, event: str, reason: str, lead: str | None) ->
         )  # fmt: skip
         ref, seq, state_from, state_to = done.proposal.ref, done.entry.seq, done.entry.from_state, done.entry.to_state
         letters = list(done.letters)
-    click.echo(f"{ref}: {state_from} → {state_to} (audit #{seq})")
+    echo(f"{ref}: {state_from} → {state_to} (audit #{seq})")
     for path in write_letter_files(app.workspace().letters_dir, letters):
-        click.echo(f"  letter: {path}")
+        echo(f"  letter: {path}")
 
 
 cli.add_command(advance_cmd, "advance")
@@ -786,7 +828,7 @@ def audit_head(app: App, as_json: bool) -> None:
     if as_json:
         emit_json({"seq": found.seq, "hash": found.hash})
     else:
-        click.echo(str(found))
+        echo(str(found))
 
 
 @audit_group.command("verify")
@@ -816,7 +858,7 @@ def audit_verify(app: App, as_json: bool, expected: audit.Head | None) -> None:
              "head": {"seq": report.head_seq, "hash": report.head_hash}}
         )  # fmt: skip
     else:
-        click.echo(
+        echo(
             f"Audit chain verified: {report.entries} entries, {report.letters} letters, "
             f"{report.proposals} proposals; head #{report.head_seq} {report.head_hash}"
         )
@@ -868,7 +910,7 @@ def letters_export(app: App, dir: Path, proposal_id: str | None) -> None:
         paths = write_files(dir, found)
     except OSError as exc:
         raise click.ClickException(f"cannot write letters to {dir}: {exc}") from exc
-    click.echo(f"Wrote {len(paths)} letters to {dir}")
+    echo(f"Wrote {len(paths)} letters to {dir}")
 
 
 @letters.command("register")
@@ -907,18 +949,18 @@ def letters_verify(app: App, dirs: tuple[Path, ...]) -> None:
     own = app.workspace().letters_dir
     with app.session(readonly=True) as session:
         result = verify_letters(session, [own, *dirs], expect_all=[own])
-    click.echo(f"Stored letters: {result.stored} checked, {len(result.bad_stored)} differ from the audit trail.")
+    echo(f"Stored letters: {result.stored} checked, {len(result.bad_stored)} differ from the audit trail.")
     for name in result.bad_stored:
-        click.echo(f"  differs: {name}", err=True)
+        echo(f"  differs: {name}", err=True)
     for folder in result.folders:
-        click.echo(
+        echo(
             f"{folder.folder}: {len(folder.matching)} match, {len(folder.altered)} altered, "
             f"{len(folder.missing)} missing, {len(folder.unknown)} not from this workspace"
         )
         for name in folder.altered:
-            click.echo(f"  altered: {name}", err=True)
+            echo(f"  altered: {name}", err=True)
         for name in folder.unknown:
-            click.echo(f"  not a letter of this workspace: {name}")
+            echo(f"  not a letter of this workspace: {name}")
     if not result.ok:
         raise click.ClickException("some letters do not match the sha256 recorded in the audit trail.")
 
@@ -945,7 +987,7 @@ def templates_export(dir: Path, force: bool) -> None:
       ogp templates export my-templates
     """
     written = export_templates(dir, force=force)
-    click.echo(f"Wrote {len(written)} templates to {dir}: {', '.join(p.name for p in written)}")
+    echo(f"Wrote {len(written)} templates to {dir}: {', '.join(p.name for p in written)}")
 
 
 @templates.command("check")
@@ -960,11 +1002,11 @@ def templates_check(dir: Path | None) -> None:
     report = check_templates(dir)
     kinds = ", ".join(k.value for k in DocumentKind)
     for error in report.errors:
-        click.echo(f"  {error}", err=True)
+        echo(f"  {error}", err=True)
     for name in report.unknown:
-        click.echo(f"  {name}: not a letter template (templates are KIND.ar.j2 or KIND.en.j2 for {kinds})", err=True)
+        echo(f"  {name}: not a letter template (templates are KIND.ar.j2 or KIND.en.j2 for {kinds})", err=True)
     where = f" from {dir}" if dir else ""
-    click.echo(f"Checked {len(report.checked)} templates{where}: {len(report.errors)} errors.")
+    echo(f"Checked {len(report.checked)} templates{where}: {len(report.errors)} errors.")
     if report.errors:
         raise click.ClickException(f"{len(report.errors)} templates do not render; letters using them would fail.")
 
@@ -1001,7 +1043,7 @@ def member_add(app: App, name: str, org: str, sector: str) -> None:
     """
     with app.session() as session:
         added = add_member(session, name, org, sector)
-        click.echo(f"Added member {added.id}: {added.name} ({added.organization}, {added.sector})")
+        echo(f"Added member {added.id}: {added.name} ({added.organization}, {added.sector})")
 
 
 @member.command("list")
@@ -1050,7 +1092,7 @@ def meeting_add(app: App, held_on: dt.date, **fields: Any) -> None:
     """
     with app.session() as session:
         added = add_meeting(session, held_on, **fields)
-        click.echo(f"Recorded meeting {added.id} on {added.held_on.isoformat()} ({len(added.people)} members listed).")
+        echo(f"Recorded meeting {added.id} on {added.held_on.isoformat()} ({len(added.people)} members listed).")
 
 
 @meeting.command("list")
@@ -1098,7 +1140,7 @@ def meeting_minutes(app: App, id: str, out: Path | None) -> None:
         path = write_atomic(target.parent, target.name, content)
     except OSError as exc:
         raise click.ClickException(f"cannot write the minutes to {target}: {exc}") from exc
-    click.echo(f"Wrote the minutes of meeting {id} to {path}")
+    echo(f"Wrote the minutes of meeting {id} to {path}")
 
 
 # --- scoring -----------------------------------------------------------------------------------
@@ -1142,7 +1184,7 @@ def criterion_set_weight(app: App, criterion_key: str, weight: int) -> None:
     """
     with app.session() as session:
         changed = set_weight(session, criterion_key, weight)
-        click.echo(f"{changed.code} now weighs {changed.weight}.")
+        echo(f"{changed.code} now weighs {changed.weight}.")
 
 
 class DefaultCommandGroup(click.Group):
@@ -1178,7 +1220,7 @@ def score_give(app: App, id: str, member: str, criterion_key: str, value: int, n
     """
     with app.session() as session:
         given = record_score(session, ScoreInput(id, member, criterion_key, value, note), actor=app.actor)
-        click.echo(f"{given.member.name} scored {id} {given.value} on {given.criterion.code}.")
+        echo(f"{given.member.name} scored {id} {given.value} on {given.criterion.code}.")
 
 
 @score.command("import")
@@ -1193,7 +1235,7 @@ def score_import(app: App, file: Path) -> None:
     """
     with app.session() as session:
         imported = import_scores(session, file, actor=app.actor)
-        click.echo(f"Imported {len(imported)} scores.")
+        echo(f"Imported {len(imported)} scores.")
 
 
 @score.command("list")
@@ -1260,7 +1302,7 @@ def conflict_declare(app: App, member: str, proposal_key: str, reason: str) -> N
     """
     with app.session() as session:
         declared = declare_conflict(session, member, proposal_key, reason=reason, actor=app.actor)
-        click.echo(f"{declared.member.name} may no longer score {get_proposal(session, proposal_key).ref}.")
+        echo(f"{declared.member.name} may no longer score {get_proposal(session, proposal_key).ref}.")
 
 
 @conflict.command("list")
@@ -1344,10 +1386,10 @@ def shortlist_cmd(app: App, top: int, dry_run: bool) -> None:
     with app.session() as session:
         result = shortlist_top(session, top, actor=app.actor, dry_run=dry_run, workspace_folder=app.workspace().folder)
         verb = "Would shortlist" if dry_run else "Shortlisted"
-        click.echo(f"{verb} {len(result.selected)}: " + ", ".join(p.proposal.ref for p in result.selected))
-        click.echo("Cut-line:")
+        echo(f"{verb} {len(result.selected)}: " + ", ".join(p.proposal.ref for p in result.selected))
+        echo("Cut-line:")
         for line in _cut_line(result):
-            click.echo(line)
+            echo(line)
 
 
 # --- responses to referrals ----------------------------------------------------------------------
@@ -1376,7 +1418,7 @@ def response_record(app: App, id: str, entity_key: str, agreed: bool, responded_
         _, entry = record_response(
             session, id, entity_key, agreed=agreed, responded_on=responded_on, note=note, actor=app.actor
         )
-        click.echo(f"{get_proposal(session, id).ref}: {entry.reason} (audit #{entry.seq})")
+        echo(f"{get_proposal(session, id).ref}: {entry.reason} (audit #{entry.seq})")
 
 
 @response.command("list")
@@ -1453,9 +1495,9 @@ def db_copy(app: App, target_url: str) -> None:
         engine.dispose()
     rows = sum(report.rows.values())
     kept = f"{report.rows['proposals']} proposals, {report.rows['letters']} letters"
-    click.echo(f"Copied {rows} rows ({kept}) to {target.describe()}.")
+    echo(f"Copied {rows} rows ({kept}) to {target.describe()}.")
     chain = report.chain
-    click.echo(f"Audit chain verified there: {chain.entries} entries; head #{chain.head_seq} {chain.head_hash}")
+    echo(f"Audit chain verified there: {chain.entries} entries; head #{chain.head_seq} {chain.head_hash}")
 
 
 @db_group.command("roles")
@@ -1472,8 +1514,8 @@ def db_roles(app: App) -> None:
     with app.session() as session:
         report = create_roles(session)
     for role in report.roles:
-        click.echo(f"{role}: {'created' if role in report.created else 'up to date'}")
-    click.echo("Give each person a login role in one of them, e.g.: CREATE ROLE aya LOGIN IN ROLE ogp_coordinator;")
+        echo(f"{role}: {'created' if role in report.created else 'up to date'}")
+    echo("Give each person a login role in one of them, e.g.: CREATE ROLE aya LOGIN IN ROLE ogp_coordinator;")
 
 
 # --- demo ---------------------------------------------------------------------------------------
@@ -1522,22 +1564,22 @@ def demo(app: App, folder: Path) -> None:
         report = audit.verify(session)
 
     path_stages = (State.SUBMITTED, State.INTERVIEWED, State.SHORTLISTED, State.REFERRED, State.COMMITTED)
-    click.echo(f"Demo workspace: {workspace.describe()} (SAMPLE data)")
+    echo(f"Demo workspace: {workspace.describe()} (SAMPLE data)")
     caps = f"shortlist {plan['shortlist_size']}, commitments {plan['commitment_target']}"
-    click.echo(f"Plan: {plan['title']} {plan['period']}: {caps}")
-    click.echo("Reached: " + " → ".join(f"{result.reached[s.value]} {s.value}" for s in path_stages))
-    click.echo(f"Working group: {result.members} members; {result.scores} scores given")
-    click.echo(f"Shortlist of {shortlisted} by ranking; cut-line:")
+    echo(f"Plan: {plan['title']} {plan['period']}: {caps}")
+    echo("Reached: " + " → ".join(f"{result.reached[s.value]} {s.value}" for s in path_stages))
+    echo(f"Working group: {result.members} members; {result.scores} scores given")
+    echo(f"Shortlist of {shortlisted} by ranking; cut-line:")
     for line in cut_line:
-        click.echo(line)
-    click.echo("Final: " + ", ".join(f"{n} {state}" for state, n in sorted(result.final.items())))
+        echo(line)
+    echo("Final: " + ", ".join(f"{n} {state}" for state, n in sorted(result.final.items())))
     for refusal in result.refusals:
-        click.echo(f"Refused, as the rules require: {refusal}")
+        echo(f"Refused, as the rules require: {refusal}")
     kinds = Counter(letter.document.kind.value for letter in result.letters)
-    click.echo(f"Letters: {len(paths)} in {workspace.letters_dir} ({', '.join(f'{n} {k}' for k, n in kinds.items())})")
-    click.echo(f"Minutes of the second meeting: {minutes_path}")
-    click.echo(f"Audit chain verified: {report.entries} entries, head #{report.head_seq} {report.head_hash[:16]}…")
-    click.echo(f"Try: ogp --db {workspace.describe()} proposal list")
+    echo(f"Letters: {len(paths)} in {workspace.letters_dir} ({', '.join(f'{n} {k}' for k, n in kinds.items())})")
+    echo(f"Minutes of the second meeting: {minutes_path}")
+    echo(f"Audit chain verified: {report.entries} entries, head #{report.head_seq} {report.head_hash[:16]}…")
+    echo(f"Try: ogp --db {workspace.describe()} proposal list")
 
 
 def main() -> None:

@@ -112,3 +112,17 @@ def test_c15_a_nul_in_a_score_file_gives_the_same_problems_on_both_databases(ogp
         "national_priorities, government_mandate).\n",
     )
     assert dump_tables(url_of(workspace)) == before
+
+
+def test_c16_an_actor_with_control_characters_is_refused(ogp, workspace: Workspace) -> None:  # type: ignore[no-untyped-def]
+    before = dump_tables(url_of(workspace))
+    refused = ogp("--actor", "x\x1b]0;T\x07", "proposal", "add", "--title", "t", "--org", "o")
+    assert refused.exit_code == 2
+    assert (
+        "Invalid value for '--actor': 'x\\x1b]0;T\\x07' has an invisible or control character (U+001B) at position 2"
+        in refused.stderr
+    )
+    assert "\x1b" not in refused.output
+    assert dump_tables(url_of(workspace)) == before
+    invalid = ogp("--actor", "\udcff\udcfe", "proposal", "list")  # invalid UTF-8, as Python decodes argv
+    assert invalid.exit_code == 2 and "is not valid UTF-8 text" in invalid.stderr

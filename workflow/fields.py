@@ -4,6 +4,8 @@ hold), so a value accepted on one can always be copied to the other."""
 
 from __future__ import annotations
 
+import unicodedata
+
 from sqlalchemy import String
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -16,6 +18,8 @@ SHORT = 500
 REASON = 2_000
 # A proposer's problem and solution, interview answers: several paragraphs.
 LONG = 20_000
+# Who acted, as the audit trail records it.
+ACTOR = 200
 
 
 def column_limit(column: InstrumentedAttribute[str] | InstrumentedAttribute[str | None], default: int = SHORT) -> int:
@@ -47,3 +51,19 @@ def block(value: str, record: str, field: str, *, limit: int = LONG) -> str:
         raise InvalidInputError(record, field, problem)
     return cleaned
 
+
+def actor_problem(name: str) -> str:
+    """Why `name` cannot stand in the audit trail as who acted, or "" if it can.
+
+    Refused: control characters (an escape sequence would run in the terminal of whoever reads
+    the history), text that was not valid UTF-8 (Python keeps its bytes as lone surrogates),
+    invisible format characters other than the joiners Persian spelling needs, and names longer
+    than `ACTOR`.
+    """
+    for position, char in enumerate(name, start=1):
+        category = unicodedata.category(char)
+        if category == "Cs":
+            return "is not valid UTF-8 text"
+        if category in ("Cc", "Co", "Cn") or (category == "Cf" and char not in "\u200c\u200d"):
+            return f"has an invisible or control character (U+{ord(char):04X}) at position {position}"
+    return too_long(name, ACTOR)
