@@ -32,7 +32,7 @@ from states import OPEN, TRANSITIONS, DocumentKind, Event, State
 from workflow import audit, db, views
 from workflow.dates import parse_date, parse_datetime
 from workflow.demo import play
-from workflow.errors import NoWorkspaceError, WorkflowError
+from workflow.errors import InputFileError, NoWorkspaceError, WorkflowError
 from workflow.evaluation import (
     ScoreInput,
     Standing,
@@ -49,6 +49,7 @@ from workflow.evaluation import (
 from workflow.evaluation import ranking as rank_proposals
 from workflow.fields import actor_problem
 from workflow.importer import export_proposals, import_proposals, import_scores
+from workflow.inputs import read_input
 from workflow.interviews import list_schedule, record_interview, schedule_interview
 from workflow.keys import MAX_ROW_ID, parse_key
 from workflow.letters import list_letters, write_files
@@ -145,6 +146,7 @@ ACTOR = ActorType()
 # accept what could never be copied there.
 COUNT = click.IntRange(min=1, max=MAX_ROW_ID)
 NUMBER = click.IntRange(min=-MAX_ROW_ID, max=MAX_ROW_ID)
+MAX_LOGO_BYTES = 5 * 1024 * 1024
 
 
 # --- what the terminal shows -------------------------------------------------------------------
@@ -251,8 +253,12 @@ def write_letter_files(folder: Path, letters: Sequence[PendingLetter]) -> list[P
 
 
 def read_logo(path: Path) -> bytes:
-    """The logo's bytes, refused unless Word can show them."""
-    data = path.read_bytes()
+    """The logo's bytes (read with a size cap, from a regular file only), refused unless Word can
+    show them."""
+    try:
+        data = read_input(path, limit=MAX_LOGO_BYTES, what="logo")
+    except InputFileError as exc:
+        raise click.BadParameter(f"{path} {exc.problem}", param_hint="'--logo'") from exc
     try:
         check_image(data)
     except ValueError as exc:

@@ -126,3 +126,12 @@ def test_c16_an_actor_with_control_characters_is_refused(ogp, workspace: Workspa
     assert dump_tables(url_of(workspace)) == before
     invalid = ogp("--actor", "\udcff\udcfe", "proposal", "list")  # invalid UTF-8, as Python decodes argv
     assert invalid.exit_code == 2 and "is not valid UTF-8 text" in invalid.stderr
+
+
+def test_c04_empty_trailing_header_columns_are_ignored(ogp) -> None:  # type: ignore[no-untyped-def]
+    imported = ogp("proposal", "import", str(case("c04_trailing_columns.csv")))
+    assert (imported.exit_code, imported.stdout) == (0, "Imported 1 proposals: T-1\n")
+    shown = json.loads(ogp("proposal", "show", "T-1", "--json").stdout)
+    assert (shown["title"], shown["organization"], shown["submitted_on"]) == (
+        "بوابة المشاركة", "جمعية المثال", "2021-06-24",
+    )  # fmt: skip

@@ -106,7 +106,10 @@ def test_every_bad_row_is_reported_and_nothing_is_imported(session_scope: Sessio
                 "line 1, column 'organization': required column is missing",
             ],
         ),
-        (b"title,organization,title\nx,y,z\n", ["line 1, column 'title': the column appears more than once"]),
+        (
+            b"title,organization,title\nx,y,z\n",
+            ["line 1, column 3 ('title'): the column appears more than once (also column 1)"],
+        ),
         (
             b"title,organization\n\xd9\x85\xff\n",
             ["line 2: not UTF-8 (byte 0xff at offset 21); save the file as 'CSV UTF-8' or UTF-8 JSON"],

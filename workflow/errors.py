@@ -113,9 +113,13 @@ class RowProblem:
     where: str  # "line 4" in a CSV file, "item 3" in a JSON file
     column: str
     reason: str
+    position: int | None = None  # the column's number (1 for the first), where its name cannot say which
 
     def __str__(self) -> str:
-        column = f", column '{self.column}'" if self.column else ""
+        if self.position is not None:
+            column = f", column {self.position}" + (f" ('{self.column}')" if self.column else "")
+        else:
+            column = f", column '{self.column}'" if self.column else ""
         return f"{self.where}{column}: {self.reason}"
 
 
@@ -136,3 +140,12 @@ class AuditChainError(WorkflowError):
     def __init__(self, seq: int, problem: str) -> None:
         self.seq, self.problem = seq, problem
         super().__init__(f"audit chain broken at entry #{seq}: {problem}")
+
+
+class InputFileError(WorkflowError):
+    """A file named as input cannot be used: not a regular file, unreadable, or too large."""
+
+    def __init__(self, path: object, what: str, problem: str) -> None:
+        self.path, self.what, self.problem = path, what, problem
+        super().__init__(f"{what} {path}: {problem}")
+
