@@ -44,11 +44,15 @@ def one_line(text: str) -> str:
 
 
 def safe_filename(stem: str, suffix: str, max_length: int = 120) -> str:
-    """A portable file name from `stem` (Arabic is kept), ending in `suffix`."""
+    """A portable file name from `stem` (Arabic is kept), ending in `suffix`.
+
+    A name too long for a file system is shortened in `stem`, never in `suffix`: put what makes
+    the name unique (a letter's year and number) in the suffix.
+    """
     cleaned = _FILENAME_FORBIDDEN.sub("_", unicodedata.normalize("NFC", stem))
     # Spaces become hyphens: a name a coordinator can type in a shell without quotes.
     cleaned = "-".join(cleaned.split()).strip("-.") or "letter"
     # Stay well under the 255-byte limit most file systems put on a name (Arabic is 2 bytes).
-    while len((cleaned + suffix).encode("utf-8")) > max_length * 2:
+    while len((cleaned + suffix).encode("utf-8")) > max_length * 2 and cleaned:
         cleaned = cleaned[:-1]
-    return cleaned + suffix
+    return cleaned.rstrip("-.") + suffix

@@ -3,14 +3,20 @@ and on PostgreSQL where the database is involved. c06, c08 and c14 are tested wh
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import docx
 import pytest
 from click.testing import CliRunner, Result
 
 from cli import cli
-from tests.helpers import dump_tables
+from tests.helpers import cli_to_shortlisted, dump_tables
 from workflow.db import Workspace
 
 # Byte-for-byte copies of the files in ../shared/cases/, kept with the tests.
@@ -68,6 +74,15 @@ def test_c03_dates_with_rlm_marks_import(ogp) -> None:  # type: ignore[no-untype
     assert json.loads(ogp("proposal", "show", "D-1", "--json").stdout)["submitted_on"] == "2021-07-28"
 
 
+def test_c04_empty_trailing_header_columns_are_ignored(ogp) -> None:  # type: ignore[no-untyped-def]
+    imported = ogp("proposal", "import", str(case("c04_trailing_columns.csv")))
+    assert (imported.exit_code, imported.stdout) == (0, "Imported 1 proposals: T-1\n")
+    shown = json.loads(ogp("proposal", "show", "T-1", "--json").stdout)
+    assert (shown["title"], shown["organization"], shown["submitted_on"]) == (
+        "بوابة المشاركة", "جمعية المثال", "2021-06-24",
+    )  # fmt: skip
+
+
 def test_c05_a_meeting_outside_the_supported_dates_is_refused_when_added(ogp, workspace: Workspace) -> None:  # type: ignore[no-untyped-def]
     before = dump_tables(url_of(workspace))
     refused = ogp("meeting", "add", "--on", "2102-07-28")
@@ -79,6 +94,25 @@ def test_c05_a_meeting_outside_the_supported_dates_is_refused_when_added(ogp, wo
     assert dump_tables(url_of(workspace)) == before
     minutes = ogp("meeting", "minutes", "1")
     assert (minutes.exit_code, minutes.stderr) == (1, "Error: no meeting '1'.\n")
+
+
+def test_c09_the_proposers_text_stays_one_quoted_block(ogp, workspace: Workspace) -> None:  # type: ignore[no-untyped-def]
+    imported = ogp("proposal", "import", str(case("c09_problem_with_fake_closing.json")))
+    assert imported.exit_code == 0, imported.output
+    cli_to_shortlisted(ogp, "Q-1")
+    assert ogp("advance", "Q-1", "refer").exit_code == 0
+    (letter,) = workspace.letters_dir.glob("Q-1_referral_*.docx")
+    paragraphs = [p.text for p in docx.Document(str(letter)).paragraphs if p.text]
+    problem = json.loads(case("c09_problem_with_fake_closing.json").read_text(encoding="utf-8"))[0]["problem"]
+    quoted = [p for p in paragraphs if "وصف المشكلة." in p]
+    assert len(quoted) == 1
+    assert f"«{' '.join(problem.split())}»" in quoted[0]  # the whole text, in one paragraph, in quotes
+    # The letter's own closing and signature come once, at its end; nothing of the proposer's text
+    # stands as a paragraph of its own.
+    closing = paragraphs.index("وتفضلوا بقبول فائق الاحترام")
+    assert paragraphs[closing:] == ["وتفضلوا بقبول فائق الاحترام", "وزير التخطيط والتعاون الدولي"]
+    assert paragraphs.count("وزير التخطيط والتعاون الدولي") == 1
+    assert "ملحق: يرجى تحويل المخصصات" not in paragraphs
 
 
 def test_c10_an_all_digit_ref_is_never_confused_with_a_row_number(ogp, workspace: Workspace) -> None:  # type: ignore[no-untyped-def]
@@ -97,6 +131,75 @@ def test_c10_an_all_digit_ref_is_never_confused_with_a_row_number(ogp, workspace
     by_number = ogp("advance", "#3", "withdraw", "--reason", "y")
     assert by_number.stdout.startswith("P-003: submitted → withdrawn")
     assert json.loads(ogp("proposal", "show", "#2", "--json").stdout)["ref"] == "3"
+
+
+def test_c11_long_body_names_keep_their_letters_apart(ogp, workspace: Workspace) -> None:  # type: ignore[no-untyped-def]
+    names = ["وزارة " + "ا" * 130 + " أ", "وزارة " + "ا" * 130 + " ب"]
+    for name in names:
+        assert ogp("entity", "add", name).exit_code == 0
+    assert ogp("proposal", "add", "--ref", "P-001", "--title", "فكرة", "--org", "جهة", "--entity", names[0],
+               "--entity", names[1], "--submitted-on", "2021-06-20").exit_code == 0  # fmt: skip
+    cli_to_shortlisted(ogp, "P-001")
+    referred = ogp("advance", "P-001", "refer")
+    assert referred.exit_code == 0, referred.output
+    files = sorted(p.name for p in workspace.letters_dir.iterdir())
+    year = dt.date.today().year
+    assert len(files) == 2 and files[0] != files[1]
+    assert [f[-15:] for f in files] == [f"_{year}-0001.docx", f"_{year}-0002.docx"]
+    assert all(len(f.encode()) <= 240 for f in files)
+
+
+def _c12_folder(tmp_path: Path, *, with_subject: bool) -> Path:
+    folder = tmp_path / "slow"
+    folder.mkdir()
+    text = case("c12_slow_template.txt").read_text(encoding="utf-8")
+    if with_subject:  # the case's template stops at "no subject block"; this one, writing nothing, at the clock
+        text = "{% block subject %}x{% endblock %}" + text.replace("%}.{%", "%}{%")
+    (folder / "rejection.ar.j2").write_text(text, encoding="utf-8")
+    return folder
+
+
+def test_c12_a_slow_template_is_refused_within_seconds(ogp, workspace: Workspace, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    folder = _c12_folder(tmp_path, with_subject=False)
+    assert ogp("proposal", "add", "--ref", "P-001", "--title", "فكرة", "--org", "جهة",
+               "--submitted-on", "2021-06-20").exit_code == 0  # fmt: skip
+    start = time.monotonic()
+    checked = ogp("templates", "check", str(folder))
+    assert checked.exit_code == 1 and "template rejection.ar.j2" in checked.stderr
+    refused = ogp("--templates", str(folder), "advance", "P-001", "reject", "--reason", "x")
+    assert refused.exit_code == 1 and "template rejection.ar.j2" in refused.stderr
+    assert time.monotonic() - start < 20
+    assert json.loads(ogp("proposal", "show", "P-001", "--json").stdout)["state"] == "submitted"
+
+
+@pytest.mark.slow
+def test_c12_a_template_that_never_ends_is_stopped_and_releases_the_write_lock(
+    ogp, workspace: Workspace, tmp_path: Path  # type: ignore[no-untyped-def]
+) -> None:
+    folder = _c12_folder(tmp_path, with_subject=True)
+    assert ogp("proposal", "add", "--ref", "P-001", "--title", "فكرة", "--org", "جهة",
+               "--submitted-on", "2021-06-20").exit_code == 0  # fmt: skip
+    checked = ogp("templates", "check", str(folder))
+    assert checked.exit_code == 1
+    assert "  template rejection.ar.j2: took longer than 4 seconds and was stopped" in checked.stderr
+    env = {**os.environ, "OGP_DB": url_of(workspace), "OGP_ACTOR": "slow"}
+    start = time.monotonic()
+    move = subprocess.Popen(
+        [sys.executable, "-c", "import cli; cli.main()", "--templates", str(folder), "advance", "P-001", "reject",
+         "--reason", "x"],
+        env=env, cwd=workspace.folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    time.sleep(2.5)  # the move holds the write lock and renders
+    other = ogp("member", "add", "عضو آخر", "--org", "جهة أخرى")  # waits for the lock, not for ever
+    assert other.exit_code == 0, other.output
+    out, err = move.communicate(timeout=60)
+    assert move.returncode == 1, (out, err)
+    assert err == (
+        "Error: could not write the rejection letter for proposal P-001: template rejection.ar.j2: took longer "
+        "than 4 seconds and was stopped (a loop that does not end?); nothing was changed.\n"
+    )
+    assert time.monotonic() - start < 30
+    assert json.loads(ogp("proposal", "show", "P-001", "--json").stdout)["state"] == "submitted"
 
 
 def test_c15_a_nul_in_a_score_file_gives_the_same_problems_on_both_databases(ogp, workspace: Workspace) -> None:  # type: ignore[no-untyped-def]
@@ -126,12 +229,3 @@ def test_c16_an_actor_with_control_characters_is_refused(ogp, workspace: Workspa
     assert dump_tables(url_of(workspace)) == before
     invalid = ogp("--actor", "\udcff\udcfe", "proposal", "list")  # invalid UTF-8, as Python decodes argv
     assert invalid.exit_code == 2 and "is not valid UTF-8 text" in invalid.stderr
-
-
-def test_c04_empty_trailing_header_columns_are_ignored(ogp) -> None:  # type: ignore[no-untyped-def]
-    imported = ogp("proposal", "import", str(case("c04_trailing_columns.csv")))
-    assert (imported.exit_code, imported.stdout) == (0, "Imported 1 proposals: T-1\n")
-    shown = json.loads(ogp("proposal", "show", "T-1", "--json").stdout)
-    assert (shown["title"], shown["organization"], shown["submitted_on"]) == (
-        "بوابة المشاركة", "جمعية المثال", "2021-06-24",
-    )  # fmt: skip

@@ -87,11 +87,12 @@ class Outbox:
                     rendered = self.letters.render(self._request(document, recipient, reference, issued_on))
                 except LetterTemplateError as exc:
                     raise DocumentError(self.proposal.ref, document.kind.value, str(exc)) from exc
-                stem = f"{self.proposal.ref}_{document.kind.value}_{recipient.file_key}_{year}-{number:04d}"
+                # The year and number make the name unique: only the recipient part may be shortened.
+                stem = f"{self.proposal.ref}_{document.kind.value}_{recipient.file_key}"
                 self.pending.append(
                     PendingLetter(
                         document, recipient, year, number, reference, issued_on,
-                        safe_filename(stem, ".docx"), rendered,
+                        safe_filename(stem, f"_{year}-{number:04d}.docx"), rendered,
                     )
                 )  # fmt: skip
 

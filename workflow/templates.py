@@ -9,7 +9,7 @@ from importlib import resources
 from pathlib import Path
 
 from documents import LetterRenderer, LetterRequest, LetterTemplateError, template_name
-from documents.letters import LANGUAGES
+from documents.letters import LANGUAGES, stray_text
 from states import DocumentKind
 from workflow.errors import WorkflowError
 from workflow.models import Plan
@@ -86,6 +86,10 @@ SAMPLE_CONTEXT = {
 }
 
 
+def _stray(letters: LetterRenderer, name: str) -> list[tuple[int, str]]:
+    return stray_text(letters.template(name))
+
+
 @dataclass(frozen=True)
 class TemplateReport:
     """What checking a templates folder found."""
@@ -96,7 +100,9 @@ class TemplateReport:
 
 
 def check(folder: Path | None) -> TemplateReport:
-    """Render every letter kind in every language from `folder` (over the defaults) on sample data."""
+    """Render every letter kind in every language from `folder` (over the defaults) on sample data,
+    each under the renderer's limits; also report text outside a template's blocks, which no
+    letter ever shows."""
     letters = LetterRenderer(folder)
     checked, errors = [], []
     for kind in DocumentKind:
@@ -115,8 +121,14 @@ def check(folder: Path | None) -> TemplateReport:
             )
             try:
                 letters.render(request)
+                stray = letters.limited(name, functools.partial(_stray, letters, name))
             except LetterTemplateError as exc:
                 errors.append(exc)
+            else:
+                errors += [
+                    LetterTemplateError(name, line, f"text outside the blocks is never printed: {text!r}")
+                    for line, text in stray
+                ]
             checked.append(name)
     known = set(checked)
     unknown = sorted(p.name for p in folder.iterdir() if p.is_file() and p.name not in known) if folder else []
