@@ -10,7 +10,6 @@ import datetime as dt
 import getpass
 import json
 import re
-import shutil
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -31,7 +30,7 @@ from documents.text import INVISIBLE
 from states import OPEN, TRANSITIONS, DocumentKind, Event, State
 from workflow import audit, db, views
 from workflow.dates import parse_date, parse_datetime
-from workflow.demo import play
+from workflow.demo import mark_folder, play, prepare_folder
 from workflow.errors import InputFileError, NoWorkspaceError, WorkflowError
 from workflow.evaluation import (
     ScoreInput,
@@ -65,8 +64,6 @@ from workflow.templates import check as check_templates
 from workflow.templates import export_defaults as export_templates
 from workflow.transfer import copy_workspace, ensure_empty
 from workflow.vocabulary import RANKS
-
-DEMO_MARKER = ".ogp-demo"
 
 
 class DateTimeType(click.ParamType):
@@ -171,8 +168,13 @@ def echo(text: str = "", *, err: bool = False) -> None:
     click.echo(terminal_safe(text), err=err)
 
 
+def warn(text: str) -> None:
+    """A warning on stderr: the command did what it says, with one thing left to do."""
+    echo(f"Warning: {text}", err=True)
+
+
 class OgpGroup(click.Group):
-    """Turns the workflow's refusals and database failures into `Error: …`, exit 1."""
+    """Turns the workflow's refusals, database and file-system failures into `Error: …`, exit 1."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -185,6 +187,14 @@ class OgpGroup(click.Group):
             raise click.ClickException(terminal_safe(message)) from exc
         except SQLAlchemyError as exc:
             raise click.ClickException(terminal_safe(f"database error: {exc}; nothing was changed.")) from exc
+        except OSError as exc:
+            raise click.ClickException(terminal_safe(describe_os_error(exc))) from exc
+
+
+def describe_os_error(exc: OSError) -> str:
+    """A file-system failure as one readable sentence, naming the file."""
+    where = f"{exc.filename}: " if exc.filename else ""
+    return f"{where}{exc.strerror or exc}"
 
 
 @dataclass
@@ -242,14 +252,18 @@ def emit_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
 
 
 def write_letter_files(folder: Path, letters: Sequence[PendingLetter]) -> list[Path]:
-    """After the commit: write the letters' files (their bytes are already in the database)."""
+    """After the commit: write the letters' files (their bytes are already in the database). The
+    step happened, so a file that cannot be written is a warning naming the way to write it
+    later, and the command still exits 0."""
     try:
         return write_files(folder, [(letter.file_name, letter.rendered.content) for letter in letters])
-    except OSError as exc:
-        raise click.ClickException(
-            f"the move was saved, but its letters could not be written to {folder}: {exc}; "
-            "run 'ogp letters export DIR' to write them."
-        ) from exc
+    except (OSError, ValueError) as exc:
+        reason = describe_os_error(exc) if isinstance(exc, OSError) else str(exc)
+        warn(
+            f"this was saved, but its letters could not be written to {folder} ({reason}); "
+            f"their bytes are kept in the workspace: run 'ogp letters export DIR' to write them."
+        )
+        return []
 
 
 def read_logo(path: Path) -> bytes:
@@ -1540,18 +1554,16 @@ def db_roles(app: App) -> None:
 def demo(app: App, folder: Path) -> None:
     """Build a fresh workspace and play the seed's plan through every state on SAMPLE data.
 
-    The folder must be new, empty, or an earlier demo (which is replaced).
+    The folder must be new, empty, or an earlier demo: the files that demo made are replaced, and
+    nothing else in the folder is touched.
 
     \b
     Example:
       ogp demo --dir /tmp/ogp-demo
     """
-    if folder.exists() and any(folder.iterdir()) and not (folder / DEMO_MARKER).exists():
-        raise click.ClickException(f"{folder} is not empty and holds no earlier demo; choose another --dir.")
-    if folder.exists():
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
-    (folder / DEMO_MARKER).write_text("Made by 'ogp demo'; the next 'ogp demo' here replaces it.\n", encoding="utf-8")
+    prepare_folder(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    mark_folder(folder, [])
     demo_app = App(str(folder / db.DEFAULT_DB), app.actor, app.templates)
     workspace = demo_app.workspace()
     engine = db.make_engine(workspace)
@@ -1564,8 +1576,12 @@ def demo(app: App, folder: Path) -> None:
         plan = views.plan_view(current_plan(session))
         cut_line = _cut_line(result.shortlist) if result.shortlist else []
         shortlisted = len(result.shortlist.selected) if result.shortlist else 0
-    paths = write_letter_files(workspace.letters_dir, result.letters)
-    minutes_path = write_atomic(workspace.folder / "minutes", result.minutes_name, result.minutes)
+    paths = [
+        write_atomic(workspace.letters_dir, letter.file_name, letter.rendered.content, exclusive=True)
+        for letter in result.letters
+    ]
+    minutes_path = write_atomic(workspace.folder / "minutes", result.minutes_name, result.minutes, exclusive=True)
+    mark_folder(folder, [*paths, minutes_path])
     with demo_app.session() as session:
         report = audit.verify(session)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -202,6 +203,39 @@ def test_c12_a_template_that_never_ends_is_stopped_and_releases_the_write_lock(
     assert json.loads(ogp("proposal", "show", "P-001", "--json").stdout)["state"] == "submitted"
 
 
+@pytest.mark.slow
+def test_c13_demo_never_deletes_a_file_it_did_not_create(tmp_path: Path) -> None:
+    runner = CliRunner()
+    folder = tmp_path / "D"
+    folder.mkdir()
+    (folder / ".ogp-demo").write_text("Made by 'ogp demo'; the next 'ogp demo' here replaces it.\n")
+    (folder / "notes.txt").write_text("keep me")
+    refused = runner.invoke(cli, ["demo", "--dir", str(folder)])
+    assert (refused.exit_code, refused.stderr) == (
+        1, f"Error: {folder} is not empty and holds no earlier demo; choose another --dir.\n",
+    )  # fmt: skip
+    assert (folder / "notes.txt").read_text() == "keep me"
+    assert sorted(p.name for p in folder.iterdir()) == [".ogp-demo", "notes.txt"]
+
+    fresh = tmp_path / "E"
+    assert runner.invoke(cli, ["demo", "--dir", str(fresh)]).exit_code == 0
+    (fresh / "notes.txt").write_text("keep me")
+    (fresh / "letters" / "my-own.docx").write_bytes(b"mine")
+    again = runner.invoke(cli, ["demo", "--dir", str(fresh)])
+    assert again.exit_code == 0, again.output
+    assert (fresh / "notes.txt").read_text() == "keep me"
+    assert (fresh / "letters" / "my-own.docx").read_bytes() == b"mine"
+    assert len(list((fresh / "letters").glob("SAMPLE-*.docx"))) == 34
+    # A marker that lists files outside the folder is never followed.
+    outside = tmp_path / "outside.txt"
+    outside.write_text("not the demo's")
+    marker = json.loads((fresh / ".ogp-demo").read_text(encoding="utf-8"))
+    marker["files"] += ["../outside.txt", str(outside)]
+    (fresh / ".ogp-demo").write_text(json.dumps(marker), encoding="utf-8")
+    assert runner.invoke(cli, ["demo", "--dir", str(fresh)]).exit_code == 0
+    assert outside.read_text() == "not the demo's"
+
+
 def test_c15_a_nul_in_a_score_file_gives_the_same_problems_on_both_databases(ogp, workspace: Workspace) -> None:  # type: ignore[no-untyped-def]
     path = case("c15_scores_nul.csv")
     before = dump_tables(url_of(workspace))
@@ -229,3 +263,15 @@ def test_c16_an_actor_with_control_characters_is_refused(ogp, workspace: Workspa
     assert dump_tables(url_of(workspace)) == before
     invalid = ogp("--actor", "\udcff\udcfe", "proposal", "list")  # invalid UTF-8, as Python decodes argv
     assert invalid.exit_code == 2 and "is not valid UTF-8 text" in invalid.stderr
+
+
+def test_c13_the_case_folder_itself(tmp_path: Path) -> None:
+    """The case as the README states it, on a copy of nothing but the marker and notes.txt."""
+    folder = tmp_path / "D"
+    folder.mkdir()
+    (folder / ".ogp-demo").touch()
+    (folder / "notes.txt").write_text("notes")
+    result = CliRunner().invoke(cli, ["demo", "--dir", str(folder)])
+    assert result.exit_code in (0, 1)
+    assert (folder / "notes.txt").read_text() == "notes"
+    shutil.rmtree(folder)

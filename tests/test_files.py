@@ -1,12 +1,16 @@
-"""Files and folders: inputs are regular files read with a cap, and commands that only read work
-on a read-only copy and never wait for a writer."""
+"""Files and folders: links are not written through, inputs are regular files read with a cap,
+files get the user's umask, crashed writes are cleaned up, and commands that only read work on a
+read-only copy and never wait for a writer."""
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import json
 import os
 import shutil
 import sqlite3
+import stat
 import struct
 import subprocess
 import time
@@ -19,6 +23,7 @@ from click.testing import CliRunner, Result
 from sqlalchemy import create_engine, text
 
 from cli import cli
+from documents.files import clean_partials, write_atomic
 from tests.helpers import cli_to_shortlisted, dump_tables
 from tests.test_documents import PNG
 from workflow.db import Workspace
@@ -51,6 +56,94 @@ def add(ogp, ref: str = "P-1", org: str = "جهة") -> None:  # type: ignore[no-
     result = ogp("proposal", "add", "--ref", ref, "--title", f"فكرة {ref}", "--org", org, "--entity", "MODEE",
                  "--submitted-on", "2021-06-20")  # fmt: skip
     assert result.exit_code == 0, result.output
+
+
+def test_a_link_where_a_letter_is_to_be_written_is_refused_and_the_move_still_counts(
+    ogp, workspace: Workspace, tmp_path: Path  # type: ignore[no-untyped-def]
+) -> None:
+    add(ogp)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("untouched")
+    workspace.letters_dir.mkdir()
+    name = f"P-1_rejection_جهة_{dt.date.today().year}-0001.docx"
+    (workspace.letters_dir / name).symlink_to(victim)
+    moved = ogp("advance", "P-1", "reject", "--reason", "خارج الصلاحيات")
+    assert moved.exit_code == 0  # the move happened: its letter is in the workspace
+    assert moved.stdout == "P-1: submitted → rejected (audit #2)\n"
+    assert moved.stderr == (
+        f"Warning: this was saved, but its letters could not be written to {workspace.letters_dir} "
+        f"({workspace.letters_dir / name}: is a symbolic link; refusing to write through it (remove it first)); "
+        "their bytes are kept in the workspace: run 'ogp letters export DIR' to write them.\n"
+    )
+    assert victim.read_text() == "untouched"
+    exported = ogp("letters", "export", str(tmp_path / "out"))
+    assert exported.exit_code == 0
+    # Exports, minutes and templates are not written through a link either.
+    (tmp_path / "out2").mkdir()
+    (tmp_path / "out2" / name).symlink_to(victim)
+    refused = ogp("letters", "export", str(tmp_path / "out2"))
+    assert refused.exit_code == 1 and "is a symbolic link; refusing to write through it" in refused.stderr
+    (tmp_path / "export.csv").symlink_to(victim)
+    refused = ogp("proposal", "export", str(tmp_path / "export.csv"))
+    assert refused.exit_code == 1 and "is a symbolic link" in refused.stderr
+    (tmp_path / "tpl").mkdir()
+    (tmp_path / "tpl" / "referral.ar.j2").symlink_to(victim)
+    refused = ogp("templates", "export", str(tmp_path / "tpl"), "--force")
+    assert refused.exit_code == 1 and "referral.ar.j2: is a symbolic link" in refused.stderr
+    assert victim.read_text() == "untouched"
+
+
+def test_a_letter_that_cannot_be_written_warns_and_exits_0(ogp, workspace: Workspace) -> None:  # type: ignore[no-untyped-def]
+    add(ogp)
+    workspace.letters_dir.write_text("a file where the letters folder should be")
+    moved = ogp("advance", "P-1", "withdraw", "--reason", "انسحاب")  # writes no letter: nothing to warn about
+    assert (moved.exit_code, moved.stderr) == (0, "")
+    add(ogp, "P-2")
+    moved = ogp("advance", "P-2", "reject", "--reason", "سبب")
+    assert moved.exit_code == 0
+    assert moved.stderr.startswith("Warning: this was saved, but its letters could not be written to ")
+    assert "run 'ogp letters export DIR' to write them." in moved.stderr
+    assert json.loads(ogp("proposal", "show", "P-2", "--json").stdout)["state"] == "rejected"
+
+
+@pytest.mark.parametrize("mask", [0o022, 0o002, 0o077])
+def test_files_get_the_users_umask(tmp_path: Path, mask: int) -> None:
+    old = os.umask(mask)
+    try:
+        path = write_atomic(tmp_path / "letters", "a.docx", b"x")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask
+
+
+def test_letters_from_a_move_are_readable_by_colleagues(ogp, workspace: Workspace) -> None:  # type: ignore[no-untyped-def]
+    add(ogp)
+    old = os.umask(0o022)
+    try:
+        assert ogp("advance", "P-1", "reject", "--reason", "سبب").exit_code == 0
+    finally:
+        os.umask(old)
+    (letter,) = workspace.letters_dir.iterdir()
+    assert stat.S_IMODE(letter.stat().st_mode) == 0o644
+
+
+def test_partial_files_left_by_a_crash_are_cleaned(tmp_path: Path) -> None:
+    folder = tmp_path / "letters"
+    folder.mkdir()
+    host = "".join(c for c in os.uname().nodename if c.isalnum() or c == "-")[:32] or "host"
+    finished = subprocess.Popen(["true"])
+    finished.wait()
+    dead = finished.pid  # a process of this host that no longer runs
+    crashed = folder / f".partial-{host}-{dead}-abc.tmp"
+    crashed.write_bytes(b"half a letter")
+    old = folder / ".partial-otherhost-1-def.tmp"
+    old.write_bytes(b"older than an hour")
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+    running = folder / f".partial-{host}-{os.getpid()}-ghi.tmp"
+    running.write_bytes(b"being written right now")
+    write_atomic(folder, "letter.docx", b"x")
+    assert sorted(p.name for p in folder.iterdir()) == sorted(["letter.docx", running.name])
+    assert clean_partials(folder, now=time.time() + 7200) == [running]
 
 
 def test_inputs_that_are_not_regular_files_are_refused_without_hanging(

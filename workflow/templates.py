@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import os
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from documents import LetterRenderer, LetterRequest, LetterTemplateError, template_name
+from documents import LetterRenderer, LetterRequest, LetterTemplateError, template_name, write_atomic
 from documents.letters import LANGUAGES, stray_text
 from states import DocumentKind
 from workflow.errors import WorkflowError
@@ -46,19 +47,13 @@ def default_template_names() -> list[str]:
 def export_defaults(target: Path, *, force: bool = False) -> list[Path]:
     """Write the shipped templates into `target`; refuse to overwrite unless `force`."""
     names = default_template_names()
-    existing = [name for name in names if (target / name).exists()]
+    existing = [name for name in names if os.path.lexists(target / name)]
     if existing and not force:
         raise WorkflowError(
             f"{target} already has {', '.join(existing)}; nothing was written (use --force to overwrite)."
         )
-    target.mkdir(parents=True, exist_ok=True)
     source = resources.files("documents") / "templates"
-    written = []
-    for name in names:
-        path = target / name
-        path.write_text((source / name).read_text(encoding="utf-8"), encoding="utf-8")
-        written.append(path)
-    return written
+    return [write_atomic(target, name, (source / name).read_bytes()) for name in names]
 
 
 SAMPLE_CONTEXT = {
