@@ -511,8 +511,13 @@ def proposal() -> None:
     show_default=True,
     help="The language of letters to the proposer.",
 )
+@click.option(
+    "--allow-duplicates",
+    is_flag=True,
+    help="Register it even if a proposal with the same title and organisation exists (without --ref).",
+)
 @pass_app
-def proposal_add(app: App, **fields: Any) -> None:
+def proposal_add(app: App, allow_duplicates: bool, **fields: Any) -> None:
     """Register a proposal (state: submitted).
 
     \b
@@ -533,14 +538,19 @@ def proposal_add(app: App, **fields: Any) -> None:
         language=fields["language"],
     )
     with app.session() as session:
-        added = add_proposal(session, raw, actor=app.actor)
+        added = add_proposal(session, raw, actor=app.actor, allow_duplicates=allow_duplicates)
         echo(f"Registered {added.ref} (#{added.id}): {added.title} [{added.state.value}]")
 
 
 @proposal.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--allow-duplicates",
+    is_flag=True,
+    help="Import rows without a ref even if a proposal with the same title and organisation exists.",
+)
 @pass_app
-def proposal_import(app: App, file: Path) -> None:
+def proposal_import(app: App, file: Path, allow_duplicates: bool) -> None:
     """Import proposals from a CSV or JSON file: all of them, or none.
 
     CSV is UTF-8 (with or without the BOM Excel writes), with the columns
@@ -554,7 +564,7 @@ def proposal_import(app: App, file: Path) -> None:
       ogp proposal import proposals.csv
     """
     with app.session() as session:
-        imported = import_proposals(session, file, actor=app.actor)
+        imported = import_proposals(session, file, actor=app.actor, allow_duplicates=allow_duplicates)
         echo(f"Imported {len(imported)} proposals: {', '.join(p.ref for p in imported)}")
 
 
@@ -698,8 +708,13 @@ def interview_record(app: App, id: str, held_on: dt.date, **answers: Any) -> Non
     "--at", "at", type=DATETIME, required=True, help="When: 'YYYY-MM-DD HH:MM' or 'D/M/YYYY HH:MM' (local time)."
 )
 @click.option("--platform", default="", help="Where, e.g. Zoom.")
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="Move the interview already scheduled; the new invitation says it replaces the earlier one.",
+)
 @pass_app
-def interview_schedule(app: App, id: str, at: dt.datetime, platform: str) -> None:
+def interview_schedule(app: App, id: str, at: dt.datetime, platform: str, replace: bool) -> None:
     """Plan an interview and write the invitation letter to the proposer.
 
     \b
@@ -708,7 +723,7 @@ def interview_schedule(app: App, id: str, at: dt.datetime, platform: str) -> Non
     """
     with app.session() as session:
         planned = schedule_interview(
-            session, id, at, actor=app.actor, platform=platform,
+            session, id, at, actor=app.actor, platform=platform, replace=replace,
             templates_dir=app.templates, workspace_folder=app.workspace().folder,
         )  # fmt: skip
         ref, seq, letters = planned.interview.proposal.ref, planned.entry.seq, list(planned.letters)

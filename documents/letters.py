@@ -90,6 +90,14 @@ class LetterTemplateError(Exception):
 
 
 @dataclass(frozen=True)
+class Replaces:
+    """An earlier letter a new one takes the place of (a moved interview, say)."""
+
+    reference: str
+    issued_on: dt.date
+
+
+@dataclass(frozen=True)
 class LetterRequest:
     """Everything one letter needs, as plain data."""
 
@@ -107,6 +115,7 @@ class LetterRequest:
     logo: bytes | None = None
     copy_to: tuple[str, ...] = ()
     digits: str = "western"
+    replaces: Replaces | None = None
 
 
 @dataclass(frozen=True)
@@ -307,6 +316,8 @@ def _layout(request: LetterRequest, labels: dict[str, str], texts: LetterTexts) 
         Para(f"{labels['subject']}: {subject}", bold=True),
         Para(greeting),
     ]
+    if request.replaces:
+        lines.append(Para(_replaces_line(request), "both", space_after=8, first_line_indent_cm=1 if arabic else 0))
     lines += [Para(text, "both", space_after=8, first_line_indent_cm=1 if arabic else 0) for text in body]
     lines.append(Para(closing, "center" if arabic else "start", space_after=30))
     if request.signatory_name:
@@ -318,6 +329,15 @@ def _layout(request: LetterRequest, labels: dict[str, str], texts: LetterTexts) 
         lines.append(Para(labels["copies"], size=12, space_after=0))
         lines += [Para(f"- {copy}", size=12, space_after=0) for copy in copies]
     return lines
+
+
+def _replaces_line(request: LetterRequest) -> str:
+    """The sentence that says which earlier letter this one replaces."""
+    earlier = request.replaces
+    assert earlier is not None
+    if request.language == "ar":
+        return f"يحل هذا الكتاب محل كتابنا رقم {earlier.reference} تاريخ {gregorian_ar(earlier.issued_on)}."
+    return f"This letter replaces our letter Ref. {earlier.reference} of {gregorian_en(earlier.issued_on)}."
 
 
 def _where(exc: BaseException, template: Template, env: Environment) -> tuple[str, int | None]:
@@ -359,4 +379,5 @@ def _letter_context(request: LetterRequest) -> dict[str, str]:
         "date_hijri": hijri_ar(day) if arabic else hijri_en(day),
         "addressee": request.addressee,
         "language": request.language,
+        "replaces": request.replaces.reference if request.replaces else "",
     }

@@ -4,6 +4,7 @@ and on PostgreSQL where the database is involved. c06, c08 and c14 are tested wh
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import os
 import shutil
@@ -95,6 +96,37 @@ def test_c05_a_meeting_outside_the_supported_dates_is_refused_when_added(ogp, wo
     assert dump_tables(url_of(workspace)) == before
     minutes = ogp("meeting", "minutes", "1")
     assert (minutes.exit_code, minutes.stderr) == (1, "Error: no meeting '1'.\n")
+
+
+def test_c07_scheduling_the_same_interview_twice_needs_replace(ogp, workspace: Workspace) -> None:  # type: ignore[no-untyped-def]
+    at = "2027-01-10 10:00"
+    if dt.datetime.now() >= dt.datetime(2027, 1, 9):  # the case's date has come: use one still ahead
+        at = f"{dt.date.today() + dt.timedelta(days=40)} 10:00"
+    assert ogp("proposal", "add", "--ref", "P-001", "--title", "فكرة", "--org", "جهة",
+               "--submitted-on", "2021-06-20").exit_code == 0  # fmt: skip
+    first = ogp("interview", "schedule", "P-001", "--at", at, "--platform", "Zoom")
+    assert first.exit_code == 0
+    (letter,) = json.loads(ogp("letters", "list", "--json").stdout)
+    before = dump_tables(url_of(workspace))
+    again = ogp("interview", "schedule", "P-001", "--at", at, "--platform", "Zoom")
+    assert (again.exit_code, again.stderr) == (
+        1,
+        f"Error: Cannot schedule an interview for proposal P-001: one is already scheduled on {at} "
+        f"(invitation {letter['reference']}); give --replace to move it (the new invitation says it replaces "
+        "the earlier one); nothing was changed.\n",
+    )
+    assert dump_tables(url_of(workspace)) == before
+    moved = ogp("interview", "schedule", "P-001", "--at", at.replace("10:00", "11:30"), "--replace")
+    assert moved.exit_code == 0, moved.output
+    letters = json.loads(ogp("letters", "list", "--json").stdout)
+    assert len(letters) == 2
+    replacement = docx.Document(io.BytesIO(Path(workspace.letters_dir / letters[1]["file_name"]).read_bytes()))
+    text = [p.text for p in replacement.paragraphs]
+    assert any(f"يحل هذا الكتاب محل كتابنا رقم {letter['reference']}" in line for line in text), text
+    schedule = json.loads(ogp("interview", "list", "--json").stdout)
+    assert [(s["ref"], s["at"][11:]) for s in schedule] == [("P-001", "11:30")]
+    history = json.loads(ogp("history", "P-001", "--json").stdout)
+    assert history[-1]["reason"].endswith(f", replacing the one of {at} (invitation {letter['reference']})")
 
 
 def test_c09_the_proposers_text_stays_one_quoted_block(ogp, workspace: Workspace) -> None:  # type: ignore[no-untyped-def]

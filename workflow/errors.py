@@ -149,3 +149,14 @@ class InputFileError(WorkflowError):
         self.path, self.what, self.problem = path, what, problem
         super().__init__(f"{what} {path}: {problem}")
 
+
+class AlreadyScheduledError(WorkflowError):
+    """An interview is already scheduled with the proposer; a second one must say it replaces it."""
+
+    def __init__(self, ref: str, at: str, reference: str) -> None:
+        self.ref, self.at, self.reference = ref, at, reference
+        invitation = f" (invitation {reference})" if reference else ""
+        super().__init__(
+            f"Cannot schedule an interview for proposal {ref}: one is already scheduled on {at}{invitation}; "
+            "give --replace to move it (the new invitation says it replaces the earlier one); nothing was changed."
+        )

@@ -13,7 +13,7 @@ from workflow.errors import ImportFileError, RowProblem
 from workflow.evaluation import ScoreInput, record_score, score_problems
 from workflow.models import Proposal, Score
 from workflow.plans import EntityIndex, current_plan
-from workflow.proposals import ProposalInput, store, validate
+from workflow.proposals import LikelyDuplicates, ProposalInput, store, validate
 from workflow.spreadsheets import FORMULA_STARTS, TableSpec, read_rows
 
 PROPOSALS = TableSpec(
@@ -29,12 +29,19 @@ SCORES = TableSpec(
 )
 
 
-def import_proposals(session: Session, path: Path, *, actor: str, now: dt.datetime | None = None) -> list[Proposal]:
-    """Register every proposal in the file, or none: any bad row refuses the whole file."""
+def import_proposals(
+    session: Session, path: Path, *, actor: str, now: dt.datetime | None = None, allow_duplicates: bool = False
+) -> list[Proposal]:
+    """Register every proposal in the file, or none: any bad row refuses the whole file.
+
+    A row without a ref whose title and organisation match a proposal already registered, or an
+    earlier row of the file, is refused as a likely duplicate unless `allow_duplicates`.
+    """
     now = now or dt.datetime.now(dt.UTC)
     current_plan(session, lock=True)
     rows, problems = read_rows(path, PROPOSALS)
     entities = EntityIndex(session)
+    likely = LikelyDuplicates(session)
     seen: dict[str, str] = {}
     cleaned = []
     for where, row in rows:
@@ -52,6 +59,10 @@ def import_proposals(session: Session, path: Path, *, actor: str, now: dt.dateti
         )
         clean = validate(session, raw, entities, now.astimezone().date())
         problems.extend(RowProblem(where, name, reason) for name, reason in clean.problems)
+        if not clean.ref and not allow_duplicates and clean.title and clean.organization:
+            duplicate = likely.check(clean.title, clean.organization, where)
+            if duplicate:
+                problems.append(RowProblem(where, "title", duplicate))
         if clean.ref:
             key = clean.ref.casefold()
             if key in seen:

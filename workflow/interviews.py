@@ -12,12 +12,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from documents.dates import gregorian_ar, gregorian_en
-from states import ACTION_DOCUMENTS, SCHEDULE_INTERVIEW, State
+from documents.letters import Replaces
+from states import ACTION_DOCUMENTS, SCHEDULE_INTERVIEW, DocumentKind, State
 from workflow import audit, fields
 from workflow.dates import PLANNING_HORIZON, within
-from workflow.errors import InvalidInputError, WorkflowError
+from workflow.errors import AlreadyScheduledError, InvalidInputError, WorkflowError
 from workflow.members import MemberIndex
-from workflow.models import AuditEntry, Interview, InterviewMember, ScheduledInterview
+from workflow.models import AuditEntry, Interview, InterviewMember, Letter, Proposal, ScheduledInterview
 from workflow.outbox import Outbox, PendingLetter
 from workflow.plans import current_plan
 from workflow.proposals import get_proposal
@@ -100,9 +101,14 @@ def schedule_interview(
     now: dt.datetime | None = None,
     templates_dir: Path | None = None,
     workspace_folder: Path | None = None,
+    replace: bool = False,
 ) -> Scheduled:
-    """Plan an interview and invite the proposer by letter (recorded in the audit trail); refused
-    when `at` has passed or is further ahead than `dates.PLANNING_HORIZON`."""
+    """Plan an interview and invite the proposer by letter (recorded in the audit trail).
+
+    Refused when `at` has passed or is further ahead than `dates.PLANNING_HORIZON`, and when an
+    interview is already scheduled with the proposer unless `replace`: then that one is moved and
+    the new invitation names the letter it replaces.
+    """
     now = now or dt.datetime.now(dt.UTC)
     plan = current_plan(session, lock=True)
     proposal = get_proposal(session, key)
@@ -111,13 +117,14 @@ def schedule_interview(
             f"Cannot schedule an interview for proposal {proposal.ref}: it is '{proposal.state.value}'; "
             "interviews are scheduled while it is submitted."
         )
+    record = f"proposal {proposal.ref}"
     problem = schedule_time_problem(at, now)
     if problem:
-        raise InvalidInputError(f"proposal {proposal.ref}", "--at", problem)
-    platform = fields.line(platform, f"proposal {proposal.ref}", "--platform")
-    planned = ScheduledInterview(
-        proposal_id=proposal.id, at=at, platform=platform, scheduled_by=actor, scheduled_at=audit.utc_stamp(now)
-    )
+        raise InvalidInputError(record, "--at", problem)
+    platform = fields.line(platform, record, "--platform")
+    slot = Slot.book(session, proposal, replace=replace)
+    planned = slot.planned
+    planned.at, planned.platform, planned.scheduled_by, planned.scheduled_at = at, platform, actor, audit.utc_stamp(now)
     session.add(planned)
     documents = ACTION_DOCUMENTS[SCHEDULE_INTERVIEW]
     letters = renderer(templates_folder(plan, workspace_folder, templates_dir))
@@ -130,9 +137,9 @@ def schedule_interview(
             "platform": platform,
         }
     }
-    outbox = Outbox(session, plan, proposal, letters, now, SCHEDULE_INTERVIEW, extra=extra)
+    outbox = Outbox(session, plan, proposal, letters, now, SCHEDULE_INTERVIEW, extra=extra, replaces=slot.replaces)
     outbox.render(documents)
-    reason = f"interview on {at:%Y-%m-%d %H:%M}" + (f" ({platform})" if platform else "")
+    reason = f"interview on {at:%Y-%m-%d %H:%M}" + (f" ({platform})" if platform else "") + slot.note
     entry = audit.append(
         session, proposal=proposal, event=SCHEDULE_INTERVIEW, from_state=proposal.state.value,
         to_state=proposal.state.value, actor=actor, reason=reason, letters=outbox.hashes, at=now,
@@ -154,6 +161,35 @@ def schedule_time_problem(at: dt.datetime, now: dt.datetime) -> str:
         earliest_is="today", latest_is=f"{(local_now.date() + PLANNING_HORIZON).isoformat()}, as far ahead as "
         "interviews are planned",
     )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Slot:
+    """The proposer's one place in the interview schedule: a new row, or the one it replaces."""
+
+    planned: ScheduledInterview
+    replaces: Replaces | None = None  # the invitation letter the new one replaces
+    note: str = ""  # for the audit entry's reason
+
+    @classmethod
+    def book(cls, session: Session, proposal: Proposal, *, replace: bool) -> Slot:
+        """A new slot, or with `replace` the one already scheduled (AlreadyScheduledError without)."""
+        query = select(ScheduledInterview).where(ScheduledInterview.proposal_id == proposal.id)
+        earlier = session.scalars(query.order_by(ScheduledInterview.id.desc())).first()
+        if earlier is None:
+            return cls(ScheduledInterview(proposal_id=proposal.id))
+        invitation = session.scalars(
+            select(Letter)
+            .where(Letter.proposal_id == proposal.id, Letter.kind == DocumentKind.INVITATION.value)
+            .order_by(Letter.id.desc())
+        ).first()
+        was = f"{earlier.at:%Y-%m-%d %H:%M}"
+        if not replace:
+            raise AlreadyScheduledError(proposal.ref, was, invitation.reference if invitation else "")
+        if invitation is None:
+            return cls(earlier, None, f", replacing the one of {was}")
+        replaces = Replaces(invitation.reference, invitation.issued_on)
+        return cls(earlier, replaces, f", replacing the one of {was} (invitation {invitation.reference})")
 
 
 def list_schedule(session: Session) -> list[ScheduledInterview]:

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from documents import LetterRenderer, LetterRequest, LetterTemplateError, RenderedLetter, safe_filename
+from documents.letters import Replaces
 from states import Addressees, Document, DocumentKind
 from workflow.errors import DocumentError
 from workflow.models import AuditEntry, Entity, Letter, Plan, Proposal
@@ -70,6 +71,7 @@ class Outbox:
     event: str
     reason: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
+    replaces: Replaces | None = None  # an earlier letter the new ones take the place of
     pending: list[PendingLetter] = field(default_factory=list)
 
     def render(self, documents: Iterable[Document]) -> None:
@@ -159,6 +161,7 @@ class Outbox:
             logo=plan.logo,
             copy_to=tuple(plan.copy_to),
             digits=plan.digits,
+            replaces=self.replaces,
             context={
                 "proposal": {
                     "ref": proposal.ref,

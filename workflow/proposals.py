@@ -18,6 +18,7 @@ from workflow.dates import OGP_LAUNCH, parse_date
 from workflow.errors import InvalidFieldsError, InvalidInputError, NotFoundError, WorkflowError
 from workflow.keys import parse_key
 from workflow.models import Entity, Proposal, ProposalEntity
+from workflow.names import name_key
 from workflow.plans import EntityIndex, current_plan
 from workflow.vocabulary import OgpValue, parse_value
 
@@ -192,11 +193,23 @@ def store(session: Session, clean: CleanProposal, *, actor: str, now: dt.datetim
     return proposal
 
 
-def add_proposal(session: Session, raw: ProposalInput, *, actor: str, now: dt.datetime | None = None) -> Proposal:
-    """Register one proposal; refuse it whole if any field is bad."""
+def add_proposal(
+    session: Session,
+    raw: ProposalInput,
+    *,
+    actor: str,
+    now: dt.datetime | None = None,
+    allow_duplicates: bool = False,
+) -> Proposal:
+    """Register one proposal; refuse it whole if any field is bad, or if it has no ref and a
+    proposal with the same title and organisation exists (unless `allow_duplicates`)."""
     now = now or dt.datetime.now(dt.UTC)
     current_plan(session, lock=True)
     clean = validate(session, raw, EntityIndex(session), now.astimezone().date())
+    if not clean.ref and not allow_duplicates and clean.title and clean.organization:
+        duplicate = LikelyDuplicates(session).check(clean.title, clean.organization, "this proposal")
+        if duplicate:
+            clean.problems.append(("title", duplicate))
     if clean.problems:
         record = f"proposal {clean.ref or (repr(clean.title) if clean.title else '(new)')}"
         if len(clean.problems) == 1:
@@ -227,6 +240,28 @@ def get_proposal(session: Session, key: str | int) -> Proposal:
     if proposal is None:
         raise NotFoundError("proposal", repr(text))
     return proposal
+
+
+class LikelyDuplicates:
+    """Proposals with the same title and organisation (compared by `names.name_key`): a file
+    imported twice, or a proposal typed in again, without refs to tell them apart."""
+
+    def __init__(self, session: Session) -> None:
+        self._seen: dict[tuple[str, str], str] = {}
+        for ref, title, organization in session.execute(select(Proposal.ref, Proposal.title, Proposal.organization)):
+            self._seen.setdefault((name_key(title), name_key(organization)), f"proposal {ref}")
+
+    def check(self, title: str, organization: str, where: str) -> str:
+        """The problem if a proposal with this title and organisation is already known (then "")
+        and remember this one as found at `where` (e.g. "line 3")."""
+        key = (name_key(title), name_key(organization))
+        earlier = self._seen.setdefault(key, where)
+        if earlier == where:
+            return ""
+        return (
+            f"likely a duplicate of {earlier} (same title and organisation); "
+            "give --allow-duplicates if it is another proposal"
+        )
 
 
 def list_proposals(session: Session, state: State | None = None) -> list[Proposal]:
