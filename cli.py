@@ -65,6 +65,8 @@ from workflow.templates import export_defaults as export_templates
 from workflow.transfer import copy_workspace, ensure_empty
 from workflow.vocabulary import RANKS
 
+# --- what the command line accepts -------------------------------------------------------------
+
 
 class DateTimeType(click.ParamType):
     """A date and a time on the command line: the day in any form DATE takes, then HH:MM."""
@@ -144,7 +146,6 @@ ACTOR = ActorType()
 COUNT = click.IntRange(min=1, max=MAX_ROW_ID)
 NUMBER = click.IntRange(min=-MAX_ROW_ID, max=MAX_ROW_ID)
 MAX_LOGO_BYTES = 5 * 1024 * 1024
-
 
 # --- what the terminal shows -------------------------------------------------------------------
 
@@ -762,6 +763,7 @@ EVENT_HELP = "\n".join(
 
 
 @cli.command(
+    "advance",
     help=f"""Move a proposal by taking EVENT; its letters are written to the workspace's letters/ folder.
 
 Guards, letters, the state change and the audit entry are one transaction: if anything fails,
@@ -804,8 +806,6 @@ def advance_cmd(app: App, id: str, event: str, reason: str, lead: str | None) ->
     for path in write_letter_files(app.workspace().letters_dir, letters):
         echo(f"  letter: {path}")
 
-
-cli.add_command(advance_cmd, "advance")
 
 
 @cli.command()

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import settings
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -20,6 +21,13 @@ from workflow.plans import PlanSettings, add_entity, configure_plan
 
 NOW = dt.datetime(2021, 7, 28, 9, 30, tzinfo=dt.UTC)
 SessionFactory = Callable[[], AbstractContextManager[Session]]
+
+# In CI (CI is set, as by .ci/run and every CI service) hypothesis is derandomised: the same
+# examples every run, none remembered between runs, so a red build is the code's, not the dice's.
+# Examples it ever found are kept as @example(...) cases in the tests themselves.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -125,3 +133,4 @@ def runner(workspace: db.Workspace, monkeypatch: pytest.MonkeyPatch) -> CliRunne
     """A click runner whose commands use the test workspace (through OGP_DB, as a user would)."""
     monkeypatch.setenv("OGP_DB", workspace.url.render_as_string(hide_password=False))
     return CliRunner()
+
