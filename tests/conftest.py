@@ -8,6 +8,7 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -134,3 +135,16 @@ def runner(workspace: db.Workspace, monkeypatch: pytest.MonkeyPatch) -> CliRunne
     monkeypatch.setenv("OGP_DB", workspace.url.render_as_string(hide_password=False))
     return CliRunner()
 
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The counts of the property-based run over the command line, to quote."""
+    from tests.helpers import CLI_PROPERTY_RUNS
+
+    for run in CLI_PROPERTY_RUNS:
+        codes = ", ".join(f"exit {code}: {n}" for code, n in sorted(run["exit_codes"].items()))
+        terminalreporter.write_line(
+            f"CLI property run on {run['backend']}: {run['invocations']} invocations ({codes}); "
+            f"{len(run['commands'])} commands and {len(run['options'])} command options exercised; "
+            f"{run['refusals_checked']} refusals checked against a dump of every table, "
+            f"{run['changed_on_refusal']} changed a record; {run['tracebacks']} tracebacks."
+        )
