@@ -7,7 +7,6 @@ import datetime as dt
 import io
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -268,6 +267,21 @@ def test_c13_demo_never_deletes_a_file_it_did_not_create(tmp_path: Path) -> None
     assert outside.read_text() == "not the demo's"
 
 
+def test_c13_the_case_as_stated_a_marker_and_notes(tmp_path: Path) -> None:
+    """The case as its README states it: D holds `.ogp-demo` (here empty, as an older demo or a hand
+    may leave it) and `notes.txt`."""
+    folder = tmp_path / "D"
+    folder.mkdir()
+    (folder / ".ogp-demo").touch()
+    (folder / "notes.txt").write_text("notes")
+    result = CliRunner().invoke(cli, ["demo", "--dir", str(folder)])
+    assert (result.exit_code, result.stderr) == (
+        1, f"Error: {folder} is not empty and holds no earlier demo; choose another --dir.\n",
+    )  # fmt: skip
+    assert sorted(p.name for p in folder.iterdir()) == [".ogp-demo", "notes.txt"]
+    assert (folder / "notes.txt").read_text() == "notes"
+
+
 def test_c15_a_nul_in_a_score_file_gives_the_same_problems_on_both_databases(ogp, workspace: Workspace) -> None:  # type: ignore[no-untyped-def]
     path = case("c15_scores_nul.csv")
     before = dump_tables(url_of(workspace))
@@ -295,15 +309,3 @@ def test_c16_an_actor_with_control_characters_is_refused(ogp, workspace: Workspa
     assert dump_tables(url_of(workspace)) == before
     invalid = ogp("--actor", "\udcff\udcfe", "proposal", "list")  # invalid UTF-8, as Python decodes argv
     assert invalid.exit_code == 2 and "is not valid UTF-8 text" in invalid.stderr
-
-
-def test_c13_the_case_folder_itself(tmp_path: Path) -> None:
-    """The case as the README states it, on a copy of nothing but the marker and notes.txt."""
-    folder = tmp_path / "D"
-    folder.mkdir()
-    (folder / ".ogp-demo").touch()
-    (folder / "notes.txt").write_text("notes")
-    result = CliRunner().invoke(cli, ["demo", "--dir", str(folder)])
-    assert result.exit_code in (0, 1)
-    assert (folder / "notes.txt").read_text() == "notes"
-    shutil.rmtree(folder)
