@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test bench clean
+.PHONY: demo test test-floors bench clean
 
 # Installed again whenever pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -21,10 +21,17 @@ test: $(VENV)/.installed
 	$(BIN)/mypy
 	$(BIN)/pytest
 
+# The suite on the oldest versions pyproject.toml allows (.ci/floors.txt); CI runs it once.
+test-floors:
+	$(PYTHON) -m venv .venv-floors
+	.venv-floors/bin/python -m pip install --quiet --upgrade pip
+	.venv-floors/bin/python -m pip install --quiet -c .ci/floors.txt -e '.[test]'
+	.venv-floors/bin/pytest
+
 # Letter throughput against docxtpl and a zipfile floor; prints figures (not part of `make test`).
 bench: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python bench/letters.py
 
 clean:
-	rm -rf $(VENV) ogp-demo .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .venv-floors ogp-demo .pytest_cache .mypy_cache .ruff_cache *.egg-info
