@@ -3,7 +3,7 @@
 A document is written to a temporary `.partial-HOST-PID-….tmp` file in the same folder and renamed
 into place. The file gets the permissions the user's umask gives a new file (a colleague or a
 shared drive can open a letter), never follows a symbolic link standing where it is to be written,
-and a temporary file that a crash left behind is removed the next time the folder is written to.
+and a temporary file that a crash left behind is removed when a command next writes to the folder.
 """
 
 from __future__ import annotations
@@ -89,6 +89,9 @@ def _alive(pid: int) -> bool:
     return True
 
 
+_CLEANED: set[Path] = set()  # folders this process has already cleaned of crashed writes
+
+
 def write_atomic(folder: Path, name: str, content: bytes, *, exclusive: bool = False) -> Path:
     """Write `content` to `folder/name` via a temporary file and a rename; return the path.
 
@@ -103,7 +106,9 @@ def write_atomic(folder: Path, name: str, content: bytes, *, exclusive: bool = F
     if exclusive and os.path.lexists(target):
         raise UnsafeTargetError(target, "already exists; refusing to replace a file this command did not write")
     check_target(target)
-    clean_partials(folder)
+    if folder.resolve() not in _CLEANED:  # once per folder: exporting thousands of letters lists it once
+        clean_partials(folder)
+        _CLEANED.add(folder.resolve())
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=f"{PARTIAL_PREFIX}{_host()}-{os.getpid()}-", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as stream:

@@ -63,17 +63,5 @@ def read_input(path: Path, *, limit: int, what: str = "file") -> bytes:
     return b"".join(chunks)
 
 
-def check_input(path: Path, *, what: str = "file") -> None:
-    """Refuse (`InputFileError`) a path that is not a regular, readable file, without reading it."""
-    try:
-        mode = os.stat(path).st_mode
-    except OSError as exc:
-        raise InputFileError(path, what, f"cannot be read ({exc.strerror or exc})") from exc
-    if not stat.S_ISREG(mode):
-        raise InputFileError(path, what, f"is {_kind(mode)}, not a regular file")
-    if not os.access(path, os.R_OK):
-        raise InputFileError(path, what, "cannot be read (permission denied)")
-
-
 def _size(limit: int) -> str:
     return f"{limit // MEGABYTE} MB" if limit >= MEGABYTE else f"{limit // 1024} kB"
