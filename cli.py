@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import json
-import shutil
+import re
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -28,6 +28,7 @@ from documents.letters import DIGITS, LANGUAGES
 from documents.minutes import render_minutes
 from documents.pdf import PdfError, letters_to_pdf
 from documents.tables import FORMATS, write_table
+from documents.text import INVISIBLE
 from states import OPEN, TRANSITIONS, Action, DocumentKind, Event, State
 from workflow import audit, db, replay, views
 from workflow.corrections import (
@@ -39,8 +40,9 @@ from workflow.corrections import (
     edit_proposal,
     set_member_active,
 )
-from workflow.demo import play
-from workflow.errors import NoWorkspaceError, WorkflowError
+from workflow.dates import parse_datetime
+from workflow.demo import mark_folder, play, prepare_folder
+from workflow.errors import InputFileError, NoWorkspaceError, WorkflowError
 from workflow.evaluation import (
     ScoreInput,
     Standing,
@@ -62,8 +64,11 @@ from workflow.evaluation import (
 from workflow.evaluation import ranking as rank_proposals
 from workflow.exports import KINDS as EXPORT_KINDS
 from workflow.exports import export as export_table
+from workflow.fields import actor_problem
 from workflow.importer import export_proposals, import_proposals, import_scores
+from workflow.inputs import read_input
 from workflow.interviews import cancel_interview, list_schedule, record_interview, schedule_interview
+from workflow.keys import MAX_ROW_ID, parse_key
 from workflow.letters import list_letters, void_letter, write_files
 from workflow.letters import register as letter_register
 from workflow.letters import verify as verify_letters
@@ -71,6 +76,7 @@ from workflow.members import SECTORS, add_meeting, add_member, get_meeting, list
 from workflow.moves import PendingLetter, advance
 from workflow.plans import PlanSettings, add_entity, configure_plan, current_plan, list_entities
 from workflow.proposals import (
+    REF_PATTERN,
     ProposalFilter,
     ProposalInput,
     add_proposal,
@@ -85,14 +91,14 @@ from workflow.shortlist import ShortlistResult, shortlist_top
 from workflow.status import check_events, explain_move, plan_status
 from workflow.templates import check as check_templates
 from workflow.templates import export_defaults as export_templates
-from workflow.transfer import copy_workspace
+from workflow.transfer import copy_workspace, ensure_empty
 from workflow.vocabulary import RANKS
 
-DEMO_MARKER = ".ogp-demo"
+# --- what the command line accepts -------------------------------------------------------------
 
 
 class DateTimeType(click.ParamType):
-    """A date and time on the command line: 'YYYY-MM-DD HH:MM' (or with a T)."""
+    """A date and a time on the command line: the day in any form DATE takes, then HH:MM."""
 
     name = "DATETIME"
 
@@ -100,14 +106,13 @@ class DateTimeType(click.ParamType):
         if isinstance(value, dt.datetime):
             return value
         try:
-            parsed = dt.datetime.fromisoformat(str(value).strip())
-        except ValueError:
-            self.fail(f"{value!r} is not a date and time: use 'YYYY-MM-DD HH:MM'", param, ctx)
-        return parsed.replace(tzinfo=None, second=0, microsecond=0)
+            return parse_datetime(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
 
 
 class DateType(click.ParamType):
-    """A date on the command line: YYYY-MM-DD, or D/M/YYYY as the seed writes it."""
+    """A date on the command line: YYYY-MM-DD or D/M/YYYY, in any digits (workflow/dates.py)."""
 
     name = "DATE"
 
@@ -134,24 +139,107 @@ class LanguagesType(click.ParamType):
             self.fail(str(exc), param, ctx)
 
 
+class KeyType(click.ParamType):
+    """A record named on the command line: a proposal by ref or number (`P-001`, `3`, `#3`), a
+    meeting by number, a member by name or number. The rule between refs and numbers is in
+    workflow/keys.py; numbers larger than any record's and text that can name nothing of the
+    kind are usage errors."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.name = "ID" if kind != "member" else "NAME|#N"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value)
+        try:
+            key = parse_key(text)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+        numeric = key.number is not None or key.number_only or (key.text.isascii() and key.text.isdigit())
+        if self.kind == "meeting" and not numeric:
+            self.fail(f"{text!r} is not a meeting's number (e.g. 2 or #2)", param, ctx)
+        if self.kind == "proposal" and not numeric and not REF_PATTERN.match(key.text):
+            self.fail(f"{text!r} is not a proposal's ref (e.g. P-001) or number (e.g. #3)", param, ctx)
+        return text
+
+
+class ActorType(click.ParamType):
+    """Who acts, as the audit trail records it: a plain name (workflow/fields.py says what is refused)."""
+
+    name = "NAME"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        actor = " ".join(str(value).split())
+        if not actor:
+            self.fail("must not be empty", param, ctx)
+        problem = actor_problem(actor)
+        if problem:
+            self.fail(f"{terminal_safe(repr(actor))} {problem}", param, ctx)
+        return actor
+
+
 DATE = DateType()
 DATETIME = DateTimeType()
 LANGS = LanguagesType()
+PROPOSAL_ID = KeyType("proposal")
+MEETING_ID = KeyType("meeting")
+MEMBER = KeyType("member")
+ACTOR = ActorType()
+# Counts and numbers the database stores: PostgreSQL's INTEGER holds no more, and SQLite must not
+# accept what could never be copied there.
+COUNT = click.IntRange(min=1, max=MAX_ROW_ID)
+NUMBER = click.IntRange(min=-MAX_ROW_ID, max=MAX_ROW_ID)
+MAX_LOGO_BYTES = 5 * 1024 * 1024
+
+# --- what the terminal shows -------------------------------------------------------------------
+
+# Stored text comes from proposers, import files and other coordinators: what reaches the terminal
+# must not run as an escape sequence or reorder the line, so control, bidi and other invisible
+# characters are shown as \u escapes (and a lone surrogate, which no terminal can print, too).
+_UNPRINTABLE = re.compile(f"[\x00-\x08\x0b-\x1f\ud800-\udfff]|{INVISIBLE.pattern}")
+
+
+def _escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
+def terminal_safe(text: str) -> str:
+    """`text` as a terminal may show it: control and invisible characters written as \\uXXXX."""
+    return _UNPRINTABLE.sub(_escape, text)
+
+
+def echo(text: str = "", *, err: bool = False) -> None:
+    """Print one line (of stored text, perhaps) safely; see `terminal_safe`."""
+    click.echo(terminal_safe(text), err=err)
+
+
+def warn(text: str) -> None:
+    """A warning on stderr: the command did what it says, with one thing left to do."""
+    echo(f"Warning: {text}", err=True)
 
 
 class OgpGroup(click.Group):
-    """Turns the workflow's refusals and database failures into `Error: …`, exit 1."""
+    """Turns the workflow's refusals, database and file-system failures into `Error: …`, exit 1."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except WorkflowError as exc:
-            raise click.ClickException(str(exc)) from exc
+            raise click.ClickException(terminal_safe(str(exc))) from exc
         except DBAPIError as exc:
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-            raise click.ClickException(f"the database refused the command ({reason}); nothing was changed.") from exc
+            message = f"the database refused the command ({reason}); nothing was changed."
+            raise click.ClickException(terminal_safe(message)) from exc
         except SQLAlchemyError as exc:
-            raise click.ClickException(f"database error: {exc}; nothing was changed.") from exc
+            raise click.ClickException(terminal_safe(f"database error: {exc}; nothing was changed.")) from exc
+        except OSError as exc:
+            raise click.ClickException(terminal_safe(describe_os_error(exc))) from exc
+
+
+def describe_os_error(exc: OSError) -> str:
+    """A file-system failure as one readable sentence, naming the file."""
+    where = f"{exc.filename}: " if exc.filename else ""
+    return f"{where}{exc.strerror or exc}"
 
 
 @dataclass
@@ -166,12 +254,14 @@ class App:
         return db.resolve(self.db)
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """One session, one transaction: committed if the command succeeds, rolled back if not."""
+    def session(self, *, readonly: bool = False) -> Iterator[Session]:
+        """One session, one transaction: committed if the command succeeds, rolled back if not.
+        With `readonly`, for commands that only read: no write lock is taken or waited for, and a
+        read-only copy of a workspace is enough (see `db.make_engine`)."""
         workspace = self.workspace()
         if not db.workspace_exists(workspace):  # before connecting: never create an empty database
             raise NoWorkspaceError(workspace.describe())
-        engine = db.make_engine(workspace)
+        engine = db.make_engine(workspace, readonly=readonly)
         try:
             with Session(engine) as session, session.begin():
                 db.check_schema(workspace, session.connection())
@@ -181,7 +271,8 @@ class App:
 
 
 def emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    # json escapes C0 controls itself; the rest of what a terminal must not see is escaped too.
+    echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
 def emit_records(
@@ -197,7 +288,7 @@ def emit_records(
     if as_json:
         emit_json(records)
     elif not records:
-        click.echo(empty)
+        echo(empty)
     else:
         emit_table(headers, [row(record) for record in records])
 
@@ -207,25 +298,34 @@ def emit_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     if not rows:
         return
     cells = [[str(c) for c in headers]] + [["" if c is None else str(c) for c in row] for row in rows]
+    cells = [[terminal_safe(cell) for cell in row] for row in cells]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     for row in cells:
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
 
 
 def write_letter_files(folder: Path, letters: Sequence[PendingLetter]) -> list[Path]:
-    """After the commit: write the letters' files (their bytes are already in the database)."""
+    """After the commit: write the letters' files (their bytes are already in the database). The
+    step happened, so a file that cannot be written is a warning naming the way to write it
+    later, and the command still exits 0."""
     try:
         return write_files(folder, [(letter.file_name, letter.content) for letter in letters])
-    except OSError as exc:
-        raise click.ClickException(
-            f"the move was saved, but its letters could not be written to {folder}: {exc}; "
-            "run 'ogp letters export DIR' to write them."
-        ) from exc
+    except (OSError, ValueError) as exc:
+        reason = describe_os_error(exc) if isinstance(exc, OSError) else str(exc)
+        warn(
+            f"this was saved, but its letters could not be written to {folder} ({reason}); "
+            f"their bytes are kept in the workspace: run 'ogp letters export DIR' to write them."
+        )
+        return []
 
 
 def read_logo(path: Path) -> bytes:
-    """The logo's bytes, refused unless Word can show them."""
-    data = path.read_bytes()
+    """The logo's bytes (read with a size cap, from a regular file only), refused unless Word can
+    show them."""
+    try:
+        data = read_input(path, limit=MAX_LOGO_BYTES, what="logo")
+    except InputFileError as exc:
+        raise click.BadParameter(f"{path} {exc.problem}", param_hint="'--logo'") from exc
     try:
         check_image(data)
     except ValueError as exc:
@@ -269,6 +369,7 @@ def default_actor() -> str:
 @click.option(
     "--actor",
     envvar="OGP_ACTOR",
+    type=ACTOR,
     default=default_actor,
     show_default="your login name",
     help="Who is acting, as written in the audit trail. [env OGP_ACTOR]",
@@ -302,9 +403,6 @@ def cli(ctx: click.Context, db: str | None, actor: str, templates: Path | None) 
       ogp audit verify
       ogp demo                      play the whole pipeline on sample data
     """
-    actor = " ".join(actor.split())
-    if not actor:
-        raise click.BadParameter("must not be empty", param_hint="'--actor'")
     ctx.obj = App(db, actor, templates)
 
 
@@ -325,10 +423,8 @@ reason_required = click.option("--reason", required=True, help="Why, for the rec
 @cli.command()
 @click.option("--plan", "title", help="The plan's title.")
 @click.option("--period", help="The plan's period, e.g. 2021-2023.")
-@click.option("--shortlist-size", type=click.IntRange(min=1), help="How many proposals may be shortlisted. [default 7]")
-@click.option(
-    "--commitment-target", type=click.IntRange(min=1), help="How many commitments the plan makes. [default 5]"
-)
+@click.option("--shortlist-size", type=COUNT, help="How many proposals may be shortlisted. [default 7]")
+@click.option("--commitment-target", type=COUNT, help="How many commitments the plan makes. [default 5]")
 @click.option("--letter-prefix", help="Prefix of outgoing reference numbers, e.g. 'ت ح/5'.")
 @click.option(
     "--letter-prefix-en", help="Prefix of English letters' reference numbers, e.g. 'OGU/5' ('': as Arabic letters')."
@@ -355,7 +451,7 @@ reason_required = click.option("--reason", required=True, help="Why, for the rec
 @click.option("--no-logo", is_flag=True, help="Remove the letterhead's logo.")
 @click.option(
     "--quorum",
-    type=click.IntRange(min=0),
+    type=click.IntRange(min=0, max=MAX_ROW_ID),
     help="Eligible members who must score every criterion before a shortlist (0: a majority of the working group).",
 )
 @pass_app
@@ -393,14 +489,14 @@ def init(
     finally:
         engine.dispose()
     if before is None:
-        click.echo(f"Created workspace {workspace.describe()} (schema {after}).")
+        echo(f"Created workspace {workspace.describe()} (schema {after}).")
     elif before != after:
-        click.echo(f"Upgraded workspace {workspace.describe()} from schema {before} to {after}.")
+        echo(f"Upgraded workspace {workspace.describe()} from schema {before} to {after}.")
     else:
-        click.echo(f"Workspace {workspace.describe()} is up to date (schema {after}).")
-    click.echo(("Created " if created else "") + summary + ".")
+        echo(f"Workspace {workspace.describe()} is up to date (schema {after}).")
+    echo(("Created " if created else "") + summary + ".")
     if unsigned:
-        click.echo(
+        echo(
             "Note: no signatory name is set, so letters go out unsigned; set it with 'ogp init --signatory-name NAME'."
         )
 
@@ -443,8 +539,8 @@ def entity_add(
     """
     with app.session() as session:
         added = add_entity(session, name, code, addressee, rank=rank, title=title, language=language, actor=app.actor)
-        click.echo(f"Added body {added.id}: {added.name}" + (f" ({added.code})" if added.code else ""))
-        click.echo(f"  letters address it as: {added.addressee}")
+        echo(f"Added body {added.id}: {added.name}" + (f" ({added.code})" if added.code else ""))
+        echo(f"  letters address it as: {added.addressee}")
 
 
 @entity.command("edit")
@@ -470,8 +566,8 @@ def entity_edit(app: App, code: str, new_code: str | None, reason: str, **fields
         changed, fields_changed = edit_entity(session, code, edit, reason=reason, actor=app.actor)
         summary = f"Corrected body {changed.code or changed.name}: {', '.join(fields_changed)}"
         addressee = changed.addressee
-    click.echo(summary)
-    click.echo(f"  letters address it as: {addressee}")
+    echo(summary)
+    echo(f"  letters address it as: {addressee}")
 
 
 @entity.command("list")
@@ -484,7 +580,7 @@ def entity_list(app: App, as_json: bool) -> None:
     Example:
       ogp entity list --json
     """
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         found = [views.entity_view(e) for e in list_entities(session)]
     emit_records(
         found,
@@ -526,8 +622,13 @@ def proposal() -> None:
     show_default=True,
     help="The language of letters to the proposer.",
 )
+@click.option(
+    "--allow-duplicates",
+    is_flag=True,
+    help="Register it even if a proposal with the same title and organisation exists (without --ref).",
+)
 @pass_app
-def proposal_add(app: App, **fields: Any) -> None:
+def proposal_add(app: App, allow_duplicates: bool, **fields: Any) -> None:
     """Register a proposal (state: submitted).
 
     \b
@@ -548,14 +649,19 @@ def proposal_add(app: App, **fields: Any) -> None:
         language=fields["language"],
     )
     with app.session() as session:
-        added = add_proposal(session, raw, actor=app.actor)
-        click.echo(f"Registered {added.ref} (#{added.id}): {added.title} [{added.state.value}]")
+        added = add_proposal(session, raw, actor=app.actor, allow_duplicates=allow_duplicates)
+        echo(f"Registered {added.ref} (#{added.id}): {added.title} [{added.state.value}]")
 
 
 @proposal.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--allow-duplicates",
+    is_flag=True,
+    help="Import rows without a ref even if a proposal with the same title and organisation exists.",
+)
 @pass_app
-def proposal_import(app: App, file: Path) -> None:
+def proposal_import(app: App, file: Path, allow_duplicates: bool) -> None:
     """Import proposals from a CSV or JSON file: all of them, or none.
 
     CSV is UTF-8 (with or without the BOM Excel writes), with the columns
@@ -569,8 +675,8 @@ def proposal_import(app: App, file: Path) -> None:
       ogp proposal import proposals.csv
     """
     with app.session() as session:
-        imported = import_proposals(session, file, actor=app.actor)
-        click.echo(f"Imported {len(imported)} proposals: {', '.join(p.ref for p in imported)}")
+        imported = import_proposals(session, file, actor=app.actor, allow_duplicates=allow_duplicates)
+        echo(f"Imported {len(imported)} proposals: {', '.join(p.ref for p in imported)}")
 
 
 @proposal.command("list")
@@ -596,7 +702,7 @@ def proposal_list(app: App, state: str | None, include_discarded: bool, as_json:
       ogp proposal list --search "المعلومات" --entity MODEE --value access_to_information
     """
     chosen = ProposalFilter(state=State(state) if state else None, include_discarded=include_discarded, **where)
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         found = [views.proposal_view(p) for p in list_proposals(session, where=chosen)]
     if state and not any(where.values()):
         empty = f"No proposals in state '{state}'."
@@ -624,18 +730,18 @@ def proposal_export(app: App, file: Path, state: str | None) -> None:
       ogp proposal export proposals.csv --state committed
     """
     target = checked_output(file, "FILE")
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         chosen = list_proposals(session, State(state) if state else None)
         content = export_proposals(chosen)
     try:
         write_atomic(target.parent, target.name, content)
     except OSError as exc:
         raise click.ClickException(f"cannot write {file}: {exc.strerror or exc}") from exc
-    click.echo(f"Wrote {len(chosen)} proposals to {file}")
+    echo(f"Wrote {len(chosen)} proposals to {file}")
 
 
 @proposal.command("show")
-@click.argument("id")
+@click.argument("id", type=PROPOSAL_ID)
 @json_option
 @pass_app
 def proposal_show(app: App, id: str, as_json: bool) -> None:
@@ -645,7 +751,7 @@ def proposal_show(app: App, id: str, as_json: bool) -> None:
     Example:
       ogp proposal show P-003
     """
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         found = get_proposal(session, id)
         corrections = [e for e in audit.history(session, found) if e.event == Action.EDIT_PROPOSAL]
         detail = views.proposal_detail(
@@ -661,47 +767,47 @@ def proposal_show(app: App, id: str, as_json: bool) -> None:
         ("State", "state"), ("Submitted on", "submitted_on"), ("Problem", "problem"), ("Solution", "solution"),
     ):  # fmt: skip
         if detail[key]:
-            click.echo(f"{label + ':':<14}{detail[key]}")
+            echo(f"{label + ':':<14}{detail[key]}")
     if detail["values"]:
-        click.echo(f"{'OGP values:':<14}{', '.join(detail['values'])}")
+        echo(f"{'OGP values:':<14}{', '.join(detail['values'])}")
     for body in detail["entities"]:
-        click.echo(f"{'Body:':<14}{body['name']}" + (f" ({body['code']})" if body["code"] else ""))
+        echo(f"{'Body:':<14}{body['name']}" + (f" ({body['code']})" if body["code"] else ""))
     for interview in detail["interviews"]:
         where = f" on {interview['platform']}" if interview["platform"] else ""
-        click.echo(
+        echo(
             f"{'Interview:':<14}{interview['held_on']}{where}"
             + (f" — {interview['notes']}" if interview["notes"] else "")
         )
     for correction in detail["corrections"]:
-        click.echo(
+        echo(
             f"{'Corrected:':<14}{correction['at'][:10]} by {correction['actor']} (audit #{correction['seq']}): "
             f"{', '.join(correction['fields'])} — {correction['reason']}"
         )
     decision = detail["decision"]
     if decision:
-        click.echo(
+        echo(
             f"{'Decided:':<14}{decision['event']} at rank {decision['rank']} of {decision['ranked']}, "
             f"weighted mean {_fmt(decision['total'])} ({decision['scorers']} of {decision['eligible']} members)"
         )
         for late in decision["late_conflicts"]:
-            click.echo(
+            echo(
                 f"{'':<14}decided with a member later declared conflicted: {late['member']}"
                 + (f" ({late['reason']})" if late["reason"] else "")
                 + "; the decision stands as taken"
             )
     if not detail["events"]:
-        click.echo(f"{'Next events:':<14}(none: the state is final)")
+        echo(f"{'Next events:':<14}(none: the state is final)")
     for check in detail["events"]:
         if check["allowed"]:
             needs = f" (with {check['needs']})" if check["needs"] else ""
-            click.echo(f"{'Allowed now:':<14}{check['event']}{needs}")
+            echo(f"{'Allowed now:':<14}{check['event']}{needs}")
     for check in detail["events"]:
         if not check["allowed"]:
-            click.echo(f"{'Not yet:':<14}{check['event']}: {'; '.join(check['blockers'])}")
+            echo(f"{'Not yet:':<14}{check['event']}: {'; '.join(check['blockers'])}")
 
 
 @proposal.command("link")
-@click.argument("id")
+@click.argument("id", type=PROPOSAL_ID)
 @click.option(
     "--entity",
     "entities",
@@ -719,7 +825,7 @@ def proposal_link(app: App, id: str, entities: tuple[str, ...]) -> None:
     """
     with app.session() as session:
         found = link_entities(session, id, entities, actor=app.actor)
-        click.echo(f"{found.ref} is now linked to: {', '.join(e.code or e.name for e in found.entities)}")
+        echo(f"{found.ref} is now linked to: {', '.join(e.code or e.name for e in found.entities)}")
 
 
 @proposal.command("edit")
@@ -749,7 +855,7 @@ def proposal_edit(
     with app.session() as session:
         found, changed = edit_proposal(session, id, edit, reason=reason, actor=app.actor)
         ref, seq = found.ref, audit.current_head(session).seq
-    click.echo(f"Corrected {ref}: {', '.join(changed)} (audit #{seq})")
+    echo(f"Corrected {ref}: {', '.join(changed)} (audit #{seq})")
 
 
 @proposal.command("discard")
@@ -768,7 +874,7 @@ def proposal_discard(app: App, id: str, reason: str) -> None:
     with app.session() as session:
         done = advance(session, id, Event.DISCARD, actor=app.actor, reason=reason)
         ref, seq = done.proposal.ref, done.entry.seq
-    click.echo(f"{ref}: discarded (audit #{seq}); it stays in 'ogp proposal list --all' and in its history.")
+    echo(f"{ref}: discarded (audit #{seq}); it stays in 'ogp proposal list --all' and in its history.")
 
 
 # --- interviews, moves, history ----------------------------------------------------------------
@@ -780,13 +886,15 @@ def interview() -> None:
 
 
 @interview.command("record")
-@click.argument("id")
+@click.argument("id", type=PROPOSAL_ID)
 @click.option("--on", "held_on", type=DATE, required=True, help="When the interview took place.")
 @click.option("--platform", default="", help="Where, e.g. Zoom or the ministry.")
 @click.option("--needs", default="", help="Answer 1: what most needs to be done to form the commitment.")
 @click.option("--plans", default="", help="Answer 2: which plans or strategies the proposal links to.")
 @click.option("--solves", default="", help="Answer 3: how it would help solve the public problem it raises.")
-@click.option("--member", "members", multiple=True, help="A working group member who took part (repeatable).")
+@click.option(
+    "--member", "members", multiple=True, type=MEMBER, help="A working group member who took part (repeatable)."
+)
 @click.option("--notes", default="", help="Anything else that was said.")
 @pass_app
 def interview_record(app: App, id: str, held_on: dt.date, **answers: Any) -> None:
@@ -800,16 +908,23 @@ def interview_record(app: App, id: str, held_on: dt.date, **answers: Any) -> Non
     """
     with app.session() as session:
         recorded = record_interview(session, id, held_on, actor=app.actor, **answers)
-        click.echo(f"Recorded the interview of {recorded.proposal.ref} on {recorded.held_on.isoformat()}.")
+        echo(f"Recorded the interview of {recorded.proposal.ref} on {recorded.held_on.isoformat()}.")
 
 
 @interview.command("schedule")
-@click.argument("id")
-@click.option("--at", "at", type=DATETIME, required=True, help="When: 'YYYY-MM-DD HH:MM' (local time).")
+@click.argument("id", type=PROPOSAL_ID)
+@click.option(
+    "--at", "at", type=DATETIME, required=True, help="When: 'YYYY-MM-DD HH:MM' or 'D/M/YYYY HH:MM' (local time)."
+)
 @click.option("--platform", default="", help="Where, e.g. Zoom.")
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="Move the interview already scheduled; the new invitation says it replaces the earlier one.",
+)
 @dated_option
 @pass_app
-def interview_schedule(app: App, id: str, at: dt.datetime, platform: str, dated: dt.date | None) -> None:
+def interview_schedule(app: App, id: str, at: dt.datetime, platform: str, replace: bool, dated: dt.date | None) -> None:
     """Plan an interview and write the invitation letter to the proposer.
 
     \b
@@ -818,13 +933,13 @@ def interview_schedule(app: App, id: str, at: dt.datetime, platform: str, dated:
     """
     with app.session() as session:
         planned = schedule_interview(
-            session, id, at, actor=app.actor, platform=platform, dated=dated,
+            session, id, at, actor=app.actor, platform=platform, dated=dated, replace=replace,
             templates_dir=app.templates, workspace_folder=app.workspace().folder,
         )  # fmt: skip
         ref, seq, letters = planned.interview.proposal.ref, planned.entry.seq, list(planned.letters)
-    click.echo(f"Scheduled the interview of {ref} on {at:%Y-%m-%d %H:%M} (audit #{seq})")
+    echo(f"Scheduled the interview of {ref} on {at:%Y-%m-%d %H:%M} (audit #{seq})")
     for path in write_letter_files(app.workspace().letters_dir, letters):
-        click.echo(f"  letter: {path}")
+        echo(f"  letter: {path}")
 
 
 @interview.command("cancel")
@@ -846,9 +961,9 @@ def interview_cancel(app: App, id: str, reason: str, dated: dt.date | None) -> N
             templates_dir=app.templates, workspace_folder=app.workspace().folder,
         )  # fmt: skip
         ref, seq, letters = cancelled.interview.proposal.ref, cancelled.entry.seq, list(cancelled.letters)
-    click.echo(f"Cancelled the interview of {ref} (audit #{seq})")
+    echo(f"Cancelled the interview of {ref} (audit #{seq})")
     for path in write_letter_files(app.workspace().letters_dir, letters):
-        click.echo(f"  letter: {path}")
+        echo(f"  letter: {path}")
 
 
 @interview.command("list")
@@ -861,7 +976,7 @@ def interview_list(app: App, as_json: bool) -> None:
     Example:
       ogp interview list
     """
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         found = [views.schedule_view(planned) for planned in list_schedule(session)]
     emit_records(
         found,
@@ -882,6 +997,7 @@ EVENT_HELP = "\n".join(
 
 
 @cli.command(
+    "advance",
     help=f"""Move a proposal by taking EVENT; its letters are written to the workspace's letters/ folder.
 
 Guards, letters, the state change and the audit entry are one transaction: if anything fails,
@@ -902,9 +1018,9 @@ Example:
   ogp advance P-003 commit --lead MODEE
   ogp advance P-004 reject --reason "خارج صلاحيات الحكومة"
   ogp advance P-005 commit --dry-run
-"""
+""",
 )
-@click.argument("id")
+@click.argument("id", type=PROPOSAL_ID)
 @click.argument("event", type=click.Choice([e.value for e in Event]), metavar="EVENT")
 @click.option("--reason", default="", help="Why (required for reject and withdraw; kept in the audit trail).")
 @click.option(
@@ -930,28 +1046,25 @@ def advance_cmd(
         )  # fmt: skip
         ref, seq, state_from, state_to = done.proposal.ref, done.entry.seq, done.entry.from_state, done.entry.to_state
         letters = list(done.letters)
-    click.echo(f"{ref}: {state_from} → {state_to} (audit #{seq})")
+    echo(f"{ref}: {state_from} → {state_to} (audit #{seq})")
     for path in write_letter_files(app.workspace().letters_dir, letters):
-        click.echo(f"  letter: {path}")
-
-
-cli.add_command(advance_cmd, "advance")
+        echo(f"  letter: {path}")
 
 
 def _print_explanation(explained: dict[str, Any]) -> None:
     move = f"{explained['ref']}: {explained['event']} ({explained['from_state']} → {explained['to_state']})"
     if explained["allowed"]:
-        click.echo(f"Would move {move}.")
+        echo(f"Would move {move}.")
         for letter in explained["letters"]:
-            click.echo(f"  would write a {letter['kind']} letter to {letter['addressee']}")
+            echo(f"  would write a {letter['kind']} letter to {letter['addressee']}")
         return
-    click.echo(f"Would not move {move}; what stands in the way:")
+    echo(f"Would not move {move}; what stands in the way:")
     for blocker in explained["blockers"]:
-        click.echo(f"  - {blocker}")
+        echo(f"  - {blocker}")
 
 
 @cli.command()
-@click.argument("id")
+@click.argument("id", type=PROPOSAL_ID)
 @json_option
 @pass_app
 def history(app: App, id: str, as_json: bool) -> None:
@@ -961,7 +1074,7 @@ def history(app: App, id: str, as_json: bool) -> None:
     Example:
       ogp history P-003
     """
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         entries = [views.audit_view(e) for e in audit.history(session, get_proposal(session, id))]
     emit_records(
         entries, as_json, ("SEQ", "AT (UTC)", "ACTOR", "EVENT", "FROM → TO", "LETTERS", "REASON", "CORRECTED"),
@@ -1018,12 +1131,12 @@ def audit_head(app: App, as_json: bool) -> None:
     Example:
       ogp audit head
     """
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         found = audit.current_head(session)
     if as_json:
         emit_json({"seq": found.seq, "hash": found.hash})
     else:
-        click.echo(str(found))
+        echo(str(found))
 
 
 @audit_group.command("verify")
@@ -1049,7 +1162,7 @@ def audit_verify(app: App, as_json: bool, expected: audit.Head | None) -> None:
     Example:
       ogp audit verify --expect-head "$(ogp audit head)"
     """
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         report = replay.verify(session, expected)
     if as_json:
         emit_json(
@@ -1057,7 +1170,7 @@ def audit_verify(app: App, as_json: bool, expected: audit.Head | None) -> None:
              "rows": report.rows, "head": {"seq": report.head_seq, "hash": report.head_hash}}
         )  # fmt: skip
     else:
-        click.echo(
+        echo(
             f"Audit chain verified: {report.entries} entries, {report.letters} letters, "
             f"{report.proposals} proposals, {report.rows} rows match; head #{report.head_seq} {report.head_hash}"
         )
@@ -1072,7 +1185,7 @@ def letters() -> None:
 
 
 @letters.command("list")
-@click.option("--proposal", "proposal_id", metavar="ID", help="Only this proposal's letters.")
+@click.option("--proposal", "proposal_id", type=PROPOSAL_ID, help="Only this proposal's letters.")
 @json_option
 @pass_app
 def letters_list(app: App, proposal_id: str | None, as_json: bool) -> None:
@@ -1082,7 +1195,7 @@ def letters_list(app: App, proposal_id: str | None, as_json: bool) -> None:
     Example:
       ogp letters list --proposal P-003
     """
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         found = [views.letter_view(letter) for letter in list_letters(session, proposal_id)]
     emit_records(
         found,
@@ -1112,7 +1225,7 @@ def _void(letter: dict[str, Any]) -> str:
 
 @letters.command("export")
 @click.argument("dir", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--proposal", "proposal_id", metavar="ID", help="Only this proposal's letters.")
+@click.option("--proposal", "proposal_id", type=PROPOSAL_ID, help="Only this proposal's letters.")
 @pass_app
 def letters_export(app: App, dir: Path, proposal_id: str | None) -> None:
     """Write the stored letters' .docx files into DIR (created if needed).
@@ -1121,13 +1234,13 @@ def letters_export(app: App, dir: Path, proposal_id: str | None) -> None:
     Example:
       ogp letters export ~/letters-for-signature
     """
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         found = [(letter.file_name, letter.content) for letter in list_letters(session, proposal_id)]
     try:
         paths = write_files(dir, found)
     except OSError as exc:
         raise click.ClickException(f"cannot write letters to {dir}: {exc}") from exc
-    click.echo(f"Wrote {len(paths)} letters to {dir}")
+    echo(f"Wrote {len(paths)} letters to {dir}")
 
 
 @letters.command("register")
@@ -1141,7 +1254,7 @@ def letters_register(app: App, year: int | None, as_json: bool) -> None:
     Example:
       ogp letters register --year 2021
     """
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         found = [views.letter_view(letter) for letter in letter_register(session, year)]
     emit_records(
         found,
@@ -1173,7 +1286,7 @@ def letters_pdf(app: App, dir: Path, proposal_id: str | None) -> None:
         raise click.ClickException(str(exc)) from exc
     except OSError as exc:
         raise click.ClickException(f"cannot write the PDFs to {dir}: {exc.strerror or exc}") from exc
-    click.echo(f"Wrote {len(written)} letters as PDF to {dir}")
+    echo(f"Wrote {len(written)} letters as PDF to {dir}")
 
 
 @letters.command("void")
@@ -1199,9 +1312,9 @@ def letters_void(app: App, number: str, reason: str, reissue: bool, dated: dt.da
             templates_dir=app.templates, workspace_folder=app.workspace().folder,
         )  # fmt: skip
         reference, seq, letters = voided.letter.reference, voided.entry.seq, list(voided.reissued)
-    click.echo(f"Voided letter {reference} (audit #{seq})")
+    echo(f"Voided letter {reference} (audit #{seq})")
     for path in write_letter_files(app.workspace().letters_dir, letters):
-        click.echo(f"  replacement: {path}")
+        echo(f"  replacement: {path}")
 
 
 @letters.command("verify")
@@ -1220,23 +1333,23 @@ def letters_verify(app: App, dirs: tuple[Path, ...]) -> None:
       ogp letters verify ~/letters-for-signature
     """
     own = app.workspace().letters_dir
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         result = verify_letters(session, [own, *dirs], expect_all=[own])
-    click.echo(f"Stored letters: {result.stored} checked, {len(result.bad_stored)} differ from the audit trail.")
+    echo(f"Stored letters: {result.stored} checked, {len(result.bad_stored)} differ from the audit trail.")
     for name in result.bad_stored:
-        click.echo(f"  differs: {name}", err=True)
+        echo(f"  differs: {name}", err=True)
     for folder in result.folders:
-        click.echo(
+        echo(
             f"{folder.folder}: {len(folder.matching)} match, {len(folder.altered)} altered, "
             f"{len(folder.missing)} missing, {len(folder.unknown)} not in the register, "
             f"{len(folder.orphaned)} from entries the chain no longer holds"
         )
         for name in folder.altered:
-            click.echo(f"  altered: {name}", err=True)
+            echo(f"  altered: {name}", err=True)
         for name in folder.unknown:
-            click.echo(f"  not in the register: {name}", err=True)
+            echo(f"  not in the register: {name}", err=True)
         for name, seq in folder.orphaned:
-            click.echo(
+            echo(
                 f"  written by entry #{seq}, which the chain no longer holds (the chain may have been cut "
                 f"after #{result.head}): {name}",
                 err=True,
@@ -1268,7 +1381,7 @@ def templates_export(dir: Path, force: bool) -> None:
       ogp templates export my-templates
     """
     written = export_templates(dir, force=force)
-    click.echo(f"Wrote {len(written)} templates to {dir}: {', '.join(p.relative_to(dir).as_posix() for p in written)}")
+    echo(f"Wrote {len(written)} templates to {dir}: {', '.join(p.relative_to(dir).as_posix() for p in written)}")
 
 
 @templates.command("check")
@@ -1284,15 +1397,15 @@ def templates_check(dir: Path | None) -> None:
     report = check_templates(dir)
     kinds = ", ".join(k.value for k in DocumentKind)
     for error in report.errors:
-        click.echo(f"  {error}", err=True)
+        echo(f"  {error}", err=True)
     for name in report.unknown:
         if name.startswith("site/"):
-            click.echo(f"  {name}: not a template of the site (see 'ogp templates export')", err=True)
+            echo(f"  {name}: not a template of the site (see 'ogp templates export')", err=True)
         else:
             explained = f"templates are KIND.ar.j2 or KIND.en.j2 for {kinds}"
-            click.echo(f"  {name}: not a letter template ({explained})", err=True)
+            echo(f"  {name}: not a letter template ({explained})", err=True)
     where = f" from {dir}" if dir else ""
-    click.echo(f"Checked {len(report.checked)} templates{where}: {len(report.errors)} errors.")
+    echo(f"Checked {len(report.checked)} templates{where}: {len(report.errors)} errors.")
     if report.errors:
         raise click.ClickException(
             f"{len(report.errors)} templates do not render; the letters or pages using them would fail."
@@ -1338,7 +1451,7 @@ def member_add(app: App, name: str, org: str, sector: str, login: str | None) ->
     """
     with app.session() as session:
         added = add_member(session, name, org, sector, actor=app.actor, login=login)
-        click.echo(f"Added member {added.id}: {added.name} ({added.organization}, {added.sector})")
+        echo(f"Added member {added.id}: {added.name} ({added.organization}, {added.sector})")
 
 
 @member.command("list")
@@ -1351,7 +1464,7 @@ def member_list(app: App, as_json: bool) -> None:
     Example:
       ogp member list
     """
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         found = [views.member_view(m) for m in list_members(session)]
     emit_records(
         found,
@@ -1383,7 +1496,7 @@ def member_edit(app: App, name: str, new_name: str | None, reason: str, **fields
             session, name, MemberEdit(name=new_name, **fields), reason=reason, actor=app.actor
         )
         summary = f"Corrected member {changed.name}: {', '.join(fields_changed)}"
-    click.echo(summary)
+    echo(summary)
 
 
 @member.command("deactivate")
@@ -1399,7 +1512,7 @@ def member_deactivate(app: App, name: str, reason: str) -> None:
     """
     with app.session() as session:
         left = set_member_active(session, name, False, reason=reason, actor=app.actor).name
-    click.echo(f"{left} is no longer an active member.")
+    echo(f"{left} is no longer an active member.")
 
 
 @member.command("reactivate")
@@ -1415,7 +1528,7 @@ def member_reactivate(app: App, name: str, reason: str) -> None:
     """
     with app.session() as session:
         back = set_member_active(session, name, True, reason=reason, actor=app.actor).name
-    click.echo(f"{back} is an active member again.")
+    echo(f"{back} is an active member again.")
 
 
 @cli.group()
@@ -1427,8 +1540,10 @@ def meeting() -> None:
 @click.option("--on", "held_on", type=DATE, required=True, help="The meeting's date.")
 @click.option("--title", default="", help="The minutes' title. [default: the plan's working group meeting]")
 @click.option("--place", default="", help="Where, e.g. 'عن بعد عبر منصة زووم (ZOOM)'.")
-@click.option("--attendee", "attendees", multiple=True, help="A member who attended, by name or number (repeatable).")
-@click.option("--apology", "apologies", multiple=True, help="A member who sent apologies (repeatable).")
+@click.option(
+    "--attendee", "attendees", multiple=True, type=MEMBER, help="A member who attended, by name or number (repeatable)."
+)
+@click.option("--apology", "apologies", multiple=True, type=MEMBER, help="A member who sent apologies (repeatable).")
 @click.option("--topic", "topics", multiple=True, help="A topic discussed (repeatable, in order).")
 @click.option("--outcome", "outcomes", multiple=True, help="An outcome (repeatable, in order).")
 @pass_app
@@ -1442,7 +1557,7 @@ def meeting_add(app: App, held_on: dt.date, **fields: Any) -> None:
     """
     with app.session() as session:
         added = add_meeting(session, held_on, actor=app.actor, **fields)
-        click.echo(f"Recorded meeting {added.id} on {added.held_on.isoformat()} ({len(added.people)} members listed).")
+        echo(f"Recorded meeting {added.id} on {added.held_on.isoformat()} ({len(added.people)} members listed).")
 
 
 @meeting.command("list")
@@ -1455,7 +1570,7 @@ def meeting_list(app: App, as_json: bool) -> None:
     Example:
       ogp meeting list
     """
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         found = [views.meeting_view(m) for m in list_meetings(session)]
     emit_records(
         found,
@@ -1467,7 +1582,7 @@ def meeting_list(app: App, as_json: bool) -> None:
 
 
 @meeting.command("minutes")
-@click.argument("id")
+@click.argument("id", type=MEETING_ID)
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -1481,7 +1596,7 @@ def meeting_minutes(app: App, id: str, out: Path | None) -> None:
     Example:
       ogp meeting minutes 2 --out minutes-28-7-2021.docx
     """
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         found = get_meeting(session, id)
         plan = current_plan(session)
         content = render_minutes(minutes(found, plan.title, plan.period, str(audit.current_head(session))))
@@ -1491,7 +1606,7 @@ def meeting_minutes(app: App, id: str, out: Path | None) -> None:
         path = write_atomic(target.parent, target.name, content)
     except OSError as exc:
         raise click.ClickException(f"cannot write the minutes to {target}: {exc}") from exc
-    click.echo(f"Wrote the minutes of meeting {id} to {path}")
+    echo(f"Wrote the minutes of meeting {id} to {path}")
 
 
 # --- scoring -----------------------------------------------------------------------------------
@@ -1512,7 +1627,7 @@ def criterion_list(app: App, as_json: bool) -> None:
     Example:
       ogp criterion list
     """
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         found = [views.criterion_view(c) for c in list_criteria(session)]
     emit_records(
         found,
@@ -1536,7 +1651,7 @@ def criterion_set_weight(app: App, criterion_key: str, weight: int) -> None:
     """
     with app.session() as session:
         changed = set_weight(session, criterion_key, weight, actor=app.actor)
-        click.echo(f"{changed.code} now weighs {changed.weight}.")
+        echo(f"{changed.code} now weighs {changed.weight}.")
 
 
 class DefaultCommandGroup(click.Group):
@@ -1557,10 +1672,10 @@ def score() -> None:
 
 
 @score.command("give", hidden=True)
-@click.argument("id")
-@click.option("--member", required=True, help="Who scores, by name or number.")
+@click.argument("id", type=PROPOSAL_ID)
+@click.option("--member", required=True, type=MEMBER, help="Who scores, by name or number.")
 @click.option("--criterion", "criterion_key", required=True, help="The criterion, by code (see 'ogp criterion list').")
-@click.option("--value", required=True, type=int, help="The score, within the criterion's scale (1-5 by default).")
+@click.option("--value", required=True, type=NUMBER, help="The score, within the criterion's scale (1-5 by default).")
 @click.option("--note", default="", help="Why, for the record.")
 @pass_app
 def score_give(app: App, id: str, member: str, criterion_key: str, value: int, note: str) -> None:
@@ -1572,7 +1687,7 @@ def score_give(app: App, id: str, member: str, criterion_key: str, value: int, n
     """
     with app.session() as session:
         given = record_score(session, ScoreInput(id, member, criterion_key, value, note), actor=app.actor)
-        click.echo(f"{given.member.name} scored {id} {given.value} on {given.criterion.code}.")
+        echo(f"{given.member.name} scored {id} {given.value} on {given.criterion.code}.")
 
 
 @score.command("import")
@@ -1587,7 +1702,7 @@ def score_import(app: App, file: Path) -> None:
     """
     with app.session() as session:
         imported = import_scores(session, file, actor=app.actor)
-        click.echo(f"Imported {len(imported)} scores.")
+        echo(f"Imported {len(imported)} scores.")
 
 
 @score.command("withdraw")
@@ -1606,11 +1721,11 @@ def score_withdraw(app: App, id: str, member: str, criterion_key: str, reason: s
     with app.session() as session:
         change = withdraw_score(session, id, member, criterion_key, reason=reason, actor=app.actor)
         said = f"Withdrew the score {change.old_value} of {member} on {criterion_key} for {id}."
-    click.echo(said)
+    echo(said)
 
 
 @score.command("list")
-@click.argument("id")
+@click.argument("id", type=PROPOSAL_ID)
 @click.option("--history", is_flag=True, help="Every score given or revised, instead of the current ones.")
 @json_option
 @pass_app
@@ -1621,7 +1736,7 @@ def score_list(app: App, id: str, history: bool, as_json: bool) -> None:
     Example:
       ogp score list P-001 --history
     """
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         proposal = get_proposal(session, id)
         if history:
             members = {m.id: m.name for m in list_members(session)}
@@ -1659,8 +1774,8 @@ def conflict() -> None:
 
 
 @conflict.command("declare")
-@click.option("--member", required=True, help="The member, by name or number.")
-@click.option("--proposal", "proposal_key", required=True, metavar="ID", help="The proposal, by number or ref.")
+@click.option("--member", required=True, type=MEMBER, help="The member, by name or number.")
+@click.option("--proposal", "proposal_key", required=True, type=PROPOSAL_ID, help="The proposal, by ref or number.")
 @click.option("--reason", default="", help="Why, for the record.")
 @pass_app
 def conflict_declare(app: App, member: str, proposal_key: str, reason: str) -> None:
@@ -1678,12 +1793,12 @@ def conflict_declare(app: App, member: str, proposal_key: str, reason: str) -> N
         declared = declare_conflict(session, member, proposal_key, reason=reason, actor=app.actor)
         name, ref, late = declared.member.name, get_proposal(session, proposal_key).ref, declared.late
     if late:
-        click.echo(
+        echo(
             f"Recorded a late declaration: {name} declared a conflict with {ref} after the decision on it; "
             "the decision stands as taken."
         )
     else:
-        click.echo(f"{name} may no longer score {ref}.")
+        echo(f"{name} may no longer score {ref}.")
 
 
 @conflict.command("list")
@@ -1696,7 +1811,7 @@ def conflict_list(app: App, as_json: bool) -> None:
     Example:
       ogp conflict list
     """
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         found = [views.conflict_view(c, get_proposal(session, c.proposal_id).ref) for c in list_conflicts(session)]
     emit_records(
         found,
@@ -1737,7 +1852,7 @@ def ranking(app: App, all_states: bool, as_json: bool) -> None:
       ogp ranking --json
     """
     decided_states = (State.SHORTLISTED, State.REFERRED, State.COMMITTED, State.REJECTED, State.WITHDRAWN)
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         found = [views.standing_view(place) for place in rank_proposals(session)]
         if all_states:
             found += [views.decided_place_view(place) for place in decided_places(session, decided_states)]
@@ -1767,7 +1882,7 @@ def _fmt(value: float | None) -> str:
 
 
 @cli.command("shortlist")
-@click.option("--top", required=True, type=click.IntRange(min=1), help="How many of the best-ranked to shortlist.")
+@click.option("--top", required=True, type=COUNT, help="How many of the best-ranked to shortlist.")
 @click.option("--dry-run", is_flag=True, help="Show who would be shortlisted and the cut-line; change nothing.")
 @pass_app
 def shortlist_cmd(app: App, top: int, dry_run: bool) -> None:
@@ -1785,12 +1900,12 @@ def shortlist_cmd(app: App, top: int, dry_run: bool) -> None:
         verb = "Would shortlist" if dry_run else "Shortlisted"
         if result.blockers:
             verb = "Could not shortlist yet"
-        click.echo(f"{verb} {len(result.selected)}: " + ", ".join(p.proposal.ref for p in result.selected))
-        click.echo("Cut-line:")
+        echo(f"{verb} {len(result.selected)}: " + ", ".join(p.proposal.ref for p in result.selected))
+        echo("Cut-line:")
         for line in _cut_line(result):
-            click.echo(line)
+            echo(line)
         for blocker in result.blockers:
-            click.echo(f"What stands in the way: {blocker}")
+            echo(f"What stands in the way: {blocker}")
 
 
 # --- responses to referrals ----------------------------------------------------------------------
@@ -1802,7 +1917,7 @@ def response() -> None:
 
 
 @response.command("record")
-@click.argument("id")
+@click.argument("id", type=PROPOSAL_ID)
 @click.option("--entity", "entity_key", required=True, help="The body that answered, by code or name.")
 @click.option("--agreed/--declined", required=True, help="Whether the body agreed to take the idea on.")
 @click.option("--on", "responded_on", type=DATE, help="The date of the body's answer. [default: today]")
@@ -1819,11 +1934,11 @@ def response_record(app: App, id: str, entity_key: str, agreed: bool, responded_
         _, entry = record_response(
             session, id, entity_key, agreed=agreed, responded_on=responded_on, note=note, actor=app.actor
         )
-        click.echo(f"{get_proposal(session, id).ref}: {entry.reason} (audit #{entry.seq})")
+        echo(f"{get_proposal(session, id).ref}: {entry.reason} (audit #{entry.seq})")
 
 
 @response.command("list")
-@click.option("--proposal", "proposal_key", metavar="ID", help="Only this proposal's responses.")
+@click.option("--proposal", "proposal_key", type=PROPOSAL_ID, help="Only this proposal's responses.")
 @json_option
 @pass_app
 def response_list(app: App, proposal_key: str | None, as_json: bool) -> None:
@@ -1833,7 +1948,7 @@ def response_list(app: App, proposal_key: str | None, as_json: bool) -> None:
     Example:
       ogp response list --proposal P-003
     """
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         found = [
             views.response_view(r, get_proposal(session, r.proposal_id).ref)
             for r in list_responses(session, proposal_key)
@@ -1875,20 +1990,31 @@ def db_copy(app: App, target_url: str) -> None:
     source, target = app.workspace(), db.resolve(target_url)
     if source.url == target.url:
         raise click.BadParameter("is the workspace itself; name another database", param_hint="'--to'")
+    if db.workspace_exists(target) and not (target.is_sqlite and Path(str(target.url.database)).stat().st_size == 0):
+        probe = db.make_engine(target, readonly=True)  # opened read-only: a refused target is left byte for byte
+        try:
+            with probe.connect() as connection:
+                ensure_empty(connection)
+        finally:
+            probe.dispose()
     if target.is_sqlite:
         Path(str(target.url.database)).parent.mkdir(parents=True, exist_ok=True)
     engine = db.make_engine(target)
     try:
-        db.upgrade(engine)
-        with app.session() as session, Session(engine) as arriving, arriving.begin():
-            report = copy_workspace(session, arriving)
+        # The source is read from one snapshot; the target's schema and rows arrive in one
+        # transaction, after checking that it holds nothing, so a refused or failed copy leaves it as it was.
+        with app.session(readonly=True) as session, engine.begin() as connection:
+            ensure_empty(connection)
+            db.upgrade_on(connection)
+            with Session(bind=connection) as arriving:
+                report = copy_workspace(session, arriving)
     finally:
         engine.dispose()
     rows = sum(report.rows.values())
     kept = f"{report.rows['proposals']} proposals, {report.rows['letters']} letters"
-    click.echo(f"Copied {rows} rows ({kept}) to {target.describe()}.")
+    echo(f"Copied {rows} rows ({kept}) to {target.describe()}.")
     chain = report.chain
-    click.echo(f"Audit chain verified there: {chain.entries} entries; head #{chain.head_seq} {chain.head_hash}")
+    echo(f"Audit chain verified there: {chain.entries} entries; head #{chain.head_seq} {chain.head_hash}")
 
 
 @db_group.command("roles")
@@ -1905,8 +2031,8 @@ def db_roles(app: App) -> None:
     with app.session() as session:
         report = create_roles(session)
     for role in report.roles:
-        click.echo(f"{role}: {'created' if role in report.created else 'up to date'}")
-    click.echo("Give each person a login role in one of them, e.g.: CREATE ROLE aya LOGIN IN ROLE ogp_coordinator;")
+        echo(f"{role}: {'created' if role in report.created else 'up to date'}")
+    echo("Give each person a login role in one of them, e.g.: CREATE ROLE aya LOGIN IN ROLE ogp_coordinator;")
 
 
 # --- exports -------------------------------------------------------------------------------------
@@ -1937,7 +2063,7 @@ def export_cmd(app: App, kind: str, fmt: str, out: Path) -> None:
         write_atomic(target.parent, target.name, content)
     except OSError as exc:
         raise click.ClickException(f"cannot write {out}: {exc.strerror or exc}") from exc
-    click.echo(f"Wrote {len(table.rows)} rows of {kind} to {out}")
+    echo(f"Wrote {len(table.rows)} rows of {kind} to {out}")
 
 
 # --- what is going on ---------------------------------------------------------------------------
@@ -1962,22 +2088,22 @@ def status_cmd(app: App, as_json: bool) -> None:
         emit_json(shown)
         return
     plan = shown["plan"]
-    click.echo(f"Plan: {plan['title']} {plan['period']}")
+    echo(f"Plan: {plan['title']} {plan['period']}")
     counts = ", ".join(f"{n} {state}" for state, n in shown["counts"].items() if n) or "no proposals yet"
-    click.echo(f"Proposals: {counts}")
-    click.echo(
+    echo(f"Proposals: {counts}")
+    echo(
         f"Shortlist: {shown['shortlist']['taken']} of {shown['shortlist']['size']} places; "
         f"commitments: {shown['commitments']['made']} of {shown['commitments']['target']}; "
         f"working group: {shown['active_members']} active members, quorum {shown['quorum']}"
     )
     for warning in shown["warnings"]:
-        click.echo(f"Warning: {warning}")
+        echo(f"Warning: {warning}")
     if not shown["waiting"]:
-        click.echo("No open proposal is waiting for anything.")
+        echo("No open proposal is waiting for anything.")
     for waiting in shown["waiting"]:
-        click.echo(f"{waiting['ref']} [{waiting['state']}] → {waiting['next_event']}: next, {waiting['command']}")
+        echo(f"{waiting['ref']} [{waiting['state']}] → {waiting['next_event']}: next, {waiting['command']}")
         for what in waiting["waits_for"]:
-            click.echo(f"    waits for {what}")
+            echo(f"    waits for {what}")
 
 
 @cli.group("plan")
@@ -2004,10 +2130,10 @@ def plan_show(app: App, as_json: bool) -> None:
     for key, value in shown.items():
         if key == "criteria":
             for c in value:
-                click.echo(f"{'criterion':<20}{c['code']} (weight {c['weight']}): {c['name_ar']}")
+                echo(f"{'criterion':<20}{c['code']} (weight {c['weight']}): {c['name_ar']}")
         else:
             shown_value = "(a majority of the active working group)" if key == "quorum" and value is None else value
-            click.echo(f"{key:<20}{shown_value}")
+            echo(f"{key:<20}{shown_value}")
 
 
 # --- publishing ---------------------------------------------------------------------------------
@@ -2028,13 +2154,13 @@ def publication_view(result: PublishResult) -> dict[str, Any]:
 
 
 def print_publication(result: PublishResult) -> None:
-    click.echo(
+    echo(
         f"Published the national OGP repository to {result.folder} ({', '.join(result.languages)}): "
         f"{result.proposals} proposals, {result.files} files."
     )
-    click.echo(f"  dated {result.published_on.isoformat()}; it shows the audit chain up to #{result.head}")
-    click.echo(f"  recorded as audit entry #{result.seq}; sha256 of its manifest.sha256: {result.manifest_sha256}")
-    click.echo(f"  open {result.folder / 'index.html'}")
+    echo(f"  dated {result.published_on.isoformat()}; it shows the audit chain up to #{result.head}")
+    echo(f"  recorded as audit entry #{result.seq}; sha256 of its manifest.sha256: {result.manifest_sha256}")
+    echo(f"  open {result.folder / 'index.html'}")
 
 
 @cli.command("publish")
@@ -2103,18 +2229,16 @@ def demo(app: App, folder: Path) -> None:
     """Build a fresh workspace and play the seed's plan through every state on SAMPLE data, then
     publish the national OGP repository (the static site of 'ogp publish') in DIR/site.
 
-    The folder must be new, empty, or an earlier demo (which is replaced).
+    The folder must be new, empty, or an earlier demo: the files that demo made are replaced, and
+    nothing else in the folder is touched.
 
     \b
     Example:
       ogp demo --dir /tmp/ogp-demo
     """
-    if folder.exists() and any(folder.iterdir()) and not (folder / DEMO_MARKER).exists():
-        raise click.ClickException(f"{folder} is not empty and holds no earlier demo; choose another --dir.")
-    if folder.exists():
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
-    (folder / DEMO_MARKER).write_text("Made by 'ogp demo'; the next 'ogp demo' here replaces it.\n", encoding="utf-8")
+    prepare_folder(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    mark_folder(folder, [])
     demo_app = App(str(folder / db.DEFAULT_DB), app.actor, app.templates)
     workspace = demo_app.workspace()
     engine = db.make_engine(workspace)
@@ -2128,34 +2252,38 @@ def demo(app: App, folder: Path) -> None:
         plan = views.plan_view(current_plan(session))
         cut_line = _cut_line(result.shortlist) if result.shortlist else []
         shortlisted = len(result.shortlist.selected) if result.shortlist else 0
-    paths = write_letter_files(workspace.letters_dir, result.letters)
-    minutes_path = write_atomic(workspace.folder / "minutes", result.minutes_name, result.minutes)
+    paths = [
+        write_atomic(workspace.letters_dir, letter.file_name, letter.rendered.content, exclusive=True)
+        for letter in result.letters
+    ]
+    minutes_path = write_atomic(workspace.folder / "minutes", result.minutes_name, result.minutes, exclusive=True)
+    mark_folder(folder, [*paths, minutes_path])
     with demo_app.session() as session:
         report = replay.verify(session)
 
     path_stages = (State.SUBMITTED, State.INTERVIEWED, State.SHORTLISTED, State.REFERRED, State.COMMITTED)
-    click.echo(f"Demo workspace: {workspace.describe()} (SAMPLE data)")
+    echo(f"Demo workspace: {workspace.describe()} (SAMPLE data)")
     caps = f"shortlist {plan['shortlist_size']}, commitments {plan['commitment_target']}"
-    click.echo(f"Plan: {plan['title']} {plan['period']}: {caps}")
-    click.echo("Reached: " + " → ".join(f"{result.reached[s.value]} {s.value}" for s in path_stages))
-    click.echo(f"Working group: {result.members} members; {result.scores} scores given")
-    click.echo(f"Shortlist of {shortlisted} by ranking; cut-line:")
+    echo(f"Plan: {plan['title']} {plan['period']}: {caps}")
+    echo("Reached: " + " → ".join(f"{result.reached[s.value]} {s.value}" for s in path_stages))
+    echo(f"Working group: {result.members} members; {result.scores} scores given")
+    echo(f"Shortlist of {shortlisted} by ranking; cut-line:")
     for line in cut_line:
-        click.echo(line)
-    click.echo("Final: " + ", ".join(f"{n} {state}" for state, n in sorted(result.final.items())))
+        echo(line)
+    echo("Final: " + ", ".join(f"{n} {state}" for state, n in sorted(result.final.items())))
     for refusal in result.refusals:
-        click.echo(f"Refused, as the rules require: {refusal}")
+        echo(f"Refused, as the rules require: {refusal}")
     kinds = Counter(letter.document.kind.value for letter in result.letters)
-    click.echo(f"Letters: {len(paths)} in {workspace.letters_dir} ({', '.join(f'{n} {k}' for k, n in kinds.items())})")
-    click.echo(f"Minutes of the second meeting: {minutes_path}")
+    echo(f"Letters: {len(paths)} in {workspace.letters_dir} ({', '.join(f'{n} {k}' for k, n in kinds.items())})")
+    echo(f"Minutes of the second meeting: {minutes_path}")
     if result.publication is not None:
         published = result.publication
-        click.echo(
+        echo(
             f"Site: {site_folder / 'index.html'} (the national OGP repository and the reasoned response, "
             f"{', '.join(published.languages)}; {published.files} files, published {published.published_on})"
         )
-    click.echo(f"Audit chain verified: {report.entries} entries, head #{report.head_seq} {report.head_hash[:16]}…")
-    click.echo(f"Try: ogp --db {workspace.describe()} proposal list")
+    echo(f"Audit chain verified: {report.entries} entries, head #{report.head_seq} {report.head_hash[:16]}…")
+    echo(f"Try: ogp --db {workspace.describe()} proposal list")
 
 
 def main() -> None:

@@ -332,9 +332,20 @@ def _core_properties(title: str, issued_on: dt.date) -> bytes:
     ).encode()
 
 
+# A letterhead logo is a few hundred pixels across; beyond this a file is not a logo.
+MAX_IMAGE_PIXELS = 10_000
+
+
 def check_image(data: bytes) -> str:
-    """The image's content type if Word can show it in a letterhead; ValueError if not."""
+    """The image's content type if Word can show it in a letterhead; ValueError if not (not an
+    image, an empty image such as 0×0, or one larger than `MAX_IMAGE_PIXELS` on a side)."""
     try:
-        return str(Image.from_blob(data).content_type)
+        image = Image.from_blob(data)
+        kind, width, height = str(image.content_type), int(image.px_width), int(image.px_height)
     except Exception as exc:  # a truncated or odd file fails in many ways inside the parsers
         raise ValueError(str(exc) or type(exc).__name__) from exc
+    if width < 1 or height < 1:
+        raise ValueError(f"it is {width}×{height} pixels: an empty image")
+    if width > MAX_IMAGE_PIXELS or height > MAX_IMAGE_PIXELS:
+        raise ValueError(f"it is {width}×{height} pixels; at most {MAX_IMAGE_PIXELS} on a side")
+    return kind

@@ -114,9 +114,7 @@ def _entry(p: ProposalEntry, language: str, words: dict[str, str]) -> list[Para]
             text += f"{words['sep']}{words['cut_line']} {_num(d.cut_line)}"
         lines.append(Para(text, space_after=2))
     if d.referrals:
-        answers = [
-            f"{r.body.name} ({words[r.answer] if r.answer else words['waiting']})" for r in d.referrals
-        ]
+        answers = [f"{r.body.name} ({words[r.answer] if r.answer else words['waiting']})" for r in d.referrals]
         lines.append(Para(f"{words['bodies']}: {words['sep'].join(answers)}", space_after=2))
     if d.lead is not None:
         lines.append(Para(f"{words['lead']}: {d.lead.name}", space_after=2))

@@ -103,7 +103,13 @@ def test_withdrawal_writes_only_to_bodies_a_referral_went_to(session_scope: Sess
 def test_english_recipients_get_english_letters(session_scope: SessionFactory) -> None:
     with session_scope() as s:
         add_entity(
-            s, "Ministry of Environment", "MOENV", rank="minister", title="the Minister of Environment", language="en", actor="tester"
+            s,
+            "Ministry of Environment",
+            "MOENV",
+            rank="minister",
+            title="the Minister of Environment",
+            language="en",
+            actor="tester",
         )
         raw = ProposalInput(
             "Green reporting app", "Eco Org", "P-1", entities=("MOENV",), submitted_on="2021-06-01", language="en"
@@ -131,13 +137,17 @@ def test_honorifics_follow_rank(session_scope: SessionFactory) -> None:
             add_entity(s, "وزارة المالية", rank="minister", title="وزير المالية", actor="tester").addressee
             == "معالي وزير المالية المحترم"
         )
-        assert add_entity(s, "وزارة العمل", rank="secretary-general", title="أمين عام وزارة العمل", actor="tester").addressee == (
-            "عطوفة أمين عام وزارة العمل المحترم"
+        assert add_entity(
+            s, "وزارة العمل", rank="secretary-general", title="أمين عام وزارة العمل", actor="tester"
+        ).addressee == ("عطوفة أمين عام وزارة العمل المحترم")
+        assert (
+            add_entity(s, "السفارة", rank="excellency", title="سفير المملكة", actor="tester").addressee
+            == "سعادة سفير المملكة المحترم"
         )
         assert (
-            add_entity(s, "السفارة", rank="excellency", title="سفير المملكة", actor="tester").addressee == "سعادة سفير المملكة المحترم"
+            add_entity(s, "دائرة الإحصاءات العامة", actor="tester").addressee
+            == "السادة دائرة الإحصاءات العامة المحترمين"
         )
-        assert add_entity(s, "دائرة الإحصاءات العامة", actor="tester").addressee == "السادة دائرة الإحصاءات العامة المحترمين"
     for kwargs, problem in (
         ({"rank": "minister"}, "title: a rank needs the official's title"),
         (
@@ -157,7 +167,8 @@ def test_plan_settings_reach_the_letters(session_scope: SessionFactory) -> None:
             s,
             PlanSettings(
                 digits="arabic-indic", copy_to=("الملف", " "), logo=PNG, signatory_name="د. سامية", letter_prefix="و ت"
-            ), actor="tester"
+            ),
+            actor="tester",
         )
         register(s, "P-1")
         bring_to(s, "P-1", State.REFERRED)
@@ -218,7 +229,15 @@ def test_export_refuses_to_overwrite_and_check_reports_each_broken_template(tmp_
     letters = [p.name for p in written if p.parent == tmp_path / "t"]
     assert sorted(letters) == sorted(
         f"{kind}.{lang}.j2"
-        for kind in ("referral", "commitment", "acceptance", "referral_closed", "rejection", "invitation", "cancellation")
+        for kind in (
+            "referral",
+            "commitment",
+            "acceptance",
+            "referral_closed",
+            "rejection",
+            "invitation",
+            "cancellation",
+        )
         for lang in ("ar", "en")
     )
     # The published site's templates go to their own folder, beside the letters'.

@@ -10,6 +10,7 @@ import docx
 from click.testing import CliRunner, Result
 
 from cli import cli
+from tests.helpers import SOON
 from workflow.members import for_the
 
 CRITERIA = ("importance", "global_trend", "ogp_values", "national_priorities", "government_mandate")
@@ -33,7 +34,7 @@ def test_status_says_what_each_open_proposal_waits_for(runner: CliRunner) -> Non
     for ref, bodies in (("P-1", ("MODEE",)), ("P-2", ("MODEE", "ROS")), ("P-3", ("MOH",))):
         ok(runner, "proposal", "add", "--ref", ref, "--title", f"فكرة {ref}", "--org", "جمعية", "--submitted-on",
            "2021-06-20", *[x for b in bodies for x in ("--entity", b)])  # fmt: skip
-    ok(runner, "interview", "schedule", "P-1", "--at", "2026-12-20 10:00")
+    ok(runner, "interview", "schedule", "P-1", "--at", f"{SOON} 10:00")
     for ref in ("P-2", "P-3"):
         ok(runner, "interview", "record", ref, "--on", "2021-07-28")
         ok(runner, "advance", ref, "interview")
@@ -51,7 +52,7 @@ def test_status_says_what_each_open_proposal_waits_for(runner: CliRunner) -> Non
     assert (shown["active_members"], shown["quorum"]) == (3, 2)
     assert shown["warnings"] == ["letters go out unsigned: no signatory name is set (ogp init --signatory-name NAME)"]
     waiting = {w["ref"]: w for w in shown["waiting"]}
-    assert waiting["P-1"]["waits_for"] == ["no interview recorded (scheduled for 2026-12-20 10:00)"]
+    assert waiting["P-1"]["waits_for"] == [f"no interview recorded (scheduled for {SOON} 10:00)"]
     assert waiting["P-1"]["command"] == "ogp interview record P-1 --on DATE"
     p3 = waiting["P-3"]["waits_for"]
     assert p3[0].startswith("quorum not reached (importance 1 of 2, global_trend 0 of 2")
@@ -119,8 +120,8 @@ def test_english_letters_use_their_own_reference_prefix(runner: CliRunner, tmp_p
     ok(runner, "proposal", "add", "--ref", "E-1", "--title", "Open data", "--org", "Eco Org", "--language", "en",
        "--submitted-on", "2021-06-20")  # fmt: skip
     ok(runner, "proposal", "add", "--ref", "A-1", "--title", "بيانات", "--org", "جمعية", "--submitted-on", "2021-06-20")
-    ok(runner, "interview", "schedule", "E-1", "--at", "2026-12-20 10:00")
-    ok(runner, "interview", "schedule", "A-1", "--at", "2026-12-20 11:00")
+    ok(runner, "interview", "schedule", "E-1", "--at", f"{SOON} 10:00")
+    ok(runner, "interview", "schedule", "A-1", "--at", f"{SOON} 11:00")
     references = [x["reference"] for x in json.loads(ok(runner, "letters", "list", "--json").stdout)]
     year = references[0].split("/")[-2]
     assert references == [f"OGU/5/{year}/0001", f"ت ح/5/{year}/0002"]  # one register, numbered gap-free

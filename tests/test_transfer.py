@@ -44,7 +44,10 @@ def test_a_workspace_moves_to_postgresql_and_back_whole(postgres: PostgresCluste
 
         refused = run("--db", source, "db", "copy", "--to", url)
         assert refused[0] == 1
-        assert refused[2].startswith("Error: the target database is not empty (its table entities has rows)")
+        assert refused[2].startswith(
+            "Error: the target database is not empty (it holds alembic_version, audit_entries, "
+        )
+        assert refused[2].endswith("; copy only into a new, empty database. Nothing was copied.\n")
 
         back = tmp_path / "back.db"
         assert run("--db", url, "db", "copy", "--to", str(back))[0] == 0

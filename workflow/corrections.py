@@ -18,9 +18,10 @@ from workflow import ledger
 from workflow.errors import DuplicateError, InvalidFieldsError, InvalidInputError, WorkflowError
 from workflow.members import LOGIN_PATTERN, SECTORS, MemberIndex
 from workflow.models import Entity, Member, Proposal, ProposalEntity
+from workflow.names import name_key
 from workflow.plans import CODE_PATTERN, EntityIndex
 from workflow.proposals import ProposalInput, get_proposal, validate
-from workflow.vocabulary import RANKS, addressee_line, normalize_name, organisation_addressee
+from workflow.vocabulary import RANKS, addressee_line, organisation_addressee
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,7 @@ def edit_entity(
             if not name:
                 raise InvalidInputError(record, "--name", "must not be empty")
             for other in session.scalars(select(Entity).where(Entity.id != entity.id)):
-                if normalize_name(other.name) == normalize_name(name):
+                if name_key(other.name) == name_key(name):
                     raise DuplicateError("government body", "name", other.name)
             wanted["name"] = name
         if edit.code is not None:
@@ -184,7 +185,7 @@ def edit_member(
             if not name:
                 raise InvalidInputError(record, "--name", "must not be empty")
             for other in session.scalars(select(Member).where(Member.id != member.id)):
-                if normalize_name(other.name) == normalize_name(name):
+                if name_key(other.name) == name_key(name):
                     raise DuplicateError("member", "name", other.name)
             wanted["name"] = name
         if edit.organization is not None:

@@ -8,13 +8,17 @@ letters, the audit trail and the published site tell the plan's story with its o
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import json
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from documents import write_atomic
 from documents.minutes import render_minutes
 from documents.site import Staging
 from states import Event, State
@@ -310,3 +314,66 @@ def play(
             session, site, actor=actor, now=on(PUBLISHED_ON), workspace_folder=workspace_folder
         )
     return result
+
+
+# --- the demo's folder ------------------------------------------------------------------------------
+
+DEMO_MARKER = ".ogp-demo"
+# What a demo makes before it has written its letters (listed in the marker first, so that a demo
+# that stops half-way can still be replaced).
+DATABASE_FILES = ("ogp.db", "ogp.db-wal", "ogp.db-shm")
+
+
+def prepare_folder(folder: Path) -> None:
+    """Make `folder` ready for a new demo: new, empty, or holding an earlier demo, whose own files
+    (listed in its marker, `DEMO_MARKER`) are removed. Nothing else is ever removed: a folder that
+    is not empty and holds no marker, or files the earlier demo did not make where the new one
+    writes, are refused (WorkflowError)."""
+    if not os.path.lexists(folder):
+        return
+    if folder.is_symlink() or not folder.is_dir():
+        raise WorkflowError(f"{folder} is not a folder; choose another --dir.")
+    if not any(folder.iterdir()):
+        return
+    made = _made_by_earlier_demo(folder)
+    if made is None:
+        raise WorkflowError(f"{folder} is not empty and holds no earlier demo; choose another --dir.")
+    root = folder.resolve()
+    for relative in made:
+        path = folder / relative
+        if root not in path.parent.resolve().parents and path.parent.resolve() != root:
+            continue  # a marker edited to point elsewhere: never followed
+        if path.is_file() and not path.is_symlink():
+            path.unlink()
+    for sub in ("letters", "minutes"):
+        with contextlib.suppress(OSError):
+            (folder / sub).rmdir()  # only if the demo's files were all it held
+    (folder / DEMO_MARKER).unlink()
+    kept = [name for name in DATABASE_FILES if os.path.lexists(folder / name)]
+    if kept:
+        raise WorkflowError(
+            f"{folder} holds {', '.join(kept)}, which the earlier demo did not make; nothing else was removed. "
+            "Choose another --dir."
+        )
+
+
+def _made_by_earlier_demo(folder: Path) -> list[str] | None:
+    marker = folder / DEMO_MARKER
+    if marker.is_symlink() or not marker.is_file():
+        return None
+    try:
+        listed = json.loads(marker.read_text(encoding="utf-8")).get("files")
+    except (OSError, ValueError, AttributeError):
+        return None
+    if not isinstance(listed, list) or not all(isinstance(item, str) for item in listed):
+        return None
+    return [item for item in listed if item and not Path(item).is_absolute() and ".." not in Path(item).parts]
+
+
+def mark_folder(folder: Path, made: list[Path]) -> None:
+    """Record in `folder`'s marker what the demo made there (paths inside `folder`)."""
+    root = folder.resolve()
+    listed = [*DATABASE_FILES, *(str(path.resolve().relative_to(root)) for path in made)]
+    note = "Made by 'ogp demo'; the next 'ogp demo' here removes the files listed, and nothing else."
+    content = json.dumps({"note": note, "files": listed}, ensure_ascii=False, indent=1) + "\n"
+    write_atomic(folder, DEMO_MARKER, content.encode("utf-8"))

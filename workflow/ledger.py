@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
 
 from documents.text import xml_safe
 from states import STEPS, Action, RecordedStep, State
-from workflow import audit
+from workflow import audit, fields
 from workflow.errors import InvalidInputError, StepNotAllowedError
 from workflow.models import AuditEntry, Base, Letter, Proposal
 
@@ -363,16 +363,11 @@ def checkpoint(session: Session, *, actor: str, reason: str, now: dt.datetime | 
         raise
 
 
-MAX_REASON = 2_000
-
-
 def checked_reason(reason: str, record: str, *, required: bool = True) -> str:
-    """A step's reason, on one line: required for corrections and refusals of record, at most
-    `MAX_REASON` characters. Raises `InvalidInputError` naming `record` and `--reason`."""
-    cleaned = " ".join(xml_safe(reason).split())
+    """A step's reason, on one line (see `fields.line`): required for corrections and refusals
+    of record, at most `fields.REASON` characters. Raises `InvalidInputError` naming `record` and
+    `--reason`."""
+    cleaned = fields.line(xml_safe(reason), record, "--reason", limit=fields.REASON)
     if required and not cleaned:
         raise InvalidInputError(record, "--reason", "is required: say why, for the record")
-    if len(cleaned) > MAX_REASON:
-        problem = f"is {len(cleaned)} characters long; at most {MAX_REASON} are allowed"
-        raise InvalidInputError(record, "--reason", problem)
     return cleaned

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -17,11 +16,14 @@ from sqlalchemy.orm import Session
 
 from documents import write_atomic
 from documents.docx_writer import MAX_PACKAGE_BYTES, read_package
+from documents.letters import Replaces
 from states import Action, Addressees, Document, DocumentKind
 from workflow import audit, ledger
-from workflow.errors import NotFoundError, WorkflowError
+from workflow.errors import InputFileError, NotFoundError, WorkflowError
+from workflow.inputs import read_input
 from workflow.interviews import interview_context
 from workflow.models import AuditEntry, Letter, ScheduledInterview
+from workflow.names import name_key
 from workflow.outbox import PROPERTY_HASH, PROPERTY_SEQ, Outbox, PendingLetter, Recipient
 from workflow.plans import current_plan
 from workflow.proposals import get_proposal
@@ -76,23 +78,6 @@ class LetterCheck:
         return not self.bad_stored and not any(f.altered or f.unknown or f.orphaned for f in self.folders)
 
 
-def file_key(name: str) -> str:
-    """How a letter's file name is compared: a name saved decomposed (NFD, as macOS does) is still
-    that letter's name."""
-    return unicodedata.normalize("NFC", name)
-
-
-def read_capped(path: Path, limit: int = MAX_PACKAGE_BYTES) -> bytes:
-    """A regular file's bytes, at most `limit`; OSError for anything else (a folder, a FIFO …)."""
-    if not path.is_file():
-        raise OSError(f"{path} is not a regular file")
-    with path.open("rb") as stream:
-        data = stream.read(limit + 1)
-    if len(data) > limit:
-        raise OSError(f"{path} is larger than {limit} bytes")
-    return data
-
-
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -123,7 +108,7 @@ def verify(session: Session, folders: Sequence[Path], *, expect_all: Sequence[Pa
     no letter of that name is registered, `orphaned` if it names an audit entry the chain no longer
     holds (the chain was cut after it was sent). A file in a folder of `expect_all` (the
     workspace's own letters/) that is absent is reported as `missing`; an exported folder need not
-    hold every letter. File names are compared by `file_key` (Unicode normalisation, case).
+    hold every letter. File names are compared by `names.name_key` (a name saved decomposed is still that name).
     """
     hashes: dict[int, str] = {}
     recorded: dict[int, list[str]] = {}
@@ -139,20 +124,20 @@ def verify(session: Session, folders: Sequence[Path], *, expect_all: Sequence[Pa
             problem = _stored_problem(letter, hashes, recorded)
             if problem:
                 bad.append(f"{letter.reference} ({letter.file_name}): {problem}")
-            by_name[file_key(letter.file_name)] = (letter.file_name, letter.sha256)
+            by_name[name_key(letter.file_name)] = (letter.file_name, letter.sha256)
             count += 1
             session.expunge(letter)  # its bytes are not kept once checked
     checks = []
     for folder in folders:
         check = FolderCheck(folder)
-        present = {p.name: p for p in folder.glob("*.docx")} if folder.is_dir() else {}
+        present = {p.name: p for p in folder.glob("*.docx") if p.is_file()} if folder.is_dir() else {}
         seen = set()
         for name, path in sorted(present.items()):
-            registered = by_name.get(file_key(name))
+            registered = by_name.get(name_key(name))
             try:
-                data = read_capped(path)
+                data = read_input(path, limit=MAX_PACKAGE_BYTES, what="letter")
                 reading = read_package(data)
-            except (OSError, ValueError):
+            except (InputFileError, ValueError):
                 check.altered.append(name) if registered else check.unknown.append(name)
                 continue
             written_by = reading.properties.get(PROPERTY_SEQ, "")
@@ -166,10 +151,10 @@ def verify(session: Session, folders: Sequence[Path], *, expect_all: Sequence[Pa
                 check.unknown.append(name)
             elif _sha256(data) == registered[1]:
                 check.matching.append(name)
-                seen.add(file_key(name))
+                seen.add(name_key(name))
             else:
                 check.altered.append(name)
-                seen.add(file_key(name))
+                seen.add(name_key(name))
         if folder in expect_all:
             check.missing = sorted(original for key, (original, _) in by_name.items() if key not in seen)
         checks.append(check)
@@ -265,7 +250,8 @@ def _reissue(
             extra = interview_context(planned.at, planned.platform)
     outbox = Outbox(
         session, plan, proposal, renderer(templates_folder(plan, workspace_folder, templates_dir)), step.now,
-        written_by.event, written_by.reason, extra=extra, dated=dated, replaces=letter,
+        written_by.event, written_by.reason, extra=extra, dated=dated,
+        replaces=Replaces(letter.reference, letter.issued_on),
     )  # fmt: skip
     if letter.entity is not None:
         recipient = Recipient.body(letter.entity)

@@ -11,9 +11,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from transitions import MachineError
 
-from documents import one_line
 from states import Event, State, transition_for
-from workflow import guards, ledger
+from workflow import fields, guards, ledger
 from workflow.errors import ConcurrentChangeError, InvalidInputError, TransitionNotAllowedError
 from workflow.evaluation import Standing, agreeing_bodies, ranking, record_decided_standing
 from workflow.machine import trigger
@@ -122,7 +121,8 @@ def advance(
     `ConcurrentChangeError`.
     """
     proposal = get_proposal(session, key)
-    step = ledger.begin(session, event.value, actor=actor, now=now, reason=one_line(reason), proposal=proposal)
+    why = fields.line(reason, f"proposal {proposal.ref}", "--reason", limit=fields.REASON)
+    step = ledger.begin(session, event.value, actor=actor, now=now, reason=why, proposal=proposal)
     try:
         return _move(session, step, proposal, event, templates_dir, workspace_folder, lead, standing, ranked, dated)
     except BaseException:

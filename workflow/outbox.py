@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from documents import LetterRenderer, LetterRequest, LetterTemplateError, RenderedLetter, safe_filename
+from documents.letters import Replaces
 from states import Addressees, Document, DocumentKind
 from workflow.errors import DocumentError, InvalidInputError
 from workflow.ledger import Step
@@ -86,10 +87,10 @@ class Outbox:
     event: str
     reason: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
+    # An earlier letter the new ones take the place of (a voided letter reissued, a moved interview).
+    replaces: Replaces | None = None
     pending: list[PendingLetter] = field(default_factory=list)
     dated: dt.date | None = None
-    # The letter these replace (a voided letter reissued): they name it.
-    replaces: Letter | None = None
 
     def __post_init__(self) -> None:
         if self.dated is not None:
@@ -129,10 +130,18 @@ class Outbox:
                 rendered = self.letters.render(self._request(document, recipient, reference, issued_on))
             except LetterTemplateError as exc:
                 raise DocumentError(self.proposal.ref, document.kind.value, str(exc)) from exc
-            stem = f"{self.proposal.ref}_{document.kind.value}_{recipient.file_key}_{year}-{number:04d}"
+            # The year and number make the name unique: only the recipient part may be shortened.
+            stem = f"{self.proposal.ref}_{document.kind.value}_{recipient.file_key}"
             self.pending.append(
                 PendingLetter(
-                    document, recipient, year, number, reference, issued_on, safe_filename(stem, ".docx"), rendered
+                    document,
+                    recipient,
+                    year,
+                    number,
+                    reference,
+                    issued_on,
+                    safe_filename(stem, f"_{year}-{number:04d}.docx"),
+                    rendered,
                 )
             )
 
@@ -208,7 +217,7 @@ class Outbox:
             logo=plan.logo,
             copy_to=tuple(plan.copy_to),
             digits=plan.digits,
-            replaces=(self.replaces.reference, self.replaces.issued_on) if self.replaces is not None else None,
+            replaces=self.replaces,
             context={
                 "proposal": {
                     "ref": proposal.ref,

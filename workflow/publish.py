@@ -46,10 +46,11 @@ from workflow.models import (
     Response,
     Score,
 )
+from workflow.names import name_key
 from workflow.outbox import letterhead
 from workflow.plans import current_plan
 from workflow.templates import templates_folder
-from workflow.vocabulary import VALUE_NAMES_AR, VALUE_NAMES_EN, OgpValue, normalize_name
+from workflow.vocabulary import VALUE_NAMES_AR, VALUE_NAMES_EN, OgpValue
 
 # The moves that decide a proposal, and the outcome each leads to on the reasoned response.
 OUTCOME_OF = {
@@ -310,7 +311,7 @@ def gather(
         for score in session.scalars(select(Score).order_by(Score.proposal_id, Score.member_id, Score.criterion_id)):
             scores[score.proposal_id].append(score)
     criterion_codes = {c.id: c.code for c in plan.criteria}
-    organisations = {m.id: normalize_name(m.organization) for m in members}
+    organisations = {m.id: name_key(m.organization) for m in members}
 
     entries_out = []
     for p in proposals:
@@ -321,7 +322,7 @@ def gather(
         conflicted: tuple[str, ...] = ()
         if name_scorers:
             left_out = {c.member_id for c in conflicts[p.id] if not c.late}
-            own = normalize_name(p.organization)
+            own = name_key(p.organization)
             named = tuple(
                 site.NamedScore(
                     _public(member_names[s.member_id]), criterion_codes[s.criterion_id], s.value,
@@ -420,8 +421,11 @@ def _decision(
             total_exact=decided.total,
             criteria=tuple(
                 site.CriterionMean(
-                    code, names.get(code, site.Label(code, code)), int(c["weight"]),
-                    _float(_fraction(c["mean"])), int(c["scorers"]),
+                    code,
+                    names.get(code, site.Label(code, code)),
+                    int(c["weight"]),
+                    _float(_fraction(c["mean"])),
+                    int(c["scorers"]),
                 )
                 for code, c in decided.criteria.items()
             ),

@@ -36,8 +36,8 @@ from workflow.evaluation import CriterionInfo, Tally, compute_tally, quorum_for
 from workflow.guards import failures
 from workflow.ledger import KEY_COLUMNS, RECORD_TABLES, canonical_json, canonical_row, row_key
 from workflow.models import AuditEntry
+from workflow.names import name_key
 from workflow.outbox import PROPERTY_HASH, PROPERTY_SEQ
-from workflow.vocabulary import normalize_name
 
 Row = dict[str, Any]
 BATCH = 2000
@@ -179,7 +179,7 @@ def _members(record: Record, before: Row | None, after: Row | None) -> None:
         assert before is not None
         record.members.pop(before["id"], None)
         return
-    record.members[after["id"]] = (bool(after["active"]), normalize_name(after["organization"]))
+    record.members[after["id"]] = (bool(after["active"]), name_key(after["organization"]))
 
 
 def _proposals(record: Record, before: Row | None, after: Row | None) -> None:
@@ -194,7 +194,7 @@ def _proposals(record: Record, before: Row | None, after: Row | None) -> None:
     facts = record.proposals.get(after["id"])
     if facts is None:
         facts = record.proposals[after["id"]] = ProposalFacts(after["ref"], state, "")
-    facts.ref, facts.state, facts.organisation = after["ref"], state, normalize_name(after["organization"])
+    facts.ref, facts.state, facts.organisation = after["ref"], state, name_key(after["organization"])
     if state not in EVALUATION_STATES:
         facts.scores.clear()  # final once decided: what guards look at no longer needs them
 

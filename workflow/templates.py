@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import os
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from documents import LetterRenderer, LetterRequest, LetterTemplateError, template_name
-from documents.letters import LANGUAGES
+from documents import LetterRenderer, LetterRequest, LetterTemplateError, template_name, write_atomic
+from documents.letters import LANGUAGES, stray_text
 from documents.minutes import MinutesData
 from documents.site import SiteRenderer, SiteTemplateError
 from documents.site import data as site
@@ -62,17 +63,12 @@ def export_defaults(target: Path, *, force: bool = False) -> list[Path]:
     sources = [(resources.files("documents") / "templates", name, target / name) for name in default_template_names()]
     site_source = resources.files("documents.site") / "templates"
     sources += [(site_source, name, target / SUBFOLDER / name) for name in default_site_names()]
-    existing = [str(path.relative_to(target)) for _, _, path in sources if path.exists()]
+    existing = [str(path.relative_to(target)) for _, _, path in sources if os.path.lexists(path)]
     if existing and not force:
         raise WorkflowError(
             f"{target} already has {', '.join(existing)}; nothing was written (use --force to overwrite)."
         )
-    (target / SUBFOLDER).mkdir(parents=True, exist_ok=True)
-    written = []
-    for source, name, path in sources:
-        path.write_text((source / name).read_text(encoding="utf-8"), encoding="utf-8")
-        written.append(path)
-    return written
+    return [write_atomic(path.parent, name, (source / name).read_bytes()) for source, name, path in sources]
 
 
 SAMPLE_CONTEXT = {
@@ -152,6 +148,10 @@ def sample_site() -> site.SiteData:
     )  # fmt: skip
 
 
+def _stray(letters: LetterRenderer, name: str) -> list[tuple[int, str]]:
+    return stray_text(letters.template(name))
+
+
 @dataclass(frozen=True)
 class TemplateReport:
     """What checking a templates folder found."""
@@ -162,7 +162,9 @@ class TemplateReport:
 
 
 def check(folder: Path | None) -> TemplateReport:
-    """Render every letter kind in every language from `folder` (over the defaults) on sample data."""
+    """Render every letter kind in every language from `folder` (over the defaults) on sample data,
+    each under the renderer's limits; also report text outside a template's blocks, which no
+    letter ever shows."""
     letters = LetterRenderer(folder)
     checked: list[str] = []
     errors: list[LetterTemplateError | SiteTemplateError] = []
@@ -182,8 +184,14 @@ def check(folder: Path | None) -> TemplateReport:
             )
             try:
                 letters.render(request)
+                stray = letters.limited(name, functools.partial(_stray, letters, name))
             except LetterTemplateError as exc:
                 errors.append(exc)
+            else:
+                errors += [
+                    LetterTemplateError(name, line, f"text outside the blocks is never printed: {text!r}")
+                    for line, text in stray
+                ]
             checked.append(name)
     try:  # the site's templates render together, on a small sample publication
         SiteRenderer(folder).render(sample_site())

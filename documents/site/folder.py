@@ -126,8 +126,7 @@ class Staging:
                 shutil.rmtree(staged, ignore_errors=True)
         except OSError as exc:
             raise SiteFolderError(
-                f"the new site could not be moved into {self.folder} ({exc.strerror or exc}); "
-                f"its files are in {staged}"
+                f"the new site could not be moved into {self.folder} ({exc.strerror or exc}); its files are in {staged}"
             ) from exc
         self.path = None
 

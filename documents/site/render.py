@@ -204,9 +204,7 @@ class SiteRenderer:
             return f"{language}/{path}", html.encode("utf-8")
 
         yield page("index.html", "home.html.j2", "home")
-        rows = [
-            Markup(self._render("register_row.html.j2", p=p, lang=language, w=words, up="")) for p in proposals
-        ]
+        rows = [Markup(self._render("register_row.html.j2", p=p, lang=language, w=words, up="")) for p in proposals]
         states = [state for state, _ in site.counts]
         order_keys: dict[str, Callable[[int], Any]] = {
             "ref": lambda i: i,
