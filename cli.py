@@ -11,6 +11,7 @@ import getpass
 import json
 import re
 import sys
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -31,6 +32,7 @@ from documents.tables import FORMATS, write_table
 from documents.text import INVISIBLE
 from states import OPEN, TRANSITIONS, Action, DocumentKind, Event, State
 from workflow import audit, db, replay, views
+from workflow.batch import BatchItem, advance_many, items_from_file, items_in_state
 from workflow.corrections import (
     EntityEdit,
     MemberEdit,
@@ -415,6 +417,42 @@ dated_option = click.option(
     "the real time too. [default: today]",
 )
 reason_required = click.option("--reason", required=True, help="Why, for the record (kept in the audit trail).")
+quiet_option = click.option("--quiet", is_flag=True, help="No progress bar on stderr.")
+
+
+# A batch shorter than this finishes before a bar would help.
+PROGRESS_FROM = 200
+
+
+@contextmanager
+def progress_bar(total: int, label: str, *, quiet: bool = False) -> Iterator[Callable[[int], None]]:
+    """A progress bar on stderr for a batch of `total` items: the count, the share done and the
+    rate, redrawn at most five times a second; only when stderr is a terminal, the batch holds
+    at least `PROGRESS_FROM` items and not `quiet`. Yields the function to call with each
+    item's count."""
+    shown = not quiet and total >= PROGRESS_FROM and sys.stderr.isatty()
+    done, started, drawn = 0, time.monotonic(), 0.0
+
+    def draw(final: bool = False) -> None:
+        elapsed = max(time.monotonic() - started, 1e-9)
+        width = 30
+        filled = int(width * done / total) if total else width
+        bar = "#" * filled + "-" * (width - filled)
+        sys.stderr.write(f"\r{label} [{bar}] {done}/{total} ({done / elapsed:,.0f}/s)" + ("\n" if final else ""))
+        sys.stderr.flush()
+
+    def step(count: int) -> None:
+        nonlocal done, drawn
+        done += count
+        if shown and (time.monotonic() - drawn >= 0.2 or done == total):
+            drawn = time.monotonic()
+            draw()
+
+    try:
+        yield step
+    finally:
+        if shown:
+            draw(final=True)
 
 
 # --- workspace ---------------------------------------------------------------------------------
@@ -998,10 +1036,15 @@ EVENT_HELP = "\n".join(
 
 @cli.command(
     "advance",
-    help=f"""Move a proposal by taking EVENT; its letters are written to the workspace's letters/ folder.
+    help=f"""Move proposals by taking EVENT; their letters are written to the workspace's letters/ folder.
 
-Guards, letters, the state change and the audit entry are one transaction: if anything fails,
-nothing changes.
+Name the proposals (ID ... EVENT), or take every proposal in a state (--state S EVENT), or read
+them from a file (--from-file FILE EVENT: CSV or JSON with a `ref` column and optional `reason`,
+`lead` and `dated` columns, which override the options for that row).
+
+Each move is one recorded step (guards, letters, the state change, the audit entry). A batch is
+all or nothing: if any proposal cannot take EVENT, every refused one is named and nothing moves;
+--skip-refused moves the others and lists what it skipped. Letter numbers stay gap-free.
 
 \b
 Events:
@@ -1018,10 +1061,19 @@ Example:
   ogp advance P-003 commit --lead MODEE
   ogp advance P-004 reject --reason "خارج صلاحيات الحكومة"
   ogp advance P-005 commit --dry-run
+  ogp advance P-006 P-007 P-009 refer
+  ogp advance --state interviewed shortlist --dry-run
+  ogp advance --from-file rejections.csv reject --skip-refused
 """,
 )
-@click.argument("id", type=PROPOSAL_ID)
-@click.argument("event", type=click.Choice([e.value for e in Event]), metavar="EVENT")
+@click.argument("targets", nargs=-1, required=True, metavar="[ID]... EVENT")
+@click.option("--state", "in_state", type=click.Choice([s.value for s in State]), help="Every proposal in this state.")
+@click.option(
+    "--from-file",
+    "from_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A CSV or JSON file naming the proposals (columns: ref, and optionally reason, lead, dated).",
+)
 @click.option("--reason", default="", help="Why (required for reject and withdraw; kept in the audit trail).")
 @click.option(
     "--lead",
@@ -1029,19 +1081,47 @@ Example:
     help="For commit: the body that leads the commitment. [default: the first relevant body]",
 )
 @dated_option
-@click.option("--dry-run", is_flag=True, help="Say what the move would do, or what stands in its way; change nothing.")
+@click.option("--dry-run", is_flag=True, help="Say what would move and what stands in the way; change nothing.")
+@click.option("--skip-refused", is_flag=True, help="Move the proposals that can; list the ones skipped and why.")
+@quiet_option
 @pass_app
 def advance_cmd(
-    app: App, id: str, event: str, reason: str, lead: str | None, dated: dt.date | None, dry_run: bool
+    app: App, targets: tuple[str, ...], in_state: str | None, from_file: Path | None, reason: str,
+    lead: str | None, dated: dt.date | None, dry_run: bool, skip_refused: bool, quiet: bool,
+) -> None:  # fmt: skip
+    ctx = click.get_current_context()
+    *keys, event_name = targets
+    if event_name not in {e.value for e in Event}:
+        known = ", ".join(e.value for e in Event)
+        raise click.BadParameter(f"{event_name!r} is not an event (one of: {known})", ctx, param_hint="EVENT")
+    event = Event(event_name)
+    for key in keys:
+        PROPOSAL_ID.convert(key, None, ctx)
+    chosen = [
+        name
+        for name, given in (("ID", bool(keys)), ("--state", bool(in_state)), ("--from-file", bool(from_file)))
+        if given
+    ]
+    if len(chosen) != 1:
+        problem = "name the proposals one way only" if chosen else "name the proposals (ID ...), --state or --from-file"
+        raise click.UsageError(f"{problem}, then EVENT (got: {', '.join(chosen) or 'only EVENT'}).", ctx)
+    if len(keys) == 1 and not skip_refused:
+        _advance_one(app, keys[0], event, reason, lead, dated, dry_run)
+        return
+    _advance_batch(app, keys, in_state, from_file, event, reason, lead, dated, dry_run, skip_refused, quiet)
+
+
+def _advance_one(
+    app: App, key: str, event: Event, reason: str, lead: str | None, dated: dt.date | None, dry_run: bool
 ) -> None:
     if dry_run:
         with app.session() as session:
-            explained = views.explanation_view(explain_move(session, id, Event(event), reason=reason))
+            explained = views.explanation_view(explain_move(session, key, event, reason=reason))
         _print_explanation(explained)
         return
     with app.session() as session:
         done = advance(
-            session, id, Event(event), actor=app.actor, reason=reason, lead=lead, dated=dated,
+            session, key, event, actor=app.actor, reason=reason, lead=lead, dated=dated,
             templates_dir=app.templates, workspace_folder=app.workspace().folder,
         )  # fmt: skip
         ref, seq, state_from, state_to = done.proposal.ref, done.entry.seq, done.entry.from_state, done.entry.to_state
@@ -1049,6 +1129,58 @@ def advance_cmd(
     echo(f"{ref}: {state_from} → {state_to} (audit #{seq})")
     for path in write_letter_files(app.workspace().letters_dir, letters):
         echo(f"  letter: {path}")
+
+
+class _DryRun(Exception):
+    """Raised inside the session to roll a trial batch back; carries what the trial found."""
+
+    def __init__(self, moved: list[str], refused: list[tuple[str, str]]) -> None:
+        super().__init__("dry run")
+        self.moved, self.refused = moved, refused
+
+
+def _advance_batch(
+    app: App, keys: Sequence[str], in_state: str | None, from_file: Path | None, event: Event, reason: str,
+    lead: str | None, dated: dt.date | None, dry_run: bool, skip_refused: bool, quiet: bool,
+) -> None:  # fmt: skip
+    items = items_from_file(from_file) if from_file else [BatchItem(key) for key in keys]
+    moved: list[tuple[str, str, str, int]] = []
+    letters: list[PendingLetter] = []
+    try:
+        with app.session() as session:
+            if in_state:
+                items = items_in_state(session, State(in_state))
+            with progress_bar(len(items), f"{event.value}", quiet=quiet) as step:
+                result = advance_many(
+                    session, items, event, actor=app.actor, reason=reason, lead=lead, dated=dated,
+                    skip_refused=skip_refused or dry_run, templates_dir=app.templates,
+                    workspace_folder=app.workspace().folder, progress=step,
+                )  # fmt: skip
+            if dry_run:
+                raise _DryRun([done.proposal.ref for done in result.moved], result.refused)
+            for done in result.moved:
+                entry = done.entry
+                moved.append((done.proposal.ref, entry.from_state or "", entry.to_state, entry.seq))
+                letters.extend(done.letters)
+    except _DryRun as trial:
+        if not items:
+            echo(f"No proposals to {event.value}.")
+            return
+        echo(f"Would move {len(trial.moved)} of {len(items)} by '{event.value}': {', '.join(trial.moved) or '(none)'}")
+        for who, why in trial.refused:
+            echo(f"Would refuse {who}: {why}")
+        echo("Nothing was changed (dry run).")
+        return
+    if not items:
+        echo(f"No proposals to {event.value}.")
+        return
+    for ref, state_from, state_to, seq in moved:
+        echo(f"{ref}: {state_from} → {state_to} (audit #{seq})")
+    written = write_letter_files(app.workspace().letters_dir, letters)
+    echo(f"Moved {len(moved)} of {len(items)} by '{event.value}'; {len(written)} letters written to "
+         f"{app.workspace().letters_dir}.")  # fmt: skip
+    for who, why in result.refused:
+        echo(f"Skipped {who}: {why}")
 
 
 def _print_explanation(explained: dict[str, Any]) -> None:

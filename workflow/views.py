@@ -221,6 +221,8 @@ def letter_view(letter: Letter) -> dict[str, Any]:
     return {
         "id": letter.id,
         "reference": letter.reference,
+        "year": letter.year,
+        "number": letter.number,
         "proposal_id": letter.proposal_id,
         "ref": letter.proposal.ref,
         "kind": letter.kind,

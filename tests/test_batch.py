@@ -1,0 +1,186 @@
+"""Batch moves (issue 13): `ogp advance ID… EVENT`, `--state`, `--from-file`, all or nothing by
+default, `--skip-refused`, `--dry-run`, gap-free letter numbers, and the progress bar."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+import cli as cli_module
+from cli import cli
+from tests.helpers import cli_to_shortlisted, dump_tables
+from workflow.db import Workspace
+
+
+@pytest.fixture
+def ogp(runner: CliRunner) -> object:
+    def invoke(*args: str) -> Result:
+        result = runner.invoke(cli, list(args))
+        assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+        assert "Traceback" not in result.output
+        return result
+
+    return invoke
+
+
+def url_of(workspace: Workspace) -> str:
+    return workspace.url.render_as_string(hide_password=False)
+
+
+def add(ogp, *refs: str) -> None:  # type: ignore[no-untyped-def]
+    for ref in refs:
+        added = ogp("proposal", "add", "--ref", ref, "--title", f"فكرة {ref}", "--org", f"جهة {ref}",
+                    "--entity", "MODEE", "--submitted-on", "2021-06-20")  # fmt: skip
+        assert added.exit_code == 0, added.output
+
+
+def states(ogp) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return {p["ref"]: p["state"] for p in json.loads(ogp("proposal", "list", "--all", "--json").stdout)}
+
+
+def test_named_proposals_move_together_each_its_own_entry(ogp, workspace: Workspace) -> None:  # type: ignore[no-untyped-def]
+    add(ogp, "P-1", "P-2", "P-3")
+    moved = ogp("advance", "P-1", "P-3", "withdraw", "--reason", "انسحبت الجهة")
+    assert moved.exit_code == 0, moved.output
+    lines = moved.stdout.splitlines()
+    assert re.fullmatch(r"P-1: submitted → withdrawn \(audit #\d+\)", lines[0])
+    assert re.fullmatch(r"P-3: submitted → withdrawn \(audit #\d+\)", lines[1])
+    assert lines[2].startswith("Moved 2 of 2 by 'withdraw'")
+    assert states(ogp) == {"P-1": "withdrawn", "P-2": "submitted", "P-3": "withdrawn"}
+    history = json.loads(ogp("history", "P-3", "--json").stdout)
+    assert history[-1]["event"] == "withdraw" and history[-1]["reason"] == "انسحبت الجهة"
+    assert ogp("audit", "verify").exit_code == 0
+
+
+def test_one_refusal_names_every_refused_proposal_and_nothing_moves(ogp, workspace: Workspace) -> None:  # type: ignore[no-untyped-def]
+    add(ogp, "P-1", "P-2", "P-3")
+    assert ogp("advance", "P-2", "withdraw", "--reason", "x").exit_code == 0
+    before = dump_tables(url_of(workspace))
+    refused = ogp("advance", "P-1", "P-2", "P-3", "P-9", "reject", "--reason", "خارج الصلاحيات")
+    assert refused.exit_code == 1
+    assert refused.stderr.startswith(
+        "Error: 2 of 4 proposals cannot take 'reject'; nothing was moved (give --skip-refused to move the others):\n"
+    )
+    assert "  P-2: Cannot reject proposal P-2: it is 'withdrawn'" in refused.stderr
+    assert "  P-9: no proposal 'P-9'" in refused.stderr
+    assert "P-1:" not in refused.stderr and "P-3:" not in refused.stderr
+    assert dump_tables(url_of(workspace)) == before
+    assert not workspace.letters_dir.exists() or not any(workspace.letters_dir.iterdir())
+
+
+def test_skip_refused_moves_the_others_and_letter_numbers_stay_gap_free(ogp, workspace: Workspace) -> None:  # type: ignore[no-untyped-def]
+    add(ogp, "P-1", "P-2", "P-3")
+    cli_to_shortlisted(ogp, "P-1")
+    cli_to_shortlisted(ogp, "P-3")
+    # P-2 is only submitted: refused in the middle of the batch, after P-1 took its letter number.
+    done = ogp("advance", "P-1", "P-2", "P-3", "refer", "--skip-refused")
+    assert done.exit_code == 0, done.output
+    assert "Skipped P-2: Cannot refer proposal P-2: it is 'submitted'" in done.stdout
+    assert states(ogp) == {"P-1": "referred", "P-2": "submitted", "P-3": "referred"}
+    register = json.loads(ogp("letters", "list", "--json").stdout)
+    numbers = sorted(letter["number"] for letter in register)
+    assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) == 2
+    assert len(list(workspace.letters_dir.iterdir())) == 2
+    assert ogp("audit", "verify").exit_code == 0
+    assert ogp("letters", "verify").exit_code == 0
+
+
+def test_every_proposal_in_a_state(ogp, workspace: Workspace) -> None:  # type: ignore[no-untyped-def]
+    add(ogp, "P-1", "P-2", "P-3")
+    assert ogp("advance", "P-2", "withdraw", "--reason", "x").exit_code == 0
+    done = ogp("advance", "--state", "submitted", "reject", "--reason", "لا يقع ضمن نطاق الخطة")
+    assert done.exit_code == 0, done.output
+    assert states(ogp) == {"P-1": "rejected", "P-2": "withdrawn", "P-3": "rejected"}
+    none_left = ogp("advance", "--state", "submitted", "reject", "--reason", "x")
+    assert (none_left.exit_code, none_left.stdout) == (0, "No proposals to reject.\n")
+
+
+def test_from_file_rows_override_the_options(ogp, workspace: Workspace, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    add(ogp, "P-1", "P-2")
+    batch = tmp_path / "batch.csv"
+    batch.write_text("ref;reason;dated\nP-1;مكرر مع مقترح آخر;2021-07-01\np-2;;\n", encoding="utf-8")
+    done = ogp("advance", "--from-file", str(batch), "reject", "--reason", "السبب العام")
+    assert done.exit_code == 0, done.output
+    reasons = {ref: json.loads(ogp("history", ref, "--json").stdout)[-1]["reason"] for ref in ("P-1", "P-2")}
+    assert reasons == {"P-1": "مكرر مع مقترح آخر", "P-2": "السبب العام"}
+    issued = {letter["ref"]: letter["issued_on"] for letter in json.loads(ogp("letters", "list", "--json").stdout)}
+    assert issued["P-1"] == "2021-07-01"
+
+
+def test_a_bad_batch_file_names_every_bad_row_and_changes_nothing(ogp, workspace: Workspace, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    add(ogp, "P-1")
+    before = dump_tables(url_of(workspace))
+    bad = tmp_path / "bad.csv"
+    bad.write_text("ref,dated\n,2021-07-01\nP-1,31/31/2021\n", encoding="utf-8")
+    refused = ogp("advance", "--from-file", str(bad), "reject", "--reason", "x")
+    assert refused.exit_code == 1
+    assert "line 2, column 'ref': is empty" in refused.stderr
+    assert "line 3, column 'dated'" in refused.stderr
+    empty = tmp_path / "empty.csv"
+    empty.write_text("ref\n", encoding="utf-8")
+    assert "the file names no proposals" in ogp("advance", "--from-file", str(empty), "reject").stderr
+    no_ref = tmp_path / "no_ref.csv"
+    no_ref.write_text("reason\nx\n", encoding="utf-8")
+    assert ogp("advance", "--from-file", str(no_ref), "reject").exit_code == 1
+    assert dump_tables(url_of(workspace)) == before
+
+
+def test_dry_run_of_a_batch_says_what_would_happen_and_changes_nothing(ogp, workspace: Workspace) -> None:  # type: ignore[no-untyped-def]
+    add(ogp, "P-1", "P-2")
+    cli_to_shortlisted(ogp, "P-1")
+    before = dump_tables(url_of(workspace))
+    trial = ogp("advance", "P-1", "P-2", "refer", "--dry-run")
+    assert trial.exit_code == 0
+    assert trial.stdout.splitlines()[0] == "Would move 1 of 2 by 'refer': P-1"
+    assert trial.stdout.splitlines()[1].startswith("Would refuse P-2: Cannot refer proposal P-2")
+    assert dump_tables(url_of(workspace)) == before
+    assert not workspace.letters_dir.exists() or not any(workspace.letters_dir.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("advance", "reject"), "name the proposals (ID ...), --state or --from-file"),
+        (("advance", "P-1", "--state", "submitted", "reject"), "name the proposals one way only"),
+        (("advance", "P-1", "fly"), "'fly' is not an event"),
+        (("advance", "P-1", "P\x00", "reject"), "P"),
+    ],
+)
+def test_batch_usage_errors_exit_2(ogp, workspace: Workspace, args: tuple[str, ...], message: str) -> None:  # type: ignore[no-untyped-def]
+    add(ogp, "P-1")
+    before = dump_tables(url_of(workspace))
+    result = ogp(*args)
+    assert result.exit_code == 2 and message in result.stderr, result.output
+    assert dump_tables(url_of(workspace)) == before
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_progress_bar_shows_count_and_rate_on_a_terminal_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    with cli_module.progress_bar(250, "reject") as step:
+        for _ in range(250):
+            step(1)
+    assert re.search(r"reject \[#{30}\] 250/250 \([\d,]+/s\)\n$", terminal.getvalue())
+    quiet = _Terminal()
+    monkeypatch.setattr(sys, "stderr", quiet)
+    with cli_module.progress_bar(250, "reject", quiet=True) as step:
+        step(250)
+    with cli_module.progress_bar(10, "reject") as step:  # too short a batch for a bar
+        step(10)
+    assert quiet.getvalue() == ""
+    pipe = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", pipe)
+    with cli_module.progress_bar(250, "reject") as step:
+        step(250)
+    assert pipe.getvalue() == ""

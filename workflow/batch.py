@@ -1,0 +1,142 @@
+"""Moving many proposals at once: `ogp advance ID… EVENT`, `--state S EVENT`, `--from-file FILE EVENT`.
+
+A batch is one transaction of ordinary moves (`workflow.moves.advance`), each its own recorded
+step with its own audit entry and letters. All or nothing by default: every proposal is tried,
+so one refusal names every refused proposal, and then nothing moves (the caller rolls the
+transaction back). With `skip_refused` the others move and the refused are listed. A refused
+move gives back the letter numbers it took, so the register stays gap-free either way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from states import Event, State
+from workflow.dates import parse_date
+from workflow.errors import ImportFileError, RowProblem, WorkflowError
+from workflow.models import Proposal
+from workflow.moves import MoveResult, advance
+from workflow.proposals import get_proposal
+from workflow.spreadsheets import TableSpec, read_rows
+
+# `ogp advance --from-file FILE EVENT`: one proposal a row; the other columns override the options.
+BATCH_FILE = TableSpec(columns=("ref", "reason", "lead", "dated"), required=("ref",))
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    """One proposal of a batch, with what its row says beyond the command's options."""
+
+    key: str
+    where: str = ""  # "line 3" / "item 3" for a file's row, "" for a key on the command line
+    reason: str | None = None
+    lead: str | None = None
+    dated: dt.date | None = None
+
+
+@dataclass
+class BatchResult:
+    """What a batch did: the moves made, and each refused proposal with the refusal."""
+
+    event: Event
+    moved: list[MoveResult] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (proposal, why), in the batch's order
+
+
+class BatchRefusedError(WorkflowError):
+    """Some proposals of an all-or-nothing batch cannot take the event; nothing was moved."""
+
+    def __init__(self, event: Event, total: int, refused: Sequence[tuple[str, str]]) -> None:
+        self.event, self.total, self.refused = event, total, tuple(refused)
+        lines = "\n".join(f"  {who}: {why}" for who, why in self.refused)
+        super().__init__(
+            f"{len(self.refused)} of {total} proposals cannot take '{event.value}'; nothing was moved "
+            f"(give --skip-refused to move the others):\n{lines}"
+        )
+
+
+def items_in_state(session: Session, state: State) -> list[BatchItem]:
+    """Every proposal in `state`, in registration order."""
+    refs = session.scalars(select(Proposal.ref).where(Proposal.state == state).order_by(Proposal.id))
+    return [BatchItem(ref) for ref in refs]
+
+
+def items_from_file(path: Path) -> list[BatchItem]:
+    """The rows of a batch file (CSV or JSON, read as every importer reads: `workflow.spreadsheets`):
+    `ref` required, `reason`, `lead` and `dated` optional. Raises `ImportFileError` naming every
+    bad row and column; an empty file is refused too."""
+    rows, problems = read_rows(path, BATCH_FILE)
+    items: list[BatchItem] = []
+    for where, row in rows:
+        ref = str(row.get("ref") or "").strip()
+        if not ref:
+            problems.append(RowProblem(where, "ref", "is empty"))
+            continue
+        dated = None
+        if str(row.get("dated") or "").strip():
+            try:
+                dated = parse_date(str(row["dated"]))
+            except ValueError as exc:
+                problems.append(RowProblem(where, "dated", str(exc)))
+                continue
+        # An empty cell leaves the command's option in force.
+        reason = str(row.get("reason") or "").strip() or None
+        lead = str(row.get("lead") or "").strip() or None
+        items.append(BatchItem(ref, where, reason, lead, dated))
+    if not rows and not problems:
+        problems.append(RowProblem("line 1", "", "the file names no proposals"))
+    if problems:
+        raise ImportFileError(str(path), problems)
+    return items
+
+
+def advance_many(
+    session: Session,
+    items: Sequence[BatchItem],
+    event: Event,
+    *,
+    actor: str,
+    reason: str = "",
+    lead: str | None = None,
+    dated: dt.date | None = None,
+    skip_refused: bool = False,
+    now: dt.datetime | None = None,
+    templates_dir: Path | None = None,
+    workspace_folder: Path | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> BatchResult:
+    """Take `event` on every proposal of `items`, in order; a row's own reason, lead and date
+    override `reason`, `lead` and `dated`. Returns the `BatchResult`; raises `BatchRefusedError`
+    listing every refusal when any move is refused and not `skip_refused` (the caller must then
+    roll back: the moves that succeeded are in the session). A proposal named twice is refused
+    the second time. `progress(n)` is called after each proposal."""
+    result = BatchResult(event)
+    seen: dict[int, str] = {}
+    for item in items:
+        who = f"{item.key} ({item.where})" if item.where else item.key
+        try:
+            proposal_id = get_proposal(session, item.key).id
+            if proposal_id in seen:
+                raise WorkflowError(f"named twice (also as {seen[proposal_id]}); a proposal moves once in a batch")
+            seen[proposal_id] = who
+            done = advance(
+                session, item.key, event, actor=actor,
+                reason=reason if item.reason is None else item.reason,
+                lead=item.lead or lead, dated=item.dated or dated, now=now,
+                templates_dir=templates_dir, workspace_folder=workspace_folder,
+            )  # fmt: skip
+        except WorkflowError as refusal:
+            result.refused.append((who, str(refusal).removeprefix("Error: ")))
+        else:
+            result.moved.append(done)
+        if progress is not None:
+            progress(1)
+    if result.refused and not skip_refused:
+        raise BatchRefusedError(event, len(items), result.refused)
+    return result
