@@ -13,88 +13,32 @@ import re
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
-from sqlalchemy.orm import Session
 
-from documents import write_atomic
-from documents.docx_writer import check_image
-from documents.letters import DIGITS, LANGUAGES
-from documents.minutes import render_minutes
-from documents.pdf import PdfError, letters_to_pdf
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from workflow import audit, db
+    from workflow.evaluation import (
+        Standing,
+    )
+    from workflow.moves import PendingLetter
+    from workflow.publish import PublishResult
+    from workflow.shortlist import ShortlistResult
+
 from documents.tables import FORMATS, write_table
-from documents.text import INVISIBLE
+from documents.text import DIGITS, INVISIBLE, LANGUAGES
 from states import OPEN, TRANSITIONS, Action, DocumentKind, Event, State
-from workflow import audit, db, replay, views
-from workflow.batch import BatchItem, advance_many, items_from_file, items_in_state
-from workflow.corrections import (
-    EntityEdit,
-    MemberEdit,
-    ProposalEdit,
-    edit_entity,
-    edit_member,
-    edit_proposal,
-    set_member_active,
-)
 from workflow.dates import parse_datetime
-from workflow.demo import mark_folder, play, prepare_folder
 from workflow.errors import InputFileError, NoWorkspaceError, WorkflowError
-from workflow.evaluation import (
-    ScoreInput,
-    Standing,
-    decided_places,
-    decided_standing,
-    declare_conflict,
-    late_conflicts,
-    list_conflicts,
-    list_criteria,
-    list_responses,
-    quorum_size,
-    record_response,
-    record_score,
-    score_history,
-    scores_of,
-    set_weight,
-    withdraw_score,
-)
-from workflow.evaluation import ranking as rank_proposals
-from workflow.exports import KINDS as EXPORT_KINDS
-from workflow.exports import export as export_table
-from workflow.fields import actor_problem
-from workflow.importer import export_proposals, import_proposals, import_scores
-from workflow.inputs import read_input
-from workflow.interviews import cancel_interview, list_schedule, record_interview, schedule_interview
 from workflow.keys import MAX_ROW_ID, parse_key
-from workflow.letters import list_letters, void_letter, write_files
-from workflow.letters import register as letter_register
-from workflow.letters import verify as verify_letters
-from workflow.members import SECTORS, add_meeting, add_member, get_meeting, list_meetings, list_members, minutes
-from workflow.moves import PendingLetter, advance
-from workflow.plans import PlanSettings, add_entity, configure_plan, current_plan, list_entities
-from workflow.proposals import (
-    REF_PATTERN,
-    ProposalFilter,
-    ProposalInput,
-    add_proposal,
-    get_proposal,
-    link_entities,
-    list_proposals,
-    parse_date,
-)
-from workflow.publish import PublishResult, parse_languages, publish, staged_site
-from workflow.roles import create_roles
-from workflow.shortlist import ShortlistResult, shortlist_top
-from workflow.status import check_events, explain_move, plan_status
-from workflow.templates import check as check_templates
-from workflow.templates import export_defaults as export_templates
-from workflow.transfer import copy_workspace, ensure_empty
-from workflow.vocabulary import RANKS
+from workflow.vocabulary import EXPORT_KINDS, RANKS, SECTORS
 
 # --- what the command line accepts -------------------------------------------------------------
 
@@ -119,6 +63,8 @@ class DateType(click.ParamType):
     name = "DATE"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> dt.date:
+        from workflow.proposals import parse_date
+
         if isinstance(value, dt.date):
             return value
         try:
@@ -133,6 +79,8 @@ class LanguagesType(click.ParamType):
     name = "LANGS"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> tuple[str, ...]:
+        from workflow.publish import parse_languages
+
         if isinstance(value, tuple):
             return value
         try:
@@ -152,6 +100,8 @@ class KeyType(click.ParamType):
         self.name = "ID" if kind != "member" else "NAME|#N"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from workflow.proposals import REF_PATTERN
+
         text = str(value)
         try:
             key = parse_key(text)
@@ -171,6 +121,8 @@ class ActorType(click.ParamType):
     name = "NAME"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from workflow.fields import actor_problem
+
         actor = " ".join(str(value).split())
         if not actor:
             self.fail("must not be empty", param, ctx)
@@ -224,6 +176,8 @@ class OgpGroup(click.Group):
     """Turns the workflow's refusals, database and file-system failures into `Error: …`, exit 1."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
         try:
             return super().invoke(ctx)
         except WorkflowError as exc:
@@ -253,6 +207,8 @@ class App:
     templates: Path | None
 
     def workspace(self) -> db.Workspace:
+        from workflow import db
+
         return db.resolve(self.db)
 
     @contextmanager
@@ -260,6 +216,10 @@ class App:
         """One session, one transaction: committed if the command succeeds, rolled back if not.
         With `readonly`, for commands that only read: no write lock is taken or waited for, and a
         read-only copy of a workspace is enough (see `db.make_engine`)."""
+        from sqlalchemy.orm import Session
+
+        from workflow import db
+
         workspace = self.workspace()
         if not db.workspace_exists(workspace):  # before connecting: never create an empty database
             raise NoWorkspaceError(workspace.describe())
@@ -310,6 +270,8 @@ def write_letter_files(folder: Path, letters: Sequence[PendingLetter]) -> list[P
     """After the commit: write the letters' files (their bytes are already in the database). The
     step happened, so a file that cannot be written is a warning naming the way to write it
     later, and the command still exits 0."""
+    from workflow.letters import write_files
+
     try:
         return write_files(folder, [(letter.file_name, letter.content) for letter in letters])
     except (OSError, ValueError) as exc:
@@ -324,6 +286,9 @@ def write_letter_files(folder: Path, letters: Sequence[PendingLetter]) -> list[P
 def read_logo(path: Path) -> bytes:
     """The logo's bytes (read with a size cap, from a regular file only), refused unless Word can
     show them."""
+    from documents.docx_writer import check_image
+    from workflow.inputs import read_input
+
     try:
         data = read_input(path, limit=MAX_LOGO_BYTES, what="logo")
     except InputFileError as exc:
@@ -424,6 +389,24 @@ quiet_option = click.option("--quiet", is_flag=True, help="No progress bar on st
 PROGRESS_FROM = 200
 
 
+def _rows_in(path: Path) -> int:
+    """About how many rows a CSV or JSON file holds, for a progress bar's total (lines, less the
+    header); 0 if the file cannot be read (the importer then says why)."""
+    try:
+        with path.open("rb") as data:
+            return max(sum(1 for _ in data) - 1, 0)
+    except OSError:
+        return 0
+
+
+def _refs(refs: Iterable[str], shown: int = 20) -> str:
+    """Refs for a summary line: all of them when few, else the first and the last."""
+    listed = list(refs)
+    if len(listed) <= shown:
+        return ", ".join(listed)
+    return f"{', '.join(listed[:3])}, … {', '.join(listed[-2:])}"
+
+
 @contextmanager
 def progress_bar(total: int, label: str, *, quiet: bool = False) -> Iterator[Callable[[int], None]]:
     """A progress bar on stderr for a batch of `total` items: the count, the share done and the
@@ -505,6 +488,11 @@ def init(
     Example:
       ogp init --plan "الخطة الوطنية الخامسة" --period 2021-2023 --shortlist-size 7 --commitment-target 5
     """
+    from sqlalchemy.orm import Session
+
+    from workflow import db
+    from workflow.plans import PlanSettings, configure_plan
+
     if copy_to and no_copy_to:
         raise click.UsageError("give --copy-to or --no-copy-to, not both")
     if logo and no_logo:
@@ -575,6 +563,8 @@ def entity_add(
       ogp entity add "وزارة الاقتصاد الرقمي والريادة" --code MODEE \\
           --rank minister --title "وزير الاقتصاد الرقمي والريادة"
     """
+    from workflow.plans import add_entity
+
     with app.session() as session:
         added = add_entity(session, name, code, addressee, rank=rank, title=title, language=language, actor=app.actor)
         echo(f"Added body {added.id}: {added.name}" + (f" ({added.code})" if added.code else ""))
@@ -599,6 +589,8 @@ def entity_edit(app: App, code: str, new_code: str | None, reason: str, **fields
     Example:
       ogp entity edit MOH --rank minister --title "وزير الصحة" --reason "تصحيح اللقب"
     """
+    from workflow.corrections import EntityEdit, edit_entity
+
     edit = EntityEdit(code=new_code, **fields)
     with app.session() as session:
         changed, fields_changed = edit_entity(session, code, edit, reason=reason, actor=app.actor)
@@ -618,6 +610,9 @@ def entity_list(app: App, as_json: bool) -> None:
     Example:
       ogp entity list --json
     """
+    from workflow import views
+    from workflow.plans import list_entities
+
     with app.session(readonly=True) as session:
         found = [views.entity_view(e) for e in list_entities(session)]
     emit_records(
@@ -674,6 +669,8 @@ def proposal_add(app: App, allow_duplicates: bool, **fields: Any) -> None:
       ogp proposal add --title "بوابة لطلبات الحصول على المعلومات" --org "مركز الشفافية الأردني" \\
           --value access_to_information --entity MODEE --submitted-on 2021-06-24
     """
+    from workflow.proposals import ProposalInput, add_proposal
+
     raw = ProposalInput(
         title=fields["title"],
         organization=fields["org"],
@@ -698,8 +695,9 @@ def proposal_add(app: App, allow_duplicates: bool, **fields: Any) -> None:
     is_flag=True,
     help="Import rows without a ref even if a proposal with the same title and organisation exists.",
 )
+@quiet_option
 @pass_app
-def proposal_import(app: App, file: Path, allow_duplicates: bool) -> None:
+def proposal_import(app: App, file: Path, allow_duplicates: bool, quiet: bool) -> None:
     """Import proposals from a CSV or JSON file: all of them, or none.
 
     CSV is UTF-8 (with or without the BOM Excel writes), with the columns
@@ -712,9 +710,11 @@ def proposal_import(app: App, file: Path, allow_duplicates: bool) -> None:
     Example:
       ogp proposal import proposals.csv
     """
-    with app.session() as session:
-        imported = import_proposals(session, file, actor=app.actor, allow_duplicates=allow_duplicates)
-        echo(f"Imported {len(imported)} proposals: {', '.join(p.ref for p in imported)}")
+    from workflow.importer import import_proposals
+
+    with app.session() as session, progress_bar(_rows_in(file), "proposal import", quiet=quiet) as step:
+        imported = import_proposals(session, file, actor=app.actor, allow_duplicates=allow_duplicates, progress=step)
+        echo(f"Imported {len(imported)} proposals: {_refs(p.ref for p in imported)}")
 
 
 @proposal.command("list")
@@ -739,6 +739,9 @@ def proposal_list(app: App, state: str | None, include_discarded: bool, as_json:
       ogp proposal list --state shortlisted
       ogp proposal list --search "المعلومات" --entity MODEE --value access_to_information
     """
+    from workflow import views
+    from workflow.proposals import ProposalFilter, list_proposals
+
     chosen = ProposalFilter(state=State(state) if state else None, include_discarded=include_discarded, **where)
     with app.session(readonly=True) as session:
         found = [views.proposal_view(p) for p in list_proposals(session, where=chosen)]
@@ -767,6 +770,10 @@ def proposal_export(app: App, file: Path, state: str | None) -> None:
     Example:
       ogp proposal export proposals.csv --state committed
     """
+    from documents import write_atomic
+    from workflow.importer import export_proposals
+    from workflow.proposals import list_proposals
+
     target = checked_output(file, "FILE")
     with app.session(readonly=True) as session:
         chosen = list_proposals(session, State(state) if state else None)
@@ -789,6 +796,11 @@ def proposal_show(app: App, id: str, as_json: bool) -> None:
     Example:
       ogp proposal show P-003
     """
+    from workflow import audit, views
+    from workflow.evaluation import decided_standing, late_conflicts
+    from workflow.proposals import get_proposal
+    from workflow.status import check_events
+
     with app.session(readonly=True) as session:
         found = get_proposal(session, id)
         corrections = [e for e in audit.history(session, found) if e.event == Action.EDIT_PROPOSAL]
@@ -861,6 +873,8 @@ def proposal_link(app: App, id: str, entities: tuple[str, ...]) -> None:
     Example:
       ogp proposal link P-003 --entity MOH --entity MODEE
     """
+    from workflow.proposals import link_entities
+
     with app.session() as session:
         found = link_entities(session, id, entities, actor=app.actor)
         echo(f"{found.ref} is now linked to: {', '.join(e.code or e.name for e in found.entities)}")
@@ -889,6 +903,9 @@ def proposal_edit(
     Example:
       ogp proposal edit P-003 --title "بوابة طلبات الحصول على المعلومات" --reason "خطأ مطبعي في العنوان"
     """
+    from workflow import audit
+    from workflow.corrections import ProposalEdit, edit_proposal
+
     edit = ProposalEdit(values=values or None, entities=entities or None, **fields)
     with app.session() as session:
         found, changed = edit_proposal(session, id, edit, reason=reason, actor=app.actor)
@@ -909,6 +926,8 @@ def proposal_discard(app: App, id: str, reason: str) -> None:
     Example:
       ogp proposal discard P-011 --reason "مكرر: هو نفسه P-004"
     """
+    from workflow.moves import advance
+
     with app.session() as session:
         done = advance(session, id, Event.DISCARD, actor=app.actor, reason=reason)
         ref, seq = done.proposal.ref, done.entry.seq
@@ -944,6 +963,8 @@ def interview_record(app: App, id: str, held_on: dt.date, **answers: Any) -> Non
       ogp interview record P-001 --on 2021-07-28 --platform Zoom --member "مي عليمات" \\
           --needs "..." --plans "..." --solves "..."
     """
+    from workflow.interviews import record_interview
+
     with app.session() as session:
         recorded = record_interview(session, id, held_on, actor=app.actor, **answers)
         echo(f"Recorded the interview of {recorded.proposal.ref} on {recorded.held_on.isoformat()}.")
@@ -969,6 +990,8 @@ def interview_schedule(app: App, id: str, at: dt.datetime, platform: str, replac
     Example:
       ogp interview schedule P-001 --at "2021-07-28 10:00" --platform Zoom
     """
+    from workflow.interviews import schedule_interview
+
     with app.session() as session:
         planned = schedule_interview(
             session, id, at, actor=app.actor, platform=platform, dated=dated, replace=replace,
@@ -993,6 +1016,8 @@ def interview_cancel(app: App, id: str, reason: str, dated: dt.date | None) -> N
     Example:
       ogp interview cancel P-001 --reason "لتعذر انعقاد اجتماع مجموعة العمل في الموعد"
     """
+    from workflow.interviews import cancel_interview
+
     with app.session() as session:
         cancelled = cancel_interview(
             session, id, reason=reason, actor=app.actor, dated=dated,
@@ -1014,6 +1039,9 @@ def interview_list(app: App, as_json: bool) -> None:
     Example:
       ogp interview list
     """
+    from workflow import views
+    from workflow.interviews import list_schedule
+
     with app.session(readonly=True) as session:
         found = [views.schedule_view(planned) for planned in list_schedule(session)]
     emit_records(
@@ -1092,8 +1120,8 @@ def advance_cmd(
     ctx = click.get_current_context()
     *keys, event_name = targets
     if event_name not in {e.value for e in Event}:
-        known = ", ".join(e.value for e in Event)
-        raise click.BadParameter(f"{event_name!r} is not an event (one of: {known})", ctx, param_hint="EVENT")
+        known = ", ".join(repr(e.value) for e in Event)
+        raise click.BadParameter(f"{event_name!r} is not one of {known}.", ctx, param_hint="'EVENT'")
     event = Event(event_name)
     for key in keys:
         PROPOSAL_ID.convert(key, None, ctx)
@@ -1114,6 +1142,10 @@ def advance_cmd(
 def _advance_one(
     app: App, key: str, event: Event, reason: str, lead: str | None, dated: dt.date | None, dry_run: bool
 ) -> None:
+    from workflow import views
+    from workflow.moves import advance
+    from workflow.status import explain_move
+
     if dry_run:
         with app.session() as session:
             explained = views.explanation_view(explain_move(session, key, event, reason=reason))
@@ -1143,6 +1175,8 @@ def _advance_batch(
     app: App, keys: Sequence[str], in_state: str | None, from_file: Path | None, event: Event, reason: str,
     lead: str | None, dated: dt.date | None, dry_run: bool, skip_refused: bool, quiet: bool,
 ) -> None:  # fmt: skip
+    from workflow.batch import BatchItem, advance_many, items_from_file, items_in_state
+
     items = items_from_file(from_file) if from_file else [BatchItem(key) for key in keys]
     moved: list[tuple[str, str, str, int]] = []
     letters: list[PendingLetter] = []
@@ -1206,6 +1240,9 @@ def history(app: App, id: str, as_json: bool) -> None:
     Example:
       ogp history P-003
     """
+    from workflow import audit, views
+    from workflow.proposals import get_proposal
+
     with app.session(readonly=True) as session:
         entries = [views.audit_view(e) for e in audit.history(session, get_proposal(session, id))]
     emit_records(
@@ -1244,6 +1281,8 @@ class HeadType(click.ParamType):
     name = "SEQ:HASH"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> audit.Head:
+        from workflow import audit
+
         if isinstance(value, audit.Head):
             return value
         try:
@@ -1263,6 +1302,8 @@ def audit_head(app: App, as_json: bool) -> None:
     Example:
       ogp audit head
     """
+    from workflow import audit
+
     with app.session(readonly=True) as session:
         found = audit.current_head(session)
     if as_json:
@@ -1294,6 +1335,8 @@ def audit_verify(app: App, as_json: bool, expected: audit.Head | None) -> None:
     Example:
       ogp audit verify --expect-head "$(ogp audit head)"
     """
+    from workflow import replay
+
     with app.session(readonly=True) as session:
         report = replay.verify(session, expected)
     if as_json:
@@ -1327,6 +1370,9 @@ def letters_list(app: App, proposal_id: str | None, as_json: bool) -> None:
     Example:
       ogp letters list --proposal P-003
     """
+    from workflow import views
+    from workflow.letters import list_letters
+
     with app.session(readonly=True) as session:
         found = [views.letter_view(letter) for letter in list_letters(session, proposal_id)]
     emit_records(
@@ -1366,6 +1412,8 @@ def letters_export(app: App, dir: Path, proposal_id: str | None) -> None:
     Example:
       ogp letters export ~/letters-for-signature
     """
+    from workflow.letters import list_letters, write_files
+
     with app.session(readonly=True) as session:
         found = [(letter.file_name, letter.content) for letter in list_letters(session, proposal_id)]
     try:
@@ -1386,6 +1434,9 @@ def letters_register(app: App, year: int | None, as_json: bool) -> None:
     Example:
       ogp letters register --year 2021
     """
+    from workflow import views
+    from workflow.letters import register as letter_register
+
     with app.session(readonly=True) as session:
         found = [views.letter_view(letter) for letter in letter_register(session, year)]
     emit_records(
@@ -1409,6 +1460,9 @@ def letters_pdf(app: App, dir: Path, proposal_id: str | None) -> None:
     Example:
       ogp letters pdf --proposal P-003 pdf-for-email
     """
+    from documents.pdf import PdfError, letters_to_pdf
+    from workflow.letters import list_letters
+
     target = checked_output(dir, "DIR", folder=True)
     with app.session() as session:
         found = [(letter.file_name, letter.content) for letter in list_letters(session, proposal_id)]
@@ -1438,6 +1492,8 @@ def letters_void(app: App, number: str, reason: str, reissue: bool, dated: dt.da
     Example:
       ogp letters void 2021/0003 --reason "خطأ في اسم الجهة" --reissue
     """
+    from workflow.letters import void_letter
+
     with app.session() as session:
         voided = void_letter(
             session, number, reason=reason, actor=app.actor, reissue=reissue, dated=dated,
@@ -1464,6 +1520,8 @@ def letters_verify(app: App, dirs: tuple[Path, ...]) -> None:
     Example:
       ogp letters verify ~/letters-for-signature
     """
+    from workflow.letters import verify as verify_letters
+
     own = app.workspace().letters_dir
     with app.session(readonly=True) as session:
         result = verify_letters(session, [own, *dirs], expect_all=[own])
@@ -1512,6 +1570,8 @@ def templates_export(dir: Path, force: bool) -> None:
     Example:
       ogp templates export my-templates
     """
+    from workflow.templates import export_defaults as export_templates
+
     written = export_templates(dir, force=force)
     echo(f"Wrote {len(written)} templates to {dir}: {', '.join(p.relative_to(dir).as_posix() for p in written)}")
 
@@ -1526,6 +1586,8 @@ def templates_check(dir: Path | None) -> None:
     Example:
       ogp templates check my-templates
     """
+    from workflow.templates import check as check_templates
+
     report = check_templates(dir)
     kinds = ", ".join(k.value for k in DocumentKind)
     for error in report.errors:
@@ -1581,6 +1643,8 @@ def member_add(app: App, name: str, org: str, sector: str, login: str | None) ->
       ogp member add "هيلدا عجيلات" --org "مركز الشفافية الأردني" --sector civil-society
       ogp member add "ندى خاطر" --org "وزارة الاقتصاد الرقمي" --sector government --login nada
     """
+    from workflow.members import add_member
+
     with app.session() as session:
         added = add_member(session, name, org, sector, actor=app.actor, login=login)
         echo(f"Added member {added.id}: {added.name} ({added.organization}, {added.sector})")
@@ -1596,6 +1660,9 @@ def member_list(app: App, as_json: bool) -> None:
     Example:
       ogp member list
     """
+    from workflow import views
+    from workflow.members import list_members
+
     with app.session(readonly=True) as session:
         found = [views.member_view(m) for m in list_members(session)]
     emit_records(
@@ -1623,6 +1690,8 @@ def member_edit(app: App, name: str, new_name: str | None, reason: str, **fields
     Example:
       ogp member edit "دانه مرعي" --org "وزارة التخطيط والتعاون الدولي" --reason "تغيّر جهة العمل"
     """
+    from workflow.corrections import MemberEdit, edit_member
+
     with app.session() as session:
         changed, fields_changed = edit_member(
             session, name, MemberEdit(name=new_name, **fields), reason=reason, actor=app.actor
@@ -1642,6 +1711,8 @@ def member_deactivate(app: App, name: str, reason: str) -> None:
     Example:
       ogp member deactivate "لما قطيشات" --reason "انتهاء تمثيل الدائرة في المجموعة"
     """
+    from workflow.corrections import set_member_active
+
     with app.session() as session:
         left = set_member_active(session, name, False, reason=reason, actor=app.actor).name
     echo(f"{left} is no longer an active member.")
@@ -1658,6 +1729,8 @@ def member_reactivate(app: App, name: str, reason: str) -> None:
     Example:
       ogp member reactivate "لما قطيشات"
     """
+    from workflow.corrections import set_member_active
+
     with app.session() as session:
         back = set_member_active(session, name, True, reason=reason, actor=app.actor).name
     echo(f"{back} is an active member again.")
@@ -1687,6 +1760,8 @@ def meeting_add(app: App, held_on: dt.date, **fields: Any) -> None:
       ogp meeting add --on 2021-07-28 --place "عن بعد عبر منصة زووم (ZOOM)" \\
           --attendee "مي عليمات" --apology "لما قطيشات" --topic "..." --outcome "..."
     """
+    from workflow.members import add_meeting
+
     with app.session() as session:
         added = add_meeting(session, held_on, actor=app.actor, **fields)
         echo(f"Recorded meeting {added.id} on {added.held_on.isoformat()} ({len(added.people)} members listed).")
@@ -1702,6 +1777,9 @@ def meeting_list(app: App, as_json: bool) -> None:
     Example:
       ogp meeting list
     """
+    from workflow import views
+    from workflow.members import list_meetings
+
     with app.session(readonly=True) as session:
         found = [views.meeting_view(m) for m in list_meetings(session)]
     emit_records(
@@ -1728,6 +1806,12 @@ def meeting_minutes(app: App, id: str, out: Path | None) -> None:
     Example:
       ogp meeting minutes 2 --out minutes-28-7-2021.docx
     """
+    from documents import write_atomic
+    from documents.minutes import render_minutes
+    from workflow import audit
+    from workflow.members import get_meeting, minutes
+    from workflow.plans import current_plan
+
     with app.session(readonly=True) as session:
         found = get_meeting(session, id)
         plan = current_plan(session)
@@ -1759,6 +1843,9 @@ def criterion_list(app: App, as_json: bool) -> None:
     Example:
       ogp criterion list
     """
+    from workflow import views
+    from workflow.evaluation import list_criteria
+
     with app.session(readonly=True) as session:
         found = [views.criterion_view(c) for c in list_criteria(session)]
     emit_records(
@@ -1781,6 +1868,8 @@ def criterion_set_weight(app: App, criterion_key: str, weight: int) -> None:
     Example:
       ogp criterion set-weight importance 2
     """
+    from workflow.evaluation import set_weight
+
     with app.session() as session:
         changed = set_weight(session, criterion_key, weight, actor=app.actor)
         echo(f"{changed.code} now weighs {changed.weight}.")
@@ -1817,6 +1906,8 @@ def score_give(app: App, id: str, member: str, criterion_key: str, value: int, n
     Example:
       ogp score P-001 --member "ندى خاطر" --criterion importance --value 4
     """
+    from workflow.evaluation import ScoreInput, record_score
+
     with app.session() as session:
         given = record_score(session, ScoreInput(id, member, criterion_key, value, note), actor=app.actor)
         echo(f"{given.member.name} scored {id} {given.value} on {given.criterion.code}.")
@@ -1824,16 +1915,19 @@ def score_give(app: App, id: str, member: str, criterion_key: str, value: int, n
 
 @score.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@quiet_option
 @pass_app
-def score_import(app: App, file: Path) -> None:
+def score_import(app: App, file: Path, quiet: bool) -> None:
     """Import scores from CSV or JSON (proposal,member,criterion,value,note): all, or none.
 
     \b
     Example:
       ogp score import scores.csv
     """
-    with app.session() as session:
-        imported = import_scores(session, file, actor=app.actor)
+    from workflow.importer import import_scores
+
+    with app.session() as session, progress_bar(_rows_in(file), "score import", quiet=quiet) as step:
+        imported = import_scores(session, file, actor=app.actor, progress=step)
         echo(f"Imported {len(imported)} scores.")
 
 
@@ -1850,6 +1944,8 @@ def score_withdraw(app: App, id: str, member: str, criterion_key: str, reason: s
     Example:
       ogp score withdraw P-001 --member "ندى خاطر" --criterion importance --reason "أدخلت للمقترح الخطأ"
     """
+    from workflow.evaluation import withdraw_score
+
     with app.session() as session:
         change = withdraw_score(session, id, member, criterion_key, reason=reason, actor=app.actor)
         said = f"Withdrew the score {change.old_value} of {member} on {criterion_key} for {id}."
@@ -1868,6 +1964,11 @@ def score_list(app: App, id: str, history: bool, as_json: bool) -> None:
     Example:
       ogp score list P-001 --history
     """
+    from workflow import views
+    from workflow.evaluation import list_criteria, score_history, scores_of
+    from workflow.members import list_members
+    from workflow.proposals import get_proposal
+
     with app.session(readonly=True) as session:
         proposal = get_proposal(session, id)
         if history:
@@ -1921,6 +2022,9 @@ def conflict_declare(app: App, member: str, proposal_key: str, reason: str) -> N
     Example:
       ogp conflict declare --member "ختام الشنيكات" --proposal P-001 --reason "..."
     """
+    from workflow.evaluation import declare_conflict
+    from workflow.proposals import get_proposal
+
     with app.session() as session:
         declared = declare_conflict(session, member, proposal_key, reason=reason, actor=app.actor)
         name, ref, late = declared.member.name, get_proposal(session, proposal_key).ref, declared.late
@@ -1943,6 +2047,10 @@ def conflict_list(app: App, as_json: bool) -> None:
     Example:
       ogp conflict list
     """
+    from workflow import views
+    from workflow.evaluation import list_conflicts
+    from workflow.proposals import get_proposal
+
     with app.session(readonly=True) as session:
         found = [views.conflict_view(c, get_proposal(session, c.proposal_id).ref) for c in list_conflicts(session)]
     emit_records(
@@ -1983,6 +2091,10 @@ def ranking(app: App, all_states: bool, as_json: bool) -> None:
     Example:
       ogp ranking --json
     """
+    from workflow import views
+    from workflow.evaluation import decided_places
+    from workflow.evaluation import ranking as rank_proposals
+
     decided_states = (State.SHORTLISTED, State.REFERRED, State.COMMITTED, State.REJECTED, State.WITHDRAWN)
     with app.session(readonly=True) as session:
         found = [views.standing_view(place) for place in rank_proposals(session)]
@@ -2027,6 +2139,8 @@ def shortlist_cmd(app: App, top: int, dry_run: bool) -> None:
     Example:
       ogp shortlist --top 7 --dry-run
     """
+    from workflow.shortlist import shortlist_top
+
     with app.session() as session:
         result = shortlist_top(session, top, actor=app.actor, dry_run=dry_run, workspace_folder=app.workspace().folder)
         verb = "Would shortlist" if dry_run else "Shortlisted"
@@ -2062,6 +2176,9 @@ def response_record(app: App, id: str, entity_key: str, agreed: bool, responded_
     Example:
       ogp response record P-003 --entity MOH --agreed --on 2021-08-15
     """
+    from workflow.evaluation import record_response
+    from workflow.proposals import get_proposal
+
     with app.session() as session:
         _, entry = record_response(
             session, id, entity_key, agreed=agreed, responded_on=responded_on, note=note, actor=app.actor
@@ -2080,6 +2197,10 @@ def response_list(app: App, proposal_key: str | None, as_json: bool) -> None:
     Example:
       ogp response list --proposal P-003
     """
+    from workflow import views
+    from workflow.evaluation import list_responses
+    from workflow.proposals import get_proposal
+
     with app.session(readonly=True) as session:
         found = [
             views.response_view(r, get_proposal(session, r.proposal_id).ref)
@@ -2119,6 +2240,11 @@ def db_copy(app: App, target_url: str) -> None:
     Example:
       ogp --db ogp.db db copy --to postgresql://coordinator@db.example.org/ogp
     """
+    from sqlalchemy.orm import Session
+
+    from workflow import db
+    from workflow.transfer import copy_workspace, ensure_empty
+
     source, target = app.workspace(), db.resolve(target_url)
     if source.url == target.url:
         raise click.BadParameter("is the workspace itself; name another database", param_hint="'--to'")
@@ -2160,6 +2286,8 @@ def db_roles(app: App) -> None:
     Example:
       ogp --db postgresql://owner@db.example.org/ogp db roles
     """
+    from workflow.roles import create_roles
+
     with app.session() as session:
         report = create_roles(session)
     for role in report.roles:
@@ -2187,6 +2315,9 @@ def export_cmd(app: App, kind: str, fmt: str, out: Path) -> None:
     Example:
       ogp export ranking --format xlsx --out ranking.xlsx
     """
+    from documents import write_atomic
+    from workflow.exports import export as export_table
+
     target = checked_output(out, "--out")
     with app.session() as session:
         table = export_table(session, kind)
@@ -2213,6 +2344,10 @@ def status_cmd(app: App, as_json: bool) -> None:
     Example:
       ogp status
     """
+    from workflow import views
+    from workflow.evaluation import quorum_size
+    from workflow.status import plan_status
+
     with app.session() as session:
         found = plan_status(session)
         shown = views.status_view(found, quorum_size(session, found.plan))
@@ -2253,6 +2388,10 @@ def plan_show(app: App, as_json: bool) -> None:
     Example:
       ogp plan show --json
     """
+    from workflow import views
+    from workflow.evaluation import quorum_size
+    from workflow.plans import current_plan
+
     with app.session() as session:
         plan = current_plan(session)
         shown = {**views.plan_view(plan), "quorum_in_force": quorum_size(session, plan)}
@@ -2332,6 +2471,8 @@ def publish_cmd(
     Example:
       ogp publish site --lang ar,en --dated 2021-08-31
     """
+    from workflow.publish import publish, staged_site
+
     workspace = app.workspace()
     with staged_site(dir, workspace.folder) as staging, app.session() as session:
         result = publish(
@@ -2368,6 +2509,12 @@ def demo(app: App, folder: Path) -> None:
     Example:
       ogp demo --dir /tmp/ogp-demo
     """
+    from documents import write_atomic
+    from workflow import db, replay, views
+    from workflow.demo import mark_folder, play, prepare_folder
+    from workflow.plans import current_plan
+    from workflow.publish import staged_site
+
     prepare_folder(folder)
     folder.mkdir(parents=True, exist_ok=True)
     mark_folder(folder, [])

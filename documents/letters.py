@@ -40,11 +40,10 @@ from documents.dates import gregorian_ar, gregorian_en, hijri_ar, hijri_en
 from documents.digits import arabic_indic_prose
 from documents.docx_writer import LetterStyle, Para, Parts, Skeleton, content_digest, with_properties, zip_parts
 from documents.loader import FolderLoader
-from documents.text import one_line
+from documents.text import LANGUAGES, one_line
 from documents.worker import WorkerLimitError, run_limited
 
 T = TypeVar("T")
-LANGUAGES = ("ar", "en")
 DEFAULT_FONTS = {"ar": "Simplified Arabic", "en": "Times New Roman"}
 BODY_SIZE = 14.0
 # Where the reference block starts (from the text's start edge, by language: an English date is
@@ -53,7 +52,6 @@ REFERENCE_BLOCK_START_CM = {"ar": 7.5, "en": 4.5}
 REFERENCE_TAB_CM = 2.0
 REQUIRED_BLOCKS = ("subject", "body")
 OPTIONAL_BLOCKS = ("greeting", "closing")
-DIGITS = ("western", "arabic-indic")
 # A letter's template code may run this long (seconds) before it is stopped; far below the 30 s a
 # second coordinator's command waits for the workspace's write lock.
 RENDER_SECONDS = 4.0

@@ -5,6 +5,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
+# The languages letters, minutes and the site are written in, and the digits letters use.
+LANGUAGES = ("ar", "en")
+DIGITS = ("western", "arabic-indic")
+
 # XML 1.0 allows tab, newline and carriage return among the C0 controls, and no lone surrogates
 # or U+FFFE/U+FFFF; python-docx raises on any of them, so they are dropped before rendering.
 _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")

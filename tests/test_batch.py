@@ -148,7 +148,7 @@ def test_dry_run_of_a_batch_says_what_would_happen_and_changes_nothing(ogp, work
     [
         (("advance", "reject"), "name the proposals (ID ...), --state or --from-file"),
         (("advance", "P-1", "--state", "submitted", "reject"), "name the proposals one way only"),
-        (("advance", "P-1", "fly"), "'fly' is not an event"),
+        (("advance", "P-1", "fly"), "'fly' is not one of 'interview'"),
         (("advance", "P-1", "P\x00", "reject"), "P"),
     ],
 )

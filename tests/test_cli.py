@@ -115,6 +115,8 @@ def test_the_whole_path_from_the_command_line(runner: CliRunner, workspace: Work
         {
             "id",
             "reference",
+            "year",
+            "number",
             "proposal_id",
             "ref",
             "kind",

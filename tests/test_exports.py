@@ -127,3 +127,10 @@ def test_letters_as_pdf_without_libreoffice_name_the_package(
         "Error: LibreOffice is not installed, and it writes the PDFs: install it "
         "(e.g. 'apt-get install libreoffice-writer-nogui'); nothing was written.\n"
     )
+
+
+def test_the_kinds_the_command_line_offers_are_the_kinds_exports_builds() -> None:
+    from workflow.exports import KINDS
+    from workflow.vocabulary import EXPORT_KINDS
+
+    assert tuple(KINDS) == EXPORT_KINDS

@@ -225,3 +225,10 @@ def test_a_workspace_whose_old_chain_is_broken_is_not_upgraded(db_url: str) -> N
         "the workspace was not upgraded.\n"
     )
     assert "schema 0001" in ogp(db_url, "proposal", "list").stderr  # still as it was
+
+
+def test_the_schema_head_constant_is_the_newest_migration() -> None:
+    """`db.SCHEMA_HEAD` spares every command loading Alembic; it must name the newest migration."""
+    from workflow.db import SCHEMA_HEAD, migrations_head
+
+    assert migrations_head() == SCHEMA_HEAD

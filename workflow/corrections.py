@@ -12,16 +12,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from documents import one_line
-from documents.letters import LANGUAGES
+from documents.text import LANGUAGES
 from states import Action, step_for
 from workflow import ledger
 from workflow.errors import DuplicateError, InvalidFieldsError, InvalidInputError, WorkflowError
-from workflow.members import LOGIN_PATTERN, SECTORS, MemberIndex
+from workflow.members import LOGIN_PATTERN, MemberIndex
 from workflow.models import Entity, Member, Proposal, ProposalEntity
 from workflow.names import name_key
 from workflow.plans import CODE_PATTERN, EntityIndex
 from workflow.proposals import ProposalInput, get_proposal, validate
-from workflow.vocabulary import RANKS, addressee_line, organisation_addressee
+from workflow.vocabulary import RANKS, SECTORS, addressee_line, organisation_addressee
 
 
 @dataclass(frozen=True)

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, event, inspect, select
+from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, event, inspect, select, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 from workflow.errors import AuditChainError, InvalidInputError, NoWorkspaceError, SchemaOutdatedError, WorkflowError
 
@@ -144,17 +143,29 @@ def _open_readonly(path: str) -> sqlite3.Connection:
 
 
 def _alembic_config() -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     return config
 
 
-@functools.cache
+# The schema revision this program needs: the newest file in workflow/migrations/versions/
+# (tests/test_upgrades.py checks that they agree). A constant, so that opening a workspace does
+# not load Alembic and scan the migrations folder on every command.
+SCHEMA_HEAD = "0007"
+
+
 def head_revision() -> str:
-    """The schema revision this program needs."""
-    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
-    assert head is not None
-    return head
+    """The schema revision this program needs (`SCHEMA_HEAD`)."""
+    return SCHEMA_HEAD
+
+
+def migrations_head() -> str | None:
+    """The newest revision in the migrations folder, as Alembic finds it."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
 
 
 def upgrade(engine: Engine, *, actor: str = "ogp init") -> tuple[str | None, str]:
@@ -181,6 +192,9 @@ def upgrade(engine: Engine, *, actor: str = "ogp init") -> tuple[str | None, str
 
 def upgrade_on(connection: Connection, *, actor: str = "ogp init") -> tuple[str | None, str]:
     """`upgrade` inside the caller's transaction on `connection` (nothing is committed here)."""
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+
     from workflow import ledger  # the models and the ledger are needed only here, not to open a workspace
 
     config = _alembic_config()
@@ -241,7 +255,7 @@ def check_schema(workspace: Workspace, connection: Connection) -> None:
     """
     if not inspect(connection).has_table("alembic_version"):
         raise NoWorkspaceError(workspace.describe(), "the database has no ogp tables")
-    current = MigrationContext.configure(connection).get_current_revision()
+    current = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
     head = head_revision()
     if current != head:
         raise SchemaOutdatedError(workspace.describe(), current, head)

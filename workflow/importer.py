@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -31,9 +32,16 @@ SCORES = TableSpec(
 
 
 def import_proposals(
-    session: Session, path: Path, *, actor: str, now: dt.datetime | None = None, allow_duplicates: bool = False
+    session: Session,
+    path: Path,
+    *,
+    actor: str,
+    now: dt.datetime | None = None,
+    allow_duplicates: bool = False,
+    progress: Callable[[int], None] | None = None,
 ) -> list[Proposal]:
     """Register every proposal in the file, or none: any bad row refuses the whole file.
+    `progress(n)` is called as rows are registered (a progress bar on the command line).
 
     A row without a ref whose title and organisation match a proposal already registered, or an
     earlier row of the file, is refused as a likely duplicate unless `allow_duplicates`.
@@ -75,7 +83,12 @@ def import_proposals(
     if problems:
         raise ImportFileError(str(path), sorted(problems, key=_position))
     taken = set(seen)
-    return [store(session, clean, actor=actor, now=now, taken=taken) for clean in cleaned]
+    stored = []
+    for clean in cleaned:
+        stored.append(store(session, clean, actor=actor, now=now, taken=taken))
+        if progress is not None:
+            progress(1)
+    return stored
 
 
 def _position(problem: RowProblem) -> int:
@@ -99,8 +112,16 @@ def export_proposals(proposals: list[Proposal]) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-def import_scores(session: Session, path: Path, *, actor: str, now: dt.datetime | None = None) -> list[Score]:
-    """Record every score in the file, or none: any bad row refuses the whole file."""
+def import_scores(
+    session: Session,
+    path: Path,
+    *,
+    actor: str,
+    now: dt.datetime | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> list[Score]:
+    """Record every score in the file, or none: any bad row refuses the whole file. `progress(n)`
+    is called as scores are recorded."""
     now = now or dt.datetime.now(dt.UTC)
     rows, problems = read_rows(path, SCORES)
     seen: dict[tuple[int, int, int], str] = {}
@@ -124,4 +145,9 @@ def import_scores(session: Session, path: Path, *, actor: str, now: dt.datetime 
         problems.append(RowProblem("line 1", "", "the file holds no scores"))
     if problems:
         raise ImportFileError(str(path), sorted(problems, key=_position))
-    return [record_score(session, raw, actor=actor, now=now) for raw in good]
+    recorded = []
+    for raw in good:
+        recorded.append(record_score(session, raw, actor=actor, now=now))
+        if progress is not None:
+            progress(1)
+    return recorded

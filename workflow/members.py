@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from documents.minutes import MinutesData
 from states import Action
 from workflow import fields, ledger
 from workflow.dates import OGP_LAUNCH, PLANNING_HORIZON, supported, within
@@ -17,8 +17,11 @@ from workflow.errors import DuplicateError, InvalidInputError, NotFoundError
 from workflow.keys import parse_key
 from workflow.models import Meeting, MeetingMember, Member
 from workflow.names import name_key
+from workflow.vocabulary import SECTORS
 
-SECTORS = ("government", "civil-society", "private")
+if TYPE_CHECKING:
+    from documents.minutes import MinutesData
+
 # PostgreSQL role names as `ogp db roles` and `CREATE ROLE` take them unquoted.
 LOGIN_PATTERN = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -177,6 +180,7 @@ def for_the(noun: str) -> str:
 def minutes(meeting: Meeting, plan_title: str, plan_period: str, audit_head: str = "") -> MinutesData:
     """The meeting as the plain data its minutes are written from; `audit_head` ("SEQ:HASH") is
     printed in them, so publishing the minutes publishes the chain's head."""
+    from documents.minutes import MinutesData  # python-docx, only when minutes are written
 
     def who(role: str) -> list[str]:
         return [f"{p.member.name} – {p.member.organization}" for p in meeting.people if p.role == role]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from documents.letters import DIGITS, LANGUAGES
+from documents.text import DIGITS, LANGUAGES
 from states import SHORTLIST_PLACES, Action, State
 from workflow import fields, ledger
 from workflow.errors import DuplicateError, InvalidInputError, NotFoundError, NoWorkspaceError
@@ -59,9 +59,13 @@ def current_plan(session: Session, *, lock: bool = False) -> Plan:
     the transaction ends (see `ledger.lock_record`)."""
     if lock:
         ledger.lock_record(session)
-    plan = session.scalars(select(Plan).order_by(Plan.id).limit(1)).first()
+    known = session.info.get("ogp_plan_id")
+    plan = session.get(Plan, known) if known is not None else None  # the identity map: no query, no flush
+    if plan is None:
+        plan = session.scalars(select(Plan).order_by(Plan.id).limit(1)).first()
     if plan is None:
         raise NoWorkspaceError("this database", "it has tables but no plan")
+    session.info["ogp_plan_id"] = plan.id
     return plan
 
 

@@ -8,10 +8,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from documents import clean_block, one_line
-from documents.letters import LANGUAGES
+from documents.text import LANGUAGES
 from states import Action, State
 from workflow import ledger
 from workflow.dates import OGP_LAUNCH, parse_date
@@ -275,7 +275,9 @@ def list_proposals(session: Session, state: State | None = None, where: Proposal
     """Proposals in registration order, optionally only those in `state` or matching `where`.
     Raises `NotFoundError` for an unknown body, `InvalidInputError` for an unknown OGP value."""
     where = where or ProposalFilter(state=state, include_discarded=True)
-    query = select(Proposal).order_by(Proposal.id)
+    # The linked bodies in one more query for all, not one per proposal (a listing shows them).
+    links = selectinload(Proposal.entity_links).selectinload(ProposalEntity.entity)
+    query = select(Proposal).options(links, selectinload(Proposal.lead_entity)).order_by(Proposal.id)
     if where.state is not None:
         query = query.where(Proposal.state == where.state)
     elif not where.include_discarded:

@@ -21,12 +21,11 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from documents.letters import LANGUAGES
 from documents.minutes import MinutesData
 from documents.site import SiteFolderError, SiteRenderer, SiteTemplateError, Staging
 from documents.site import data as site
 from documents.site.folder import check_target
-from documents.text import without_emails
+from documents.text import LANGUAGES, without_emails
 from states import FINAL, Action, State
 from workflow import audit, ledger
 from workflow.errors import InvalidInputError, WorkflowError

@@ -13,11 +13,12 @@ from importlib import resources
 from pathlib import Path
 
 from documents import LetterRenderer, LetterRequest, LetterTemplateError, template_name, write_atomic
-from documents.letters import LANGUAGES, stray_text
+from documents.letters import stray_text
 from documents.minutes import MinutesData
 from documents.site import SiteRenderer, SiteTemplateError
 from documents.site import data as site
 from documents.site.render import STYLESHEET, SUBFOLDER
+from documents.text import LANGUAGES
 from states import DocumentKind
 from workflow.errors import WorkflowError
 from workflow.models import Plan

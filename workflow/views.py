@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from states import State, events_from
-from workflow.evaluation import DecidedPlace, Standing
 from workflow.models import (
     AuditEntry,
     Conflict,
@@ -24,7 +23,10 @@ from workflow.models import (
     Score,
     ScoreChange,
 )
-from workflow.status import EventCheck, MoveExplanation, Status
+
+if TYPE_CHECKING:
+    from workflow.evaluation import DecidedPlace, Standing
+    from workflow.status import EventCheck, MoveExplanation, Status
 
 
 def plan_view(plan: Plan) -> dict[str, Any]:

@@ -90,3 +90,9 @@ def addressee_line(language: str, rank: str, title: str) -> str:
 def organisation_addressee(language: str, name: str) -> str:
     """How a letter addresses a body or organisation with no named official."""
     return f"السادة {name} المحترمين" if language == "ar" else name
+
+
+# The working group's sectors (the seed's minutes list government and civil-society members).
+SECTORS = ("government", "civil-society", "private")
+# What `ogp export KIND` writes (workflow/exports.py builds each; tests check the two agree).
+EXPORT_KINDS = ("proposals", "scores", "ranking", "responses", "register", "history")
