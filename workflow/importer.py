@@ -5,17 +5,35 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from documents import clean_block, one_line
 from documents.text import neutralise
-from workflow.errors import ImportFileError, RowProblem
-from workflow.evaluation import ScoreInput, record_score, score_problems
-from workflow.models import Proposal, Score
-from workflow.plans import EntityIndex, current_plan
-from workflow.proposals import LikelyDuplicates, ProposalInput, store, validate
+from states import Action, DocumentKind
+from workflow import fields, ledger
+from workflow.dates import parse_date
+from workflow.errors import (
+    ConcurrentChangeError,
+    ImportFileError,
+    InvalidInputError,
+    NotFoundError,
+    RowProblem,
+    StepNotAllowedError,
+    WorkflowError,
+)
+from workflow.evaluation import ScoreInput, record_response, record_score, response_date_problem, score_problems
+from workflow.interviews import MAX_ANSWER, record_interview
+from workflow.members import MemberIndex
+from workflow.models import Entity, Interview, Letter, Proposal, Response, Score
+from workflow.names import name_key
+from workflow.plans import EntityIndex, current_plan, list_entities
+from workflow.proposals import LOOKUP_CHUNK, LikelyDuplicates, ProposalInput, find_proposals, store, validate
 from workflow.spreadsheets import TableSpec, read_rows
 
 PROPOSALS = TableSpec(
@@ -29,6 +47,28 @@ PROPOSALS = TableSpec(
 SCORES = TableSpec(
     columns=("proposal", "member", "criterion", "value", "note"), required=("proposal", "member", "criterion", "value")
 )
+INTERVIEWS = TableSpec(
+    columns=("ref", "held_on", "platform", "members", "notes", "needs", "plans", "solves"),
+    required=("ref", "held_on"),
+    lists=("members",),
+)
+RESPONSES = TableSpec(
+    columns=("ref", "entity", "agreed", "responded_on", "note"), required=("ref", "entity", "agreed"), flags=("agreed",)
+)
+# What the `agreed` column of a responses file takes, compared as names are (`names.name_key`: any
+# case, Arabic-Indic digits, invisible marks); in JSON also true/false and 1/0.
+AGREED = ("yes", "y", "true", "1", "agreed", "نعم", "موافق")
+DECLINED = ("no", "n", "false", "0", "declined", "لا", "غير موافق")
+_AGREED_KEYS = {name_key(word): True for word in AGREED} | {name_key(word): False for word in DECLINED}
+# The options of `ogp interview record` / `ogp response record` a refusal names, as the file's columns.
+INTERVIEW_COLUMNS = {
+    "--on": "held_on", "--platform": "platform", "--notes": "notes", "--needs": "needs", "--plans": "plans",
+    "--solves": "solves", "--member": "members",
+}  # fmt: skip
+RESPONSE_COLUMNS = {"--entity": "entity", "--on": "responded_on", "--note": "note"}
+
+Item = TypeVar("Item")
+Done = TypeVar("Done")
 
 
 def import_proposals(
@@ -151,3 +191,282 @@ def import_scores(
         if progress is not None:
             progress(1)
     return recorded
+
+
+def parse_agreed(text: str) -> bool:
+    """Whether a body agreed, as a responses file says it (`AGREED` / `DECLINED`); ValueError
+    naming the value otherwise."""
+    answer = _AGREED_KEYS.get(name_key(text))
+    if answer is None:
+        raise ValueError(f"{text.strip()!r} is neither yes nor no (use yes/no, true/false, 1/0 or نعم/لا)")
+    return answer
+
+
+@dataclass(frozen=True)
+class _InterviewRow:
+    where: str
+    proposal: Proposal
+    held_on: dt.date
+    members: tuple[str, ...]  # as `#id`: the members the row was checked against
+    platform: str
+    notes: str
+    needs: str
+    plans: str
+    solves: str
+
+
+def import_interviews(
+    session: Session,
+    path: Path,
+    *,
+    actor: str,
+    now: dt.datetime | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> list[Interview]:
+    """Record every interview in the file (`ref`, `held_on`, `platform`, `members`, `notes`,
+    `needs`, `plans`, `solves`), each through the recorded step `record_interview`, or none.
+
+    Every row is checked first, against proposals, members and the step's rules loaded once;
+    every problem of every row is raised together as `ImportFileError`, nothing recorded. A
+    proposal named by two rows is refused. A row the step still refuses is raised as
+    `ImportFileError` naming it; the rows recorded before it are in the session, so the caller
+    must roll back. `progress(1)` is called after each row recorded.
+    """
+    now = now or dt.datetime.now(dt.UTC)
+    ledger.lock_record(session)  # what is checked stays so until every row is recorded
+    rows, problems = read_rows(path, INTERVIEWS)
+    today = now.astimezone().date()
+    proposals = find_proposals(session, (_cell(row, "ref").strip() for _, row in rows))
+    members = MemberIndex(session)
+    seen: dict[int, str] = {}
+    good: list[_InterviewRow] = []
+    for where, row in rows:
+        found: list[tuple[str, str]] = []
+        proposal = _proposal(_cell(row, "ref"), proposals, Action.RECORD_INTERVIEW, found)
+        held_on = _date(_cell(row, "held_on"), "held_on", found, required=True)
+        if held_on is not None and held_on > today:
+            found.append(("held_on", f"{held_on} is in the future; record an interview once it has taken place"))
+        elif held_on is not None and proposal is not None and held_on < proposal.submitted_on:
+            found.append(("held_on", f"{held_on} is before the proposal was submitted ({proposal.submitted_on})"))
+        present = []
+        for name in row.get("members", []):
+            member = members.find(name) if name.strip() else None
+            if member is not None:
+                present.append(f"#{member.id}")
+            elif name.strip():
+                found.append(("members", f"unknown member {name.strip()!r} (add them with 'ogp member add')"))
+        platform = _checked(one_line(_cell(row, "platform")), "platform", fields.SHORT, found)
+        answers = {
+            name: _checked(clean_block(_cell(row, name)), name, MAX_ANSWER, found)
+            for name in ("notes", "needs", "plans", "solves")
+        }
+        if proposal is not None:
+            if proposal.id in seen:
+                found.append(("ref", f"proposal {proposal.ref} is named twice (also at {seen[proposal.id]})"))
+            seen.setdefault(proposal.id, where)
+        problems.extend(RowProblem(where, column, reason) for column, reason in found)
+        if not found and proposal is not None and held_on is not None:
+            good.append(_InterviewRow(where, proposal, held_on, tuple(present), platform, **answers))
+    if not rows and not problems:
+        problems.append(RowProblem("line 1", "", "the file holds no interviews"))
+    if problems:
+        raise ImportFileError(str(path), sorted(problems, key=_position))
+
+    def record(item: _InterviewRow) -> Interview:
+        return record_interview(
+            session, f"#{item.proposal.id}", item.held_on, actor=actor, platform=item.platform, notes=item.notes,
+            needs=item.needs, plans=item.plans, solves=item.solves, members=item.members, now=now,
+        )  # fmt: skip
+
+    return _record_each(path, [(item.where, item) for item in good], record, INTERVIEW_COLUMNS, progress)
+
+
+@dataclass(frozen=True)
+class _ResponseRow:
+    where: str
+    proposal: Proposal
+    entity: Entity
+    agreed: bool
+    responded_on: dt.date
+    note: str
+
+
+def import_responses(
+    session: Session,
+    path: Path,
+    *,
+    actor: str,
+    now: dt.datetime | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> list[Response]:
+    """Record every body's answer in the file (`ref`, `entity`, `agreed`, `responded_on`,
+    `note`), each through the recorded step `response`, or none.
+
+    `entity` is a body's code or name; `agreed` one of `AGREED` or `DECLINED`; a blank
+    `responded_on` is the day of the import, as `ogp response record` without `--on`. Checked
+    and refused as `import_interviews` is; the same body's answer on the same proposal given by
+    two rows is refused.
+    """
+    now = now or dt.datetime.now(dt.UTC)
+    ledger.lock_record(session)
+    rows, problems = read_rows(path, RESPONSES)
+    today = now.astimezone().date()
+    proposals = find_proposals(session, (_cell(row, "ref").strip() for _, row in rows))
+    bodies = EntityIndex(session)
+    by_id = {entity.id: entity for entity in list_entities(session)}
+    referred = _referred_bodies(session, {p.id for p in proposals.values()})
+    seen: dict[tuple[int, int], str] = {}
+    good: list[_ResponseRow] = []
+    for where, row in rows:
+        found: list[tuple[str, str]] = []
+        proposal = _proposal(_cell(row, "ref"), proposals, Action.RESPONSE, found)
+        entity = None
+        typed = _cell(row, "entity").strip()
+        if not typed:
+            found.append(("entity", "is required"))
+        else:
+            entity = bodies.find(typed)
+            if entity is None:
+                found.append(("entity", f"unknown government body {typed!r} (register it with 'ogp entity add')"))
+        if proposal is not None and entity is not None and entity.id not in referred.get(proposal.id, []):
+            written = ", ".join(by_id[i].code or by_id[i].name for i in referred.get(proposal.id, []))
+            went = f"it went to: {written}" if written else f"none went out for proposal {proposal.ref}"
+            found.append(("entity", f"no referral letter went to {entity.name} ({went})"))
+        agreed = None
+        answer = _cell(row, "agreed")
+        if not answer.strip():
+            found.append(("agreed", "is required (yes or no)"))
+        else:
+            try:
+                agreed = parse_agreed(answer)
+            except ValueError as exc:
+                found.append(("agreed", str(exc)))
+        responded_on = _date(_cell(row, "responded_on"), "responded_on", found, required=False) or today
+        if responded_on > today:
+            found.append(("responded_on", f"{responded_on} is in the future"))
+        elif proposal is not None and (problem := response_date_problem(proposal, responded_on)):
+            found.append(("responded_on", problem))
+        note = _checked(one_line(_cell(row, "note")), "note", fields.REASON, found)
+        if proposal is not None and entity is not None:
+            key = (proposal.id, entity.id)
+            if key in seen:
+                body = entity.code or entity.name
+                found.append(("", f"{body}'s answer on proposal {proposal.ref} is given twice (also at {seen[key]})"))
+            seen.setdefault(key, where)
+        problems.extend(RowProblem(where, column, reason) for column, reason in found)
+        if not found and proposal is not None and entity is not None and agreed is not None:
+            good.append(_ResponseRow(where, proposal, entity, agreed, responded_on, note))
+    if not rows and not problems:
+        problems.append(RowProblem("line 1", "", "the file holds no responses"))
+    if problems:
+        raise ImportFileError(str(path), sorted(problems, key=_position))
+
+    def record(item: _ResponseRow) -> Response:
+        response, _ = record_response(
+            session, f"#{item.proposal.id}", item.entity.code or item.entity.name, agreed=item.agreed,
+            responded_on=item.responded_on, note=item.note, actor=actor, now=now,
+        )  # fmt: skip
+        return response
+
+    return _record_each(path, [(item.where, item) for item in good], record, RESPONSE_COLUMNS, progress)
+
+
+def _cell(row: Mapping[str, Any], name: str) -> str:
+    value = row.get(name, "")
+    return value if isinstance(value, str) else ""
+
+
+def _proposal(
+    typed: str, proposals: Mapping[str, Proposal], action: str, found: list[tuple[str, str]]
+) -> Proposal | None:
+    """The proposal a row's `ref` names, noting in `found` if there is none or its state does not
+    allow the step `action` (the ledger's own refusal, `ledger.state_refusal`)."""
+    ref = typed.strip()
+    if not ref:
+        found.append(("ref", "is required"))
+        return None
+    proposal = proposals.get(ref)
+    if proposal is None:
+        found.append(("ref", f"no proposal {ref!r}"))
+        return None
+    refusal = ledger.state_refusal(action, proposal)
+    if refusal is not None:
+        found.append(("ref", str(refusal).rstrip(".")))
+    return proposal
+
+
+def _date(typed: str, column: str, found: list[tuple[str, str]], *, required: bool) -> dt.date | None:
+    if not typed.strip():
+        if required:
+            found.append((column, "is required"))
+        return None
+    try:
+        return parse_date(typed)
+    except ValueError as exc:
+        found.append((column, str(exc)))
+        return None
+
+
+def _checked(text: str, column: str, limit: int, found: list[tuple[str, str]]) -> str:
+    """`text` as stored (already cleaned), noting in `found` if it is longer than `limit`."""
+    problem = fields.too_long(text, limit)
+    if problem:
+        found.append((column, problem))
+    return text
+
+
+def _referred_bodies(session: Session, proposal_ids: Iterable[int]) -> dict[int, list[int]]:
+    """The bodies a referral letter went to (as `evaluation.referred_bodies`), for many proposals
+    at once: proposal id → entity ids, in the order written."""
+    ids = sorted(proposal_ids)
+    referred: dict[int, list[int]] = {}
+    for start in range(0, len(ids), LOOKUP_CHUNK):
+        query = (
+            select(Letter.proposal_id, Letter.entity_id)
+            .where(Letter.kind == DocumentKind.REFERRAL.value)
+            .where(Letter.proposal_id.in_(ids[start : start + LOOKUP_CHUNK]))
+            .order_by(Letter.id)
+        )
+        for proposal_id, entity_id in session.execute(query):
+            bodies = referred.setdefault(proposal_id, [])
+            if entity_id is not None and entity_id not in bodies:
+                bodies.append(entity_id)
+    return referred
+
+
+def _record_each(
+    path: Path,
+    items: list[tuple[str, Item]],
+    record: Callable[[Item], Done],
+    columns: Mapping[str, str],
+    progress: Callable[[int], None] | None,
+) -> list[Done]:
+    """Record each checked row through its step; a refusal the checks did not foresee (someone
+    else's change, a rule added to the step) becomes an `ImportFileError` naming the row."""
+    done = []
+    for where, item in items:
+        try:
+            done.append(record(item))
+        except WorkflowError as refusal:
+            problem = RowProblem(where, _refused_column(refusal, columns), _refusal_reason(refusal))
+            raise ImportFileError(str(path), [problem]) from refusal
+        if progress is not None:
+            progress(1)
+    return done
+
+
+def _refused_column(refusal: WorkflowError, columns: Mapping[str, str]) -> str:
+    """The file's column a step's refusal is about, where it says."""
+    if isinstance(refusal, InvalidInputError):
+        return columns.get(refusal.field, "")
+    if isinstance(refusal, StepNotAllowedError | ConcurrentChangeError):
+        return "ref"
+    if isinstance(refusal, NotFoundError):
+        return {"proposal": "ref", "government body": "entity", "member": "members"}.get(refusal.kind, "")
+    return ""
+
+
+def _refusal_reason(refusal: WorkflowError) -> str:
+    if isinstance(refusal, InvalidInputError):
+        return refusal.problem
+    return str(refusal).rstrip(".")

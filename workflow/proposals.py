@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
@@ -232,6 +232,42 @@ def get_proposal(session: Session, key: str | int) -> Proposal:
     if proposal is None:
         raise NotFoundError("proposal", repr(text))
     return proposal
+
+
+# Keys a single `IN (…)` names at most: well inside SQLite's and PostgreSQL's limits on parameters.
+LOOKUP_CHUNK = 500
+
+
+def find_proposals(session: Session, keys: Iterable[str]) -> dict[str, Proposal]:
+    """The proposals many keys name, by the rule of `get_proposal`, in a query or two (a file's
+    rows are checked without a query per row): key → proposal; a key that names none is left out."""
+    parsed = {}
+    for key in dict.fromkeys(keys):
+        try:
+            parsed[key] = parse_key(str(key).strip())
+        except ValueError:
+            continue
+    by_ref: dict[str, Proposal] = {}
+    refs = sorted({k.text.casefold() for k in parsed.values() if not k.number_only and REF_PATTERN.match(k.text)})
+    for start in range(0, len(refs), LOOKUP_CHUNK):
+        query = select(Proposal).where(func.lower(Proposal.ref).in_(refs[start : start + LOOKUP_CHUNK]))
+        by_ref.update((p.ref.casefold(), p) for p in session.scalars(query))
+    by_id: dict[int, Proposal] = {}
+    # A bare number is a row number only where no proposal has it as its ref.
+    numbers = sorted(
+        {k.number for k in parsed.values() if k.number is not None and (k.number_only or k.text not in by_ref)}
+    )
+    for start in range(0, len(numbers), LOOKUP_CHUNK):
+        query = select(Proposal).where(Proposal.id.in_(numbers[start : start + LOOKUP_CHUNK]))
+        by_id.update((p.id, p) for p in session.scalars(query))
+    found: dict[str, Proposal] = {}
+    for key, k in parsed.items():
+        proposal = by_ref.get(k.text.casefold()) if not k.number_only and REF_PATTERN.match(k.text) else None
+        if proposal is None and k.number is not None:
+            proposal = by_id.get(k.number)
+        if proposal is not None:
+            found[key] = proposal
+    return found
 
 
 class LikelyDuplicates:

@@ -35,11 +35,13 @@ Row = tuple[str, dict[str, Any]]
 
 @dataclass(frozen=True)
 class TableSpec:
-    """The columns an import file may have, which it must have, and which hold lists."""
+    """The columns an import file may have, which it must have, which hold lists, and which hold
+    yes or no (in JSON also `true`/`false` or 1/0, read as the text "true", "false", "1", "0")."""
 
     columns: tuple[str, ...]
     required: tuple[str, ...]
     lists: tuple[str, ...] = ()
+    flags: tuple[str, ...] = ()
 
 
 def restore(cell: str) -> str:
@@ -246,6 +248,8 @@ def _json_rows(text: str, spec: TableSpec) -> tuple[list[Row], list[RowProblem]]
                     row[key] = value
             elif value is None:
                 continue
+            elif isinstance(value, bool | int) and key in spec.flags:
+                row[key] = str(value).lower()
             elif isinstance(value, int) and not isinstance(value, bool) and key == "value":
                 row[key] = str(value)  # a score may be a JSON number
             elif not isinstance(value, str):
