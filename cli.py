@@ -1029,6 +1029,25 @@ def interview_cancel(app: App, id: str, reason: str, dated: dt.date | None) -> N
         echo(f"  letter: {path}")
 
 
+@interview.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@quiet_option
+@pass_app
+def interview_import(app: App, file: Path, quiet: bool) -> None:
+    """Record interviews held, from CSV or JSON (ref,held_on,platform,members,notes,needs,plans,solves):
+    all of them, or none; every bad row is listed with its line and column.
+
+    \b
+    Example:
+      ogp interview import interviews.csv
+    """
+    from workflow.importer import import_interviews
+
+    with app.session() as session, progress_bar(_rows_in(file), "interview import", quiet=quiet) as step:
+        recorded = import_interviews(session, file, actor=app.actor, progress=step)
+        echo(f"Recorded {len(recorded)} interviews: {_refs(i.proposal.ref for i in recorded)}")
+
+
 @interview.command("list")
 @json_option
 @pass_app
@@ -2184,6 +2203,25 @@ def response_record(app: App, id: str, entity_key: str, agreed: bool, responded_
             session, id, entity_key, agreed=agreed, responded_on=responded_on, note=note, actor=app.actor
         )
         echo(f"{get_proposal(session, id).ref}: {entry.reason} (audit #{entry.seq})")
+
+
+@response.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@quiet_option
+@pass_app
+def response_import(app: App, file: Path, quiet: bool) -> None:
+    """Record bodies' answers to referral letters, from CSV or JSON (ref,entity,agreed,responded_on,note):
+    all of them, or none; every bad row is listed with its line and column.
+
+    \b
+    Example:
+      ogp response import responses.csv
+    """
+    from workflow.importer import import_responses
+
+    with app.session() as session, progress_bar(_rows_in(file), "response import", quiet=quiet) as step:
+        recorded = import_responses(session, file, actor=app.actor, progress=step)
+        echo(f"Recorded {len(recorded)} responses.")
 
 
 @response.command("list")

@@ -14,7 +14,7 @@ from click.testing import CliRunner, Result
 
 import cli as cli_module
 from cli import cli
-from tests.helpers import cli_to_shortlisted, dump_tables
+from tests.helpers import CRITERIA, SCORER, cli_to_shortlisted, dump_tables
 from workflow.db import Workspace
 
 
@@ -184,3 +184,34 @@ def test_the_progress_bar_shows_count_and_rate_on_a_terminal_only(monkeypatch: p
     with cli_module.progress_bar(250, "reject") as step:
         step(250)
     assert pipe.getvalue() == ""
+
+
+def test_interviews_and_responses_imported_then_moved_in_batches(ogp, workspace: Workspace, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    add(ogp, "P-1", "P-2")
+    interviews = tmp_path / "interviews.csv"
+    interviews.write_text("ref,held_on,platform\nP-1,28/7/2021,Zoom\nP-2,2021-07-28,Zoom\n", encoding="utf-8")
+    done = ogp("interview", "import", str(interviews))
+    assert (done.exit_code, done.stdout) == (0, "Recorded 2 interviews: P-1, P-2\n"), done.output
+    assert ogp("advance", "--state", "submitted", "interview").exit_code == 0
+    assert states(ogp) == {"P-1": "interviewed", "P-2": "interviewed"}
+    before = dump_tables(url_of(workspace))
+    bad = tmp_path / "bad.csv"
+    bad.write_text("ref,held_on\nP-9,2021-07-28\nP-1,2099-07-28\n", encoding="utf-8")
+    refused = ogp("interview", "import", str(bad))
+    assert refused.exit_code == 1 and "line 2, column 'ref'" in refused.stderr, refused.stderr
+    assert "line 3, column 'held_on'" in refused.stderr
+    assert dump_tables(url_of(workspace)) == before
+    assert ogp("member", "add", SCORER, "--org", "جهة محايدة", "--sector", "government").exit_code == 0
+    for ref in ("P-1", "P-2"):
+        for code in CRITERIA:
+            assert ogp("score", ref, "--member", SCORER, "--criterion", code, "--value", "4").exit_code == 0
+    assert ogp("advance", "P-1", "P-2", "shortlist").exit_code == 0
+    assert ogp("advance", "--state", "shortlisted", "refer").exit_code == 0
+    responses = tmp_path / "responses.csv"
+    responses.write_text("ref,entity,agreed,responded_on\nP-1,MODEE,نعم,2021-08-10\nP-2,MODEE,no,2021-08-11\n",
+                         encoding="utf-8")  # fmt: skip
+    recorded = ogp("response", "import", str(responses), "--quiet")
+    assert (recorded.exit_code, recorded.stdout) == (0, "Recorded 2 responses.\n"), recorded.output
+    answers = {r["ref"]: r["agreed"] for r in json.loads(ogp("response", "list", "--json").stdout)}
+    assert answers == {"P-1": True, "P-2": False}
+    assert ogp("audit", "verify").exit_code == 0
