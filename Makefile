@@ -29,10 +29,14 @@ test-floors:
 	.venv-floors/bin/pytest
 
 # Benchmarks print figures; none is part of `make test`.
-# Letter throughput against docxtpl and a zipfile floor.
+# Letters against docxtpl and a zipfile floor (interleaved rounds); the CLI's start-up against its
+# floors; the whole cycle for 1,000 proposals through the batch commands (`python bench/cycle.py
+# 1000 10000` compares two sizes).
 bench: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python bench/letters.py
+	$(BIN)/python bench/cli.py
+	$(BIN)/python bench/cycle.py 1000
 
 # Concurrent coordinators and kill -9 crashes, on SQLite and a throw-away PostgreSQL.
 stress: $(VENV)/.installed

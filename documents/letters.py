@@ -253,7 +253,17 @@ class LetterRenderer:
 
     def limited(self, name: str, task: Callable[[], T]) -> T:
         """Run `task` (template code for the template `name`) in a worker with this renderer's
-        time limit; a template that exceeds a limit is a LetterTemplateError naming it."""
+        time limit; a template that exceeds a limit is a LetterTemplateError naming it.
+
+        Only a coordinator's templates folder can bring code that never ends: without one, every
+        template is the product's own (documents/templates/, reviewed and tested like the rest of
+        the code), so it runs here, in the sandbox but without the fork a worker costs (about
+        30 ms a letter, which a batch of thousands of moves would pay for each letter)."""
+        if self.templates_dir is None:
+            try:
+                return task()
+            except MemoryError as exc:
+                raise LetterTemplateError(name, None, "needs more memory than a letter may take") from exc
 
         def work(progress: Callable[[str], None]) -> T:
             progress(name)
@@ -380,12 +390,18 @@ def _where(exc: BaseException, template: Template, env: Environment) -> tuple[st
 
 
 def _extends(template: Template) -> bool:
-    """Whether `template` extends another (its source has an `extends` tag)."""
+    """Whether `template` extends another (its source has an `extends` tag). Parsed once per
+    compiled template: the environment compiles a template again when its file changes."""
+    known: bool | None = getattr(template, "_ogp_extends", None)
+    if known is not None:
+        return known
     loader = template.environment.loader
     if loader is None or template.name is None:
         return False
     source = loader.get_source(template.environment, template.name)[0]
-    return template.environment.parse(source).find(nodes.Extends) is not None
+    known = template.environment.parse(source).find(nodes.Extends) is not None
+    template._ogp_extends = known  # type: ignore[attr-defined]
+    return known
 
 
 def _loaded(env: Environment) -> list[Template]:

@@ -159,8 +159,9 @@ class ScoreCheck:
     found: tuple[Proposal, Member, Criterion, int] | None = None
 
 
-def score_problems(session: Session, raw: ScoreInput) -> ScoreCheck:
-    """Every problem with one score (an import reports them all), by the column it is in."""
+def score_problems(session: Session, raw: ScoreInput, members: MemberIndex | None = None) -> ScoreCheck:
+    """Every problem with one score (an import reports them all), by the column it is in.
+    `members`: an index already built (an import checks many scores against the same members)."""
     problems: list[tuple[str, str]] = []
     proposal = member = criterion = None
     value = 0
@@ -169,7 +170,7 @@ def score_problems(session: Session, raw: ScoreInput) -> ScoreCheck:
     except NotFoundError as exc:
         problems.append(("proposal", str(exc)))
     try:
-        member = MemberIndex(session).get(raw.member)
+        member = (members or MemberIndex(session)).get(raw.member)
     except NotFoundError as exc:
         problems.append(("member", str(exc)))
     try:
@@ -203,14 +204,29 @@ def score_problems(session: Session, raw: ScoreInput) -> ScoreCheck:
     return ScoreCheck(problems, key, None if problems else (proposal, member, criterion, value))
 
 
-def record_score(session: Session, raw: ScoreInput, *, actor: str, now: dt.datetime | None = None) -> Score:
-    """Give or revise a score (a recorded step); every change is also kept in the score history."""
+def record_score(
+    session: Session,
+    raw: ScoreInput,
+    *,
+    actor: str,
+    now: dt.datetime | None = None,
+    checked: tuple[Proposal, Member, Criterion, int] | None = None,
+) -> Score:
+    """Give or revise a score (a recorded step); every change is also kept in the score history.
+
+    `checked` is what `score_problems` found for `raw` while the caller already held the record's
+    lock in this transaction (the score importer): then the score is not checked again. Raises
+    `WorkflowError` / `InvalidInputError` for a score that may not be given."""
     note = fields.line(raw.note, f"score of proposal {raw.proposal.strip()}", "--note", limit=fields.REASON)
-    proposal, member, criterion, value = _checked_score(session, raw)
-    check_acting_as(session, member, "score")
-    with ledger.recorded(session, Action.SCORE, actor=actor, now=now, proposal=proposal) as step:
-        # Checked again under the record's lock: a conflict or a move may have come in between.
+    if checked is None:
         proposal, member, criterion, value = _checked_score(session, raw)
+        check_acting_as(session, member, "score")
+    else:
+        proposal, member, criterion, value = checked
+    with ledger.recorded(session, Action.SCORE, actor=actor, now=now, proposal=proposal) as step:
+        if checked is None:
+            # Checked again under the record's lock: a conflict or a move may have come in between.
+            proposal, member, criterion, value = _checked_score(session, raw)
         query = select(Score).where(
             Score.proposal_id == proposal.id, Score.member_id == member.id, Score.criterion_id == criterion.id
         )

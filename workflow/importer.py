@@ -30,10 +30,11 @@ from workflow.errors import (
 from workflow.evaluation import ScoreInput, record_response, record_score, response_date_problem, score_problems
 from workflow.interviews import MAX_ANSWER, record_interview
 from workflow.members import MemberIndex
-from workflow.models import Entity, Interview, Letter, Proposal, Response, Score
+from workflow.models import Criterion, Entity, Interview, Letter, Member, Proposal, Response, Score
 from workflow.names import name_key
 from workflow.plans import EntityIndex, current_plan, list_entities
 from workflow.proposals import LOOKUP_CHUNK, LikelyDuplicates, ProposalInput, find_proposals, store, validate
+from workflow.roles import check_acting_as
 from workflow.spreadsheets import TableSpec, read_rows
 
 PROPOSALS = TableSpec(
@@ -163,9 +164,13 @@ def import_scores(
     """Record every score in the file, or none: any bad row refuses the whole file. `progress(n)`
     is called as scores are recorded."""
     now = now or dt.datetime.now(dt.UTC)
+    # The lock first: what is checked below still holds when it is recorded, so each score is
+    # checked once, not again inside its step.
+    current_plan(session, lock=True)
     rows, problems = read_rows(path, SCORES)
     seen: dict[tuple[int, int, int], str] = {}
-    good: list[ScoreInput] = []
+    good: list[tuple[ScoreInput, tuple[Proposal, Member, Criterion, int] | None]] = []
+    members = MemberIndex(session)
     for where, row in rows:
         raw = ScoreInput(
             proposal=row.get("proposal", ""),
@@ -174,20 +179,24 @@ def import_scores(
             value=row.get("value", ""),
             note=row.get("note", ""),
         )
-        found = score_problems(session, raw)
+        found = score_problems(session, raw, members)
         problems.extend(RowProblem(where, column, reason) for column, reason in found.problems)
         if found.key is not None:
             if found.key in seen:
                 problems.append(RowProblem(where, "", f"the same score is given twice (also at {seen[found.key]})"))
             seen.setdefault(found.key, where)
-        good.append(raw)
+        good.append((raw, found.found))
     if not rows and not problems:
         problems.append(RowProblem("line 1", "", "the file holds no scores"))
     if problems:
         raise ImportFileError(str(path), sorted(problems, key=_position))
     recorded = []
-    for raw in good:
-        recorded.append(record_score(session, raw, actor=actor, now=now))
+    acting_checked: set[int] = set()
+    for raw, checked in good:
+        if checked is not None and checked[1].id not in acting_checked:
+            check_acting_as(session, checked[1], "score")  # a member's own login scores only for them
+            acting_checked.add(checked[1].id)
+        recorded.append(record_score(session, raw, actor=actor, now=now, checked=checked))
         if progress is not None:
             progress(1)
     return recorded
