@@ -86,11 +86,16 @@ class MoveResult:
     letters: list[PendingLetter]
 
 
-def _decided(session: Session, proposal: Proposal, place: Standing | None) -> tuple[Standing, int] | None:
+def _decided(
+    session: Session, proposal: Proposal, place: Standing | None, count: int | None
+) -> tuple[Standing, int] | None:
     """The standing to keep when a move takes `proposal` out of `interviewed`: the one the caller
-    ranked it on (a shortlist), else its place in the ranking now."""
+    ranked it on among `count` (a shortlist, which ranked them all once), else its place in the
+    ranking now."""
     if proposal.state is not State.INTERVIEWED:
         return None
+    if place is not None and count is not None:
+        return place, count
     ranked = ranking(session)
     if place is None:
         place = next(p for p in ranked if p.proposal is not None and p.proposal.id == proposal.id)
@@ -152,9 +157,7 @@ def _move(
     if lead is not None and event is not Event.COMMIT:
         raise InvalidInputError(f"proposal {ref}", "--lead", f"only 'commit' names a lead body, not {event.value!r}")
     chosen = _choose_lead(session, proposal, lead) if event is Event.COMMIT else None
-    decided = _decided(session, proposal, standing)
-    if decided is not None and ranked is not None:
-        decided = (decided[0], ranked)
+    decided = _decided(session, proposal, standing, ranked)
     # Only a move that writes letters needs the templates folder to exist.
     letters = renderer(templates_folder(plan, workspace_folder, templates_dir) if row.documents else None)
     outbox = Outbox(session, plan, proposal, letters, step.now, event.value, step.reason, dated=dated)
