@@ -212,9 +212,11 @@ def get_proposal(session: Session, key: str | int) -> Proposal:
     """A proposal by its number or its ref (any case)."""
     text = str(key).strip()
     proposal = None
-    if text.isdigit():
+    # A number is ASCII digits that fit the column ('¹' is a digit to str.isdigit, not to int());
+    # a NUL is never in a ref, and PostgreSQL refuses it in a query.
+    if text.isascii() and text.isdigit() and len(text) <= 9:
         proposal = session.get(Proposal, int(text))
-    if proposal is None and text:
+    if proposal is None and text and "\x00" not in text:
         query = select(Proposal).where(func.lower(Proposal.ref) == text.casefold())
         proposal = session.scalars(query).first()
     if proposal is None:
