@@ -26,8 +26,19 @@ from documents import write_atomic
 from documents.docx_writer import check_image
 from documents.letters import DIGITS, LANGUAGES
 from documents.minutes import render_minutes
-from states import OPEN, TRANSITIONS, DocumentKind, Event, State
+from states import (
+    MILESTONE_OPEN,
+    MILESTONE_TRANSITIONS,
+    OPEN,
+    TRANSITIONS,
+    DocumentKind,
+    Event,
+    MilestoneEvent,
+    MilestoneState,
+    State,
+)
 from workflow import audit, db, replay, views
+from workflow.commitments import CommitmentChanges, commitment_text, edit_commitment, get_commitment, list_commitments
 from workflow.demo import play
 from workflow.errors import NoWorkspaceError, WorkflowError
 from workflow.evaluation import (
@@ -53,8 +64,17 @@ from workflow.letters import list_letters, write_files
 from workflow.letters import register as letter_register
 from workflow.letters import verify as verify_letters
 from workflow.members import SECTORS, add_meeting, add_member, get_meeting, list_meetings, list_members, minutes
+from workflow.milestones import add_milestone, advance_milestone, list_milestones, milestones_of, standing_on
 from workflow.moves import PendingLetter, advance
-from workflow.plans import PlanSettings, add_entity, configure_plan, current_plan, list_entities
+from workflow.periods import parse_month
+from workflow.plans import (
+    PlanSettings,
+    add_entity,
+    configure_plan,
+    current_plan,
+    list_entities,
+)
+from workflow.progress import evidence_from, record_progress
 from workflow.proposals import (
     ProposalInput,
     add_proposal,
@@ -68,7 +88,7 @@ from workflow.shortlist import ShortlistResult, shortlist_top
 from workflow.templates import check as check_templates
 from workflow.templates import export_defaults as export_templates
 from workflow.transfer import copy_workspace
-from workflow.vocabulary import RANKS
+from workflow.vocabulary import RANKS, SIDES
 
 DEMO_MARKER = ".ogp-demo"
 
@@ -102,8 +122,35 @@ class DateType(click.ParamType):
             self.fail(str(exc), param, ctx)
 
 
+class MonthType(click.ParamType):
+    """A month on the command line: YYYY-MM."""
+
+    name = "YYYY-MM"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        try:
+            return parse_month(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class RelevanceType(click.ParamType):
+    """An OGP value and how a commitment is relevant to it: VALUE=TEXT."""
+
+    name = "VALUE=TEXT"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> tuple[str, str]:
+        if isinstance(value, tuple):
+            return value  # type: ignore[return-value]
+        name, sep, text = str(value).partition("=")
+        if not sep or not name.strip():
+            self.fail(f"{value!r} is not VALUE=TEXT, e.g. accountability=\"…\"", param, ctx)
+        return name.strip(), text
+
+
 DATE = DateType()
 DATETIME = DateTimeType()
+MONTH = MonthType()
 
 
 class OgpGroup(click.Group):
@@ -1433,6 +1480,267 @@ def response_list(app: App, proposal_key: str | None, as_json: bool) -> None:
         ("REF", "BODY", "ANSWER", "ON", "NOTE"),
         lambda f: (f["ref"], f["entity"], "agreed" if f["agreed"] else "declined", f["on"], f["note"]),
     )
+
+
+# --- after the commitment ------------------------------------------------------------------------
+
+
+@cli.group()
+def commitment() -> None:
+    """Commitments in OGP's template: their text, dates and supporting actors."""
+
+
+@commitment.command("edit")
+@click.argument("id")
+@click.option("--ogp-id", help="OGP's own number for the commitment, e.g. JO0070.")
+@click.option("--problem", help="The public problem the commitment addresses.")
+@click.option("--status-quo", help="What is done now, and what falls short.")
+@click.option("--description", help="What the commitment is: the solution and the results it aims at.")
+@click.option("--how-it-solves", help="How the commitment contributes to solving the problem.")
+@click.option(
+    "--relevance",
+    "relevance",
+    multiple=True,
+    type=RelevanceType(),
+    help="How it serves an OGP value: VALUE=TEXT (access_to_information, accountability, public_participation, "
+    "technology_innovation, or the Arabic name); an empty TEXT removes the value (repeatable).",
+)
+@click.option(
+    "--supporting", multiple=True, help="A supporting government body, by code or name (repeatable; replaces the list)."
+)
+@click.option(
+    "--supporting-org",
+    "supporting_orgs",
+    multiple=True,
+    help="A supporting civil-society or private organisation, as written (repeatable; replaces the list).",
+)
+@click.option("--start", type=MONTH, help="The month the commitment starts (YYYY-MM).")
+@click.option("--end", type=MONTH, help="The month the commitment ends (YYYY-MM).")
+@pass_app
+def commitment_edit(
+    app: App, id: str, relevance: tuple[tuple[str, str], ...], supporting: tuple[str, ...],
+    supporting_orgs: tuple[str, ...], **fields: Any,
+) -> None:  # fmt: skip
+    """Write or change a commitment's text in OGP's commitment template (a committed proposal).
+
+    Until it is first edited, the proposal's problem and solution stand as the commitment's
+    problem and description. Options not given stay as they are.
+
+    \b
+    Example:
+      ogp commitment edit SAMPLE-01 --ogp-id JO0070 --start 2021-11 --end 2023-06 \\
+          --status-quo "..." --relevance accountability="..." --supporting MODEE --supporting-org "..."
+    """
+    changes = CommitmentChanges(
+        **fields, relevance=relevance, supporting=supporting or None, supporting_orgs=supporting_orgs or None
+    )
+    with app.session() as session:
+        proposal = get_proposal(session, id)
+        before = audit.current_head(session).seq
+        edit_commitment(session, id, changes, actor=app.actor)
+        ref, changed = proposal.ref, audit.current_head(session).seq != before
+    click.echo(f"{ref}: the commitment's template was {'updated' if changed else 'already so; nothing changed'}.")
+
+
+@commitment.command("show")
+@click.argument("id")
+@json_option
+@pass_app
+def commitment_show(app: App, id: str, as_json: bool) -> None:
+    """Show a commitment in OGP's template, with its milestones, their progress and its completion.
+
+    \b
+    Example:
+      ogp commitment show SAMPLE-01 --json
+    """
+    with app.session() as session:
+        proposal = get_commitment(session, id)
+        standings = [standing_on(m) for m in milestones_of(session, proposal)]
+        detail = views.commitment_view(commitment_text(session, proposal), standings, full=True)
+    if as_json:
+        emit_json(detail)
+        return
+    for label, key in (
+        ("Ref", "ref"), ("OGP id", "ogp_id"), ("Title", "title"), ("Lead", "lead"), ("Start", "start"),
+        ("End", "end"), ("Problem", "problem"), ("Status quo", "status_quo"), ("Description", "description"),
+        ("How it solves", "how_it_solves"),
+    ):  # fmt: skip
+        if detail[key]:
+            click.echo(f"{label + ':':<15}{detail[key]}")
+    for value, text in detail["relevance"].items():
+        click.echo(f"{'Relevance:':<15}{value}: {text}")
+    if detail["supporting"] or detail["supporting_orgs"]:
+        click.echo(f"{'Supporting:':<15}{', '.join([*detail['supporting'], *detail['supporting_orgs']])}")
+    click.echo(f"{'Completion:':<15}{detail['completion'].replace('_', ' ')} ({detail['percent']}%)")
+    for m in detail["milestones"]:
+        click.echo(
+            f"{m['label']:<5} {m['state']:<10} {m['percent']:>3}%  {m['start']} → {m['end']}  "
+            f"{m['responsible']}  {m['title']}"
+        )
+        for entry in m["progress"]:
+            evidence = f" [{len(entry['evidence'])} evidence]" if entry["evidence"] else ""
+            click.echo(f"        {entry['on']} {entry['side']} {entry['percent']}%: {entry['note']}{evidence}")
+    if not detail["edited"]:
+        click.echo(f"(not edited yet: the text is the proposal's; edit it with 'ogp commitment edit {detail['ref']}')")
+
+
+@commitment.command("list")
+@json_option
+@pass_app
+def commitment_list(app: App, as_json: bool) -> None:
+    """List the plan's commitments with their completion on the IRM's scale.
+
+    \b
+    Example:
+      ogp commitment list
+    """
+    with app.session() as session:
+        found = [
+            views.commitment_view(commitment_text(session, p), [standing_on(m) for m in milestones_of(session, p)])
+            for p in list_commitments(session)
+        ]
+    emit_records(
+        found, as_json, ("REF", "OGP ID", "LEAD", "MONTHS", "MILESTONES", "COMPLETION", "TITLE"),
+        lambda c: (c["ref"], c["ogp_id"] or "-", c["lead"] or "-", f"{c['start'] or '?'} → {c['end'] or '?'}",
+                   c["milestones"], f"{c['completion'].replace('_', ' ')} ({c['percent']}%)", c["title"]),
+    )  # fmt: skip
+
+
+def _milestone_sources(sources: Sequence[MilestoneState]) -> str:
+    return "any open state" if set(sources) == set(MILESTONE_OPEN) else ", ".join(s.value for s in sources)
+
+
+MILESTONE_EVENT_HELP = "\n".join(
+    f"  {row.event.value:<9} {_milestone_sources(row.sources)} → {row.dest.value}: {row.help}"
+    for row in MILESTONE_TRANSITIONS
+)
+
+
+@cli.group()
+def milestone() -> None:
+    """A commitment's milestones: add them, move them, list them."""
+
+
+@milestone.command("add")
+@click.argument("id")
+@click.option("--title", required=True, help="What the milestone is.")
+@click.option("--output", default="", help="Its verifiable output (the deliverable).")
+@click.option("--start", required=True, type=MONTH, help="The month it starts (YYYY-MM).")
+@click.option("--end", required=True, type=MONTH, help="The month it ends (YYYY-MM).")
+@click.option("--responsible", required=True, metavar="ENTITY", help="The body responsible, by code or name.")
+@pass_app
+def milestone_add(app: App, id: str, title: str, output: str, start: str, end: str, responsible: str) -> None:
+    """Add a milestone to a commitment (state: planned), within the commitment's months.
+
+    \b
+    Example:
+      ogp milestone add SAMPLE-01 --title "نشر أول مجموعة بيانات" --output "بيانات مفتوحة منشورة" \\
+          --start 2021-11 --end 2022-04 --responsible ROS
+    """
+    with app.session() as session:
+        added = add_milestone(
+            session, id, title=title, output=output, start=start, end=end, responsible=responsible, actor=app.actor
+        )
+        shown = f"{views.milestone_label(added.id)} of {added.proposal.ref}: {added.title} ({start} → {end})"
+    click.echo(f"Added milestone {shown}")
+
+
+@milestone.command(
+    "advance",
+    help=f"""Move a milestone by taking EVENT; the move and its audit entry are one transaction.
+
+\b
+Events:
+{MILESTONE_EVENT_HELP}
+
+\b
+Example:
+  ogp milestone advance M3 start --dated 2021-11-01
+  ogp milestone advance M4 delay --reason "تأخر إقرار التعديلات" --new-end 2022-10
+  ogp milestone advance M3 complete --dated 2022-04-28
+""",
+)
+@click.argument("mid", metavar="MID")
+@click.argument("event", type=click.Choice([e.value for e in MilestoneEvent]), metavar="EVENT")
+@click.option("--reason", default="", help="Why (required for delay and cancel; kept in the audit trail).")
+@click.option("--dated", type=DATE, help="When it happened. [default: today]")
+@click.option("--new-end", type=MONTH, help="For delay: the new end month (YYYY-MM), after the one in force.")
+@pass_app
+def milestone_advance(
+    app: App, mid: str, event: str, reason: str, dated: dt.date | None, new_end: str | None
+) -> None:
+    with app.session() as session:
+        done = advance_milestone(
+            session, mid, MilestoneEvent(event), actor=app.actor, reason=reason, dated=dated, new_end=new_end
+        )
+        said = (f"{views.milestone_label(done.milestone.id)} ({done.milestone.proposal.ref}): {done.move.from_state} → "
+                f"{done.move.to_state} on {done.move.dated} (audit #{done.entry.seq})")  # fmt: skip
+    click.echo(said)
+
+
+@milestone.command("list")
+@click.argument("id", required=False)
+@json_option
+@pass_app
+def milestone_list(app: App, id: str | None, as_json: bool) -> None:
+    """List milestones (all, or one commitment's) with their state, end month and progress.
+
+    \b
+    Example:
+      ogp milestone list SAMPLE-01 --json
+    """
+    with app.session() as session:
+        found = [views.milestone_view(standing_on(m)) for m in list_milestones(session, id)]
+    emit_records(
+        found, as_json, ("MID", "REF", "STATE", "PROGRESS", "MONTHS", "RESPONSIBLE", "TITLE"),
+        lambda m: (m["label"], m["ref"], m["state"],
+                   f"{m['percent']}%" + (f" (cs {m['civil_society_percent']}%)"
+                                         if m["civil_society_percent"] is not None else ""),
+                   f"{m['start']} → {m['end']}", m["responsible"], m["title"]),
+    )  # fmt: skip
+
+
+@cli.group()
+def progress() -> None:
+    """Progress on milestones, reported by the government and by civil society."""
+
+
+@progress.command("record")
+@click.argument("mid", metavar="MID")
+@click.option("--percent", required=True, type=click.IntRange(0, 100), help="How far along it is, 0-100.")
+@click.option("--note", required=True, help="What was done.")
+@click.option(
+    "--evidence",
+    multiple=True,
+    metavar="FILE|URL",
+    help="Evidence: an http(s) address, or a file (at most 10 MB) kept with its sha256 (repeatable).",
+)
+@click.option("--by", "side", required=True, type=click.Choice(SIDES), help="Who reports it.")
+@click.option("--on", "reported_on", type=DATE, help="The day it was reported. [default: today]")
+@pass_app
+def progress_record(
+    app: App, mid: str, percent: int, note: str, evidence: tuple[str, ...], side: str, reported_on: dt.date | None
+) -> None:
+    """Record progress on a milestone, as the government or civil society reports it.
+
+    Civil society's figures are kept beside the government's, never merged into them. A milestone
+    cannot be completed before a progress entry with evidence is recorded.
+
+    \b
+    Example:
+      ogp progress record M3 --percent 60 --note "نشرت 12 مجموعة بيانات" --by government \\
+          --evidence https://example.org/data --evidence report.pdf --on 2022-06-20
+    """
+    items = [evidence_from(item, f"milestone {mid}") for item in evidence]  # read before the transaction
+    with app.session() as session:
+        entry = record_progress(
+            session, mid, percent=percent, note=note, side=side, actor=app.actor, reported_on=reported_on,
+            evidence=items,
+        )  # fmt: skip
+        said = f"{views.milestone_label(entry.milestone_id)}: {percent}% by {side} on {entry.reported_on}"
+    click.echo(f"Recorded progress on {said}; evidence: {len(items)}.")
+
+
 
 
 # --- the database ------------------------------------------------------------------------------

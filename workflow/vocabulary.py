@@ -36,6 +36,11 @@ _VALUE_ALIASES: dict[str, OgpValue] = {
     "المشاركة العامة": OgpValue.PUBLIC_PARTICIPATION,
 }
 
+# Who reports progress on a milestone: the government, or civil society beside it (never merged).
+GOVERNMENT = "government"
+CIVIL_SOCIETY = "civil-society"
+SIDES = (GOVERNMENT, CIVIL_SOCIETY)
+
 # The seed's five criteria, in its order: (code, Arabic, English).
 SEED_CRITERIA: tuple[tuple[str, str, str], ...] = (
     ("importance", "أهمية الفكرة وكونها رائدة ومميزة", "The idea's importance; pioneering and distinctive"),
