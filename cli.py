@@ -39,7 +39,10 @@ from states import (
 )
 from workflow import audit, db, replay, views
 from workflow.commitments import CommitmentChanges, commitment_text, edit_commitment, get_commitment, list_commitments
+from workflow.compliance import Status, compliance, publish_timeline
 from workflow.demo import play
+from workflow.due import OVERDUE
+from workflow.due import due as due_on
 from workflow.errors import NoWorkspaceError, WorkflowError
 from workflow.evaluation import (
     ScoreInput,
@@ -58,6 +61,7 @@ from workflow.evaluation import (
     set_weight,
 )
 from workflow.evaluation import ranking as rank_proposals
+from workflow.followups import follow_up
 from workflow.importer import export_proposals, import_proposals, import_scores
 from workflow.interviews import list_schedule, record_interview, schedule_interview
 from workflow.letters import list_letters, write_files
@@ -68,6 +72,8 @@ from workflow.milestones import add_milestone, advance_milestone, list_milestone
 from workflow.moves import PendingLetter, advance
 from workflow.periods import parse_month
 from workflow.plans import (
+    DEFAULT_REPLY_WITHIN,
+    MAX_REPLY_WITHIN,
     PlanSettings,
     add_entity,
     configure_plan,
@@ -339,6 +345,13 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON (
     type=click.IntRange(min=0),
     help="Eligible members who must score every criterion before a shortlist (0: a majority of the working group).",
 )
+@click.option(
+    "--reply-within",
+    type=click.IntRange(1, MAX_REPLY_WITHIN),
+    metavar="DAYS",
+    help=f"Days a body has to answer a referral before its reply is overdue. [default {DEFAULT_REPLY_WITHIN}]",
+)
+@click.option("--submitted-on", type=DATE, help="The day the plan was submitted to OGP (for requirement 4.1).")
 @pass_app
 def init(
     app: App, copy_to: tuple[str, ...], no_copy_to: bool, logo: Path | None, no_logo: bool, **settings: Any
@@ -1739,6 +1752,112 @@ def progress_record(
         )  # fmt: skip
         said = f"{views.milestone_label(entry.milestone_id)}: {percent}% by {side} on {entry.reported_on}"
     click.echo(f"Recorded progress on {said}; evidence: {len(items)}.")
+
+
+@cli.command("followup")
+@click.argument("id")
+@click.option("--entity", "entity_key", required=True, help="The body that has not answered, by code or name.")
+@pass_app
+def followup_cmd(app: App, id: str, entity_key: str) -> None:
+    """Write a follow-up letter to a body that has not answered a referral, citing the referral's
+    number and date («إلحاقاً بكتابنا رقم … تاريخ …»); registered and audited like every letter.
+
+    \b
+    Example:
+      ogp followup SAMPLE-02 --entity CCD
+    """
+    with app.session() as session:
+        done = follow_up(
+            session, id, entity_key, actor=app.actor, templates_dir=app.templates,
+            workspace_folder=app.workspace().folder,
+        )  # fmt: skip
+        ref, reason, seq, letters = done.awaited.proposal.ref, done.entry.reason, done.entry.seq, list(done.letters)
+    click.echo(f"{ref}: {reason} (audit #{seq})")
+    for path in write_letter_files(app.workspace().letters_dir, letters):
+        click.echo(f"  letter: {path}")
+
+
+@cli.command("due")
+@click.option("--as-of", "as_of", type=DATE, help="The day to judge by. [default: today]")
+@json_option
+@pass_app
+def due_cmd(app: App, as_of: dt.date | None, as_json: bool) -> None:
+    """What is due: replies awaited from bodies, milestones past their end month, progress missing
+    for the half-year, and OGP's calendar obligations; each with the command that resolves it.
+
+    \b
+    Example:
+      ogp due --as-of 2022-07-10
+    """
+    day = as_of or dt.date.today()
+    with app.session() as session:
+        found = [views.due_view(item) for item in due_on(session, day)]
+    if as_json:
+        emit_json(found)
+        return
+    if not found:
+        click.echo(f"Nothing is due as of {day}.")
+        return
+    overdue = sum(1 for item in found if item["status"] == OVERDUE)
+    click.echo(f"As of {day}: {overdue} overdue, {len(found) - overdue} due.")
+    for item in found:
+        about = " ".join(x for x in (item["ref"], item["subject"]) if x)
+        status, day_due = item["status"].upper(), item["due_on"] or "-"
+        click.echo(f"{status:<8} {day_due:<10}  {item['kind']:<11} {about}: {item['what']}")
+        click.echo(f"{'':<33}→ {item['resolve']}")
+
+
+@cli.command("compliance")
+@click.option("--as-of", "as_of", type=DATE, help="The day to judge by. [default: today]")
+@json_option
+@pass_app
+def compliance_cmd(app: App, as_of: dt.date | None, as_json: bool) -> None:
+    """Check OGP's minimum requirements from the record: the working group meets every six months
+    (1.1), the repository is published twice a year (2.2, from 'ogp publish'), the co-creation
+    timeline is out two weeks before co-creation (3.1), a reasoned response precedes the plan's
+    submission (4.1), two implementation meetings a year (5.1). Each: met, not met or not yet due,
+    with the dates that decide it.
+
+    \b
+    Example:
+      ogp compliance --as-of 2022-07-10
+    """
+    day = as_of or dt.date.today()
+    with app.session() as session:
+        found = [views.finding_view(finding) for finding in compliance(session, day)]
+    if as_json:
+        emit_json(found)
+        return
+    click.echo(f"OGP minimum requirements as of {day}:")
+    for f in found:
+        click.echo(f"{f['requirement']}  {f['status']:<12} {f['title']}")
+        click.echo(f"{'':<17}{f['detail']}")
+        if f["status"] != Status.MET.value:
+            click.echo(f"{'':<17}→ {f['resolve']}")
+
+
+@cli.group("plan")
+def plan_group() -> None:
+    """The plan's calendar: the co-creation timeline's publication."""
+
+
+@plan_group.command("timeline")
+@click.option("--published-on", required=True, type=DATE, help="The day the co-creation timeline was published.")
+@click.option("--co-creation-starts", required=True, type=DATE, help="The day it says co-creation begins.")
+@click.option("--url", default="", help="Where it was published (http or https).")
+@pass_app
+def plan_timeline(app: App, published_on: dt.date, co_creation_starts: dt.date, url: str) -> None:
+    """Record the publication of the co-creation timeline (OGP minimum requirement 3.1: at least
+    two weeks before co-creation begins).
+
+    \b
+    Example:
+      ogp plan timeline --published-on 2021-05-20 --co-creation-starts 2021-06-06 --url https://example.org/timeline
+    """
+    with app.session() as session:
+        row = publish_timeline(session, published_on, co_creation_starts, url=url, actor=app.actor)
+        notice = (row.co_creation_starts - row.published_on).days
+    click.echo(f"Recorded the co-creation timeline: published on {published_on}, {notice} days before it begins.")
 
 
 

@@ -40,9 +40,11 @@ from documents.docx_writer import read_package, with_properties, zip_parts
 from states import Event, MilestoneEvent
 from workflow import audit, db, ledger, replay
 from workflow.commitments import CommitmentChanges, edit_commitment
+from workflow.compliance import publish_timeline
 from workflow.demo import play
 from workflow.errors import VerificationError
 from workflow.evaluation import ScoreInput, declare_conflict, list_criteria, record_response, record_score
+from workflow.followups import follow_up
 from workflow.interviews import record_interview, schedule_interview
 from workflow.letters import list_letters, write_files
 from workflow.letters import verify as verify_letters
@@ -99,6 +101,7 @@ def build_small(session: Session, folder: Path) -> None:
     answered = later + dt.timedelta(days=5)
     record_response(session, "P-1", "MODEE", agreed=True, responded_on=None, note="", actor=ACTOR, now=answered)
     record_response(session, "P-2", "ROS", agreed=False, responded_on=None, note="لا", actor=ACTOR, now=answered)
+    follow_up(session, "P-1", "ROS", actor=ACTOR, now=answered, workspace_folder=folder)
     advance(session, "P-1", Event.COMMIT, actor=ACTOR, now=answered, workspace_folder=folder)
     advance(session, "P-4", Event.WITHDRAW, actor=ACTOR, reason="انسحاب", now=answered, workspace_folder=folder)
     build_implementation(session)
@@ -106,7 +109,9 @@ def build_small(session: Session, folder: Path) -> None:
 
 def build_implementation(session: Session) -> None:
     """After the commitments: two commitments in OGP's template, milestones moved, progress from
-    both sides with evidence (a file and a web address)."""
+    both sides with evidence (a file and a web address), the co-creation timeline published."""
+    for published, starts in ((dt.date(2021, 5, 1), dt.date(2021, 6, 1)), (dt.date(2021, 5, 2), dt.date(2021, 6, 2))):
+        publish_timeline(session, published, starts, actor=ACTOR, now=NOW)
     later = dt.datetime(2021, 9, 1, 9, tzinfo=dt.UTC)
     record_response(session, "P-2", "ROS", agreed=True, responded_on=None, note="نعم", actor=ACTOR, now=later)
     advance(session, "P-2", Event.COMMIT, actor=ACTOR, now=later)

@@ -59,6 +59,7 @@ class DocumentKind(StrEnum):
     REFERRAL_CLOSED = "referral_closed"  # closes a referral with each body written to
     REJECTION = "rejection"  # gives the proposing organisation the reason its idea was not adopted
     INVITATION = "invitation"  # invites the proposer to its interview (date, time, platform)
+    FOLLOWUP = "followup"  # «إلحاقاً بكتابنا رقم …»: chases a body that has not answered a referral
 
 
 class Addressees(StrEnum):
@@ -68,6 +69,7 @@ class Addressees(StrEnum):
     LEAD_ENTITY = "lead_entity"  # the body that leads the commitment
     PROPOSER = "proposer"  # the proposing organisation
     REFERRED_ENTITIES = "referred_entities"  # every body a referral letter went to (none if never referred)
+    NAMED_ENTITY = "named_entity"  # the one body the coordinator names (a follow-up)
 
 
 @dataclass(frozen=True)
@@ -312,9 +314,11 @@ class Action(StrEnum):
     DECLARE_CONFLICT = "declare_conflict"
     RESPONSE = "response"
     CHECKPOINT = "checkpoint"
+    FOLLOWUP = "followup"
     EDIT_COMMITMENT = "edit_commitment"
     ADD_MILESTONE = "add_milestone"
     RECORD_PROGRESS = "record_progress"
+    PUBLISH_TIMELINE = "publish_timeline"
 
 
 @dataclass(frozen=True)
@@ -388,6 +392,13 @@ _ACTIONS: tuple[RecordedStep, ...] = (
         does="record a response for",
     ),
     RecordedStep(Action.CHECKPOINT, None, "the record as it stood when the schema was upgraded"),
+    RecordedStep(
+        Action.FOLLOWUP,
+        (State.REFERRED,),
+        "a follow-up letter went to a body that had not answered the referral",
+        does="follow up the referral of",
+        documents=(Document(DocumentKind.FOLLOWUP, Addressees.NAMED_ENTITY),),
+    ),
     # After the commitment: two years of work, on committed proposals only.
     RecordedStep(
         Action.EDIT_COMMITMENT,
@@ -405,6 +416,7 @@ _ACTIONS: tuple[RecordedStep, ...] = (
         does="record progress on",
         milestone_states=tuple(s for s in MilestoneState if s is not MilestoneState.CANCELLED),
     ),
+    RecordedStep(Action.PUBLISH_TIMELINE, None, "the co-creation timeline was published"),
 )
 
 # Every recorded step by its audit event name: the moves of the table above, and the actions.

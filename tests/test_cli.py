@@ -335,10 +335,10 @@ def test_init_letter_settings_and_a_bad_logo(runner: CliRunner, tmp_path: Path) 
 
 def test_templates_export_check_and_use(runner: CliRunner, workspace: Workspace, tmp_path: Path) -> None:
     exported = ogp(runner, "templates", "export", "mine")
-    assert exported.stdout.startswith("Wrote 12 templates to mine: acceptance.ar.j2, acceptance.en.j2, ")
+    assert exported.stdout.startswith("Wrote 14 templates to mine: acceptance.ar.j2, acceptance.en.j2, ")
     again = runner.invoke(cli, ["templates", "export", "mine"])
     assert again.exit_code == 1 and "use --force to overwrite" in again.stderr
-    assert ogp(runner, "templates", "check", "mine").stdout == "Checked 12 templates from mine: 0 errors.\n"
+    assert ogp(runner, "templates", "check", "mine").stdout == "Checked 14 templates from mine: 0 errors.\n"
     (tmp_path / "mine" / "referral.ar.j2").write_text(
         "{% block subject %}{{ proposal.titel }}{% endblock %}{% block body %}x{% endblock %}"
     )
@@ -348,7 +348,7 @@ def test_templates_export_check_and_use(runner: CliRunner, workspace: Workspace,
         "  template referral.ar.j2, line 1: UndefinedError: 'dict object' has no attribute 'titel'\n"
         "Error: 1 templates do not render; letters using them would fail.\n"
     )
-    assert broken.stdout == "Checked 12 templates from mine: 1 errors.\n"
+    assert broken.stdout == "Checked 14 templates from mine: 1 errors.\n"
     add(runner, "P-1")
     to_shortlisted(runner, "P-1")
     assert ogp(runner, "init", "--templates-dir", "mine").exit_code == 0

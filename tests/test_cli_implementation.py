@@ -117,10 +117,15 @@ def test_a_commitment_from_its_template_to_its_milestones_and_progress(
         (("milestone", "advance", "M1", "delay", "--new-end", "2022-5"), "'--new-end'", "'2022-5' is not a month: use YYYY-MM, e.g. 2022-05"),
         (("milestone", "add", "P-1", "--title", "x", "--start", "2021-1", "--end", "2022-01", "--responsible", "MOH"),
          "'--start'", "'2021-1' is not a month"),
+        (("due", "--as-of", "yesterday"), "'--as-of'", "'yesterday' is not a date: use YYYY-MM-DD (or D/M/YYYY)"),
+        (("compliance", "--as-of", "31/2/2022"), "'--as-of'", "'31/2/2022' is not a real date"),
         (("commitment", "edit", "P-1", "--relevance", "accountability"), "'--relevance'", "'accountability' is not VALUE=TEXT"),
         (("commitment", "edit", "P-1", "--end", "June"), "'--end'", "'June' is not a month"),
         (("progress", "record", "M1", "--percent", "101", "--note", "x", "--by", "government"), "'--percent'", "101 is not in the range 0<=x<=100"),
         (("progress", "record", "M1", "--percent", "1", "--note", "x", "--by", "ministry"), "'--by'", "'ministry' is not one of 'government', 'civil-society'"),
+        (("plan", "timeline", "--published-on", "2021-05-20", "--co-creation-starts", "soon"), "'--co-creation-starts'", "'soon' is not a date"),
+        (("init", "--reply-within", "0"), "'--reply-within'", "0 is not in the range 1<=x<=365"),
+        (("init", "--submitted-on", "2021-10-32"), "'--submitted-on'", "'2021-10-32' is not a date"),
     ],
 )  # fmt: skip
 def test_bad_dates_months_periods_and_values_are_usage_errors_naming_the_option(
@@ -143,8 +148,59 @@ def test_refusals_name_the_record_and_change_nothing(runner: CliRunner) -> None:
          "Error: Cannot edit the commitment of proposal P-1: it is 'submitted'; this is done only while it is committed.\n"),
         (("milestone", "advance", "M99", "start"), "Error: no milestone 'M99'.\n"),
         (("progress", "record", "x7", "--percent", "1", "--note", "x", "--by", "government"), "Error: no milestone 'x7'.\n"),
+        (("followup", "P-1", "--entity", "MODEE"),
+         "Error: Cannot follow up the referral of proposal P-1: it is 'submitted'; this is done only while it is referred.\n"),
+        (("plan", "timeline", "--published-on", "2099-01-01", "--co-creation-starts", "2099-02-01"),
+         "Error: timeline published on 2099-01-01: --published-on: 2099-01-01 is in the future\n"),
     ):  # fmt: skip
         result = ogp(runner, *args)
         assert (result.exit_code, result.stderr) == (1, message), args
     assert head(runner) == before
 
+
+def test_followup_writes_a_registered_letter_and_due_shows_the_reply_awaited(runner: CliRunner) -> None:
+    add(runner, "P-1", "--entity", "ROS")
+    to_shortlisted(runner, "P-1")
+    referred = ok(runner, "advance", "P-1", "refer")
+    referral = next(line for line in referred.splitlines() if "_referral_ROS_" in line)
+    ok(runner, "response", "record", "P-1", "--entity", "MODEE", "--agreed")
+    out = ok(runner, "followup", "P-1", "--entity", "ROS")
+    first, letter = out.splitlines()
+    assert first.startswith("P-1: follow-up to ROS on referral ") and "(reply due " in first
+    assert letter.startswith("  letter: ") and "_followup_ROS_" in letter
+    path = Path(letter.removeprefix("  letter: "))
+    assert path.is_file() and Path(referral.removeprefix("  letter: ")).is_file()
+    registered = json.loads(ok(runner, "letters", "list", "--json"))
+    assert [r["kind"] for r in registered][-1] == "followup"
+    assert ok(runner, "letters", "verify").startswith("Stored letters:")
+    [item] = [i for i in json.loads(ok(runner, "due", "--json")) if i["kind"] == "reply"]
+    assert list(item) == ["kind", "status", "due_on", "ref", "subject", "what", "resolve"]
+    assert (item["status"], item["ref"], item["subject"]) == ("due", "P-1", "ROS")
+    assert "followed up 1 time(s)" in item["what"]
+    answered = ogp(runner, "followup", "P-1", "--entity", "MODEE")
+    assert answered.exit_code == 1
+    assert answered.stderr.startswith("Error: proposal P-1: --entity: وزارة الاقتصاد الرقمي والريادة answered on ")
+
+
+def test_due_and_compliance_print_the_calendar(runner: CliRunner) -> None:
+    assert ok(runner, "init", "--reply-within", "14", "--submitted-on", "2021-10-31").endswith("commitments 5.\n")
+    assert ok(runner, "plan", "timeline", "--published-on", "2021-05-20", "--co-creation-starts", "2021-06-06",
+              "--url", "https://example.org/timeline") == (
+        "Recorded the co-creation timeline: published on 2021-05-20, 17 days before it begins.\n"
+    )  # fmt: skip
+    ok(runner, "meeting", "add", "--on", "2021-07-15")
+    found = json.loads(ok(runner, "compliance", "--json", "--as-of", "2021-08-01"))
+    assert [(f["requirement"], f["status"]) for f in found] == [
+        ("1.1", "met"), ("2.2", "not yet due"), ("3.1", "met"), ("4.1", "not yet due"), ("5.1", "not yet due"),
+    ]  # fmt: skip
+    assert list(found[0]) == ["requirement", "title", "status", "detail", "due_on", "dates", "resolve"]
+    printed = ok(runner, "compliance", "--as-of", "2022-03-01")
+    assert printed.splitlines()[:3] == [
+        "OGP minimum requirements as of 2022-03-01:",
+        "1.1  not met      The working group meets at least every six months",
+        "                 no meeting since the meeting on 2021-07-15; one was due by 2022-01-15",
+    ]
+    assert "                 → ogp meeting add --on DATE …" in printed
+    due = ok(runner, "due", "--as-of", "2022-03-01")
+    assert due.splitlines()[0] == "As of 2022-03-01: 2 overdue, 2 due."
+    assert "OVERDUE  2021-10-31  requirement 4.1: A reasoned response is published before the plan is submitted" in due

@@ -37,12 +37,12 @@ def example(path: str) -> str:
 def test_the_expected_commands_exist() -> None:
     assert [path for path, _ in ALL] == [
         "ogp advance", "ogp audit head", "ogp audit verify", "ogp commitment edit", "ogp commitment list",
-        "ogp commitment show", "ogp conflict declare", "ogp conflict list",
-        "ogp criterion list", "ogp criterion set-weight", "ogp db copy", "ogp db roles", "ogp demo", "ogp entity add", "ogp entity list", "ogp history", "ogp init",
+        "ogp commitment show", "ogp compliance", "ogp conflict declare", "ogp conflict list",
+        "ogp criterion list", "ogp criterion set-weight", "ogp db copy", "ogp db roles", "ogp demo", "ogp due", "ogp entity add", "ogp entity list", "ogp followup", "ogp history", "ogp init",
         "ogp interview list", "ogp interview record", "ogp interview schedule", "ogp letters export",
         "ogp letters list", "ogp letters register", "ogp letters verify", "ogp meeting add", "ogp meeting list",
         "ogp meeting minutes", "ogp member add", "ogp member list", "ogp milestone add", "ogp milestone advance",
-        "ogp milestone list", "ogp progress record", "ogp proposal add", "ogp proposal export", "ogp proposal import",
+        "ogp milestone list", "ogp plan timeline", "ogp progress record", "ogp proposal add", "ogp proposal export", "ogp proposal import",
         "ogp proposal link", "ogp proposal list", "ogp proposal show", "ogp ranking", "ogp response list",
         "ogp response record", "ogp score import", "ogp score list", "ogp shortlist", "ogp templates check",
         "ogp templates export",

@@ -111,7 +111,7 @@ def test_every_declared_step_is_used_and_every_event_is_declared(tmp_path: Path)
     assert declared - events == {
         Action.CHECKPOINT.value, Action.LINK.value, Action.SET_WEIGHT.value, "discard", "milestone_cancel",
         "milestone_start", "milestone_delay", "milestone_complete", Action.EDIT_COMMITMENT.value,
-        Action.ADD_MILESTONE.value, Action.RECORD_PROGRESS.value,
+        Action.ADD_MILESTONE.value, Action.RECORD_PROGRESS.value, Action.FOLLOWUP.value, Action.PUBLISH_TIMELINE.value,
     }
 
 

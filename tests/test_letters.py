@@ -217,7 +217,7 @@ def test_export_refuses_to_overwrite_and_check_reports_each_broken_template(tmp_
     written = export_defaults(tmp_path / "t")
     assert sorted(p.name for p in written) == sorted(
         f"{kind}.{lang}.j2"
-        for kind in ("referral", "commitment", "acceptance", "referral_closed", "rejection", "invitation")
+        for kind in ("referral", "commitment", "acceptance", "referral_closed", "rejection", "invitation", "followup")
         for lang in ("ar", "en")
     )
     with pytest.raises(WorkflowError, match=r"already has acceptance\.ar\.j2"):
@@ -234,7 +234,7 @@ def test_export_refuses_to_overwrite_and_check_reports_each_broken_template(tmp_
         "template rejection.en.j2, line 2: UndefinedError: 'reasn' is undefined",
     ]
     assert report.unknown == ["referal.ar.j2"]
-    assert len(report.checked) == 12
+    assert len(report.checked) == 14
 
 
 def test_a_broken_template_for_one_recipient_stops_the_whole_move(

@@ -22,6 +22,7 @@ from states import (
     STEPS,
     TRANSITIONS,
     Action,
+    DocumentKind,
     Event,
     Guard,
     MilestoneEvent,
@@ -222,6 +223,7 @@ def test_milestone_moves_are_recorded_steps_whose_names_clash_with_nothing() -> 
     assert len(STEPS) == len(set(STEPS))  # no name declared twice
     progress = step_for(Action.RECORD_PROGRESS)
     assert progress.milestone_states is not None and MilestoneState.CANCELLED not in progress.milestone_states
+    assert step_for(Action.FOLLOWUP).documents[0].kind is DocumentKind.FOLLOWUP
 
 
 def test_the_milestone_machine_mirrors_its_table_and_has_no_back_doors() -> None:

@@ -81,6 +81,7 @@ class Outbox:
     reason: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
     pending: list[PendingLetter] = field(default_factory=list)
+    to: Entity | None = None  # the body a letter to `Addressees.NAMED_ENTITY` goes to
 
     def render(self, documents: Iterable[Document]) -> None:
         """Render every letter; reference numbers are taken inside the transaction, so a step
@@ -159,6 +160,8 @@ class Outbox:
                     .order_by(Letter.id)
                 )
                 return [Recipient.body(entity) for entity in dict.fromkeys(self.session.scalars(query))]
+            case Addressees.NAMED_ENTITY:
+                return [Recipient.body(self.to)] if self.to is not None else []
 
     def _request(self, document: Document, recipient: Recipient, reference: str, issued_on: dt.date) -> LetterRequest:
         plan, proposal, arabic = self.plan, self.proposal, recipient.language == "ar"
@@ -192,6 +195,8 @@ class Outbox:
                 "event": self.event,
                 "reason": self.reason,
                 "interview": {"date": "", "date_ar": "", "date_en": "", "time": "", "platform": ""},
+                "referral": {"reference": "", "date": "", "date_ar": "", "date_hijri": "", "date_en": ""},
+                "reply_within": plan.reply_within,
                 **self.extra,
             },
         )

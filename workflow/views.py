@@ -6,6 +6,8 @@ from typing import Any
 
 from states import events_from, milestone_events_from
 from workflow.commitments import CommitmentText
+from workflow.compliance import Finding
+from workflow.due import DueItem
 from workflow.evaluation import DecidedPlace, Standing
 from workflow.ledger import milestone_label
 from workflow.milestones import MilestoneStanding, completion
@@ -405,3 +407,26 @@ def commitment_view(text: CommitmentText, standings: list[MilestoneStanding], *,
         }
     return view
 
+
+def due_view(item: DueItem) -> dict[str, Any]:
+    return {
+        "kind": item.kind,
+        "status": item.status,
+        "due_on": item.due_on.isoformat() if item.due_on else None,
+        "ref": item.ref,
+        "subject": item.subject,
+        "what": item.what,
+        "resolve": item.resolve,
+    }
+
+
+def finding_view(finding: Finding) -> dict[str, Any]:
+    return {
+        "requirement": finding.requirement,
+        "title": finding.title,
+        "status": finding.status.value,
+        "detail": finding.detail,
+        "due_on": finding.due_on.isoformat() if finding.due_on else None,
+        "dates": dict(finding.dates),
+        "resolve": finding.resolve,
+    }
