@@ -26,6 +26,7 @@ from documents import write_atomic
 from documents.docx_writer import check_image
 from documents.letters import DIGITS, LANGUAGES
 from documents.minutes import render_minutes
+from documents.reports import REPORT_LANGUAGES, render_plan_report, render_progress_report
 from states import (
     MILESTONE_OPEN,
     MILESTONE_TRANSITIONS,
@@ -37,7 +38,7 @@ from states import (
     MilestoneState,
     State,
 )
-from workflow import audit, db, replay, views
+from workflow import audit, db, replay, reports, views
 from workflow.commitments import CommitmentChanges, commitment_text, edit_commitment, get_commitment, list_commitments
 from workflow.compliance import Status, compliance, publish_timeline
 from workflow.demo import play
@@ -70,7 +71,7 @@ from workflow.letters import verify as verify_letters
 from workflow.members import SECTORS, add_meeting, add_member, get_meeting, list_meetings, list_members, minutes
 from workflow.milestones import add_milestone, advance_milestone, list_milestones, milestones_of, standing_on
 from workflow.moves import PendingLetter, advance
-from workflow.periods import parse_month
+from workflow.periods import HalfYear, parse_month
 from workflow.plans import (
     DEFAULT_REPLY_WITHIN,
     MAX_REPLY_WITHIN,
@@ -136,6 +137,20 @@ class MonthType(click.ParamType):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
         try:
             return parse_month(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class HalfYearType(click.ParamType):
+    """A half-year on the command line: H1-2026 (January–June) or H2-2026."""
+
+    name = "H1-YYYY|H2-YYYY"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> HalfYear:
+        if isinstance(value, HalfYear):
+            return value
+        try:
+            return HalfYear.parse(str(value))
         except ValueError as exc:
             self.fail(str(exc), param, ctx)
 
@@ -1860,6 +1875,65 @@ def plan_timeline(app: App, published_on: dt.date, co_creation_starts: dt.date, 
     click.echo(f"Recorded the co-creation timeline: published on {published_on}, {notice} days before it begins.")
 
 
+@cli.group("report")
+def report_group() -> None:
+    """Reports as .docx: the self-assessment progress report and the action plan."""
+
+
+language_option = click.option(
+    "--language", type=click.Choice(REPORT_LANGUAGES), default="ar", show_default=True, help="The report's language."
+)
+
+
+def _write_report(app: App, out: Path | None, name: str, content: bytes) -> Path:
+    target = checked_output(out, "--out") if out else app.workspace().folder / "reports" / name
+    try:
+        return write_atomic(target.parent, target.name, content)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write the report to {target}: {exc}") from exc
+
+
+@report_group.command("progress")
+@click.option("--period", type=HalfYearType(), help="The half-year: H1-YYYY or H2-YYYY. [default: the current one]")
+@language_option
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), help="Where to write the .docx. [default: reports/]"
+)
+@pass_app
+def report_progress(app: App, period: HalfYear | None, language: str, out: Path | None) -> None:
+    """Write the self-assessment report for a half-year: per commitment its milestones, status,
+    progress, evidence, delays with their reasons, and the government's and civil society's notes.
+
+    \b
+    Example:
+      ogp report progress --period H1-2022 --out progress-H1-2022.docx
+    """
+    today = dt.date.today()
+    period = period or HalfYear.of(today)
+    with app.session() as session:
+        content = render_progress_report(reports.progress_report(session, period, language, today))
+    path = _write_report(app, out, f"progress-{period}.{language}.docx", content)
+    click.echo(f"Wrote the progress report for {period} to {path}")
+
+
+@report_group.command("plan")
+@language_option
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), help="Where to write the .docx. [default: reports/]"
+)
+@pass_app
+def report_plan(app: App, language: str, out: Path | None) -> None:
+    """Write the action plan in OGP's template: one section per commitment with its text, dates,
+    lead and supporting actors, relevance to OGP values and milestones.
+
+    \b
+    Example:
+      ogp report plan --out action-plan.docx
+    """
+    with app.session() as session:
+        content = render_plan_report(reports.plan_report(session, language, dt.date.today()))
+    path = _write_report(app, out, f"plan.{language}.docx", content)
+    click.echo(f"Wrote the action plan to {path}")
 
 
 # --- the database ------------------------------------------------------------------------------

@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import docx
 import pytest
 from click.testing import CliRunner, Result
+from docx.oxml.ns import qn
 
 from cli import cli
 from tests.test_cli import add, head, to_shortlisted
@@ -33,7 +35,7 @@ def commit(runner: CliRunner, ref: str = "P-1", *bodies: str) -> None:
     ok(runner, "advance", ref, "commit")
 
 
-def test_a_commitment_from_its_template_to_its_milestones_and_progress(
+def test_a_commitment_from_its_template_to_its_milestones_progress_and_reports(
     runner: CliRunner, tmp_path: Path
 ) -> None:
     commit(runner)
@@ -101,6 +103,14 @@ def test_a_commitment_from_its_template_to_its_milestones_and_progress(
     ]  # fmt: skip
     assert "M1   P-1  completed  100% (cs 80%)" in ok(runner, "milestone", "list")
 
+    assert ok(runner, "report", "progress", "--period", "h1-2022", "--out", "progress.docx") == (
+        "Wrote the progress report for H1-2022 to progress.docx\n"
+    )
+    document = docx.Document("progress.docx")
+    assert document.sections[0]._sectPr.find(qn("w:bidi")) is not None
+    assert any("نُشرت البيانات" in p.text for t in document.tables for r in t.rows for c in r.cells for p in c.paragraphs)
+    assert ok(runner, "report", "plan", "--language", "en").startswith("Wrote the action plan to ")
+    assert (Path(runner.invoke(cli, ["report", "plan"]).stdout.split(" to ")[1].strip())).name == "plan.ar.docx"
     history = json.loads(ok(runner, "history", "P-1", "--json"))
     assert [e["event"] for e in history][-6:] == [
         "edit_commitment", "add_milestone", "milestone_start", "record_progress", "record_progress",
@@ -117,6 +127,7 @@ def test_a_commitment_from_its_template_to_its_milestones_and_progress(
         (("milestone", "advance", "M1", "delay", "--new-end", "2022-5"), "'--new-end'", "'2022-5' is not a month: use YYYY-MM, e.g. 2022-05"),
         (("milestone", "add", "P-1", "--title", "x", "--start", "2021-1", "--end", "2022-01", "--responsible", "MOH"),
          "'--start'", "'2021-1' is not a month"),
+        (("report", "progress", "--period", "H3-2022"), "'--period'", "'H3-2022' is not a half-year: use H1-YYYY"),
         (("due", "--as-of", "yesterday"), "'--as-of'", "'yesterday' is not a date: use YYYY-MM-DD (or D/M/YYYY)"),
         (("compliance", "--as-of", "31/2/2022"), "'--as-of'", "'31/2/2022' is not a real date"),
         (("commitment", "edit", "P-1", "--relevance", "accountability"), "'--relevance'", "'accountability' is not VALUE=TEXT"),

@@ -43,7 +43,8 @@ def test_the_expected_commands_exist() -> None:
         "ogp letters list", "ogp letters register", "ogp letters verify", "ogp meeting add", "ogp meeting list",
         "ogp meeting minutes", "ogp member add", "ogp member list", "ogp milestone add", "ogp milestone advance",
         "ogp milestone list", "ogp plan timeline", "ogp progress record", "ogp proposal add", "ogp proposal export", "ogp proposal import",
-        "ogp proposal link", "ogp proposal list", "ogp proposal show", "ogp ranking", "ogp response list",
+        "ogp proposal link", "ogp proposal list", "ogp proposal show", "ogp ranking", "ogp report plan",
+        "ogp report progress", "ogp response list",
         "ogp response record", "ogp score import", "ogp score list", "ogp shortlist", "ogp templates check",
         "ogp templates export",
     ]  # fmt: skip

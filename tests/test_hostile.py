@@ -151,6 +151,8 @@ def test_output_paths_may_not_climb_out_with_dot_dot(runner: CliRunner, tmp_path
         refused = ogp(runner, "meeting", "minutes", "1", "--out", out)
         assert refused.exit_code == 2
         assert "climbs out of the current folder with '..'" in refused.stderr
+        refused = ogp(runner, "report", "plan", "--out", out)
+        assert refused.exit_code == 2 and "climbs out of the current folder with '..'" in refused.stderr
     missing = ogp(runner, "meeting", "minutes", "1", "--out", "no/such/folder/x.docx")
     assert missing.exit_code == 2 and "the folder no/such/folder does not exist" in missing.stderr
     assert ogp(runner, "meeting", "minutes", "1", "--out", str(tmp_path / "ok.docx")).exit_code == 0
@@ -224,3 +226,5 @@ def test_the_commitment_s_text_milestones_progress_and_evidence_are_cleaned_or_r
                 assert snapshot(runner) == before and result.stderr.startswith(("Error: ", "Usage: "))
     verified = ogp(runner, "audit", "verify")
     assert verified.exit_code == 0, verified.stderr
+    assert ogp(runner, "report", "progress", "--period", "H1-2022", "--out", "r.docx").exit_code == 0
+    assert ogp(runner, "report", "plan", "--out", "p.docx").exit_code == 0
