@@ -312,3 +312,23 @@ def test_due_lists_late_milestones_and_progress_missing_for_the_half_year(sessio
         [report] = [i for i in due(s, D(2022, 7, 1)) if i.kind in ("milestone", "progress")]
         assert (report.status, report.subject, report.due_on) == (OVERDUE, "H1-2022", D(2022, 6, 30))
         assert [i for i in due(s, D(2023, 1, 1)) if i.kind in ("milestone", "progress")] == []
+
+
+def test_a_milestone_cancelled_during_a_half_year_is_not_asked_for_progress_nothing_could_record(
+    session_scope: SessionFactory,
+) -> None:
+    later = dt.datetime(2022, 7, 1, 9, tzinfo=dt.UTC)
+    with session_scope() as s:
+        register(s, "P-1")
+        bring_to(s, "P-1", State.COMMITTED)
+        mid = add_milestone(s, "P-1", title="منصة", output="", start="2022-01", end="2022-12", responsible="MODEE",
+                            actor="t", now=dt.datetime(2021, 10, 1, tzinfo=dt.UTC)).id  # fmt: skip
+    with session_scope() as s:
+        [wanted] = [i for i in due(s, D(2022, 5, 1)) if i.kind == "progress"]
+        assert (wanted.status, wanted.subject) == ("due", "H1-2022")
+        advance_milestone(s, mid, MilestoneEvent.CANCEL, actor="t", reason="دُمجت في مرحلة أخرى", dated=D(2022, 5, 10),
+                          now=later)  # fmt: skip
+    with session_scope() as s:
+        assert [i for i in due(s, D(2022, 5, 9)) if i.kind == "progress"] != []  # it stood open then
+        assert [i for i in due(s, D(2022, 5, 10)) if i.kind == "progress"] == []
+        assert [i for i in due(s, D(2022, 7, 1)) if i.kind in ("milestone", "progress")] == []

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from states import MILESTONE_FINAL, MilestoneState
+from states import MILESTONE_FINAL, Action, MilestoneState, step_for
 from workflow.commitments import list_commitments
 from workflow.compliance import Status, compliance
 from workflow.followups import awaited_replies
@@ -92,13 +92,20 @@ def _open_during(milestone: Milestone, half: HalfYear) -> bool:
 
 def missing_progress(session: Session, day: dt.date) -> list[DueItem]:
     """For the half-year just ended (overdue) and the one under way (due at its end): each
-    commitment whose open milestones lack a progress entry from a side dated in that half-year."""
+    commitment whose open milestones lack a progress entry from a side dated in that half-year.
+    A milestone that progress may no longer be recorded on (cancelled, by `day`) is not asked for
+    it: nothing could resolve the item."""
     current = HalfYear.of(day)
+    reportable = step_for(Action.RECORD_PROGRESS).milestone_states or tuple(MilestoneState)
     found = []
     for half in (current.previous(), current):
         status = OVERDUE if half.end < day else DUE
         for proposal in list_commitments(session):
-            open_ones = [m for m in _milestones(session, proposal, day) if _open_during(m, half)]
+            open_ones = [
+                m
+                for m in _milestones(session, proposal, day)
+                if _open_during(m, half) and standing_on(m, day).state in reportable
+            ]
             lacking: dict[str, list[str]] = {}
             for side in SIDES:
                 for milestone in open_ones:
