@@ -41,7 +41,7 @@ from states import (
 from workflow import audit, db, replay, reports, views
 from workflow.commitments import CommitmentChanges, commitment_text, edit_commitment, get_commitment, list_commitments
 from workflow.compliance import Status, compliance, publish_timeline
-from workflow.demo import play
+from workflow.demo import AS_OF, play
 from workflow.due import OVERDUE
 from workflow.due import due as due_on
 from workflow.errors import NoWorkspaceError, WorkflowError
@@ -2038,8 +2038,11 @@ def demo(app: App, folder: Path) -> None:
         plan = views.plan_view(current_plan(session))
         cut_line = _cut_line(result.shortlist) if result.shortlist else []
         shortlisted = len(result.shortlist.selected) if result.shortlist else 0
+        due_items = [views.due_view(item) for item in due_on(session, AS_OF)]
+        findings = [views.finding_view(finding) for finding in compliance(session, AS_OF)]
     paths = write_letter_files(workspace.letters_dir, result.letters)
     minutes_path = write_atomic(workspace.folder / "minutes", result.minutes_name, result.minutes)
+    report_paths = [write_atomic(workspace.folder / "reports", name, content) for name, content in result.reports]
     with demo_app.session() as session:
         report = replay.verify(session)
 
@@ -2058,8 +2061,29 @@ def demo(app: App, folder: Path) -> None:
     kinds = Counter(letter.document.kind.value for letter in result.letters)
     click.echo(f"Letters: {len(paths)} in {workspace.letters_dir} ({', '.join(f'{n} {k}' for k, n in kinds.items())})")
     click.echo(f"Minutes of the second meeting: {minutes_path}")
+    for followup in result.followups:
+        click.echo(f"Followed up: {followup}")
+    done = result.implementation
+    states = ", ".join(f"{n} {key.split()[1]}" for key, n in sorted(done.items()) if key.startswith("milestones "))
+    click.echo(
+        f"Implementation: {done['commitments']} commitments in OGP's template; milestones on {AS_OF}: {states}; "
+        f"progress reported: {done['progress from government']} by government, "
+        f"{done['progress from civil-society']} by civil society"
+    )
+    for path in report_paths:
+        click.echo(f"Report: {path}")
+    overdue = sum(1 for item in due_items if item["status"] == OVERDUE)
+    click.echo(f"Due as of {AS_OF}: {overdue} overdue, {len(due_items) - overdue} due")
+    for item in due_items:
+        if item["status"] == OVERDUE:
+            click.echo(f"  overdue: {' '.join(x for x in (item['ref'], item['subject']) if x)}: {item['what']}")
+    click.echo(
+        f"OGP requirements as of {AS_OF}: " + ", ".join(f"{f['requirement']} {f['status']}" for f in findings)
+    )
     click.echo(f"Audit chain verified: {report.entries} entries, head #{report.head_seq} {report.head_hash[:16]}…")
     click.echo(f"Try: ogp --db {workspace.describe()} proposal list")
+    click.echo(f"     ogp --db {workspace.describe()} due --as-of {AS_OF}")
+    click.echo(f"     ogp --db {workspace.describe()} compliance --as-of {AS_OF}")
 
 
 def main() -> None:

@@ -285,12 +285,12 @@ def test_demo_builds_a_verified_workspace_and_replaces_only_its_own(tmp_path: Pa
     ) in out
     assert "Refused, as the rules require: Cannot commit proposal SAMPLE-06: a relevant body must have agreed" in out
     assert "Refused, as the rules require: Cannot commit proposal SAMPLE-07: the plan's commitment target" in out
-    assert "Audit chain verified: 445 entries" in out
+    assert "Audit chain verified: 499 entries" in out
     letters = sorted((tmp_path / "d" / "letters").iterdir())
-    assert len(letters) == 34
+    assert len(letters) == 35
     assert (
-        f"Letters: 34 in {tmp_path / 'd' / 'letters'} "
-        "(9 invitation, 4 rejection, 9 referral, 5 commitment, 5 acceptance, 2 referral_closed)\n"
+        f"Letters: 35 in {tmp_path / 'd' / 'letters'} "
+        "(9 invitation, 4 rejection, 9 referral, 1 followup, 5 commitment, 5 acceptance, 2 referral_closed)\n"
     ) in out
     minutes = tmp_path / "d" / "minutes" / "meeting-2-2021-07-28.docx"
     assert f"Minutes of the second meeting: {minutes}\n" in out
