@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test bench stress tamper clean
+.PHONY: demo test test-floors bench stress tamper publish-bench clean
 
 # Installed again whenever pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -21,6 +21,13 @@ test: $(VENV)/.installed
 	$(BIN)/mypy
 	$(BIN)/pytest
 
+# The suite on the oldest versions pyproject.toml allows (.ci/floors.txt); CI runs it once.
+test-floors:
+	$(PYTHON) -m venv .venv-floors
+	.venv-floors/bin/python -m pip install --quiet --upgrade pip
+	.venv-floors/bin/python -m pip install --quiet -c .ci/floors.txt -e '.[test]'
+	.venv-floors/bin/pytest
+
 # Benchmarks print figures; none is part of `make test`.
 # Letter throughput against docxtpl and a zipfile floor.
 bench: $(VENV)/.installed
@@ -35,5 +42,9 @@ stress: $(VENV)/.installed
 tamper: $(VENV)/.installed
 	$(BIN)/python bench/tamper.py
 
+# The published site built from a 10,000-proposal workspace, timed.
+publish-bench: $(VENV)/.installed
+	$(BIN)/python bench/publish.py
+
 clean:
-	rm -rf $(VENV) ogp-demo .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .venv-floors ogp-demo .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import json
-import shutil
+import re
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -26,12 +26,16 @@ from documents import write_atomic
 from documents.docx_writer import check_image
 from documents.letters import DIGITS, LANGUAGES
 from documents.minutes import render_minutes
+from documents.pdf import PdfError, letters_to_pdf
 from documents.reports import REPORT_LANGUAGES, render_plan_report, render_progress_report
+from documents.tables import FORMATS, write_table
+from documents.text import INVISIBLE
 from states import (
     MILESTONE_OPEN,
     MILESTONE_TRANSITIONS,
     OPEN,
     TRANSITIONS,
+    Action,
     DocumentKind,
     Event,
     MilestoneEvent,
@@ -41,10 +45,20 @@ from states import (
 from workflow import audit, db, replay, reports, views
 from workflow.commitments import CommitmentChanges, commitment_text, edit_commitment, get_commitment, list_commitments
 from workflow.compliance import Status, compliance, publish_timeline
-from workflow.demo import AS_OF, play
+from workflow.corrections import (
+    EntityEdit,
+    MemberEdit,
+    ProposalEdit,
+    edit_entity,
+    edit_member,
+    edit_proposal,
+    set_member_active,
+)
+from workflow.dates import parse_datetime
+from workflow.demo import AS_OF, mark_folder, play, prepare_folder
 from workflow.due import OVERDUE
 from workflow.due import due as due_on
-from workflow.errors import NoWorkspaceError, WorkflowError
+from workflow.errors import InputFileError, NoWorkspaceError, WorkflowError
 from workflow.evaluation import (
     ScoreInput,
     Standing,
@@ -55,17 +69,24 @@ from workflow.evaluation import (
     list_conflicts,
     list_criteria,
     list_responses,
+    quorum_size,
     record_response,
     record_score,
     score_history,
     scores_of,
     set_weight,
+    withdraw_score,
 )
 from workflow.evaluation import ranking as rank_proposals
+from workflow.exports import KINDS as EXPORT_KINDS
+from workflow.exports import export as export_table
+from workflow.fields import actor_problem
 from workflow.followups import follow_up
 from workflow.importer import export_proposals, import_proposals, import_scores
-from workflow.interviews import list_schedule, record_interview, schedule_interview
-from workflow.letters import list_letters, write_files
+from workflow.inputs import read_input
+from workflow.interviews import cancel_interview, list_schedule, record_interview, schedule_interview
+from workflow.keys import MAX_ROW_ID, parse_key
+from workflow.letters import list_letters, void_letter, write_files
 from workflow.letters import register as letter_register
 from workflow.letters import verify as verify_letters
 from workflow.members import SECTORS, add_meeting, add_member, get_meeting, list_meetings, list_members, minutes
@@ -83,6 +104,8 @@ from workflow.plans import (
 )
 from workflow.progress import evidence_from, record_progress
 from workflow.proposals import (
+    REF_PATTERN,
+    ProposalFilter,
     ProposalInput,
     add_proposal,
     get_proposal,
@@ -90,18 +113,20 @@ from workflow.proposals import (
     list_proposals,
     parse_date,
 )
+from workflow.publish import PublishResult, parse_languages, publish, staged_site
 from workflow.roles import create_roles
 from workflow.shortlist import ShortlistResult, shortlist_top
+from workflow.status import check_events, explain_move, plan_status
 from workflow.templates import check as check_templates
 from workflow.templates import export_defaults as export_templates
-from workflow.transfer import copy_workspace
+from workflow.transfer import copy_workspace, ensure_empty
 from workflow.vocabulary import RANKS, SIDES
 
-DEMO_MARKER = ".ogp-demo"
+# --- what the command line accepts -------------------------------------------------------------
 
 
 class DateTimeType(click.ParamType):
-    """A date and time on the command line: 'YYYY-MM-DD HH:MM' (or with a T)."""
+    """A date and a time on the command line: the day in any form DATE takes, then HH:MM."""
 
     name = "DATETIME"
 
@@ -109,14 +134,13 @@ class DateTimeType(click.ParamType):
         if isinstance(value, dt.datetime):
             return value
         try:
-            parsed = dt.datetime.fromisoformat(str(value).strip())
-        except ValueError:
-            self.fail(f"{value!r} is not a date and time: use 'YYYY-MM-DD HH:MM'", param, ctx)
-        return parsed.replace(tzinfo=None, second=0, microsecond=0)
+            return parse_datetime(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
 
 
 class DateType(click.ParamType):
-    """A date on the command line: YYYY-MM-DD, or D/M/YYYY as the seed writes it."""
+    """A date on the command line: YYYY-MM-DD or D/M/YYYY, in any digits (workflow/dates.py)."""
 
     name = "DATE"
 
@@ -155,6 +179,20 @@ class HalfYearType(click.ParamType):
             self.fail(str(exc), param, ctx)
 
 
+class LanguagesType(click.ParamType):
+    """The languages of a publication: 'ar,en', 'ar' or 'en'."""
+
+    name = "LANGS"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> tuple[str, ...]:
+        if isinstance(value, tuple):
+            return value
+        try:
+            return parse_languages(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
 class RelevanceType(click.ParamType):
     """An OGP value and how a commitment is relevant to it: VALUE=TEXT."""
 
@@ -169,24 +207,108 @@ class RelevanceType(click.ParamType):
         return name.strip(), text
 
 
+class KeyType(click.ParamType):
+    """A record named on the command line: a proposal by ref or number (`P-001`, `3`, `#3`), a
+    meeting by number, a member by name or number. The rule between refs and numbers is in
+    workflow/keys.py; numbers larger than any record's and text that can name nothing of the
+    kind are usage errors."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.name = "ID" if kind != "member" else "NAME|#N"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value)
+        try:
+            key = parse_key(text)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+        numeric = key.number is not None or key.number_only or (key.text.isascii() and key.text.isdigit())
+        if self.kind == "meeting" and not numeric:
+            self.fail(f"{text!r} is not a meeting's number (e.g. 2 or #2)", param, ctx)
+        if self.kind == "proposal" and not numeric and not REF_PATTERN.match(key.text):
+            self.fail(f"{text!r} is not a proposal's ref (e.g. P-001) or number (e.g. #3)", param, ctx)
+        return text
+
+
+class ActorType(click.ParamType):
+    """Who acts, as the audit trail records it: a plain name (workflow/fields.py says what is refused)."""
+
+    name = "NAME"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        actor = " ".join(str(value).split())
+        if not actor:
+            self.fail("must not be empty", param, ctx)
+        problem = actor_problem(actor)
+        if problem:
+            self.fail(f"{terminal_safe(repr(actor))} {problem}", param, ctx)
+        return actor
+
+
 DATE = DateType()
 DATETIME = DateTimeType()
 MONTH = MonthType()
+LANGS = LanguagesType()
+PROPOSAL_ID = KeyType("proposal")
+MEETING_ID = KeyType("meeting")
+MEMBER = KeyType("member")
+ACTOR = ActorType()
+# Counts and numbers the database stores: PostgreSQL's INTEGER holds no more, and SQLite must not
+# accept what could never be copied there.
+COUNT = click.IntRange(min=1, max=MAX_ROW_ID)
+NUMBER = click.IntRange(min=-MAX_ROW_ID, max=MAX_ROW_ID)
+MAX_LOGO_BYTES = 5 * 1024 * 1024
+
+# --- what the terminal shows -------------------------------------------------------------------
+
+# Stored text comes from proposers, import files and other coordinators: what reaches the terminal
+# must not run as an escape sequence or reorder the line, so control, bidi and other invisible
+# characters are shown as \u escapes (and a lone surrogate, which no terminal can print, too).
+_UNPRINTABLE = re.compile(f"[\x00-\x08\x0b-\x1f\ud800-\udfff]|{INVISIBLE.pattern}")
+
+
+def _escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
+def terminal_safe(text: str) -> str:
+    """`text` as a terminal may show it: control and invisible characters written as \\uXXXX."""
+    return _UNPRINTABLE.sub(_escape, text)
+
+
+def echo(text: str = "", *, err: bool = False) -> None:
+    """Print one line (of stored text, perhaps) safely; see `terminal_safe`."""
+    click.echo(terminal_safe(text), err=err)
+
+
+def warn(text: str) -> None:
+    """A warning on stderr: the command did what it says, with one thing left to do."""
+    echo(f"Warning: {text}", err=True)
 
 
 class OgpGroup(click.Group):
-    """Turns the workflow's refusals and database failures into `Error: …`, exit 1."""
+    """Turns the workflow's refusals, database and file-system failures into `Error: …`, exit 1."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except WorkflowError as exc:
-            raise click.ClickException(str(exc)) from exc
+            raise click.ClickException(terminal_safe(str(exc))) from exc
         except DBAPIError as exc:
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-            raise click.ClickException(f"the database refused the command ({reason}); nothing was changed.") from exc
+            message = f"the database refused the command ({reason}); nothing was changed."
+            raise click.ClickException(terminal_safe(message)) from exc
         except SQLAlchemyError as exc:
-            raise click.ClickException(f"database error: {exc}; nothing was changed.") from exc
+            raise click.ClickException(terminal_safe(f"database error: {exc}; nothing was changed.")) from exc
+        except OSError as exc:
+            raise click.ClickException(terminal_safe(describe_os_error(exc))) from exc
+
+
+def describe_os_error(exc: OSError) -> str:
+    """A file-system failure as one readable sentence, naming the file."""
+    where = f"{exc.filename}: " if exc.filename else ""
+    return f"{where}{exc.strerror or exc}"
 
 
 @dataclass
@@ -201,12 +323,14 @@ class App:
         return db.resolve(self.db)
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """One session, one transaction: committed if the command succeeds, rolled back if not."""
+    def session(self, *, readonly: bool = False) -> Iterator[Session]:
+        """One session, one transaction: committed if the command succeeds, rolled back if not.
+        With `readonly`, for commands that only read: no write lock is taken or waited for, and a
+        read-only copy of a workspace is enough (see `db.make_engine`)."""
         workspace = self.workspace()
         if not db.workspace_exists(workspace):  # before connecting: never create an empty database
             raise NoWorkspaceError(workspace.describe())
-        engine = db.make_engine(workspace)
+        engine = db.make_engine(workspace, readonly=readonly)
         try:
             with Session(engine) as session, session.begin():
                 db.check_schema(workspace, session.connection())
@@ -216,15 +340,24 @@ class App:
 
 
 def emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    # json escapes C0 controls itself; the rest of what a terminal must not see is escaped too.
+    echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
 def emit_records(
-    records: list[dict[str, Any]], as_json: bool, headers: Sequence[str], row: Callable[[dict[str, Any]], Sequence[Any]]
+    records: list[dict[str, Any]],
+    as_json: bool,
+    headers: Sequence[str],
+    row: Callable[[dict[str, Any]], Sequence[Any]],
+    *,
+    empty: str,
 ) -> None:
-    """A listing: the records as JSON, or one table row each."""
+    """A listing: the records as JSON (`[]` when there are none), or one table row each, or the
+    sentence `empty` when there is nothing to show."""
     if as_json:
         emit_json(records)
+    elif not records:
+        echo(empty)
     else:
         emit_table(headers, [row(record) for record in records])
 
@@ -234,25 +367,34 @@ def emit_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     if not rows:
         return
     cells = [[str(c) for c in headers]] + [["" if c is None else str(c) for c in row] for row in rows]
+    cells = [[terminal_safe(cell) for cell in row] for row in cells]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     for row in cells:
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
 
 
 def write_letter_files(folder: Path, letters: Sequence[PendingLetter]) -> list[Path]:
-    """After the commit: write the letters' files (their bytes are already in the database)."""
+    """After the commit: write the letters' files (their bytes are already in the database). The
+    step happened, so a file that cannot be written is a warning naming the way to write it
+    later, and the command still exits 0."""
     try:
         return write_files(folder, [(letter.file_name, letter.content) for letter in letters])
-    except OSError as exc:
-        raise click.ClickException(
-            f"the move was saved, but its letters could not be written to {folder}: {exc}; "
-            "run 'ogp letters export DIR' to write them."
-        ) from exc
+    except (OSError, ValueError) as exc:
+        reason = describe_os_error(exc) if isinstance(exc, OSError) else str(exc)
+        warn(
+            f"this was saved, but its letters could not be written to {folder} ({reason}); "
+            f"their bytes are kept in the workspace: run 'ogp letters export DIR' to write them."
+        )
+        return []
 
 
 def read_logo(path: Path) -> bytes:
-    """The logo's bytes, refused unless Word can show them."""
-    data = path.read_bytes()
+    """The logo's bytes (read with a size cap, from a regular file only), refused unless Word can
+    show them."""
+    try:
+        data = read_input(path, limit=MAX_LOGO_BYTES, what="logo")
+    except InputFileError as exc:
+        raise click.BadParameter(f"{path} {exc.problem}", param_hint="'--logo'") from exc
     try:
         check_image(data)
     except ValueError as exc:
@@ -260,14 +402,19 @@ def read_logo(path: Path) -> bytes:
     return data
 
 
-def checked_output(path: Path, hint: str) -> Path:
+def checked_output(path: Path, hint: str, *, folder: bool = False) -> Path:
     """An output path the user can trust: no climbing out of the current folder with '..' in a
-    relative path (give an absolute path for elsewhere), and a folder that exists."""
+    relative path (give an absolute path for elsewhere), and a folder that exists (for a `folder`
+    to write into, its parent: the folder itself is created)."""
     if not path.is_absolute() and ".." in path.parts:
         raise click.BadParameter(
             f"{path} climbs out of the current folder with '..'; give a path inside it, or an absolute path",
             param_hint=f"'{hint}'",
         )
+    if folder:
+        if path.exists() and not path.is_dir():
+            raise click.BadParameter(f"{path} is a file, not a folder", param_hint=f"'{hint}'")
+        path = path.resolve()
     if not path.parent.is_dir():
         raise click.BadParameter(f"the folder {path.parent} does not exist", param_hint=f"'{hint}'")
     return path
@@ -291,6 +438,7 @@ def default_actor() -> str:
 @click.option(
     "--actor",
     envvar="OGP_ACTOR",
+    type=ACTOR,
     default=default_actor,
     show_default="your login name",
     help="Who is acting, as written in the audit trail. [env OGP_ACTOR]",
@@ -307,21 +455,39 @@ def cli(ctx: click.Context, db: str | None, actor: str, templates: Path | None) 
     """Turn civil-society proposals into the commitments of an OGP National Action Plan.
 
     \b
-    Start here:
+    Start here (the README's walkthrough, in its order):
       ogp init                      create ./ogp.db with the plan and its criteria
-      ogp entity add "وزارة الصحة" --code MOH --addressee "معالي وزير الصحة المحترم"
+      ogp entity add "وزارة الصحة" --code MOH --rank minister --title "وزير الصحة"
+      ogp member add "ندى خاطر" --org "وزارة الاقتصاد الرقمي" --sector government
       ogp proposal import proposals.csv
+      ogp status                    what each proposal waits for, and the command that moves it
+      ogp interview schedule P-001 --at "2026-12-10 10:00" --platform Zoom
+      ogp interview record P-001 --on 2026-12-10
       ogp advance P-001 interview
+      ogp score import scores.csv
+      ogp shortlist --top 7 --dry-run
+      ogp advance P-001 refer
+      ogp response record P-001 --entity MOH --agreed
+      ogp advance P-001 commit
+      ogp audit verify
+      ogp commitment edit P-001 --ogp-id JO0070 --start 2021-11 --end 2023-06
+      ogp milestone add P-001 --title "…" --start 2021-11 --end 2022-06 --responsible MOH
+      ogp progress record M1 --percent 60 --note "…" --by government
+      ogp due                       what is late or due, each with the command that resolves it
       ogp demo                      play the whole pipeline on sample data
     """
-    actor = " ".join(actor.split())
-    if not actor:
-        raise click.BadParameter("must not be empty", param_hint="'--actor'")
     ctx.obj = App(db, actor, templates)
 
 
 pass_app = click.make_pass_decorator(App)
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON (see the README for its shape).")
+dated_option = click.option(
+    "--dated",
+    type=DATE,
+    help="The date the letters bear, for a round held earlier (not in the future); the audit trail keeps "
+    "the real time too. [default: today]",
+)
+reason_required = click.option("--reason", required=True, help="Why, for the record (kept in the audit trail).")
 
 
 # --- workspace ---------------------------------------------------------------------------------
@@ -330,11 +496,12 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON (
 @cli.command()
 @click.option("--plan", "title", help="The plan's title.")
 @click.option("--period", help="The plan's period, e.g. 2021-2023.")
-@click.option("--shortlist-size", type=click.IntRange(min=1), help="How many proposals may be shortlisted. [default 7]")
-@click.option(
-    "--commitment-target", type=click.IntRange(min=1), help="How many commitments the plan makes. [default 5]"
-)
+@click.option("--shortlist-size", type=COUNT, help="How many proposals may be shortlisted. [default 7]")
+@click.option("--commitment-target", type=COUNT, help="How many commitments the plan makes. [default 5]")
 @click.option("--letter-prefix", help="Prefix of outgoing reference numbers, e.g. 'ت ح/5'.")
+@click.option(
+    "--letter-prefix-en", help="Prefix of English letters' reference numbers, e.g. 'OGU/5' ('': as Arabic letters')."
+)
 @click.option("--issuer", help="The letterhead's issuing body; ' – ' separates its lines.")
 @click.option("--signatory-name", help="Who signs the letters.")
 @click.option("--signatory-title", help="The signatory's title.")
@@ -357,7 +524,7 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON (
 @click.option("--no-logo", is_flag=True, help="Remove the letterhead's logo.")
 @click.option(
     "--quorum",
-    type=click.IntRange(min=0),
+    type=click.IntRange(min=0, max=MAX_ROW_ID),
     help="Eligible members who must score every criterion before a shortlist (0: a majority of the working group).",
 )
 @click.option(
@@ -398,15 +565,20 @@ def init(
                 f"plan «{plan.title}» {plan.period}: shortlist {plan.shortlist_size}, "
                 f"commitments {plan.commitment_target}"
             )
+            unsigned = not plan.signatory_name
     finally:
         engine.dispose()
     if before is None:
-        click.echo(f"Created workspace {workspace.describe()} (schema {after}).")
+        echo(f"Created workspace {workspace.describe()} (schema {after}).")
     elif before != after:
-        click.echo(f"Upgraded workspace {workspace.describe()} from schema {before} to {after}.")
+        echo(f"Upgraded workspace {workspace.describe()} from schema {before} to {after}.")
     else:
-        click.echo(f"Workspace {workspace.describe()} is up to date (schema {after}).")
-    click.echo(("Created " if created else "") + summary + ".")
+        echo(f"Workspace {workspace.describe()} is up to date (schema {after}).")
+    echo(("Created " if created else "") + summary + ".")
+    if unsigned:
+        echo(
+            "Note: no signatory name is set, so letters go out unsigned; set it with 'ogp init --signatory-name NAME'."
+        )
 
 
 # --- government bodies -------------------------------------------------------------------------
@@ -446,11 +618,36 @@ def entity_add(
           --rank minister --title "وزير الاقتصاد الرقمي والريادة"
     """
     with app.session() as session:
-        added = add_entity(
-            session, name, code, addressee, rank=rank, title=title, language=language, actor=app.actor
-        )
-        click.echo(f"Added body {added.id}: {added.name}" + (f" ({added.code})" if added.code else ""))
-        click.echo(f"  letters address it as: {added.addressee}")
+        added = add_entity(session, name, code, addressee, rank=rank, title=title, language=language, actor=app.actor)
+        echo(f"Added body {added.id}: {added.name}" + (f" ({added.code})" if added.code else ""))
+        echo(f"  letters address it as: {added.addressee}")
+
+
+@entity.command("edit")
+@click.argument("code", metavar="CODE|NAME")
+@click.option("--name", help="The body's corrected name.")
+@click.option("--code", "new_code", help="A corrected code ('' removes it).")
+@click.option("--rank", type=click.Choice(list(RANKS)), help="The rank of the official letters go to (with --title).")
+@click.option("--title", help="The official's title, e.g. 'وزير الصحة'.")
+@click.option("--addressee", help="The whole addressee line, as letters should print it.")
+@click.option("--language", type=click.Choice(LANGUAGES), help="The language of its letters.")
+@reason_required
+@pass_app
+def entity_edit(app: App, code: str, new_code: str | None, reason: str, **fields: Any) -> None:
+    """Correct a government body's name, code, addressee or language. Letters already written keep
+    the addressee they were written to; 'ogp letters void NUMBER --reissue' writes one again.
+
+    \b
+    Example:
+      ogp entity edit MOH --rank minister --title "وزير الصحة" --reason "تصحيح اللقب"
+    """
+    edit = EntityEdit(code=new_code, **fields)
+    with app.session() as session:
+        changed, fields_changed = edit_entity(session, code, edit, reason=reason, actor=app.actor)
+        summary = f"Corrected body {changed.code or changed.name}: {', '.join(fields_changed)}"
+        addressee = changed.addressee
+    echo(summary)
+    echo(f"  letters address it as: {addressee}")
 
 
 @entity.command("list")
@@ -463,13 +660,14 @@ def entity_list(app: App, as_json: bool) -> None:
     Example:
       ogp entity list --json
     """
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         found = [views.entity_view(e) for e in list_entities(session)]
     emit_records(
         found,
         as_json,
         ("ID", "CODE", "NAME", "ADDRESSEE"),
         lambda e: (e["id"], e["code"] or "", e["name"], e["addressee"]),
+        empty="No government bodies are registered yet (ogp entity add).",
     )
 
 
@@ -504,8 +702,13 @@ def proposal() -> None:
     show_default=True,
     help="The language of letters to the proposer.",
 )
+@click.option(
+    "--allow-duplicates",
+    is_flag=True,
+    help="Register it even if a proposal with the same title and organisation exists (without --ref).",
+)
 @pass_app
-def proposal_add(app: App, **fields: Any) -> None:
+def proposal_add(app: App, allow_duplicates: bool, **fields: Any) -> None:
     """Register a proposal (state: submitted).
 
     \b
@@ -526,14 +729,19 @@ def proposal_add(app: App, **fields: Any) -> None:
         language=fields["language"],
     )
     with app.session() as session:
-        added = add_proposal(session, raw, actor=app.actor)
-        click.echo(f"Registered {added.ref} (#{added.id}): {added.title} [{added.state.value}]")
+        added = add_proposal(session, raw, actor=app.actor, allow_duplicates=allow_duplicates)
+        echo(f"Registered {added.ref} (#{added.id}): {added.title} [{added.state.value}]")
 
 
 @proposal.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--allow-duplicates",
+    is_flag=True,
+    help="Import rows without a ref even if a proposal with the same title and organisation exists.",
+)
 @pass_app
-def proposal_import(app: App, file: Path) -> None:
+def proposal_import(app: App, file: Path, allow_duplicates: bool) -> None:
     """Import proposals from a CSV or JSON file: all of them, or none.
 
     CSV is UTF-8 (with or without the BOM Excel writes), with the columns
@@ -547,26 +755,44 @@ def proposal_import(app: App, file: Path) -> None:
       ogp proposal import proposals.csv
     """
     with app.session() as session:
-        imported = import_proposals(session, file, actor=app.actor)
-        click.echo(f"Imported {len(imported)} proposals: {', '.join(p.ref for p in imported)}")
+        imported = import_proposals(session, file, actor=app.actor, allow_duplicates=allow_duplicates)
+        echo(f"Imported {len(imported)} proposals: {', '.join(p.ref for p in imported)}")
 
 
 @proposal.command("list")
 @click.option("--state", type=click.Choice([s.value for s in State]), help="Only proposals in this state.")
+@click.option("--all", "include_discarded", is_flag=True, help="Also proposals discarded as registered by mistake.")
+@click.option(
+    "--search", default="", help="Only those whose ref, title, organisation, problem or solution contain TEXT."
+)
+@click.option("--entity", default="", help="Only those linked to this body (code or name).")
+@click.option("--value", default="", help="Only those serving this OGP value.")
+@click.option("--org", default="", help="Only those proposed by this organisation.")
 @json_option
 @pass_app
-def proposal_list(app: App, state: str | None, as_json: bool) -> None:
-    """List proposals with their state.
+def proposal_list(app: App, state: str | None, include_discarded: bool, as_json: bool, **where: str) -> None:
+    """List proposals with their state (discarded ones only with --all or --state discarded).
+
+    Text is compared as names are: hamza and alef forms, ta marbuta, tashkeel, tatweel and
+    invisible marks do not matter.
 
     \b
     Example:
       ogp proposal list --state shortlisted
+      ogp proposal list --search "المعلومات" --entity MODEE --value access_to_information
     """
-    with app.session() as session:
-        found = [views.proposal_view(p) for p in list_proposals(session, State(state) if state else None)]
+    chosen = ProposalFilter(state=State(state) if state else None, include_discarded=include_discarded, **where)
+    with app.session(readonly=True) as session:
+        found = [views.proposal_view(p) for p in list_proposals(session, where=chosen)]
+    if state and not any(where.values()):
+        empty = f"No proposals in state '{state}'."
+    elif state or any(where.values()):
+        empty = "No proposals match."
+    else:
+        empty = "No proposals are registered yet (ogp proposal add, ogp proposal import)."
     emit_records(
         found, as_json, ("ID", "REF", "STATE", "ORGANIZATION", "TITLE"),
-        lambda p: (p["id"], p["ref"], p["state"], p["organization"], p["title"]),
+        lambda p: (p["id"], p["ref"], p["state"], p["organization"], p["title"]), empty=empty,
     )  # fmt: skip
 
 
@@ -584,30 +810,35 @@ def proposal_export(app: App, file: Path, state: str | None) -> None:
       ogp proposal export proposals.csv --state committed
     """
     target = checked_output(file, "FILE")
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         chosen = list_proposals(session, State(state) if state else None)
         content = export_proposals(chosen)
     try:
         write_atomic(target.parent, target.name, content)
     except OSError as exc:
         raise click.ClickException(f"cannot write {file}: {exc.strerror or exc}") from exc
-    click.echo(f"Wrote {len(chosen)} proposals to {file}")
+    echo(f"Wrote {len(chosen)} proposals to {file}")
 
 
 @proposal.command("show")
-@click.argument("id")
+@click.argument("id", type=PROPOSAL_ID)
 @json_option
 @pass_app
 def proposal_show(app: App, id: str, as_json: bool) -> None:
-    """Show one proposal (by number or ref) and the events it may take next.
+    """Show one proposal (by number or ref): the events allowed now and, for the others, why not.
 
     \b
     Example:
       ogp proposal show P-003
     """
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         found = get_proposal(session, id)
-        detail = views.proposal_detail(found, decided_standing(session, found), late_conflicts(session, found))
+        corrections = [e for e in audit.history(session, found) if e.event == Action.EDIT_PROPOSAL]
+        detail = views.proposal_detail(
+            found, decided_standing(session, found), late_conflicts(session, found), corrections
+        )
+        detail["events"] = [views.event_check_view(check) for check in check_events(session, found)]
+        detail["next_events"] = [check["event"] for check in detail["events"] if check["allowed"]]
     if as_json:
         emit_json(detail)
         return
@@ -616,34 +847,47 @@ def proposal_show(app: App, id: str, as_json: bool) -> None:
         ("State", "state"), ("Submitted on", "submitted_on"), ("Problem", "problem"), ("Solution", "solution"),
     ):  # fmt: skip
         if detail[key]:
-            click.echo(f"{label + ':':<14}{detail[key]}")
+            echo(f"{label + ':':<14}{detail[key]}")
     if detail["values"]:
-        click.echo(f"{'OGP values:':<14}{', '.join(detail['values'])}")
+        echo(f"{'OGP values:':<14}{', '.join(detail['values'])}")
     for body in detail["entities"]:
-        click.echo(f"{'Body:':<14}{body['name']}" + (f" ({body['code']})" if body["code"] else ""))
+        echo(f"{'Body:':<14}{body['name']}" + (f" ({body['code']})" if body["code"] else ""))
     for interview in detail["interviews"]:
         where = f" on {interview['platform']}" if interview["platform"] else ""
-        click.echo(
+        echo(
             f"{'Interview:':<14}{interview['held_on']}{where}"
             + (f" — {interview['notes']}" if interview["notes"] else "")
         )
+    for correction in detail["corrections"]:
+        echo(
+            f"{'Corrected:':<14}{correction['at'][:10]} by {correction['actor']} (audit #{correction['seq']}): "
+            f"{', '.join(correction['fields'])} — {correction['reason']}"
+        )
     decision = detail["decision"]
     if decision:
-        click.echo(
+        echo(
             f"{'Decided:':<14}{decision['event']} at rank {decision['rank']} of {decision['ranked']}, "
             f"weighted mean {_fmt(decision['total'])} ({decision['scorers']} of {decision['eligible']} members)"
         )
         for late in decision["late_conflicts"]:
-            click.echo(
+            echo(
                 f"{'':<14}decided with a member later declared conflicted: {late['member']}"
                 + (f" ({late['reason']})" if late["reason"] else "")
                 + "; the decision stands as taken"
             )
-    click.echo(f"{'Next events:':<14}{', '.join(detail['next_events']) or '(none: the state is final)'}")
+    if not detail["events"]:
+        echo(f"{'Next events:':<14}(none: the state is final)")
+    for check in detail["events"]:
+        if check["allowed"]:
+            needs = f" (with {check['needs']})" if check["needs"] else ""
+            echo(f"{'Allowed now:':<14}{check['event']}{needs}")
+    for check in detail["events"]:
+        if not check["allowed"]:
+            echo(f"{'Not yet:':<14}{check['event']}: {'; '.join(check['blockers'])}")
 
 
 @proposal.command("link")
-@click.argument("id")
+@click.argument("id", type=PROPOSAL_ID)
 @click.option(
     "--entity",
     "entities",
@@ -661,7 +905,56 @@ def proposal_link(app: App, id: str, entities: tuple[str, ...]) -> None:
     """
     with app.session() as session:
         found = link_entities(session, id, entities, actor=app.actor)
-        click.echo(f"{found.ref} is now linked to: {', '.join(e.code or e.name for e in found.entities)}")
+        echo(f"{found.ref} is now linked to: {', '.join(e.code or e.name for e in found.entities)}")
+
+
+@proposal.command("edit")
+@click.argument("id")
+@click.option("--title", help="The corrected title.")
+@click.option("--org", "organization", help="The corrected proposing organisation.")
+@click.option("--email", help="The corrected contact e-mail ('' removes it).")
+@click.option("--problem", help="The corrected public problem.")
+@click.option("--solution", help="The corrected proposed solution.")
+@click.option("--value", "values", multiple=True, help="The OGP values it serves (repeatable; replaces the list).")
+@click.option(
+    "--entity", "entities", multiple=True, help="The relevant bodies (repeatable; replaces the list; before referral)."
+)
+@reason_required
+@pass_app
+def proposal_edit(
+    app: App, id: str, reason: str, values: tuple[str, ...], entities: tuple[str, ...], **fields: Any
+) -> None:
+    """Correct what was typed wrong about a proposal, while it is open. The audit trail keeps the
+    old and new values with the reason; letters already written are not rewritten.
+
+    \b
+    Example:
+      ogp proposal edit P-003 --title "بوابة طلبات الحصول على المعلومات" --reason "خطأ مطبعي في العنوان"
+    """
+    edit = ProposalEdit(values=values or None, entities=entities or None, **fields)
+    with app.session() as session:
+        found, changed = edit_proposal(session, id, edit, reason=reason, actor=app.actor)
+        ref, seq = found.ref, audit.current_head(session).seq
+    echo(f"Corrected {ref}: {', '.join(changed)} (audit #{seq})")
+
+
+@proposal.command("discard")
+@click.argument("id")
+@reason_required
+@pass_app
+def proposal_discard(app: App, id: str, reason: str) -> None:
+    """Discard a proposal registered by mistake or twice, before any letter or score refers to it:
+    no letter goes to anyone; it stays in the audit trail and in 'ogp proposal list --all'.
+    (A proposal the working group turned down is rejected instead: 'ogp advance ID reject'.)
+
+    \b
+    Example:
+      ogp proposal discard P-011 --reason "مكرر: هو نفسه P-004"
+    """
+    with app.session() as session:
+        done = advance(session, id, Event.DISCARD, actor=app.actor, reason=reason)
+        ref, seq = done.proposal.ref, done.entry.seq
+    echo(f"{ref}: discarded (audit #{seq}); it stays in 'ogp proposal list --all' and in its history.")
 
 
 # --- interviews, moves, history ----------------------------------------------------------------
@@ -673,13 +966,15 @@ def interview() -> None:
 
 
 @interview.command("record")
-@click.argument("id")
+@click.argument("id", type=PROPOSAL_ID)
 @click.option("--on", "held_on", type=DATE, required=True, help="When the interview took place.")
 @click.option("--platform", default="", help="Where, e.g. Zoom or the ministry.")
 @click.option("--needs", default="", help="Answer 1: what most needs to be done to form the commitment.")
 @click.option("--plans", default="", help="Answer 2: which plans or strategies the proposal links to.")
 @click.option("--solves", default="", help="Answer 3: how it would help solve the public problem it raises.")
-@click.option("--member", "members", multiple=True, help="A working group member who took part (repeatable).")
+@click.option(
+    "--member", "members", multiple=True, type=MEMBER, help="A working group member who took part (repeatable)."
+)
 @click.option("--notes", default="", help="Anything else that was said.")
 @pass_app
 def interview_record(app: App, id: str, held_on: dt.date, **answers: Any) -> None:
@@ -693,15 +988,23 @@ def interview_record(app: App, id: str, held_on: dt.date, **answers: Any) -> Non
     """
     with app.session() as session:
         recorded = record_interview(session, id, held_on, actor=app.actor, **answers)
-        click.echo(f"Recorded the interview of {recorded.proposal.ref} on {recorded.held_on.isoformat()}.")
+        echo(f"Recorded the interview of {recorded.proposal.ref} on {recorded.held_on.isoformat()}.")
 
 
 @interview.command("schedule")
-@click.argument("id")
-@click.option("--at", "at", type=DATETIME, required=True, help="When: 'YYYY-MM-DD HH:MM' (local time).")
+@click.argument("id", type=PROPOSAL_ID)
+@click.option(
+    "--at", "at", type=DATETIME, required=True, help="When: 'YYYY-MM-DD HH:MM' or 'D/M/YYYY HH:MM' (local time)."
+)
 @click.option("--platform", default="", help="Where, e.g. Zoom.")
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="Move the interview already scheduled; the new invitation says it replaces the earlier one.",
+)
+@dated_option
 @pass_app
-def interview_schedule(app: App, id: str, at: dt.datetime, platform: str) -> None:
+def interview_schedule(app: App, id: str, at: dt.datetime, platform: str, replace: bool, dated: dt.date | None) -> None:
     """Plan an interview and write the invitation letter to the proposer.
 
     \b
@@ -710,13 +1013,37 @@ def interview_schedule(app: App, id: str, at: dt.datetime, platform: str) -> Non
     """
     with app.session() as session:
         planned = schedule_interview(
-            session, id, at, actor=app.actor, platform=platform,
+            session, id, at, actor=app.actor, platform=platform, dated=dated, replace=replace,
             templates_dir=app.templates, workspace_folder=app.workspace().folder,
         )  # fmt: skip
         ref, seq, letters = planned.interview.proposal.ref, planned.entry.seq, list(planned.letters)
-    click.echo(f"Scheduled the interview of {ref} on {at:%Y-%m-%d %H:%M} (audit #{seq})")
+    echo(f"Scheduled the interview of {ref} on {at:%Y-%m-%d %H:%M} (audit #{seq})")
     for path in write_letter_files(app.workspace().letters_dir, letters):
-        click.echo(f"  letter: {path}")
+        echo(f"  letter: {path}")
+
+
+@interview.command("cancel")
+@click.argument("id")
+@reason_required
+@dated_option
+@pass_app
+def interview_cancel(app: App, id: str, reason: str, dated: dt.date | None) -> None:
+    """Call off the interview scheduled with a proposer; if an invitation went out, a cancellation
+    letter tells the proposer why.
+
+    \b
+    Example:
+      ogp interview cancel P-001 --reason "لتعذر انعقاد اجتماع مجموعة العمل في الموعد"
+    """
+    with app.session() as session:
+        cancelled = cancel_interview(
+            session, id, reason=reason, actor=app.actor, dated=dated,
+            templates_dir=app.templates, workspace_folder=app.workspace().folder,
+        )  # fmt: skip
+        ref, seq, letters = cancelled.interview.proposal.ref, cancelled.entry.seq, list(cancelled.letters)
+    echo(f"Cancelled the interview of {ref} (audit #{seq})")
+    for path in write_letter_files(app.workspace().letters_dir, letters):
+        echo(f"  letter: {path}")
 
 
 @interview.command("list")
@@ -729,13 +1056,14 @@ def interview_list(app: App, as_json: bool) -> None:
     Example:
       ogp interview list
     """
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         found = [views.schedule_view(planned) for planned in list_schedule(session)]
     emit_records(
         found,
         as_json,
         ("AT", "REF", "PLATFORM", "STATE", "HELD", "TITLE"),
         lambda f: (f["at"].replace("T", " "), f["ref"], f["platform"], f["state"], f["held_on"] or "-", f["title"]),
+        empty="No interviews are scheduled.",
     )
 
 
@@ -749,6 +1077,7 @@ EVENT_HELP = "\n".join(
 
 
 @cli.command(
+    "advance",
     help=f"""Move a proposal by taking EVENT; its letters are written to the workspace's letters/ folder.
 
 Guards, letters, the state change and the audit entry are one transaction: if anything fails,
@@ -768,9 +1097,10 @@ Example:
   ogp advance P-003 refer
   ogp advance P-003 commit --lead MODEE
   ogp advance P-004 reject --reason "خارج صلاحيات الحكومة"
-"""
+  ogp advance P-005 commit --dry-run
+""",
 )
-@click.argument("id")
+@click.argument("id", type=PROPOSAL_ID)
 @click.argument("event", type=click.Choice([e.value for e in Event]), metavar="EVENT")
 @click.option("--reason", default="", help="Why (required for reject and withdraw; kept in the audit trail).")
 @click.option(
@@ -778,25 +1108,43 @@ Example:
     metavar="ENTITY",
     help="For commit: the body that leads the commitment. [default: the first relevant body]",
 )
+@dated_option
+@click.option("--dry-run", is_flag=True, help="Say what the move would do, or what stands in its way; change nothing.")
 @pass_app
-def advance_cmd(app: App, id: str, event: str, reason: str, lead: str | None) -> None:
+def advance_cmd(
+    app: App, id: str, event: str, reason: str, lead: str | None, dated: dt.date | None, dry_run: bool
+) -> None:
+    if dry_run:
+        with app.session() as session:
+            explained = views.explanation_view(explain_move(session, id, Event(event), reason=reason))
+        _print_explanation(explained)
+        return
     with app.session() as session:
         done = advance(
-            session, id, Event(event), actor=app.actor, reason=reason, lead=lead,
+            session, id, Event(event), actor=app.actor, reason=reason, lead=lead, dated=dated,
             templates_dir=app.templates, workspace_folder=app.workspace().folder,
         )  # fmt: skip
         ref, seq, state_from, state_to = done.proposal.ref, done.entry.seq, done.entry.from_state, done.entry.to_state
         letters = list(done.letters)
-    click.echo(f"{ref}: {state_from} → {state_to} (audit #{seq})")
+    echo(f"{ref}: {state_from} → {state_to} (audit #{seq})")
     for path in write_letter_files(app.workspace().letters_dir, letters):
-        click.echo(f"  letter: {path}")
+        echo(f"  letter: {path}")
 
 
-cli.add_command(advance_cmd, "advance")
+def _print_explanation(explained: dict[str, Any]) -> None:
+    move = f"{explained['ref']}: {explained['event']} ({explained['from_state']} → {explained['to_state']})"
+    if explained["allowed"]:
+        echo(f"Would move {move}.")
+        for letter in explained["letters"]:
+            echo(f"  would write a {letter['kind']} letter to {letter['addressee']}")
+        return
+    echo(f"Would not move {move}; what stands in the way:")
+    for blocker in explained["blockers"]:
+        echo(f"  - {blocker}")
 
 
 @cli.command()
-@click.argument("id")
+@click.argument("id", type=PROPOSAL_ID)
 @json_option
 @pass_app
 def history(app: App, id: str, as_json: bool) -> None:
@@ -806,13 +1154,31 @@ def history(app: App, id: str, as_json: bool) -> None:
     Example:
       ogp history P-003
     """
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         entries = [views.audit_view(e) for e in audit.history(session, get_proposal(session, id))]
     emit_records(
-        entries, as_json, ("SEQ", "AT (UTC)", "ACTOR", "EVENT", "FROM → TO", "LETTERS", "REASON"),
+        entries, as_json, ("SEQ", "AT (UTC)", "ACTOR", "EVENT", "FROM → TO", "LETTERS", "REASON", "CORRECTED"),
         lambda e: (e["seq"], e["at"][:19].replace("T", " "), e["actor"], e["event"],
-                   f"{e['from_state'] or '-'} → {e['to_state']}", len(e["letters"]), e["reason"]),
+                   f"{e['from_state'] or '-'} → {e['to_state']}", len(e["letters"]), e["reason"], _corrected(e)),
+        empty=f"No audit entries about proposal {id}.",
     )  # fmt: skip
+
+
+def _corrected(entry: dict[str, Any]) -> str:
+    """A correction's old → new values, each cut to a readable length (--json has them whole)."""
+    if not entry["event"].startswith("edit_"):
+        return ""
+
+    def short(value: Any) -> str:
+        text = "، ".join(map(str, value)) if isinstance(value, list) else str(value if value is not None else "")
+        return text if len(text) <= 40 else text[:39] + "…"
+
+    return "; ".join(
+        f"{name}: «{short(values['old'])}» → «{short(values['new'])}»"
+        for change in entry["changes"]
+        if change["op"] == "update"
+        for name, values in change["fields"].items()
+    )
 
 
 @cli.group("audit")
@@ -845,12 +1211,12 @@ def audit_head(app: App, as_json: bool) -> None:
     Example:
       ogp audit head
     """
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         found = audit.current_head(session)
     if as_json:
         emit_json({"seq": found.seq, "hash": found.hash})
     else:
-        click.echo(str(found))
+        echo(str(found))
 
 
 @audit_group.command("verify")
@@ -876,7 +1242,7 @@ def audit_verify(app: App, as_json: bool, expected: audit.Head | None) -> None:
     Example:
       ogp audit verify --expect-head "$(ogp audit head)"
     """
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         report = replay.verify(session, expected)
     if as_json:
         emit_json(
@@ -884,7 +1250,7 @@ def audit_verify(app: App, as_json: bool, expected: audit.Head | None) -> None:
              "rows": report.rows, "head": {"seq": report.head_seq, "hash": report.head_hash}}
         )  # fmt: skip
     else:
-        click.echo(
+        echo(
             f"Audit chain verified: {report.entries} entries, {report.letters} letters, "
             f"{report.proposals} proposals, {report.rows} rows match; head #{report.head_seq} {report.head_hash}"
         )
@@ -899,7 +1265,7 @@ def letters() -> None:
 
 
 @letters.command("list")
-@click.option("--proposal", "proposal_id", metavar="ID", help="Only this proposal's letters.")
+@click.option("--proposal", "proposal_id", type=PROPOSAL_ID, help="Only this proposal's letters.")
 @json_option
 @pass_app
 def letters_list(app: App, proposal_id: str | None, as_json: bool) -> None:
@@ -909,19 +1275,37 @@ def letters_list(app: App, proposal_id: str | None, as_json: bool) -> None:
     Example:
       ogp letters list --proposal P-003
     """
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         found = [views.letter_view(letter) for letter in list_letters(session, proposal_id)]
     emit_records(
         found,
         as_json,
-        ("REFERENCE", "DATE", "REF", "KIND", "TO", "FILE"),
-        lambda f: (f["reference"], f["issued_on"], f["ref"], f["kind"], f["entity"] or f["addressee"], f["file_name"]),
+        ("REFERENCE", "DATE", "REF", "KIND", "TO", "FILE", "VOID / REPLACES"),
+        lambda f: (
+            f["reference"],
+            f["issued_on"],
+            f["ref"],
+            f["kind"],
+            f["entity"] or f["addressee"],
+            f["file_name"],
+            _void(f),
+        ),
+        empty="No letters." if proposal_id is None else f"No letters for proposal {proposal_id}.",
     )
+
+
+def _void(letter: dict[str, Any]) -> str:
+    marks = []
+    if letter["void_reason"]:
+        marks.append(f"VOID: {letter['void_reason']}")
+    if letter["replaces"]:
+        marks.append(f"replaces {letter['replaces']}")
+    return "; ".join(marks)
 
 
 @letters.command("export")
 @click.argument("dir", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--proposal", "proposal_id", metavar="ID", help="Only this proposal's letters.")
+@click.option("--proposal", "proposal_id", type=PROPOSAL_ID, help="Only this proposal's letters.")
 @pass_app
 def letters_export(app: App, dir: Path, proposal_id: str | None) -> None:
     """Write the stored letters' .docx files into DIR (created if needed).
@@ -930,13 +1314,13 @@ def letters_export(app: App, dir: Path, proposal_id: str | None) -> None:
     Example:
       ogp letters export ~/letters-for-signature
     """
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         found = [(letter.file_name, letter.content) for letter in list_letters(session, proposal_id)]
     try:
         paths = write_files(dir, found)
     except OSError as exc:
         raise click.ClickException(f"cannot write letters to {dir}: {exc}") from exc
-    click.echo(f"Wrote {len(paths)} letters to {dir}")
+    echo(f"Wrote {len(paths)} letters to {dir}")
 
 
 @letters.command("register")
@@ -950,14 +1334,67 @@ def letters_register(app: App, year: int | None, as_json: bool) -> None:
     Example:
       ogp letters register --year 2021
     """
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         found = [views.letter_view(letter) for letter in letter_register(session, year)]
     emit_records(
         found,
         as_json,
-        ("REFERENCE", "DATE", "ADDRESSEE", "SUBJECT", "REF", "SHA256"),
-        lambda f: (f["reference"], f["issued_on"], f["addressee"], f["subject"], f["ref"], f["sha256"][:16]),
+        ("REFERENCE", "DATE", "ADDRESSEE", "SUBJECT", "REF", "SHA256", "VOID / REPLACES"),
+        lambda f: (f["reference"], f["issued_on"], f["addressee"], f["subject"], f["ref"], f["sha256"][:16], _void(f)),
+        empty="No letters in the register." if year is None else f"No letters in the register for {year}.",
     )
+
+
+@letters.command("pdf")
+@click.argument("dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--proposal", "proposal_id", metavar="ID", help="Only this proposal's letters.")
+@pass_app
+def letters_pdf(app: App, dir: Path, proposal_id: str | None) -> None:
+    """Write the stored letters as PDF into DIR (created if needed), through LibreOffice (headless,
+    with a profile of its own), for e-mail and the government's e-correspondence system.
+
+    \b
+    Example:
+      ogp letters pdf --proposal P-003 pdf-for-email
+    """
+    target = checked_output(dir, "DIR", folder=True)
+    with app.session() as session:
+        found = [(letter.file_name, letter.content) for letter in list_letters(session, proposal_id)]
+    try:
+        written = letters_to_pdf(found, target)
+    except PdfError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except OSError as exc:
+        raise click.ClickException(f"cannot write the PDFs to {dir}: {exc.strerror or exc}") from exc
+    echo(f"Wrote {len(written)} letters as PDF to {dir}")
+
+
+@letters.command("void")
+@click.argument("number", metavar="NUMBER")
+@reason_required
+@click.option(
+    "--reissue", is_flag=True, help="Write a new letter of the same kind to the same addressee, naming the voided one."
+)
+@dated_option
+@pass_app
+def letters_void(app: App, number: str, reason: str, reissue: bool, dated: dt.date | None) -> None:
+    """Void a letter: its number stays in the register, marked void with the reason. With --reissue a
+    replacement (as the record now stands: a corrected title or addressee) gets a new number and
+    says which letter it replaces. NUMBER is the reference as printed, YEAR/NUMBER, or NUMBER.
+
+    \b
+    Example:
+      ogp letters void 2021/0003 --reason "خطأ في اسم الجهة" --reissue
+    """
+    with app.session() as session:
+        voided = void_letter(
+            session, number, reason=reason, actor=app.actor, reissue=reissue, dated=dated,
+            templates_dir=app.templates, workspace_folder=app.workspace().folder,
+        )  # fmt: skip
+        reference, seq, letters = voided.letter.reference, voided.entry.seq, list(voided.reissued)
+    echo(f"Voided letter {reference} (audit #{seq})")
+    for path in write_letter_files(app.workspace().letters_dir, letters):
+        echo(f"  replacement: {path}")
 
 
 @letters.command("verify")
@@ -976,23 +1413,23 @@ def letters_verify(app: App, dirs: tuple[Path, ...]) -> None:
       ogp letters verify ~/letters-for-signature
     """
     own = app.workspace().letters_dir
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         result = verify_letters(session, [own, *dirs], expect_all=[own])
-    click.echo(f"Stored letters: {result.stored} checked, {len(result.bad_stored)} differ from the audit trail.")
+    echo(f"Stored letters: {result.stored} checked, {len(result.bad_stored)} differ from the audit trail.")
     for name in result.bad_stored:
-        click.echo(f"  differs: {name}", err=True)
+        echo(f"  differs: {name}", err=True)
     for folder in result.folders:
-        click.echo(
+        echo(
             f"{folder.folder}: {len(folder.matching)} match, {len(folder.altered)} altered, "
             f"{len(folder.missing)} missing, {len(folder.unknown)} not in the register, "
             f"{len(folder.orphaned)} from entries the chain no longer holds"
         )
         for name in folder.altered:
-            click.echo(f"  altered: {name}", err=True)
+            echo(f"  altered: {name}", err=True)
         for name in folder.unknown:
-            click.echo(f"  not in the register: {name}", err=True)
+            echo(f"  not in the register: {name}", err=True)
         for name, seq in folder.orphaned:
-            click.echo(
+            echo(
                 f"  written by entry #{seq}, which the chain no longer holds (the chain may have been cut "
                 f"after #{result.head}): {name}",
                 err=True,
@@ -1006,14 +1443,15 @@ def letters_verify(app: App, dirs: tuple[Path, ...]) -> None:
 
 @cli.group()
 def templates() -> None:
-    """The letter templates: export the defaults, check an edited copy."""
+    """The letter and site templates: export the defaults, check an edited copy."""
 
 
 @templates.command("export")
 @click.argument("dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help="Overwrite templates already in DIR.")
 def templates_export(dir: Path, force: bool) -> None:
-    """Write the default templates into DIR, to edit them.
+    """Write the default templates into DIR, to edit them: the letters' (KIND.LANG.j2) and, in
+    DIR/site, the published site's pages, wording (words.ar.j2, words.en.j2) and stylesheet.
 
     Then point the workspace at the folder with 'ogp init --templates-dir DIR' (or pass
     --templates DIR to a command), and run 'ogp templates check DIR' after each edit.
@@ -1023,13 +1461,14 @@ def templates_export(dir: Path, force: bool) -> None:
       ogp templates export my-templates
     """
     written = export_templates(dir, force=force)
-    click.echo(f"Wrote {len(written)} templates to {dir}: {', '.join(p.name for p in written)}")
+    echo(f"Wrote {len(written)} templates to {dir}: {', '.join(p.relative_to(dir).as_posix() for p in written)}")
 
 
 @templates.command("check")
 @click.argument("dir", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
 def templates_check(dir: Path | None) -> None:
-    """Render every letter template in DIR (over the defaults) on sample data; report each error.
+    """Render every letter template and the site's templates in DIR (over the defaults) on sample
+    data; report each error.
 
     \b
     Example:
@@ -1038,13 +1477,19 @@ def templates_check(dir: Path | None) -> None:
     report = check_templates(dir)
     kinds = ", ".join(k.value for k in DocumentKind)
     for error in report.errors:
-        click.echo(f"  {error}", err=True)
+        echo(f"  {error}", err=True)
     for name in report.unknown:
-        click.echo(f"  {name}: not a letter template (templates are KIND.ar.j2 or KIND.en.j2 for {kinds})", err=True)
+        if name.startswith("site/"):
+            echo(f"  {name}: not a template of the site (see 'ogp templates export')", err=True)
+        else:
+            explained = f"templates are KIND.ar.j2 or KIND.en.j2 for {kinds}"
+            echo(f"  {name}: not a letter template ({explained})", err=True)
     where = f" from {dir}" if dir else ""
-    click.echo(f"Checked {len(report.checked)} templates{where}: {len(report.errors)} errors.")
+    echo(f"Checked {len(report.checked)} templates{where}: {len(report.errors)} errors.")
     if report.errors:
-        raise click.ClickException(f"{len(report.errors)} templates do not render; letters using them would fail.")
+        raise click.ClickException(
+            f"{len(report.errors)} templates do not render; the letters or pages using them would fail."
+        )
 
 
 # --- the working group -------------------------------------------------------------------------
@@ -1086,7 +1531,7 @@ def member_add(app: App, name: str, org: str, sector: str, login: str | None) ->
     """
     with app.session() as session:
         added = add_member(session, name, org, sector, actor=app.actor, login=login)
-        click.echo(f"Added member {added.id}: {added.name} ({added.organization}, {added.sector})")
+        echo(f"Added member {added.id}: {added.name} ({added.organization}, {added.sector})")
 
 
 @member.command("list")
@@ -1099,14 +1544,71 @@ def member_list(app: App, as_json: bool) -> None:
     Example:
       ogp member list
     """
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         found = [views.member_view(m) for m in list_members(session)]
     emit_records(
         found,
         as_json,
         ("ID", "NAME", "SECTOR", "ORGANIZATION"),
         lambda m: (m["id"], m["name"], m["sector"], m["organization"]),
+        empty="The working group has no members yet (ogp member add).",
     )
+
+
+@member.command("edit")
+@click.argument("name")
+@click.option("--name", "new_name", help="The member's corrected name.")
+@click.option("--org", "organization", help="The member's corrected organisation.")
+@click.option("--sector", type=click.Choice(list(SECTORS)), help="The member's corrected sector.")
+@click.option("--login", metavar="ROLE", help="The PostgreSQL login bound to the member ('' unbinds it).")
+@reason_required
+@pass_app
+def member_edit(app: App, name: str, new_name: str | None, reason: str, **fields: Any) -> None:
+    """Correct a member's name, organisation, sector or database login. Decisions already taken keep
+    the standing they were taken on.
+
+    \b
+    Example:
+      ogp member edit "دانه مرعي" --org "وزارة التخطيط والتعاون الدولي" --reason "تغيّر جهة العمل"
+    """
+    with app.session() as session:
+        changed, fields_changed = edit_member(
+            session, name, MemberEdit(name=new_name, **fields), reason=reason, actor=app.actor
+        )
+        summary = f"Corrected member {changed.name}: {', '.join(fields_changed)}"
+    echo(summary)
+
+
+@member.command("deactivate")
+@click.argument("name")
+@reason_required
+@pass_app
+def member_deactivate(app: App, name: str, reason: str) -> None:
+    """A member leaves the working group: no longer scores, no longer counts for the quorum.
+
+    \b
+    Example:
+      ogp member deactivate "لما قطيشات" --reason "انتهاء تمثيل الدائرة في المجموعة"
+    """
+    with app.session() as session:
+        left = set_member_active(session, name, False, reason=reason, actor=app.actor).name
+    echo(f"{left} is no longer an active member.")
+
+
+@member.command("reactivate")
+@click.argument("name")
+@click.option("--reason", default="", help="Why, for the record.")
+@pass_app
+def member_reactivate(app: App, name: str, reason: str) -> None:
+    """A member rejoins the working group.
+
+    \b
+    Example:
+      ogp member reactivate "لما قطيشات"
+    """
+    with app.session() as session:
+        back = set_member_active(session, name, True, reason=reason, actor=app.actor).name
+    echo(f"{back} is an active member again.")
 
 
 @cli.group()
@@ -1118,8 +1620,10 @@ def meeting() -> None:
 @click.option("--on", "held_on", type=DATE, required=True, help="The meeting's date.")
 @click.option("--title", default="", help="The minutes' title. [default: the plan's working group meeting]")
 @click.option("--place", default="", help="Where, e.g. 'عن بعد عبر منصة زووم (ZOOM)'.")
-@click.option("--attendee", "attendees", multiple=True, help="A member who attended, by name or number (repeatable).")
-@click.option("--apology", "apologies", multiple=True, help="A member who sent apologies (repeatable).")
+@click.option(
+    "--attendee", "attendees", multiple=True, type=MEMBER, help="A member who attended, by name or number (repeatable)."
+)
+@click.option("--apology", "apologies", multiple=True, type=MEMBER, help="A member who sent apologies (repeatable).")
 @click.option("--topic", "topics", multiple=True, help="A topic discussed (repeatable, in order).")
 @click.option("--outcome", "outcomes", multiple=True, help="An outcome (repeatable, in order).")
 @pass_app
@@ -1133,7 +1637,7 @@ def meeting_add(app: App, held_on: dt.date, **fields: Any) -> None:
     """
     with app.session() as session:
         added = add_meeting(session, held_on, actor=app.actor, **fields)
-        click.echo(f"Recorded meeting {added.id} on {added.held_on.isoformat()} ({len(added.people)} members listed).")
+        echo(f"Recorded meeting {added.id} on {added.held_on.isoformat()} ({len(added.people)} members listed).")
 
 
 @meeting.command("list")
@@ -1146,18 +1650,19 @@ def meeting_list(app: App, as_json: bool) -> None:
     Example:
       ogp meeting list
     """
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         found = [views.meeting_view(m) for m in list_meetings(session)]
     emit_records(
         found,
         as_json,
         ("ID", "DATE", "ATTENDED", "APOLOGIES", "TITLE"),
         lambda m: (m["id"], m["held_on"], len(m["attendees"]), len(m["apologies"]), m["title"]),
+        empty="No meetings are recorded yet (ogp meeting add).",
     )
 
 
 @meeting.command("minutes")
-@click.argument("id")
+@click.argument("id", type=MEETING_ID)
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -1171,7 +1676,7 @@ def meeting_minutes(app: App, id: str, out: Path | None) -> None:
     Example:
       ogp meeting minutes 2 --out minutes-28-7-2021.docx
     """
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         found = get_meeting(session, id)
         plan = current_plan(session)
         content = render_minutes(minutes(found, plan.title, plan.period, str(audit.current_head(session))))
@@ -1181,7 +1686,7 @@ def meeting_minutes(app: App, id: str, out: Path | None) -> None:
         path = write_atomic(target.parent, target.name, content)
     except OSError as exc:
         raise click.ClickException(f"cannot write the minutes to {target}: {exc}") from exc
-    click.echo(f"Wrote the minutes of meeting {id} to {path}")
+    echo(f"Wrote the minutes of meeting {id} to {path}")
 
 
 # --- scoring -----------------------------------------------------------------------------------
@@ -1202,13 +1707,14 @@ def criterion_list(app: App, as_json: bool) -> None:
     Example:
       ogp criterion list
     """
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         found = [views.criterion_view(c) for c in list_criteria(session)]
     emit_records(
         found,
         as_json,
         ("#", "CODE", "WEIGHT", "SCALE", "CRITERION"),
         lambda c: (c["position"], c["code"], c["weight"], f"{c['scale'][0]}-{c['scale'][1]}", c["name_ar"]),
+        empty="The plan has no criteria.",
     )
 
 
@@ -1225,7 +1731,7 @@ def criterion_set_weight(app: App, criterion_key: str, weight: int) -> None:
     """
     with app.session() as session:
         changed = set_weight(session, criterion_key, weight, actor=app.actor)
-        click.echo(f"{changed.code} now weighs {changed.weight}.")
+        echo(f"{changed.code} now weighs {changed.weight}.")
 
 
 class DefaultCommandGroup(click.Group):
@@ -1246,10 +1752,10 @@ def score() -> None:
 
 
 @score.command("give", hidden=True)
-@click.argument("id")
-@click.option("--member", required=True, help="Who scores, by name or number.")
+@click.argument("id", type=PROPOSAL_ID)
+@click.option("--member", required=True, type=MEMBER, help="Who scores, by name or number.")
 @click.option("--criterion", "criterion_key", required=True, help="The criterion, by code (see 'ogp criterion list').")
-@click.option("--value", required=True, type=int, help="The score, within the criterion's scale (1-5 by default).")
+@click.option("--value", required=True, type=NUMBER, help="The score, within the criterion's scale (1-5 by default).")
 @click.option("--note", default="", help="Why, for the record.")
 @pass_app
 def score_give(app: App, id: str, member: str, criterion_key: str, value: int, note: str) -> None:
@@ -1261,7 +1767,7 @@ def score_give(app: App, id: str, member: str, criterion_key: str, value: int, n
     """
     with app.session() as session:
         given = record_score(session, ScoreInput(id, member, criterion_key, value, note), actor=app.actor)
-        click.echo(f"{given.member.name} scored {id} {given.value} on {given.criterion.code}.")
+        echo(f"{given.member.name} scored {id} {given.value} on {given.criterion.code}.")
 
 
 @score.command("import")
@@ -1276,11 +1782,30 @@ def score_import(app: App, file: Path) -> None:
     """
     with app.session() as session:
         imported = import_scores(session, file, actor=app.actor)
-        click.echo(f"Imported {len(imported)} scores.")
+        echo(f"Imported {len(imported)} scores.")
+
+
+@score.command("withdraw")
+@click.argument("id")
+@click.option("--member", required=True, help="Whose score, by name or number.")
+@click.option("--criterion", "criterion_key", required=True, help="The criterion, by code.")
+@reason_required
+@pass_app
+def score_withdraw(app: App, id: str, member: str, criterion_key: str, reason: str) -> None:
+    """Withdraw a score given by mistake, while the proposal is interviewed; the history keeps it.
+
+    \b
+    Example:
+      ogp score withdraw P-001 --member "ندى خاطر" --criterion importance --reason "أدخلت للمقترح الخطأ"
+    """
+    with app.session() as session:
+        change = withdraw_score(session, id, member, criterion_key, reason=reason, actor=app.actor)
+        said = f"Withdrew the score {change.old_value} of {member} on {criterion_key} for {id}."
+    echo(said)
 
 
 @score.command("list")
-@click.argument("id")
+@click.argument("id", type=PROPOSAL_ID)
 @click.option("--history", is_flag=True, help="Every score given or revised, instead of the current ones.")
 @json_option
 @pass_app
@@ -1291,7 +1816,7 @@ def score_list(app: App, id: str, history: bool, as_json: bool) -> None:
     Example:
       ogp score list P-001 --history
     """
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         proposal = get_proposal(session, id)
         if history:
             members = {m.id: m.name for m in list_members(session)}
@@ -1329,8 +1854,8 @@ def conflict() -> None:
 
 
 @conflict.command("declare")
-@click.option("--member", required=True, help="The member, by name or number.")
-@click.option("--proposal", "proposal_key", required=True, metavar="ID", help="The proposal, by number or ref.")
+@click.option("--member", required=True, type=MEMBER, help="The member, by name or number.")
+@click.option("--proposal", "proposal_key", required=True, type=PROPOSAL_ID, help="The proposal, by ref or number.")
 @click.option("--reason", default="", help="Why, for the record.")
 @pass_app
 def conflict_declare(app: App, member: str, proposal_key: str, reason: str) -> None:
@@ -1348,12 +1873,12 @@ def conflict_declare(app: App, member: str, proposal_key: str, reason: str) -> N
         declared = declare_conflict(session, member, proposal_key, reason=reason, actor=app.actor)
         name, ref, late = declared.member.name, get_proposal(session, proposal_key).ref, declared.late
     if late:
-        click.echo(
+        echo(
             f"Recorded a late declaration: {name} declared a conflict with {ref} after the decision on it; "
             "the decision stands as taken."
         )
     else:
-        click.echo(f"{name} may no longer score {ref}.")
+        echo(f"{name} may no longer score {ref}.")
 
 
 @conflict.command("list")
@@ -1366,13 +1891,14 @@ def conflict_list(app: App, as_json: bool) -> None:
     Example:
       ogp conflict list
     """
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         found = [views.conflict_view(c, get_proposal(session, c.proposal_id).ref) for c in list_conflicts(session)]
     emit_records(
         found,
         as_json,
         ("MEMBER", "REF", "LATE", "REASON"),
         lambda f: (f["member"], f["ref"], "late" if f["late"] else "", f["reason"]),
+        empty="No conflicts of interest are declared.",
     )
 
 
@@ -1406,7 +1932,7 @@ def ranking(app: App, all_states: bool, as_json: bool) -> None:
       ogp ranking --json
     """
     decided_states = (State.SHORTLISTED, State.REFERRED, State.COMMITTED, State.REJECTED, State.WITHDRAWN)
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         found = [views.standing_view(place) for place in rank_proposals(session)]
         if all_states:
             found += [views.decided_place_view(place) for place in decided_places(session, decided_states)]
@@ -1436,13 +1962,14 @@ def _fmt(value: float | None) -> str:
 
 
 @cli.command("shortlist")
-@click.option("--top", required=True, type=click.IntRange(min=1), help="How many of the best-ranked to shortlist.")
+@click.option("--top", required=True, type=COUNT, help="How many of the best-ranked to shortlist.")
 @click.option("--dry-run", is_flag=True, help="Show who would be shortlisted and the cut-line; change nothing.")
 @pass_app
 def shortlist_cmd(app: App, top: int, dry_run: bool) -> None:
     """Shortlist the N best-ranked interviewed proposals in one transaction, and show the cut-line.
 
-    Refused whole if any of them lacks a quorum of scores or the plan's shortlist would overflow.
+    Refused whole if any of them lacks a quorum of scores or the plan's shortlist would overflow;
+    with --dry-run nothing changes and nothing is refused: it says what stands in the way.
 
     \b
     Example:
@@ -1451,10 +1978,14 @@ def shortlist_cmd(app: App, top: int, dry_run: bool) -> None:
     with app.session() as session:
         result = shortlist_top(session, top, actor=app.actor, dry_run=dry_run, workspace_folder=app.workspace().folder)
         verb = "Would shortlist" if dry_run else "Shortlisted"
-        click.echo(f"{verb} {len(result.selected)}: " + ", ".join(p.proposal.ref for p in result.selected))
-        click.echo("Cut-line:")
+        if result.blockers:
+            verb = "Could not shortlist yet"
+        echo(f"{verb} {len(result.selected)}: " + ", ".join(p.proposal.ref for p in result.selected))
+        echo("Cut-line:")
         for line in _cut_line(result):
-            click.echo(line)
+            echo(line)
+        for blocker in result.blockers:
+            echo(f"What stands in the way: {blocker}")
 
 
 # --- responses to referrals ----------------------------------------------------------------------
@@ -1466,7 +1997,7 @@ def response() -> None:
 
 
 @response.command("record")
-@click.argument("id")
+@click.argument("id", type=PROPOSAL_ID)
 @click.option("--entity", "entity_key", required=True, help="The body that answered, by code or name.")
 @click.option("--agreed/--declined", required=True, help="Whether the body agreed to take the idea on.")
 @click.option("--on", "responded_on", type=DATE, help="The date of the body's answer. [default: today]")
@@ -1483,11 +2014,11 @@ def response_record(app: App, id: str, entity_key: str, agreed: bool, responded_
         _, entry = record_response(
             session, id, entity_key, agreed=agreed, responded_on=responded_on, note=note, actor=app.actor
         )
-        click.echo(f"{get_proposal(session, id).ref}: {entry.reason} (audit #{entry.seq})")
+        echo(f"{get_proposal(session, id).ref}: {entry.reason} (audit #{entry.seq})")
 
 
 @response.command("list")
-@click.option("--proposal", "proposal_key", metavar="ID", help="Only this proposal's responses.")
+@click.option("--proposal", "proposal_key", type=PROPOSAL_ID, help="Only this proposal's responses.")
 @json_option
 @pass_app
 def response_list(app: App, proposal_key: str | None, as_json: bool) -> None:
@@ -1497,7 +2028,7 @@ def response_list(app: App, proposal_key: str | None, as_json: bool) -> None:
     Example:
       ogp response list --proposal P-003
     """
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         found = [
             views.response_view(r, get_proposal(session, r.proposal_id).ref)
             for r in list_responses(session, proposal_key)
@@ -1507,6 +2038,7 @@ def response_list(app: App, proposal_key: str | None, as_json: bool) -> None:
         as_json,
         ("REF", "BODY", "ANSWER", "ON", "NOTE"),
         lambda f: (f["ref"], f["entity"], "agreed" if f["agreed"] else "declined", f["on"], f["note"]),
+        empty="No responses are recorded." if proposal_key is None else f"No responses for proposal {proposal_key}.",
     )
 
 
@@ -1519,7 +2051,7 @@ def commitment() -> None:
 
 
 @commitment.command("edit")
-@click.argument("id")
+@click.argument("id", type=PROPOSAL_ID)
 @click.option("--ogp-id", help="OGP's own number for the commitment, e.g. JO0070.")
 @click.option("--problem", help="The public problem the commitment addresses.")
 @click.option("--status-quo", help="What is done now, and what falls short.")
@@ -1567,11 +2099,11 @@ def commitment_edit(
         before = audit.current_head(session).seq
         edit_commitment(session, id, changes, actor=app.actor)
         ref, changed = proposal.ref, audit.current_head(session).seq != before
-    click.echo(f"{ref}: the commitment's template was {'updated' if changed else 'already so; nothing changed'}.")
+    echo(f"{ref}: the commitment's template was {'updated' if changed else 'already so; nothing changed'}.")
 
 
 @commitment.command("show")
-@click.argument("id")
+@click.argument("id", type=PROPOSAL_ID)
 @json_option
 @pass_app
 def commitment_show(app: App, id: str, as_json: bool) -> None:
@@ -1581,7 +2113,7 @@ def commitment_show(app: App, id: str, as_json: bool) -> None:
     Example:
       ogp commitment show SAMPLE-01 --json
     """
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         proposal = get_commitment(session, id)
         standings = [standing_on(m) for m in milestones_of(session, proposal)]
         detail = views.commitment_view(commitment_text(session, proposal), standings, full=True)
@@ -1594,22 +2126,22 @@ def commitment_show(app: App, id: str, as_json: bool) -> None:
         ("How it solves", "how_it_solves"),
     ):  # fmt: skip
         if detail[key]:
-            click.echo(f"{label + ':':<15}{detail[key]}")
+            echo(f"{label + ':':<15}{detail[key]}")
     for value, text in detail["relevance"].items():
-        click.echo(f"{'Relevance:':<15}{value}: {text}")
+        echo(f"{'Relevance:':<15}{value}: {text}")
     if detail["supporting"] or detail["supporting_orgs"]:
-        click.echo(f"{'Supporting:':<15}{', '.join([*detail['supporting'], *detail['supporting_orgs']])}")
-    click.echo(f"{'Completion:':<15}{detail['completion'].replace('_', ' ')} ({detail['percent']}%)")
+        echo(f"{'Supporting:':<15}{', '.join([*detail['supporting'], *detail['supporting_orgs']])}")
+    echo(f"{'Completion:':<15}{detail['completion'].replace('_', ' ')} ({detail['percent']}%)")
     for m in detail["milestones"]:
-        click.echo(
+        echo(
             f"{m['label']:<5} {m['state']:<10} {m['percent']:>3}%  {m['start']} → {m['end']}  "
             f"{m['responsible']}  {m['title']}"
         )
         for entry in m["progress"]:
             evidence = f" [{len(entry['evidence'])} evidence]" if entry["evidence"] else ""
-            click.echo(f"        {entry['on']} {entry['side']} {entry['percent']}%: {entry['note']}{evidence}")
+            echo(f"        {entry['on']} {entry['side']} {entry['percent']}%: {entry['note']}{evidence}")
     if not detail["edited"]:
-        click.echo(f"(not edited yet: the text is the proposal's; edit it with 'ogp commitment edit {detail['ref']}')")
+        echo(f"(not edited yet: the text is the proposal's; edit it with 'ogp commitment edit {detail['ref']}')")
 
 
 @commitment.command("list")
@@ -1622,7 +2154,7 @@ def commitment_list(app: App, as_json: bool) -> None:
     Example:
       ogp commitment list
     """
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         found = [
             views.commitment_view(commitment_text(session, p), [standing_on(m) for m in milestones_of(session, p)])
             for p in list_commitments(session)
@@ -1631,6 +2163,7 @@ def commitment_list(app: App, as_json: bool) -> None:
         found, as_json, ("REF", "OGP ID", "LEAD", "MONTHS", "MILESTONES", "COMPLETION", "TITLE"),
         lambda c: (c["ref"], c["ogp_id"] or "-", c["lead"] or "-", f"{c['start'] or '?'} → {c['end'] or '?'}",
                    c["milestones"], f"{c['completion'].replace('_', ' ')} ({c['percent']}%)", c["title"]),
+        empty="No commitments yet: a proposal becomes one with 'ogp advance ID commit'.",
     )  # fmt: skip
 
 
@@ -1650,7 +2183,7 @@ def milestone() -> None:
 
 
 @milestone.command("add")
-@click.argument("id")
+@click.argument("id", type=PROPOSAL_ID)
 @click.option("--title", required=True, help="What the milestone is.")
 @click.option("--output", default="", help="Its verifiable output (the deliverable).")
 @click.option("--start", required=True, type=MONTH, help="The month it starts (YYYY-MM).")
@@ -1670,7 +2203,7 @@ def milestone_add(app: App, id: str, title: str, output: str, start: str, end: s
             session, id, title=title, output=output, start=start, end=end, responsible=responsible, actor=app.actor
         )
         shown = f"{views.milestone_label(added.id)} of {added.proposal.ref}: {added.title} ({start} → {end})"
-    click.echo(f"Added milestone {shown}")
+    echo(f"Added milestone {shown}")
 
 
 @milestone.command(
@@ -1703,11 +2236,11 @@ def milestone_advance(
         )
         said = (f"{views.milestone_label(done.milestone.id)} ({done.milestone.proposal.ref}): {done.move.from_state} → "
                 f"{done.move.to_state} on {done.move.dated} (audit #{done.entry.seq})")  # fmt: skip
-    click.echo(said)
+    echo(said)
 
 
 @milestone.command("list")
-@click.argument("id", required=False)
+@click.argument("id", type=PROPOSAL_ID, required=False)
 @json_option
 @pass_app
 def milestone_list(app: App, id: str | None, as_json: bool) -> None:
@@ -1717,7 +2250,7 @@ def milestone_list(app: App, id: str | None, as_json: bool) -> None:
     Example:
       ogp milestone list SAMPLE-01 --json
     """
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         found = [views.milestone_view(standing_on(m)) for m in list_milestones(session, id)]
     emit_records(
         found, as_json, ("MID", "REF", "STATE", "PROGRESS", "MONTHS", "RESPONSIBLE", "TITLE"),
@@ -1725,6 +2258,7 @@ def milestone_list(app: App, id: str | None, as_json: bool) -> None:
                    f"{m['percent']}%" + (f" (cs {m['civil_society_percent']}%)"
                                          if m["civil_society_percent"] is not None else ""),
                    f"{m['start']} → {m['end']}", m["responsible"], m["title"]),
+        empty="No milestones yet: add one with 'ogp milestone add ID'.",
     )  # fmt: skip
 
 
@@ -1766,14 +2300,15 @@ def progress_record(
             evidence=items,
         )  # fmt: skip
         said = f"{views.milestone_label(entry.milestone_id)}: {percent}% by {side} on {entry.reported_on}"
-    click.echo(f"Recorded progress on {said}; evidence: {len(items)}.")
+    echo(f"Recorded progress on {said}; evidence: {len(items)}.")
 
 
 @cli.command("followup")
-@click.argument("id")
+@click.argument("id", type=PROPOSAL_ID)
 @click.option("--entity", "entity_key", required=True, help="The body that has not answered, by code or name.")
+@dated_option
 @pass_app
-def followup_cmd(app: App, id: str, entity_key: str) -> None:
+def followup_cmd(app: App, id: str, entity_key: str, dated: dt.date | None) -> None:
     """Write a follow-up letter to a body that has not answered a referral, citing the referral's
     number and date («إلحاقاً بكتابنا رقم … تاريخ …»); registered and audited like every letter.
 
@@ -1783,13 +2318,13 @@ def followup_cmd(app: App, id: str, entity_key: str) -> None:
     """
     with app.session() as session:
         done = follow_up(
-            session, id, entity_key, actor=app.actor, templates_dir=app.templates,
+            session, id, entity_key, actor=app.actor, dated=dated, templates_dir=app.templates,
             workspace_folder=app.workspace().folder,
         )  # fmt: skip
         ref, reason, seq, letters = done.awaited.proposal.ref, done.entry.reason, done.entry.seq, list(done.letters)
-    click.echo(f"{ref}: {reason} (audit #{seq})")
+    echo(f"{ref}: {reason} (audit #{seq})")
     for path in write_letter_files(app.workspace().letters_dir, letters):
-        click.echo(f"  letter: {path}")
+        echo(f"  letter: {path}")
 
 
 @cli.command("due")
@@ -1805,21 +2340,21 @@ def due_cmd(app: App, as_of: dt.date | None, as_json: bool) -> None:
       ogp due --as-of 2022-07-10
     """
     day = as_of or dt.date.today()
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         found = [views.due_view(item) for item in due_on(session, day)]
     if as_json:
         emit_json(found)
         return
     if not found:
-        click.echo(f"Nothing is due as of {day}.")
+        echo(f"Nothing is due as of {day}.")
         return
     overdue = sum(1 for item in found if item["status"] == OVERDUE)
-    click.echo(f"As of {day}: {overdue} overdue, {len(found) - overdue} due.")
+    echo(f"As of {day}: {overdue} overdue, {len(found) - overdue} due.")
     for item in found:
         about = " ".join(x for x in (item["ref"], item["subject"]) if x)
         status, day_due = item["status"].upper(), item["due_on"] or "-"
-        click.echo(f"{status:<8} {day_due:<10}  {item['kind']:<11} {about}: {item['what']}")
-        click.echo(f"{'':<33}→ {item['resolve']}")
+        echo(f"{status:<8} {day_due:<10}  {item['kind']:<11} {about}: {item['what']}")
+        echo(f"{'':<33}→ {item['resolve']}")
 
 
 @cli.command("compliance")
@@ -1838,41 +2373,17 @@ def compliance_cmd(app: App, as_of: dt.date | None, as_json: bool) -> None:
       ogp compliance --as-of 2022-07-10
     """
     day = as_of or dt.date.today()
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         found = [views.finding_view(finding) for finding in compliance(session, day)]
     if as_json:
         emit_json(found)
         return
-    click.echo(f"OGP minimum requirements as of {day}:")
+    echo(f"OGP minimum requirements as of {day}:")
     for f in found:
-        click.echo(f"{f['requirement']}  {f['status']:<12} {f['title']}")
-        click.echo(f"{'':<17}{f['detail']}")
+        echo(f"{f['requirement']}  {f['status']:<12} {f['title']}")
+        echo(f"{'':<17}{f['detail']}")
         if f["status"] != Status.MET.value:
-            click.echo(f"{'':<17}→ {f['resolve']}")
-
-
-@cli.group("plan")
-def plan_group() -> None:
-    """The plan's calendar: the co-creation timeline's publication."""
-
-
-@plan_group.command("timeline")
-@click.option("--published-on", required=True, type=DATE, help="The day the co-creation timeline was published.")
-@click.option("--co-creation-starts", required=True, type=DATE, help="The day it says co-creation begins.")
-@click.option("--url", default="", help="Where it was published (http or https).")
-@pass_app
-def plan_timeline(app: App, published_on: dt.date, co_creation_starts: dt.date, url: str) -> None:
-    """Record the publication of the co-creation timeline (OGP minimum requirement 3.1: at least
-    two weeks before co-creation begins).
-
-    \b
-    Example:
-      ogp plan timeline --published-on 2021-05-20 --co-creation-starts 2021-06-06 --url https://example.org/timeline
-    """
-    with app.session() as session:
-        row = publish_timeline(session, published_on, co_creation_starts, url=url, actor=app.actor)
-        notice = (row.co_creation_starts - row.published_on).days
-    click.echo(f"Recorded the co-creation timeline: published on {published_on}, {notice} days before it begins.")
+            echo(f"{'':<17}→ {f['resolve']}")
 
 
 @cli.group("report")
@@ -1887,10 +2398,7 @@ language_option = click.option(
 
 def _write_report(app: App, out: Path | None, name: str, content: bytes) -> Path:
     target = checked_output(out, "--out") if out else app.workspace().folder / "reports" / name
-    try:
-        return write_atomic(target.parent, target.name, content)
-    except OSError as exc:
-        raise click.ClickException(f"cannot write the report to {target}: {exc}") from exc
+    return write_atomic(target.parent, target.name, content)
 
 
 @report_group.command("progress")
@@ -1910,10 +2418,10 @@ def report_progress(app: App, period: HalfYear | None, language: str, out: Path 
     """
     today = dt.date.today()
     period = period or HalfYear.of(today)
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         content = render_progress_report(reports.progress_report(session, period, language, today))
     path = _write_report(app, out, f"progress-{period}.{language}.docx", content)
-    click.echo(f"Wrote the progress report for {period} to {path}")
+    echo(f"Wrote the progress report for {period} to {path}")
 
 
 @report_group.command("plan")
@@ -1930,10 +2438,10 @@ def report_plan(app: App, language: str, out: Path | None) -> None:
     Example:
       ogp report plan --out action-plan.docx
     """
-    with app.session() as session:
+    with app.session(readonly=True) as session:
         content = render_plan_report(reports.plan_report(session, language, dt.date.today()))
     path = _write_report(app, out, f"plan.{language}.docx", content)
-    click.echo(f"Wrote the action plan to {path}")
+    echo(f"Wrote the action plan to {path}")
 
 
 # --- the database ------------------------------------------------------------------------------
@@ -1964,20 +2472,31 @@ def db_copy(app: App, target_url: str) -> None:
     source, target = app.workspace(), db.resolve(target_url)
     if source.url == target.url:
         raise click.BadParameter("is the workspace itself; name another database", param_hint="'--to'")
+    if db.workspace_exists(target) and not (target.is_sqlite and Path(str(target.url.database)).stat().st_size == 0):
+        probe = db.make_engine(target, readonly=True)  # opened read-only: a refused target is left byte for byte
+        try:
+            with probe.connect() as connection:
+                ensure_empty(connection)
+        finally:
+            probe.dispose()
     if target.is_sqlite:
         Path(str(target.url.database)).parent.mkdir(parents=True, exist_ok=True)
     engine = db.make_engine(target)
     try:
-        db.upgrade(engine)
-        with app.session() as session, Session(engine) as arriving, arriving.begin():
-            report = copy_workspace(session, arriving)
+        # The source is read from one snapshot; the target's schema and rows arrive in one
+        # transaction, after checking that it holds nothing, so a refused or failed copy leaves it as it was.
+        with app.session(readonly=True) as session, engine.begin() as connection:
+            ensure_empty(connection)
+            db.upgrade_on(connection)
+            with Session(bind=connection) as arriving:
+                report = copy_workspace(session, arriving)
     finally:
         engine.dispose()
     rows = sum(report.rows.values())
     kept = f"{report.rows['proposals']} proposals, {report.rows['letters']} letters"
-    click.echo(f"Copied {rows} rows ({kept}) to {target.describe()}.")
+    echo(f"Copied {rows} rows ({kept}) to {target.describe()}.")
     chain = report.chain
-    click.echo(f"Audit chain verified there: {chain.entries} entries; head #{chain.head_seq} {chain.head_hash}")
+    echo(f"Audit chain verified there: {chain.entries} entries; head #{chain.head_seq} {chain.head_hash}")
 
 
 @db_group.command("roles")
@@ -1994,8 +2513,204 @@ def db_roles(app: App) -> None:
     with app.session() as session:
         report = create_roles(session)
     for role in report.roles:
-        click.echo(f"{role}: {'created' if role in report.created else 'up to date'}")
-    click.echo("Give each person a login role in one of them, e.g.: CREATE ROLE aya LOGIN IN ROLE ogp_coordinator;")
+        echo(f"{role}: {'created' if role in report.created else 'up to date'}")
+    echo("Give each person a login role in one of them, e.g.: CREATE ROLE aya LOGIN IN ROLE ogp_coordinator;")
+
+
+# --- exports -------------------------------------------------------------------------------------
+
+
+@cli.command("export")
+@click.argument("kind", type=click.Choice(list(EXPORT_KINDS)))
+@click.option(
+    "--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True, help="The file's format."
+)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The file to write.")
+@pass_app
+def export_cmd(app: App, kind: str, fmt: str, out: Path) -> None:
+    """Export KIND (proposals, scores, ranking, responses, register, history) as CSV, .xlsx or JSON,
+    with the stable columns the README lists. CSV is UTF-8 with the BOM Excel wants; .xlsx has a
+    right-to-left sheet with its header frozen; a cell a spreadsheet would run as a formula is
+    written as text.
+
+    \b
+    Example:
+      ogp export ranking --format xlsx --out ranking.xlsx
+    """
+    target = checked_output(out, "--out")
+    with app.session() as session:
+        table = export_table(session, kind)
+        content = write_table(table.columns, table.rows, fmt, title=kind)
+    try:
+        write_atomic(target.parent, target.name, content)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {out}: {exc.strerror or exc}") from exc
+    echo(f"Wrote {len(table.rows)} rows of {kind} to {out}")
+
+
+# --- what is going on ---------------------------------------------------------------------------
+
+
+@cli.command("status")
+@json_option
+@pass_app
+def status_cmd(app: App, as_json: bool) -> None:
+    """The plan at a glance: counts per state against the caps, and for each open proposal what its
+    next move waits for (an interview, scores by member and criterion, the quorum, answers from
+    bodies and for how many days) and the command that would move it.
+
+    \b
+    Example:
+      ogp status
+    """
+    with app.session() as session:
+        found = plan_status(session)
+        shown = views.status_view(found, quorum_size(session, found.plan))
+    if as_json:
+        emit_json(shown)
+        return
+    plan = shown["plan"]
+    echo(f"Plan: {plan['title']} {plan['period']}")
+    counts = ", ".join(f"{n} {state}" for state, n in shown["counts"].items() if n) or "no proposals yet"
+    echo(f"Proposals: {counts}")
+    echo(
+        f"Shortlist: {shown['shortlist']['taken']} of {shown['shortlist']['size']} places; "
+        f"commitments: {shown['commitments']['made']} of {shown['commitments']['target']}; "
+        f"working group: {shown['active_members']} active members, quorum {shown['quorum']}"
+    )
+    for warning in shown["warnings"]:
+        echo(f"Warning: {warning}")
+    if not shown["waiting"]:
+        echo("No open proposal is waiting for anything.")
+    for waiting in shown["waiting"]:
+        echo(f"{waiting['ref']} [{waiting['state']}] → {waiting['next_event']}: next, {waiting['command']}")
+        for what in waiting["waits_for"]:
+            echo(f"    waits for {what}")
+
+
+@cli.group("plan")
+def plan_group() -> None:
+    """The plan: its settings, and the co-creation timeline's publication."""
+
+
+@plan_group.command("show")
+@json_option
+@pass_app
+def plan_show(app: App, as_json: bool) -> None:
+    """Every setting of the plan, including the defaults 'ogp init' chose (change them with 'ogp init').
+
+    \b
+    Example:
+      ogp plan show --json
+    """
+    with app.session() as session:
+        plan = current_plan(session)
+        shown = {**views.plan_view(plan), "quorum_in_force": quorum_size(session, plan)}
+    if as_json:
+        emit_json(shown)
+        return
+    for key, value in shown.items():
+        if key == "criteria":
+            for c in value:
+                echo(f"{'criterion':<20}{c['code']} (weight {c['weight']}): {c['name_ar']}")
+        else:
+            shown_value = "(a majority of the active working group)" if key == "quorum" and value is None else value
+            echo(f"{key:<20}{shown_value}")
+
+
+@plan_group.command("timeline")
+@click.option("--published-on", required=True, type=DATE, help="The day the co-creation timeline was published.")
+@click.option("--co-creation-starts", required=True, type=DATE, help="The day it says co-creation begins.")
+@click.option("--url", default="", help="Where it was published (http or https).")
+@pass_app
+def plan_timeline(app: App, published_on: dt.date, co_creation_starts: dt.date, url: str) -> None:
+    """Record the publication of the co-creation timeline (OGP minimum requirement 3.1: at least
+    two weeks before co-creation begins).
+
+    \b
+    Example:
+      ogp plan timeline --published-on 2021-05-20 --co-creation-starts 2021-06-06 --url https://example.org/timeline
+    """
+    with app.session() as session:
+        row = publish_timeline(session, published_on, co_creation_starts, url=url, actor=app.actor)
+        notice = (row.co_creation_starts - row.published_on).days
+    echo(f"Recorded the co-creation timeline: published on {published_on}, {notice} days before it begins.")
+
+
+# --- publishing ---------------------------------------------------------------------------------
+
+
+def publication_view(result: PublishResult) -> dict[str, Any]:
+    return {
+        "folder": str(result.folder),
+        "published_on": result.published_on.isoformat(),
+        "languages": list(result.languages),
+        "head": {"seq": result.head.seq, "hash": result.head.hash},
+        "audit_seq": result.seq,
+        "manifest_sha256": result.manifest_sha256,
+        "files": result.files,
+        "proposals": result.proposals,
+        "earlier_publications": result.earlier,
+    }
+
+
+def print_publication(result: PublishResult) -> None:
+    echo(
+        f"Published the national OGP repository to {result.folder} ({', '.join(result.languages)}): "
+        f"{result.proposals} proposals, {result.files} files."
+    )
+    echo(f"  dated {result.published_on.isoformat()}; it shows the audit chain up to #{result.head}")
+    echo(f"  recorded as audit entry #{result.seq}; sha256 of its manifest.sha256: {result.manifest_sha256}")
+    echo(f"  open {result.folder / 'index.html'}")
+
+
+@cli.command("publish")
+@click.argument("dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--lang",
+    "languages",
+    type=LANGS,
+    default="ar,en",
+    show_default=True,
+    help="The site's languages, comma-separated; the first is the front page's.",
+)
+@click.option("--dated", type=DATE, help="The publication's date (not in the future). [default: today]")
+@click.option(
+    "--name-scorers",
+    is_flag=True,
+    help="Also publish who scored what (by default only each criterion's mean and the number of members scoring).",
+)
+@json_option
+@pass_app
+def publish_cmd(
+    app: App, dir: Path, languages: tuple[str, ...], dated: dt.date | None, name_scorers: bool, as_json: bool
+) -> None:
+    """Publish the national OGP repository and the reasoned response as a static bilingual site in DIR.
+
+    Arabic (right to left) and English pages, no JavaScript, relative links only: it works opened
+    from disk, a shared drive or any web server. Home (the plan, counts, the timeline, the update
+    log), the contribution register, a page per proposal with its decision and reasons, the reasoned
+    response (also .docx, CSV and JSON), the working group and its minutes, the letters register,
+    open data and how to verify it. No e-mail address, no member's own scores, no conflict reason.
+
+    The publication is one recorded step (its date, the chain head it shows, the sha256 of its
+    manifest.sha256). DIR must be new, empty, or an earlier site, whose files are replaced once the
+    step is recorded; files someone else put there are left alone.
+
+    \b
+    Example:
+      ogp publish site --lang ar,en --dated 2021-08-31
+    """
+    workspace = app.workspace()
+    with staged_site(dir, workspace.folder) as staging, app.session() as session:
+        result = publish(
+            session, staging, actor=app.actor, published_on=dated, languages=languages, name_scorers=name_scorers,
+            templates_dir=app.templates, workspace_folder=workspace.folder,
+        )  # fmt: skip
+    if as_json:
+        emit_json(publication_view(result))
+    else:
+        print_publication(result)
 
 
 # --- demo ---------------------------------------------------------------------------------------
@@ -2012,20 +2727,19 @@ def db_roles(app: App) -> None:
 )
 @pass_app
 def demo(app: App, folder: Path) -> None:
-    """Build a fresh workspace and play the seed's plan through every state on SAMPLE data.
+    """Build a fresh workspace and play the seed's plan through every state on SAMPLE data, then
+    publish the national OGP repository (the static site of 'ogp publish') in DIR/site.
 
-    The folder must be new, empty, or an earlier demo (which is replaced).
+    The folder must be new, empty, or an earlier demo: the files that demo made are replaced, and
+    nothing else in the folder is touched.
 
     \b
     Example:
       ogp demo --dir /tmp/ogp-demo
     """
-    if folder.exists() and any(folder.iterdir()) and not (folder / DEMO_MARKER).exists():
-        raise click.ClickException(f"{folder} is not empty and holds no earlier demo; choose another --dir.")
-    if folder.exists():
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
-    (folder / DEMO_MARKER).write_text("Made by 'ogp demo'; the next 'ogp demo' here replaces it.\n", encoding="utf-8")
+    prepare_folder(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    mark_folder(folder, [])
     demo_app = App(str(folder / db.DEFAULT_DB), app.actor, app.templates)
     workspace = demo_app.workspace()
     engine = db.make_engine(workspace)
@@ -2033,57 +2747,68 @@ def demo(app: App, folder: Path) -> None:
         db.upgrade(engine)
     finally:
         engine.dispose()
-    with demo_app.session() as session:
-        result = play(session, actor=app.actor, workspace_folder=workspace.folder)
+    site_folder = workspace.folder / "site"
+    with staged_site(site_folder, workspace.folder) as staging, demo_app.session() as session:
+        result = play(session, actor=app.actor, workspace_folder=workspace.folder, site=staging)
         plan = views.plan_view(current_plan(session))
         cut_line = _cut_line(result.shortlist) if result.shortlist else []
         shortlisted = len(result.shortlist.selected) if result.shortlist else 0
         due_items = [views.due_view(item) for item in due_on(session, AS_OF)]
         findings = [views.finding_view(finding) for finding in compliance(session, AS_OF)]
-    paths = write_letter_files(workspace.letters_dir, result.letters)
-    minutes_path = write_atomic(workspace.folder / "minutes", result.minutes_name, result.minutes)
-    report_paths = [write_atomic(workspace.folder / "reports", name, content) for name, content in result.reports]
+    paths = [
+        write_atomic(workspace.letters_dir, letter.file_name, letter.rendered.content, exclusive=True)
+        for letter in result.letters
+    ]
+    minutes_path = write_atomic(workspace.folder / "minutes", result.minutes_name, result.minutes, exclusive=True)
+    report_paths = [
+        write_atomic(workspace.folder / "reports", name, content, exclusive=True) for name, content in result.reports
+    ]
+    mark_folder(folder, [*paths, minutes_path, *report_paths])
     with demo_app.session() as session:
         report = replay.verify(session)
 
     path_stages = (State.SUBMITTED, State.INTERVIEWED, State.SHORTLISTED, State.REFERRED, State.COMMITTED)
-    click.echo(f"Demo workspace: {workspace.describe()} (SAMPLE data)")
+    echo(f"Demo workspace: {workspace.describe()} (SAMPLE data)")
     caps = f"shortlist {plan['shortlist_size']}, commitments {plan['commitment_target']}"
-    click.echo(f"Plan: {plan['title']} {plan['period']}: {caps}")
-    click.echo("Reached: " + " → ".join(f"{result.reached[s.value]} {s.value}" for s in path_stages))
-    click.echo(f"Working group: {result.members} members; {result.scores} scores given")
-    click.echo(f"Shortlist of {shortlisted} by ranking; cut-line:")
+    echo(f"Plan: {plan['title']} {plan['period']}: {caps}")
+    echo("Reached: " + " → ".join(f"{result.reached[s.value]} {s.value}" for s in path_stages))
+    echo(f"Working group: {result.members} members; {result.scores} scores given")
+    echo(f"Shortlist of {shortlisted} by ranking; cut-line:")
     for line in cut_line:
-        click.echo(line)
-    click.echo("Final: " + ", ".join(f"{n} {state}" for state, n in sorted(result.final.items())))
+        echo(line)
+    echo("Final: " + ", ".join(f"{n} {state}" for state, n in sorted(result.final.items())))
     for refusal in result.refusals:
-        click.echo(f"Refused, as the rules require: {refusal}")
+        echo(f"Refused, as the rules require: {refusal}")
     kinds = Counter(letter.document.kind.value for letter in result.letters)
-    click.echo(f"Letters: {len(paths)} in {workspace.letters_dir} ({', '.join(f'{n} {k}' for k, n in kinds.items())})")
-    click.echo(f"Minutes of the second meeting: {minutes_path}")
+    echo(f"Letters: {len(paths)} in {workspace.letters_dir} ({', '.join(f'{n} {k}' for k, n in kinds.items())})")
+    echo(f"Minutes of the second meeting: {minutes_path}")
+    if result.publication is not None:
+        published = result.publication
+        echo(
+            f"Site: {site_folder / 'index.html'} (the national OGP repository and the reasoned response, "
+            f"{', '.join(published.languages)}; {published.files} files, published {published.published_on})"
+        )
     for followup in result.followups:
-        click.echo(f"Followed up: {followup}")
+        echo(f"Followed up: {followup}")
     done = result.implementation
     states = ", ".join(f"{n} {key.split()[1]}" for key, n in sorted(done.items()) if key.startswith("milestones "))
-    click.echo(
+    echo(
         f"Implementation: {done['commitments']} commitments in OGP's template; milestones on {AS_OF}: {states}; "
         f"progress reported: {done['progress from government']} by government, "
         f"{done['progress from civil-society']} by civil society"
     )
     for path in report_paths:
-        click.echo(f"Report: {path}")
+        echo(f"Report: {path}")
     overdue = sum(1 for item in due_items if item["status"] == OVERDUE)
-    click.echo(f"Due as of {AS_OF}: {overdue} overdue, {len(due_items) - overdue} due")
+    echo(f"Due as of {AS_OF}: {overdue} overdue, {len(due_items) - overdue} due")
     for item in due_items:
         if item["status"] == OVERDUE:
-            click.echo(f"  overdue: {' '.join(x for x in (item['ref'], item['subject']) if x)}: {item['what']}")
-    click.echo(
-        f"OGP requirements as of {AS_OF}: " + ", ".join(f"{f['requirement']} {f['status']}" for f in findings)
-    )
-    click.echo(f"Audit chain verified: {report.entries} entries, head #{report.head_seq} {report.head_hash[:16]}…")
-    click.echo(f"Try: ogp --db {workspace.describe()} proposal list")
-    click.echo(f"     ogp --db {workspace.describe()} due --as-of {AS_OF}")
-    click.echo(f"     ogp --db {workspace.describe()} compliance --as-of {AS_OF}")
+            echo(f"  overdue: {' '.join(x for x in (item['ref'], item['subject']) if x)}: {item['what']}")
+    echo(f"OGP requirements as of {AS_OF}: " + ", ".join(f"{f['requirement']} {f['status']}" for f in findings))
+    echo(f"Audit chain verified: {report.entries} entries, head #{report.head_seq} {report.head_hash[:16]}…")
+    echo(f"Try: ogp --db {workspace.describe()} proposal list")
+    echo(f"     ogp --db {workspace.describe()} due --as-of {AS_OF}")
+    echo(f"     ogp --db {workspace.describe()} compliance --as-of {AS_OF}")
 
 
 def main() -> None:

@@ -56,6 +56,7 @@ from workflow.outbox import PROPERTY_HASH
 from workflow.plans import PlanSettings, add_entity, configure_plan
 from workflow.progress import EvidenceItem, record_progress
 from workflow.proposals import ProposalInput, add_proposal
+from workflow.publish import publish, staged_site
 from workflow.shortlist import shortlist_top
 
 NOW = dt.datetime(2021, 7, 20, 9, 0, tzinfo=dt.UTC)
@@ -104,6 +105,10 @@ def build_small(session: Session, folder: Path) -> None:
     follow_up(session, "P-1", "ROS", actor=ACTOR, now=answered, workspace_folder=folder)
     advance(session, "P-1", Event.COMMIT, actor=ACTOR, now=answered, workspace_folder=folder)
     advance(session, "P-4", Event.WITHDRAW, actor=ACTOR, reason="انسحاب", now=answered, workspace_folder=folder)
+    for day in (dt.date(2021, 8, 20), dt.date(2021, 8, 31)):  # two publications: the update log has two rows
+        with staged_site(folder / "site") as staging:
+            publish(session, staging, actor=ACTOR, published_on=day, now=dt.datetime.combine(day, dt.time(12), dt.UTC),
+                    workspace_folder=folder)  # fmt: skip
     build_implementation(session)
 
 

@@ -8,13 +8,15 @@ from documents.letters import (
     RenderedLetter,
     template_name,
 )
-from documents.text import one_line, safe_filename, xml_safe
+from documents.text import clean_block, clean_text, one_line, safe_filename, xml_safe
 
 __all__ = [
     "LetterRenderer",
     "LetterRequest",
     "LetterTemplateError",
     "RenderedLetter",
+    "clean_block",
+    "clean_text",
     "one_line",
     "safe_filename",
     "template_name",

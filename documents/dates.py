@@ -21,12 +21,6 @@ GREGORIAN_MONTHS_AR = (
     "تشرين الثاني",
     "كانون الأول",
 )
-_ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
-
-
-def arabic_indic(text: str) -> str:
-    """`text` with Western digits written as Arabic-Indic digits (٠١٢٣٤٥٦٧٨٩)."""
-    return text.translate(_ARABIC_INDIC)
 
 
 def gregorian_ar(day: dt.date) -> str:

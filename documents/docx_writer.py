@@ -68,6 +68,10 @@ class Para:
     size: float | None = None
     space_after: float = 6
     first_line_indent_cm: float = 0
+    # A block set in from the paragraph's start (the right in Arabic), with a tab stop in it, so
+    # that the labels and the values of the reference block line up as on a typed letter.
+    start_indent_cm: float = 0
+    tab_cm: float = 0
 
 
 class Skeleton:
@@ -158,10 +162,16 @@ class Skeleton:
         """A body paragraph as WordprocessingML, its text escaped for XML."""
         style = self.style
         size = round((para.size or style.size) * 2)
-        p_pr = "<w:bidi/>" if style.rtl else ""
+        p_pr = ""
+        if para.tab_cm:
+            position = round((para.start_indent_cm + para.tab_cm) * 567)
+            p_pr += f'<w:tabs><w:tab w:val="start" w:pos="{position}"/></w:tabs>'
+        p_pr += "<w:bidi/>" if style.rtl else ""
         p_pr += f'<w:spacing w:after="{round(para.space_after * 20)}"/>'
         if para.first_line_indent_cm:
             p_pr += f'<w:ind w:firstLine="{round(para.first_line_indent_cm * 567)}"/>'
+        elif para.start_indent_cm:  # w:left is the leading edge: the right of a right-to-left paragraph
+            p_pr += f'<w:ind w:left="{round(para.start_indent_cm * 567)}"/>'
         align: str = para.align
         if not style.rtl and align == "end":  # Word 2007 reads 'right', not 'end', in a left-to-right letter
             align = "right"
@@ -177,8 +187,8 @@ class Skeleton:
         if style.rtl:
             r_pr += "<w:rtl/>"
         r_pr += f'<w:lang w:bidi="{style.lang}"/>' if style.rtl else f'<w:lang w:val="{style.lang}"/>'
-        text = escape(xml_safe(para.text))
-        return f'<w:p><w:pPr>{p_pr}</w:pPr><w:r><w:rPr>{r_pr}</w:rPr><w:t xml:space="preserve">{text}</w:t></w:r></w:p>'
+        pieces = [f'<w:t xml:space="preserve">{escape(xml_safe(piece))}</w:t>' for piece in para.text.split("\t")]
+        return f"<w:p><w:pPr>{p_pr}</w:pPr><w:r><w:rPr>{r_pr}</w:rPr>{'<w:tab/>'.join(pieces)}</w:r></w:p>"
 
     def assemble(self, paragraphs: list[Para], *, title: str, issued_on: dt.date) -> Parts:
         """The letter's parts, in package order; `zip_parts` makes the .docx of them."""
@@ -231,6 +241,13 @@ def zip_parts(parts: Parts) -> bytes:
             info.external_attr = 0o644 << 16
             archive.writestr(info, data)
     return out.getvalue()
+
+
+def repack(data: bytes) -> bytes:
+    """A .docx another writer saved (python-docx stamps every part with the time it was saved),
+    zipped again by `zip_parts`: the same document then always has the same bytes."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return zip_parts([(info.filename, archive.read(info)) for info in archive.infolist()])
 
 
 def content_digest(parts: Parts) -> str:
@@ -315,9 +332,20 @@ def _core_properties(title: str, issued_on: dt.date) -> bytes:
     ).encode()
 
 
+# A letterhead logo is a few hundred pixels across; beyond this a file is not a logo.
+MAX_IMAGE_PIXELS = 10_000
+
+
 def check_image(data: bytes) -> str:
-    """The image's content type if Word can show it in a letterhead; ValueError if not."""
+    """The image's content type if Word can show it in a letterhead; ValueError if not (not an
+    image, an empty image such as 0×0, or one larger than `MAX_IMAGE_PIXELS` on a side)."""
     try:
-        return str(Image.from_blob(data).content_type)
+        image = Image.from_blob(data)
+        kind, width, height = str(image.content_type), int(image.px_width), int(image.px_height)
     except Exception as exc:  # a truncated or odd file fails in many ways inside the parsers
         raise ValueError(str(exc) or type(exc).__name__) from exc
+    if width < 1 or height < 1:
+        raise ValueError(f"it is {width}×{height} pixels: an empty image")
+    if width > MAX_IMAGE_PIXELS or height > MAX_IMAGE_PIXELS:
+        raise ValueError(f"it is {width}×{height} pixels; at most {MAX_IMAGE_PIXELS} on a side")
+    return kind

@@ -1,24 +1,122 @@
-"""Writing documents to disk without ever leaving a half-written file under its final name."""
+"""Writing documents to disk without ever leaving a half-written file under its final name.
+
+A document is written to a temporary `.partial-HOST-PID-….tmp` file in the same folder and renamed
+into place. The file gets the permissions the user's umask gives a new file (a colleague or a
+shared drive can open a letter), never follows a symbolic link standing where it is to be written,
+and a temporary file that a crash left behind is removed when a command next writes to the folder.
+"""
 
 from __future__ import annotations
 
+import errno
 import os
+import socket
+import stat
 import tempfile
+import time
 from pathlib import Path
 
+PARTIAL_PREFIX = ".partial-"
+# A temporary file older than this was left by a crash (a document is written in milliseconds).
+STALE_SECONDS = 3600
 
-def write_atomic(folder: Path, name: str, content: bytes) -> Path:
-    """Write `content` to `folder/name` via a temporary file and a rename; return the path."""
+
+class UnsafeTargetError(OSError):
+    """Something stands where a document is to be written that must not be written through."""
+
+    def __init__(self, target: Path, problem: str) -> None:
+        super().__init__(errno.EEXIST, problem, str(target))
+
+
+def _umask() -> int:
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
+
+
+def _host() -> str:
+    return "".join(c for c in socket.gethostname() if c.isalnum() or c == "-")[:32] or "host"
+
+
+def check_target(target: Path) -> None:
+    """Refuse (`UnsafeTargetError`) to write `target` through a symbolic link, or over anything
+    but a regular file."""
+    try:
+        mode = os.lstat(target).st_mode
+    except FileNotFoundError:
+        return
+    if stat.S_ISLNK(mode):
+        raise UnsafeTargetError(target, "is a symbolic link; refusing to write through it (remove it first)")
+    if not stat.S_ISREG(mode):
+        raise UnsafeTargetError(target, "exists and is not a regular file")
+
+
+def clean_partials(folder: Path, *, now: float | None = None) -> list[Path]:
+    """Remove the temporary files an interrupted write left in `folder`: those of a process of this
+    host that no longer runs, and any older than `STALE_SECONDS`. Returns what was removed."""
+    now = time.time() if now is None else now
+    host = _host()
+    removed: list[Path] = []
+    try:
+        candidates = [p for p in folder.iterdir() if p.name.startswith(PARTIAL_PREFIX) and p.name.endswith(".tmp")]
+    except OSError:
+        return removed
+    for path in candidates:
+        try:
+            info = os.lstat(path)
+        except OSError:
+            continue
+        if not stat.S_ISREG(info.st_mode):
+            continue
+        parts = path.name[len(PARTIAL_PREFIX) :].split("-")
+        dead = len(parts) >= 3 and "-".join(parts[:-2]) == host and parts[-2].isdigit() and not _alive(int(parts[-2]))
+        if dead or now - info.st_mtime > STALE_SECONDS:
+            try:
+                path.unlink()
+                removed.append(path)
+            except OSError:
+                pass
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # it exists, under another user
+    return True
+
+
+_CLEANED: set[Path] = set()  # folders this process has already cleaned of crashed writes
+
+
+def write_atomic(folder: Path, name: str, content: bytes, *, exclusive: bool = False) -> Path:
+    """Write `content` to `folder/name` via a temporary file and a rename; return the path.
+
+    Raises `UnsafeTargetError` (an OSError) when a symbolic link or something other than a regular
+    file stands at `folder/name` (with `exclusive`, when anything does), ValueError when `name`
+    would leave `folder`.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / name
-    if target.resolve().parent != folder.resolve():
+    if target.parent.resolve() != folder.resolve() or name in ("", ".", ".."):
         raise ValueError(f"file name {name!r} leaves the folder {folder}")
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".partial-", suffix=".tmp")
+    if exclusive and os.path.lexists(target):
+        raise UnsafeTargetError(target, "already exists; refusing to replace a file this command did not write")
+    check_target(target)
+    if folder.resolve() not in _CLEANED:  # once per folder: exporting thousands of letters lists it once
+        clean_partials(folder)
+        _CLEANED.add(folder.resolve())
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f"{PARTIAL_PREFIX}{_host()}-{os.getpid()}-", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(content)
             stream.flush()
+            os.fchmod(stream.fileno(), 0o666 & ~_umask())  # mkstemp makes it 0600
             os.fsync(stream.fileno())
+        check_target(target)  # again: a link may have been put there meanwhile
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -8,9 +8,27 @@ import unicodedata
 # XML 1.0 allows tab, newline and carriage return among the C0 controls, and no lone surrogates
 # or U+FFFE/U+FFFF; python-docx raises on any of them, so they are dropped before rendering.
 _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# Characters that show nothing but change what the reader sees or what a terminal does: DEL and
+# the C1 controls (U+009B starts an escape sequence in many terminals), the bidi marks, embeddings,
+# overrides and isolates (they reorder text: a title could display as something it is not), the
+# byte-order mark and zero-width space, the invisible operators and tags. Zero-width (non-)joiners
+# stay: Persian spelling needs them.
+INVISIBLE = re.compile(
+    "[\x7f-\x9f\u00ad\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f"
+    "\ufeff\ufff9-\ufffb\U000e0000-\U000e007f]"
+)
 # Characters no file system should see in a name, plus the bidi controls that could make a file
 # name display as something it is not.
 _FILENAME_FORBIDDEN = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*\u200e\u200f\u202a-\u202e\u2066-\u2069]')
+
+
+# Anything shaped like an e-mail address, as people type them (also with a space around the @).
+_EMAIL = re.compile(r"[\w.+%-]+\s?@\s?[\w-]+(?:\.[\w-]+)+", re.UNICODE)
+
+
+def without_emails(text: str, replacement: str = "[…]") -> str:
+    """`text` with every e-mail address replaced: a published page names no one's mailbox."""
+    return _EMAIL.sub(replacement, text)
 
 
 def xml_safe(text: str) -> str:
@@ -18,17 +36,41 @@ def xml_safe(text: str) -> str:
     return _XML_FORBIDDEN.sub("", text)
 
 
+def clean_text(text: str) -> str:
+    """`text` as it is stored: what was typed, minus what XML forbids and the invisible controls
+    (see `INVISIBLE`); line breaks are kept."""
+    return INVISIBLE.sub("", xml_safe(text))
+
+
+def clean_block(text: str) -> str:
+    """Multi-line text as it is stored: `clean_text`, without white space at either end."""
+    return clean_text(text).strip()
+
+
 def one_line(text: str) -> str:
-    """`text` cleaned for XML, with runs of white space (newlines too) folded to one space."""
-    return " ".join(xml_safe(text).split())
+    """`text` cleaned (see `clean_text`), with runs of white space (newlines too) folded to one space."""
+    return " ".join(clean_text(text).split())
 
 
 def safe_filename(stem: str, suffix: str, max_length: int = 120) -> str:
-    """A portable file name from `stem` (Arabic is kept), ending in `suffix`."""
+    """A portable file name from `stem` (Arabic is kept), ending in `suffix`.
+
+    A name too long for a file system is shortened in `stem`, never in `suffix`: put what makes
+    the name unique (a letter's year and number) in the suffix.
+    """
     cleaned = _FILENAME_FORBIDDEN.sub("_", unicodedata.normalize("NFC", stem))
     # Spaces become hyphens: a name a coordinator can type in a shell without quotes.
     cleaned = "-".join(cleaned.split()).strip("-.") or "letter"
     # Stay well under the 255-byte limit most file systems put on a name (Arabic is 2 bytes).
-    while len((cleaned + suffix).encode("utf-8")) > max_length * 2:
+    while len((cleaned + suffix).encode("utf-8")) > max_length * 2 and cleaned:
         cleaned = cleaned[:-1]
-    return cleaned + suffix
+    return cleaned.rstrip("-.") + suffix
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(cell: str) -> str:
+    """A cell a spreadsheet will show as text, never run: formula-looking text gets a leading '."""
+    return f"'{cell}" if cell.startswith(FORMULA_STARTS) else cell

@@ -59,6 +59,7 @@ class DocumentKind(StrEnum):
     REFERRAL_CLOSED = "referral_closed"  # closes a referral with each body written to
     REJECTION = "rejection"  # gives the proposing organisation the reason its idea was not adopted
     INVITATION = "invitation"  # invites the proposer to its interview (date, time, platform)
+    CANCELLATION = "cancellation"  # tells the proposer an interview it was invited to is called off
     FOLLOWUP = "followup"  # «إلحاقاً بكتابنا رقم …»: chases a body that has not answered a referral
 
 
@@ -313,7 +314,16 @@ class Action(StrEnum):
     SCORE = "score"
     DECLARE_CONFLICT = "declare_conflict"
     RESPONSE = "response"
+    EDIT_PROPOSAL = "edit_proposal"
+    EDIT_ENTITY = "edit_entity"
+    EDIT_MEMBER = "edit_member"
+    DEACTIVATE_MEMBER = "deactivate_member"
+    REACTIVATE_MEMBER = "reactivate_member"
+    WITHDRAW_SCORE = "withdraw_score"
+    CANCEL_INTERVIEW = "cancel_interview"
+    VOID_LETTER = "void_letter"
     CHECKPOINT = "checkpoint"
+    PUBLISH = "publish"
     FOLLOWUP = "followup"
     EDIT_COMMITMENT = "edit_commitment"
     ADD_MILESTONE = "add_milestone"
@@ -391,7 +401,38 @@ _ACTIONS: tuple[RecordedStep, ...] = (
         "a government body answered the referral letter",
         does="record a response for",
     ),
+    # Corrections: each with a reason, old and new values in its entry.
+    RecordedStep(
+        Action.EDIT_PROPOSAL, OPEN, "a proposal's text, contact, values or bodies were corrected", does="correct"
+    ),
+    RecordedStep(Action.EDIT_ENTITY, None, "a government body's name, code or addressee was corrected"),
+    RecordedStep(Action.EDIT_MEMBER, None, "a member's name, organisation, sector or login was corrected"),
+    RecordedStep(Action.DEACTIVATE_MEMBER, None, "a member left the working group (no longer counts for quorum)"),
+    RecordedStep(Action.REACTIVATE_MEMBER, None, "a member rejoined the working group"),
+    RecordedStep(
+        Action.WITHDRAW_SCORE,
+        (State.INTERVIEWED,),
+        "a score given by mistake was withdrawn",
+        does="withdraw a score of",
+    ),
+    RecordedStep(
+        Action.CANCEL_INTERVIEW,
+        (State.SUBMITTED,),
+        "a scheduled interview was called off (the proposer told, if invited)",
+        does="cancel the interview of",
+        documents=(Document(DocumentKind.CANCELLATION, Addressees.PROPOSER),),
+    ),
+    # A letter voided keeps its number; a reissued one (same kind, same addressee) names it.
+    RecordedStep(
+        Action.VOID_LETTER, tuple(State), "a letter was voided (and perhaps reissued)", does="void a letter of"
+    ),
     RecordedStep(Action.CHECKPOINT, None, "the record as it stood when the schema was upgraded"),
+    RecordedStep(
+        Action.PUBLISH,
+        None,
+        "the national OGP repository was published (ogp publish): its date, the chain head it showed, "
+        "and the sha256 of its manifest",
+    ),
     RecordedStep(
         Action.FOLLOWUP,
         (State.REFERRED,),

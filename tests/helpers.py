@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
 from states import Event, State
+from workflow.db import resolve
 from workflow.evaluation import ScoreInput, list_criteria, record_response, record_score
 from workflow.interviews import record_interview
 from workflow.members import MemberIndex, add_member
-from workflow.models import AuditEntry, Proposal
+from workflow.models import AuditEntry, Base, Proposal
 from workflow.moves import MoveResult, advance
 from workflow.proposals import ProposalInput, add_proposal, get_proposal
 
 NOW = dt.datetime(2021, 7, 28, 9, 30, tzinfo=dt.UTC)
+# A day still ahead whenever the suite runs: an invitation is for a time still to come.
+SOON = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+# What tests/test_cli_property.py ran, printed at the end of the pytest run (tests/conftest.py).
+CLI_PROPERTY_RUNS: list[dict[str, Any]] = []
 PATH = (
     (State.INTERVIEWED, Event.INTERVIEW),
     (State.SHORTLISTED, Event.SHORTLIST),
@@ -93,3 +99,36 @@ def drop_audit_guards(session: Session) -> None:
         session.execute(text("DROP TRIGGER audit_entries_no_delete"))
     else:
         session.execute(text("DROP TRIGGER audit_entries_no_change ON audit_entries"))
+
+
+def dump_tables(url: str) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table of the workspace at `url`, in key order: compare two dumps to
+    prove a refused command changed no record."""
+    engine = create_engine(resolve(url).url)
+    try:
+        with engine.connect() as connection:
+            return {
+                table.name: [tuple(row) for row in connection.execute(select(table).order_by(*table.primary_key))]
+                for table in Base.metadata.sorted_tables
+            }
+    finally:
+        engine.dispose()
+
+
+CRITERIA = ("importance", "global_trend", "ogp_values", "national_priorities", "government_mandate")
+SCORER = "عضو محايد"
+
+
+def cli_to_shortlisted(invoke: Callable[..., Any], ref: str) -> None:
+    """From the command line: interview `ref`, have a neutral member score it, shortlist it.
+    `invoke(*args)` runs one `ogp` command and returns click's Result."""
+    if SCORER not in invoke("member", "list").stdout:
+        invoke("member", "add", SCORER, "--org", "جهة محايدة", "--sector", "government")
+    for args in (
+        ("interview", "record", ref, "--on", "2021-07-28", "--platform", "Zoom"),
+        ("advance", ref, "interview"),
+        *[("score", ref, "--member", SCORER, "--criterion", code, "--value", "4") for code in CRITERIA],
+        ("advance", ref, "shortlist"),
+    ):
+        result = invoke(*args)
+        assert result.exit_code == 0, (args, result.output)

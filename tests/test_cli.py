@@ -128,6 +128,8 @@ def test_the_whole_path_from_the_command_line(runner: CliRunner, workspace: Work
             "digest",
             "audit_seq",
             "size",
+            "void_reason",
+            "replaces",
         }
     ] * 2
     assert [item["entity"] for item in listed] == ["MODEE", "ROS"]
@@ -222,9 +224,14 @@ def test_list_and_show_json_shapes(runner: CliRunner) -> None:
     assert json.loads(ogp(runner, "proposal", "list", "--state", "referred", "--json").stdout) == []
     shown = json.loads(ogp(runner, "proposal", "show", "1", "--json").stdout)
     assert set(shown) == {"id", "ref", "title", "organization", "state", "submitted_on", "entities", "version",
-                          "language", "lead", "email", "problem", "solution", "values", "interviews", "next_events", "decision"}  # fmt: skip
+                          "language", "lead", "email", "problem", "solution", "values", "interviews", "next_events", "decision", "corrections", "events"}  # fmt: skip
     assert shown["values"] == ["accountability"]
-    assert shown["next_events"] == ["interview", "reject", "withdraw", "discard"]
+    assert shown["next_events"] == ["reject", "withdraw", "discard"]  # allowed now (with a reason)
+    assert shown["events"][0] == {
+        "event": "interview", "allowed": False, "needs": "",
+        "blockers": ["an interview must be recorded first (ogp interview record) (no interview is recorded)"],
+    }  # fmt: skip
+    assert shown["events"][1] == {"event": "reject", "allowed": True, "blockers": [], "needs": "--reason"}
     entities = json.loads(ogp(runner, "entity", "list", "--json").stdout)
     assert entities[0] == {"id": 1, "name": "وزارة الاقتصاد الرقمي والريادة", "code": "MODEE",
                            "addressee": "معالي وزير الاقتصاد الرقمي والريادة المحترم",
@@ -238,7 +245,8 @@ def test_text_output_survives_arabic_titles(runner: CliRunner) -> None:
     assert table[1].split() == ["1", "P-1", "submitted", "مركز", "الشفافية", "الأردني", "منصة", "P-1"]
     shown = ogp(runner, "proposal", "show", "P-1").stdout
     assert "Title:        منصة P-1\n" in shown
-    assert "Next events:  interview, reject, withdraw, discard\n" in shown
+    assert "Allowed now:  reject (with --reason)\n" in shown
+    assert "Not yet:      interview: an interview must be recorded first (ogp interview record)" in shown
 
 
 def test_import_from_the_command_line(runner: CliRunner, tmp_path: Path) -> None:
@@ -285,7 +293,10 @@ def test_demo_builds_a_verified_workspace_and_replaces_only_its_own(tmp_path: Pa
     ) in out
     assert "Refused, as the rules require: Cannot commit proposal SAMPLE-06: a relevant body must have agreed" in out
     assert "Refused, as the rules require: Cannot commit proposal SAMPLE-07: the plan's commitment target" in out
-    assert "Audit chain verified: 499 entries" in out
+    assert "Audit chain verified: 500 entries" in out
+    site = tmp_path / "d" / "site"
+    assert f"Site: {site / 'index.html'} (the national OGP repository and the reasoned response, ar, en;" in out
+    assert (site / "ar" / "proposals" / "SAMPLE-01.html").is_file()
     letters = sorted((tmp_path / "d" / "letters").iterdir())
     assert len(letters) == 35
     assert (
@@ -335,10 +346,11 @@ def test_init_letter_settings_and_a_bad_logo(runner: CliRunner, tmp_path: Path) 
 
 def test_templates_export_check_and_use(runner: CliRunner, workspace: Workspace, tmp_path: Path) -> None:
     exported = ogp(runner, "templates", "export", "mine")
-    assert exported.stdout.startswith("Wrote 14 templates to mine: acceptance.ar.j2, acceptance.en.j2, ")
+    assert exported.stdout.startswith("Wrote 32 templates to mine: acceptance.ar.j2, acceptance.en.j2, ")
+    assert exported.stdout.endswith(", site/words.ar.j2, site/words.en.j2, site/working_group.html.j2\n")
     again = runner.invoke(cli, ["templates", "export", "mine"])
     assert again.exit_code == 1 and "use --force to overwrite" in again.stderr
-    assert ogp(runner, "templates", "check", "mine").stdout == "Checked 14 templates from mine: 0 errors.\n"
+    assert ogp(runner, "templates", "check", "mine").stdout == "Checked 31 templates from mine: 0 errors.\n"
     (tmp_path / "mine" / "referral.ar.j2").write_text(
         "{% block subject %}{{ proposal.titel }}{% endblock %}{% block body %}x{% endblock %}"
     )
@@ -346,9 +358,13 @@ def test_templates_export_check_and_use(runner: CliRunner, workspace: Workspace,
     assert broken.exit_code == 1
     assert broken.stderr == (
         "  template referral.ar.j2, line 1: UndefinedError: 'dict object' has no attribute 'titel'\n"
-        "Error: 1 templates do not render; letters using them would fail.\n"
+        "Error: 1 templates do not render; the letters or pages using them would fail.\n"
     )
-    assert broken.stdout == "Checked 14 templates from mine: 1 errors.\n"
+    assert broken.stdout == "Checked 31 templates from mine: 1 errors.\n"
+    (tmp_path / "mine" / "site" / "words.en.j2").write_text("{% set T = {} %}")
+    site_broken = runner.invoke(cli, ["templates", "check", "mine"])
+    assert "  site template site/" in site_broken.stderr and "has no attribute" in site_broken.stderr
+    (tmp_path / "mine" / "site" / "words.en.j2").unlink()
     add(runner, "P-1")
     to_shortlisted(runner, "P-1")
     assert ogp(runner, "init", "--templates-dir", "mine").exit_code == 0
@@ -376,8 +392,7 @@ def test_letters_verify_from_the_command_line(runner: CliRunner, workspace: Work
     bad = runner.invoke(cli, ["letters", "verify"])
     assert bad.exit_code == 1
     assert bad.stderr == (
-        f"  altered: {letter.name}\n"
-        "Error: some letters are not the letters the register and the audit trail hold.\n"
+        f"  altered: {letter.name}\nError: some letters are not the letters the register and the audit trail hold.\n"
     )
 
 
@@ -395,14 +410,13 @@ def test_the_evaluation_flow_from_the_command_line(runner: CliRunner, workspace:
     ]
     add(runner, "P-1")
     add(runner, "P-2")
-    scheduled = ogp(runner, "interview", "schedule", "P-1", "--at", "2021-07-28 10:00", "--platform", "Zoom")
-    assert scheduled.stdout.splitlines()[0] == (
-        f"Scheduled the interview of P-1 on 2021-07-28 10:00 (audit #{head(runner)})"
-    )
+    soon = dt.date.today() + dt.timedelta(days=30)
+    scheduled = ogp(runner, "interview", "schedule", "P-1", "--at", f"{soon} 10:00", "--platform", "Zoom")
+    assert scheduled.stdout.splitlines()[0] == f"Scheduled the interview of P-1 on {soon} 10:00 (audit #{head(runner)})"
     assert "_invitation_" in scheduled.stdout
     assert runner.invoke(cli, ["interview", "schedule", "P-1", "--at", "tomorrow"]).exit_code == 2
     listed = json.loads(ogp(runner, "interview", "list", "--json").stdout)
-    assert [(i["ref"], i["at"], i["held_on"]) for i in listed] == [("P-1", "2021-07-28T10:00", None)]
+    assert [(i["ref"], i["at"], i["held_on"]) for i in listed] == [("P-1", f"{soon}T10:00", None)]
     for ref in ("P-1", "P-2"):
         assert (
             ogp(

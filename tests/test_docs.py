@@ -37,15 +37,18 @@ def example(path: str) -> str:
 def test_the_expected_commands_exist() -> None:
     assert [path for path, _ in ALL] == [
         "ogp advance", "ogp audit head", "ogp audit verify", "ogp commitment edit", "ogp commitment list",
-        "ogp commitment show", "ogp compliance", "ogp conflict declare", "ogp conflict list",
-        "ogp criterion list", "ogp criterion set-weight", "ogp db copy", "ogp db roles", "ogp demo", "ogp due", "ogp entity add", "ogp entity list", "ogp followup", "ogp history", "ogp init",
-        "ogp interview list", "ogp interview record", "ogp interview schedule", "ogp letters export",
-        "ogp letters list", "ogp letters register", "ogp letters verify", "ogp meeting add", "ogp meeting list",
-        "ogp meeting minutes", "ogp member add", "ogp member list", "ogp milestone add", "ogp milestone advance",
-        "ogp milestone list", "ogp plan timeline", "ogp progress record", "ogp proposal add", "ogp proposal export", "ogp proposal import",
-        "ogp proposal link", "ogp proposal list", "ogp proposal show", "ogp ranking", "ogp report plan",
-        "ogp report progress", "ogp response list",
-        "ogp response record", "ogp score import", "ogp score list", "ogp shortlist", "ogp templates check",
+        "ogp commitment show", "ogp compliance", "ogp conflict declare", "ogp conflict list", "ogp criterion list",
+        "ogp criterion set-weight", "ogp db copy", "ogp db roles", "ogp demo", "ogp due", "ogp entity add",
+        "ogp entity edit", "ogp entity list", "ogp export", "ogp followup", "ogp history", "ogp init",
+        "ogp interview cancel", "ogp interview list", "ogp interview record", "ogp interview schedule",
+        "ogp letters export", "ogp letters list", "ogp letters pdf", "ogp letters register", "ogp letters verify",
+        "ogp letters void", "ogp meeting add", "ogp meeting list", "ogp meeting minutes", "ogp member add",
+        "ogp member deactivate", "ogp member edit", "ogp member list", "ogp member reactivate", "ogp milestone add",
+        "ogp milestone advance", "ogp milestone list", "ogp plan show", "ogp plan timeline", "ogp progress record",
+        "ogp proposal add", "ogp proposal discard", "ogp proposal edit", "ogp proposal export", "ogp proposal import",
+        "ogp proposal link", "ogp proposal list", "ogp proposal show", "ogp publish", "ogp ranking",
+        "ogp report plan", "ogp report progress", "ogp response list", "ogp response record", "ogp score import",
+        "ogp score list", "ogp score withdraw", "ogp shortlist", "ogp status", "ogp templates check",
         "ogp templates export",
     ]  # fmt: skip
 

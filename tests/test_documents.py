@@ -61,7 +61,7 @@ def test_a_referral_letter_reopens_with_its_parts_in_order() -> None:
     assert [p.text for p in header.paragraphs] == list(REQUEST.letterhead)
     assert document.sections[0].different_first_page_header_footer  # the letterhead is on page 1 only
     text = lines(document)
-    assert text[:3] == ["الرقم: ت ح/5/2021/0007", "التاريخ: 18 ذو الحجة 1442هـ", "الموافق: 28 تموز 2021م"]
+    assert text[:3] == ["الرقم:\tت ح/5/2021/0007", "التاريخ:\t18 ذو الحجة 1442هـ", "الموافق:\t28 تموز 2021م"]
     assert text[3] == "معالي وزير الاقتصاد الرقمي والريادة المحترم"
     assert text[4] == "الموضوع: الالتزام المقترح «بوابة إلكترونية لطلبات الحصول على المعلومات»"
     assert text[5] == "تحية طيبة وبعد،"
@@ -97,7 +97,14 @@ def test_every_paragraph_run_and_the_section_are_right_to_left() -> None:
     rtl_paragraphs(section.first_page_header.paragraphs)
     assert section._sectPr.find(qn("w:bidi")) is not None
     by_text = {p.text: p for p in document.paragraphs}
-    assert by_text["الرقم: ت ح/5/2021/0007"]._p.pPr.find(qn("w:jc")).get(qn("w:val")) == "end"
+    # The reference block: one block set in from the right, its labels and values each lined up.
+    block = [p for p in document.paragraphs[:3]]
+    for paragraph in block:
+        p_pr = paragraph._p.pPr
+        assert p_pr.find(qn("w:jc")) is None  # starts where the block starts, not pushed line by line
+        assert p_pr.find(qn("w:ind")).get(qn("w:left")) == str(round(7.5 * 567))
+        assert p_pr.find(qn("w:tabs"))[0].get(qn("w:pos")) == str(round(9.5 * 567))
+        assert paragraph.text.split("\t")[0].endswith(":")
     assert by_text[REQUEST.addressee]._p.pPr.find(qn("w:jc")) is None  # at the right, its start
     assert by_text[REQUEST.addressee].runs[0]._r.rPr.find(qn("w:bCs")) is not None
     body = next(p for p in document.paragraphs if p.text.startswith("في إطار"))
@@ -123,13 +130,14 @@ def test_an_english_letter_is_left_to_right_with_english_dates() -> None:
     )
     document = reopen(LetterRenderer().render(request).content)
     text = lines(document)
-    assert text[:3] == [
-        "Ref.: ت ح/5/2021/0007",
-        "Date: 28 July 2021 (18 Dhu al-Hijjah 1442 AH)",
+    assert text[:4] == [
+        "Ref.:\tت ح/5/2021/0007",
+        "Date:\t28 July 2021",
+        "\t(18 Dhu al-Hijjah 1442 AH)",
         "H.E. the Minister of Digital Economy and Entrepreneurship",
     ]
-    assert text[3].startswith("Subject: Proposed commitment “بوابة")
-    assert text[4] == "Dear Sir or Madam,"
+    assert text[4].startswith("Subject: Proposed commitment “بوابة")
+    assert text[5] == "Dear Sir or Madam,"
     assert text[-2:] == ["Yours faithfully,", "Minister of Planning and International Cooperation"]
     for paragraph in document.paragraphs:
         assert paragraph._p.pPr.find(qn("w:bidi")) is None
@@ -138,14 +146,15 @@ def test_an_english_letter_is_left_to_right_with_english_dates() -> None:
             assert run._r.rPr.rFonts.get(qn("w:ascii")) == "Times New Roman"
     assert document.sections[0]._sectPr.find(qn("w:bidi")) is None
     ref = next(p for p in document.paragraphs if p.text.startswith("Ref."))
-    assert ref._p.pPr.find(qn("w:jc")).get(qn("w:val")) == "right"
+    assert ref._p.pPr.find(qn("w:jc")) is None  # a block set in from the left, its values lined up
+    assert ref._p.pPr.find(qn("w:ind")).get(qn("w:left")) == str(round(4.5 * 567))
 
 
 def test_arabic_indic_digits_copies_and_a_logo() -> None:
     request = replace(REQUEST, digits="arabic-indic", copy_to=("عطوفة أمين عام وزارة التخطيط", "الملف"), logo=PNG)
     document = reopen(LetterRenderer().render(request).content)
     text = lines(document)
-    assert text[:3] == ["الرقم: ت ح/٥/٢٠٢١/٠٠٠٧", "التاريخ: ١٨ ذو الحجة ١٤٤٢هـ", "الموافق: ٢٨ تموز ٢٠٢١م"]
+    assert text[:3] == ["الرقم:\tت ح/٥/٢٠٢١/٠٠٠٧", "التاريخ:\t١٨ ذو الحجة ١٤٤٢هـ", "الموافق:\t٢٨ تموز ٢٠٢١م"]
     assert text[-3:] == ["نسخة إلى:", "- عطوفة أمين عام وزارة التخطيط", "- الملف"]
     assert "(٢٠٢١-٢٠٢٣)" in " ".join(text)
     header = document.sections[0].first_page_header
@@ -232,7 +241,7 @@ def test_an_edited_template_replaces_the_default_and_may_set_greeting_and_closin
         ),
         (
             "{% block subject %}x{% endblock %}{% block body %}{% include '/etc/passwd' %}{% endblock %}",
-            "TemplateNotFound: /etc/passwd",
+            "template referral.ar.j2, line 1: TemplateFileError: /etc/passwd: a template may only name files inside the templates folder (no absolute name)",
         ),
     ],
 )

@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from cli import cli
 from documents import one_line
+from workflow.fields import REASON
 
 pytestmark = pytest.mark.slow
 
@@ -115,7 +116,13 @@ def test_arguments_are_cleaned_or_refused(runner: CliRunner, title: str, org: st
     shown = json.loads(ogp(runner, "proposal", "show", ref, "--json").stdout)
     assert shown["title"] and "\x00" not in shown["title"]
     withdrawn = ogp(runner, "advance", ref, "withdraw", "--reason", reason)
-    if one_line(reason):
+    if len(one_line(reason)) > REASON:
+        assert (withdrawn.exit_code, withdrawn.stderr) == (
+            1,
+            f"Error: proposal {ref}: --reason: is {len(one_line(reason))} characters long; "
+            f"at most {REASON} are allowed\n",
+        )
+    elif one_line(reason):
         assert withdrawn.exit_code == 0
         assert json.loads(ogp(runner, "history", ref, "--json").stdout)[-1]["reason"] == one_line(reason)
     else:
@@ -128,6 +135,7 @@ def test_arguments_are_cleaned_or_refused(runner: CliRunner, title: str, org: st
 
 @SETTINGS
 @given(rows=st.lists(st.tuples(TEXT, TEXT, TEXT, TEXT | st.integers(), TEXT), min_size=1, max_size=4))
+@example(rows=[("\x00", "x", "y", 1, "z")])  # found on PostgreSQL: a NUL in a lookup reached the server
 def test_adversarial_score_files_change_nothing_when_refused(
     runner: CliRunner, tmp_path: Path, rows: list[tuple]
 ) -> None:  # type: ignore[type-arg]

@@ -89,8 +89,8 @@ def test_every_bad_row_is_reported_and_nothing_is_imported(session_scope: Sessio
         "line 5, column 'email': 'not-mail' is not an e-mail address",
         "line 5, column 'values': unknown OGP value 'transparency' (known: access_to_information, accountability, public_participation, technology_innovation)",
         "line 5, column 'entities': unknown government body 'وزارة المالية' (register it with 'ogp entity add')",
-        "line 5, column 'submitted_on': '2021-02-30' is not a date: use YYYY-MM-DD (or D/M/YYYY)",
-        "line 7, column 'submitted_on': 2999-01-01 is in the future",
+        "line 5, column 'submitted_on': '2021-02-30' is not a real date (day is out of range for month)",
+        "line 7, column 'submitted_on': 2999-01-01 is outside the supported dates (1924-08-01 to 2077-11-16, the Umm al-Qura calendar letters are dated in)",
         "line 8: has 11 cells but the header names 9 columns",
     ]
     assert str(refused.value).startswith(f"{path}: 9 problems, nothing was imported:\n  line 3, column 'ref'")
@@ -107,7 +107,10 @@ def test_every_bad_row_is_reported_and_nothing_is_imported(session_scope: Sessio
                 "line 1, column 'organization': required column is missing",
             ],
         ),
-        (b"title,organization,title\nx,y,z\n", ["line 1, column 'title': the column appears more than once"]),
+        (
+            b"title,organization,title\nx,y,z\n",
+            ["line 1, column 3 ('title'): the column appears more than once (also column 1)"],
+        ),
         (
             b"title,organization\n\xd9\x85\xff\n",
             ["line 2: not UTF-8 (byte 0xff at offset 21); save the file as 'CSV UTF-8' or UTF-8 JSON"],

@@ -103,7 +103,13 @@ def test_withdrawal_writes_only_to_bodies_a_referral_went_to(session_scope: Sess
 def test_english_recipients_get_english_letters(session_scope: SessionFactory) -> None:
     with session_scope() as s:
         add_entity(
-            s, "Ministry of Environment", "MOENV", rank="minister", title="the Minister of Environment", language="en", actor="tester"
+            s,
+            "Ministry of Environment",
+            "MOENV",
+            rank="minister",
+            title="the Minister of Environment",
+            language="en",
+            actor="tester",
         )
         raw = ProposalInput(
             "Green reporting app", "Eco Org", "P-1", entities=("MOENV",), submitted_on="2021-06-01", language="en"
@@ -120,7 +126,7 @@ def test_english_recipients_get_english_letters(session_scope: SessionFactory) -
         referral = s.scalars(select(Letter)).first()
         assert referral is not None
         body = texts(referral.content)
-        assert body[1] == "Date: 28 July 2021 (18 Dhu al-Hijjah 1442 AH)"
+        assert body[1:3] == ["Date:\t28 July 2021", "\t(18 Dhu al-Hijjah 1442 AH)"]
         assert "Subject: Proposed commitment “Green reporting app”" in body
         assert any("the Fifth National Action Plan of the Open Government Partnership (2021-2023)" in t for t in body)
 
@@ -131,13 +137,17 @@ def test_honorifics_follow_rank(session_scope: SessionFactory) -> None:
             add_entity(s, "وزارة المالية", rank="minister", title="وزير المالية", actor="tester").addressee
             == "معالي وزير المالية المحترم"
         )
-        assert add_entity(s, "وزارة العمل", rank="secretary-general", title="أمين عام وزارة العمل", actor="tester").addressee == (
-            "عطوفة أمين عام وزارة العمل المحترم"
+        assert add_entity(
+            s, "وزارة العمل", rank="secretary-general", title="أمين عام وزارة العمل", actor="tester"
+        ).addressee == ("عطوفة أمين عام وزارة العمل المحترم")
+        assert (
+            add_entity(s, "السفارة", rank="excellency", title="سفير المملكة", actor="tester").addressee
+            == "سعادة سفير المملكة المحترم"
         )
         assert (
-            add_entity(s, "السفارة", rank="excellency", title="سفير المملكة", actor="tester").addressee == "سعادة سفير المملكة المحترم"
+            add_entity(s, "دائرة الإحصاءات العامة", actor="tester").addressee
+            == "السادة دائرة الإحصاءات العامة المحترمين"
         )
-        assert add_entity(s, "دائرة الإحصاءات العامة", actor="tester").addressee == "السادة دائرة الإحصاءات العامة المحترمين"
     for kwargs, problem in (
         ({"rank": "minister"}, "title: a rank needs the official's title"),
         (
@@ -157,7 +167,8 @@ def test_plan_settings_reach_the_letters(session_scope: SessionFactory) -> None:
             s,
             PlanSettings(
                 digits="arabic-indic", copy_to=("الملف", " "), logo=PNG, signatory_name="د. سامية", letter_prefix="و ت"
-            ), actor="tester"
+            ),
+            actor="tester",
         )
         register(s, "P-1")
         bring_to(s, "P-1", State.REFERRED)
@@ -165,7 +176,7 @@ def test_plan_settings_reach_the_letters(session_scope: SessionFactory) -> None:
         letter = s.scalars(select(Letter)).one()
         assert letter.reference == "و ت/2021/0001"  # the register keeps Western digits
         body = texts(letter.content)
-        assert body[0] == "الرقم: و ت/٢٠٢١/٠٠٠١"
+        assert body[0] == "الرقم:\tو ت/٢٠٢١/٠٠٠١"
         assert body[-4:] == ["د. سامية", "وزير التخطيط والتعاون الدولي", "نسخة إلى:", "- الملف"]
         document = docx.Document(io.BytesIO(letter.content))
         assert document.sections[0].first_page_header._element.findall(".//{*}drawing")
@@ -215,11 +226,24 @@ def test_the_workspace_templates_setting_is_used_and_a_missing_folder_is_refused
 
 def test_export_refuses_to_overwrite_and_check_reports_each_broken_template(tmp_path: Path) -> None:
     written = export_defaults(tmp_path / "t")
-    assert sorted(p.name for p in written) == sorted(
+    letters = [p.name for p in written if p.parent == tmp_path / "t"]
+    assert sorted(letters) == sorted(
         f"{kind}.{lang}.j2"
-        for kind in ("referral", "commitment", "acceptance", "referral_closed", "rejection", "invitation", "followup")
+        for kind in (
+            "referral",
+            "commitment",
+            "acceptance",
+            "referral_closed",
+            "rejection",
+            "invitation",
+            "cancellation",
+            "followup",
+        )
         for lang in ("ar", "en")
     )
+    # The published site's templates go to their own folder, beside the letters'.
+    assert {p.parent for p in written} == {tmp_path / "t", tmp_path / "t" / "site"}
+    assert (tmp_path / "t" / "site" / "words.ar.j2").is_file() and (tmp_path / "t" / "site" / "style.css").is_file()
     with pytest.raises(WorkflowError, match=r"already has acceptance\.ar\.j2"):
         export_defaults(tmp_path / "t")
     assert check(tmp_path / "t").errors == []
@@ -234,7 +258,7 @@ def test_export_refuses_to_overwrite_and_check_reports_each_broken_template(tmp_
         "template rejection.en.j2, line 2: UndefinedError: 'reasn' is undefined",
     ]
     assert report.unknown == ["referal.ar.j2"]
-    assert len(report.checked) == 14
+    assert len(report.checked) == 16 + 15  # the letters', and the site's templates (its stylesheet is not one)
 
 
 def test_a_broken_template_for_one_recipient_stops_the_whole_move(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import pytest
@@ -15,11 +16,20 @@ from workflow.models import Base
 
 
 def test_the_migrations_build_exactly_the_models(engine: Engine) -> None:
-    with engine.connect() as connection:
+    with engine.connect() as connection, warnings.catch_warnings():
+        # SQLAlchemy cannot reflect SQLite's index on lower(ref); it is checked by name below.
+        warnings.filterwarnings("ignore", "Skipped unsupported reflection of expression-based index")
+        warnings.filterwarnings("ignore", "autogenerate skipping metadata-specified expression-based index")
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         differences = compare_metadata(context, Base.metadata)
+        names = {index["name"] for index in inspect(connection).get_indexes("proposals")}
         connection.rollback()
+    if engine.dialect.name == "sqlite":
+        differences = [d for d in differences if not (d[0] == "add_index" and d[1].name == "ix_proposals_ref_lower")]
+        with engine.connect() as connection:
+            names = set(connection.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'index'").scalars())
     assert differences == []
+    assert "ix_proposals_ref_lower" in names
 
 
 def test_upgrade_is_idempotent_and_reports_the_head(engine: Engine, workspace: db.Workspace) -> None:

@@ -221,7 +221,9 @@ def test_scores_are_final_past_interviewed_for_every_role(shared: dict[str, str]
         engine.dispose()
     refused = ogp(shared["member"], "score", "P-1", "--member", NADA, "--criterion", "importance", "--value", "5")
     assert refused.exit_code == 1
-    assert "Cannot score proposal P-1: it is 'shortlisted'; this is done only while it is interviewed." in refused.stderr
+    assert (
+        "Cannot score proposal P-1: it is 'shortlisted'; this is done only while it is interviewed." in refused.stderr
+    )
 
 
 def test_scoring_waits_for_the_record_lock_a_move_holds(shared: dict[str, str]) -> None:

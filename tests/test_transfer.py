@@ -27,7 +27,7 @@ def test_a_workspace_moves_to_postgresql_and_back_whole(postgres: PostgresCluste
         code, out, err = run("--db", source, "db", "copy", "--to", url)
         assert code == 0, err
         assert "Copied" in out and "(10 proposals, 35 letters)" in out
-        assert "Audit chain verified there: 499 entries; head #499 " in out
+        assert "Audit chain verified there: 500 entries; head #500 " in out  # the last: the demo's implementation
         head = run("--db", source, "audit", "head")[1]
         assert run("--db", url, "audit", "head")[1] == head
         assert run("--db", url, "audit", "verify", "--expect-head", head.strip())[0] == 0
@@ -47,11 +47,14 @@ def test_a_workspace_moves_to_postgresql_and_back_whole(postgres: PostgresCluste
 
         refused = run("--db", source, "db", "copy", "--to", url)
         assert refused[0] == 1
-        assert refused[2].startswith("Error: the target database is not empty (its table entities has rows)")
+        assert refused[2].startswith(
+            "Error: the target database is not empty (it holds alembic_version, audit_entries, "
+        )
+        assert refused[2].endswith("; copy only into a new, empty database. Nothing was copied.\n")
 
         back = tmp_path / "back.db"
         assert run("--db", url, "db", "copy", "--to", str(back))[0] == 0
-        assert run("--db", str(back), "audit", "verify")[1].startswith("Audit chain verified: 500 entries")
+        assert run("--db", str(back), "audit", "verify")[1].startswith("Audit chain verified: 501 entries")
 
 
 def test_copy_refuses_the_workspace_itself(tmp_path: Path) -> None:

@@ -14,9 +14,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from documents import one_line, xml_safe
 from states import Action, State
-from workflow import audit, ledger
+from workflow import audit, fields, ledger
 from workflow.errors import InvalidInputError, NotFoundError
 from workflow.models import Commitment, CommitmentPartner, Entity, Milestone, Plan, Proposal
 from workflow.periods import parse_month
@@ -24,8 +23,6 @@ from workflow.plans import EntityIndex, current_plan
 from workflow.proposals import get_proposal
 from workflow.vocabulary import OgpValue, parse_value
 
-MAX_TEXT = 20_000
-MAX_ORGANISATION = 500
 # OGP's own commitment numbers: a country code and a number (JO0070), or a SAMPLE label.
 OGP_ID_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9-]{1,31}$")
 PERIOD_PATTERN = re.compile(r"^\s*(\d{4})\s*[-–]\s*(\d{4})\s*$")
@@ -119,13 +116,6 @@ def commitment_text(session: Session, proposal: Proposal) -> CommitmentText:
     )
 
 
-def _text(value: str, record: str, option: str) -> str:
-    cleaned = xml_safe(value).strip()
-    if len(cleaned) > MAX_TEXT:
-        raise InvalidInputError(record, option, f"is {len(cleaned)} characters long; at most {MAX_TEXT} are allowed")
-    return cleaned
-
-
 def _month(value: str, record: str, option: str) -> str:
     try:
         return parse_month(value)
@@ -159,17 +149,15 @@ def edit_commitment(
         supporting = list(dict.fromkeys(index.get(name) for name in changes.supporting if name.strip()))
     orgs = None
     if changes.supporting_orgs is not None:
-        orgs = list(dict.fromkeys(o for o in (one_line(x) for x in changes.supporting_orgs) if o))
-        for org in orgs:
-            if len(org) > MAX_ORGANISATION:
-                raise InvalidInputError(record, "--supporting-org", f"a name is {len(org)} characters long")
+        named = (fields.line(x, record, "--supporting-org") for x in changes.supporting_orgs)
+        orgs = list(dict.fromkeys(o for o in named if o))
     relevance: dict[str, str] = {}
     for value_name, text in changes.relevance:
         value = parse_value(value_name)
         if value is None:
             known = ", ".join(v.value for v in OgpValue)
             raise InvalidInputError(record, "--relevance", f"unknown OGP value {value_name.strip()!r} (known: {known})")
-        relevance[value.value] = _text(text, record, "--relevance")
+        relevance[value.value] = fields.block(text, record, "--relevance")
     with ledger.recorded(
         session, Action.EDIT_COMMITMENT, actor=actor, now=now, proposal=proposal, optional=True
     ) as step:
@@ -197,7 +185,7 @@ def edit_commitment(
         for name in TEXT_FIELDS:
             value = getattr(changes, name)
             if value is not None:
-                setattr(row, name, _text(value, record, "--" + name.replace("_", "-")))
+                setattr(row, name, fields.block(value, record, "--" + name.replace("_", "-")))
         if relevance:
             merged = {**row.relevance, **relevance}
             row.relevance = {code: merged[code] for code in (v.value for v in OgpValue) if merged.get(code)}

@@ -138,7 +138,8 @@ def _twice_a_year(
         "year_from": since.isoformat(),
         what: [d.isoformat() for d in recent],
     }
-    counted = f"{len(recent)} {what} from {since} to {day} ({_listed(recent)})"
+    named = what if len(recent) != 1 else what.removesuffix("s")  # "1 publication", "2 publications"
+    counted = f"{len(recent)} {named} from {since} to {day} ({_listed(recent)})"
     if len(recent) >= 2:
         keep = _last_day_with_two(recent)
         return Finding(number, title, Status.MET, f"{counted}; the next is due by {keep}", keep, resolve, dates)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import functools
 import logging
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
+from urllib.parse import quote
 
 from alembic import command
 from alembic.config import Config
@@ -76,32 +78,69 @@ def _sqlite_workspace(path: Path, url: URL | None = None) -> Workspace:
     path = path.resolve()
     if path.is_dir():
         raise InvalidInputError("--db", "path", f"{path} is a folder; name a file in it, e.g. {path / DEFAULT_DB}")
+    if path.exists() and not path.is_file():  # a named pipe or a device would hang or be read for ever
+        raise InvalidInputError("--db", "path", f"{path} is not a regular file")
     return Workspace((url or URL.create("sqlite")).set(database=str(path)), path.parent)
 
 
-def make_engine(workspace: Workspace) -> Engine:
-    """An engine for the workspace; for SQLite, with WAL, a busy timeout and BEGIN IMMEDIATE."""
+def make_engine(workspace: Workspace, *, readonly: bool = False) -> Engine:
+    """An engine for the workspace; for SQLite, with WAL, a busy timeout and BEGIN IMMEDIATE.
+
+    With `readonly`, for commands that only read: on PostgreSQL a read-only transaction on one
+    snapshot (REPEATABLE READ); on SQLite a deferred read transaction on a connection opened
+    read-only, so the command neither waits for another command's write lock (readers never do
+    in WAL mode) nor needs to write anything — it works on a read-only copy of a workspace too.
+    """
     if not workspace.is_sqlite:
+        if readonly:
+            return create_engine(
+                workspace.url,
+                pool_pre_ping=True,
+                isolation_level="REPEATABLE READ",
+                execution_options={"postgresql_readonly": True},
+            )
         return create_engine(workspace.url, pool_pre_ping=True)
-    engine = create_engine(workspace.url, connect_args={"timeout": BUSY_TIMEOUT_SECONDS})
+    if readonly:
+        path = str(workspace.url.database)
+        engine = create_engine(workspace.url, creator=lambda: _open_readonly(path))
+    else:
+        engine = create_engine(workspace.url, connect_args={"timeout": BUSY_TIMEOUT_SECONDS})
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
         # Let SQLAlchemy, not the sqlite3 module, decide when a transaction begins.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        if not readonly:
+            cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):  # type: ignore[no-untyped-def]
-        # Take the write lock up front: two coordinators' read-then-write commands queue up
-        # instead of both reading the same state and one failing (or losing) at commit.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers take the write lock up front: two coordinators' read-then-write commands queue
+        # up instead of both reading the same state and one failing (or losing) at commit.
+        connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
     return engine
+
+
+def _open_readonly(path: str) -> sqlite3.Connection:
+    """A read-only connection to the SQLite file at `path`. Where the file or its folder cannot be
+    written (a copy on a read-only drive), WAL's shared-memory file cannot be made either; the
+    file is then opened as immutable, which no one can be changing."""
+    uri = f"file:{quote(path)}"
+    try:
+        connection = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False)
+        try:
+            connection.execute("SELECT count(*) FROM sqlite_master").fetchall()
+            return connection
+        except sqlite3.OperationalError:
+            connection.close()
+    except sqlite3.OperationalError:
+        pass
+    return sqlite3.connect(f"{uri}?immutable=1", uri=True, timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False)
 
 
 def _alembic_config() -> Config:
@@ -126,10 +165,6 @@ def upgrade(engine: Engine, *, actor: str = "ogp init") -> tuple[str | None, str
     change replays (`ogp audit verify`). On SQLite, foreign keys are off while tables are rebuilt
     and checked once the migration is done. Raises `AuditChainError` or `WorkflowError`.
     """
-    from workflow import ledger  # the models and the ledger are needed only here, not to open a workspace
-
-    config = _alembic_config()
-    head = head_revision()
     sqlite = engine.dialect.name == "sqlite"
     with engine.connect() as connection:
         raw = connection.connection.driver_connection
@@ -138,25 +173,34 @@ def upgrade(engine: Engine, *, actor: str = "ogp init") -> tuple[str | None, str
             raw.execute("PRAGMA foreign_keys=OFF")
         try:
             with connection.begin():
-                before = MigrationContext.configure(connection).get_current_revision()
-                if before is not None and before != head:
-                    audit_rows_check(connection)
-                config.attributes["connection"] = connection
-                command.upgrade(config, "head")
-                if sqlite:
-                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
-                    if broken:
-                        raise WorkflowError(
-                            f"the upgrade left {len(broken)} rows whose references do not hold "
-                            f"(first: table {broken[0][0]}, row {broken[0][1]}); nothing was changed."
-                        )
-                if before is not None and before != head:
-                    with Session(bind=connection) as session:
-                        ledger.checkpoint(session, actor=actor, reason=f"schema {before} → {head}")
-                        session.flush()
+                return upgrade_on(connection, actor=actor)
         finally:
             if sqlite:
                 raw.execute("PRAGMA foreign_keys=ON")
+
+
+def upgrade_on(connection: Connection, *, actor: str = "ogp init") -> tuple[str | None, str]:
+    """`upgrade` inside the caller's transaction on `connection` (nothing is committed here)."""
+    from workflow import ledger  # the models and the ledger are needed only here, not to open a workspace
+
+    config = _alembic_config()
+    head = head_revision()
+    before = MigrationContext.configure(connection).get_current_revision()
+    if before is not None and before != head:
+        audit_rows_check(connection)
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+    if connection.dialect.name == "sqlite":
+        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+        if broken:
+            raise WorkflowError(
+                f"the upgrade left {len(broken)} rows whose references do not hold "
+                f"(first: table {broken[0][0]}, row {broken[0][1]}); nothing was changed."
+            )
+    if before is not None and before != head:
+        with Session(bind=connection) as session:
+            ledger.checkpoint(session, actor=actor, reason=f"schema {before} → {head}")
+            session.flush()
     log.info("schema %s -> %s", before, head)
     return before, head
 

@@ -8,15 +8,20 @@ letters, the audit trail and the published site tell the plan's story with its o
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import json
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from documents import write_atomic
 from documents.minutes import render_minutes
 from documents.reports import render_plan_report, render_progress_report
+from documents.site import Staging
 from states import Event, MilestoneEvent, State
 from workflow import reports
 from workflow.audit import current_head
@@ -40,6 +45,7 @@ from workflow.periods import HalfYear
 from workflow.plans import PlanSettings, add_entity, configure_plan, current_plan
 from workflow.progress import EvidenceItem, record_progress
 from workflow.proposals import ProposalInput, add_proposal, list_proposals
+from workflow.publish import PublishResult, publish
 from workflow.shortlist import ShortlistResult, shortlist_top
 from workflow.vocabulary import CIVIL_SOCIETY, GOVERNMENT
 
@@ -203,6 +209,7 @@ class DemoResult:
     followups: list[str] = field(default_factory=list)
     implementation: Counter[str] = field(default_factory=Counter)
     reports: list[tuple[str, bytes]] = field(default_factory=list)
+    publication: PublishResult | None = None
 
 
 def _score(ref: str, member: int, criterion: int) -> int:
@@ -216,9 +223,12 @@ def on(day: dt.date, hour: int = 9) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour), AMMAN)
 
 
-def play(session: Session, *, actor: str, workspace_folder: Path | None = None) -> DemoResult:
+def play(
+    session: Session, *, actor: str, workspace_folder: Path | None = None, site: Staging | None = None
+) -> DemoResult:
     """Build the plan, its bodies, members and proposals, and play the seed's meeting cycle on its
-    own calendar."""
+    own calendar; with `site`, publish the national repository into it (`ogp publish`) once the
+    commitments are made; then carry the plan out to `AS_OF` (`implement`)."""
     now = on(SET_UP)
     result = DemoResult()
     configure_plan(session, PLAN, actor=actor, now=now)
@@ -327,6 +337,10 @@ def play(session: Session, *, actor: str, workspace_folder: Path | None = None) 
     result.minutes = render_minutes(minutes(meeting, plan.title, plan.period, str(current_head(session))))
     result.minutes_name = f"meeting-{meeting.id}-{meeting.held_on.isoformat()}.docx"
     result.final.update(p.state.value for p in list_proposals(session))
+    if site is not None:
+        result.publication = publish(
+            session, site, actor=actor, now=on(PUBLISHED_ON), workspace_folder=workspace_folder
+        )
     implement(session, result, actor=actor)
     return result
 
@@ -554,3 +568,66 @@ def _meet(
         session, day, actor=actor, now=on(day, 13), title=title, place=ZOOM, attendees=attendees,
         apologies=APOLOGIES, topics=topics, outcomes=outcomes,
     )  # fmt: skip
+
+
+# --- the demo's folder ------------------------------------------------------------------------------
+
+DEMO_MARKER = ".ogp-demo"
+# What a demo makes before it has written its letters (listed in the marker first, so that a demo
+# that stops half-way can still be replaced).
+DATABASE_FILES = ("ogp.db", "ogp.db-wal", "ogp.db-shm")
+
+
+def prepare_folder(folder: Path) -> None:
+    """Make `folder` ready for a new demo: new, empty, or holding an earlier demo, whose own files
+    (listed in its marker, `DEMO_MARKER`) are removed. Nothing else is ever removed: a folder that
+    is not empty and holds no marker, or files the earlier demo did not make where the new one
+    writes, are refused (WorkflowError)."""
+    if not os.path.lexists(folder):
+        return
+    if folder.is_symlink() or not folder.is_dir():
+        raise WorkflowError(f"{folder} is not a folder; choose another --dir.")
+    if not any(folder.iterdir()):
+        return
+    made = _made_by_earlier_demo(folder)
+    if made is None:
+        raise WorkflowError(f"{folder} is not empty and holds no earlier demo; choose another --dir.")
+    root = folder.resolve()
+    for relative in made:
+        path = folder / relative
+        if root not in path.parent.resolve().parents and path.parent.resolve() != root:
+            continue  # a marker edited to point elsewhere: never followed
+        if path.is_file() and not path.is_symlink():
+            path.unlink()
+    for sub in ("letters", "minutes", "reports"):
+        with contextlib.suppress(OSError):
+            (folder / sub).rmdir()  # only if the demo's files were all it held
+    (folder / DEMO_MARKER).unlink()
+    kept = [name for name in DATABASE_FILES if os.path.lexists(folder / name)]
+    if kept:
+        raise WorkflowError(
+            f"{folder} holds {', '.join(kept)}, which the earlier demo did not make; nothing else was removed. "
+            "Choose another --dir."
+        )
+
+
+def _made_by_earlier_demo(folder: Path) -> list[str] | None:
+    marker = folder / DEMO_MARKER
+    if marker.is_symlink() or not marker.is_file():
+        return None
+    try:
+        listed = json.loads(marker.read_text(encoding="utf-8")).get("files")
+    except (OSError, ValueError, AttributeError):
+        return None
+    if not isinstance(listed, list) or not all(isinstance(item, str) for item in listed):
+        return None
+    return [item for item in listed if item and not Path(item).is_absolute() and ".." not in Path(item).parts]
+
+
+def mark_folder(folder: Path, made: list[Path]) -> None:
+    """Record in `folder`'s marker what the demo made there (paths inside `folder`)."""
+    root = folder.resolve()
+    listed = [*DATABASE_FILES, *(str(path.resolve().relative_to(root)) for path in made)]
+    note = "Made by 'ogp demo'; the next 'ogp demo' here removes the files listed, and nothing else."
+    content = json.dumps({"note": note, "files": listed}, ensure_ascii=False, indent=1) + "\n"
+    write_atomic(folder, DEMO_MARKER, content.encode("utf-8"))

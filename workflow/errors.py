@@ -129,9 +129,13 @@ class RowProblem:
     where: str  # "line 4" in a CSV file, "item 3" in a JSON file
     column: str
     reason: str
+    position: int | None = None  # the column's number (1 for the first), where its name cannot say which
 
     def __str__(self) -> str:
-        column = f", column '{self.column}'" if self.column else ""
+        if self.position is not None:
+            column = f", column {self.position}" + (f" ('{self.column}')" if self.column else "")
+        else:
+            column = f", column '{self.column}'" if self.column else ""
         return f"{self.where}{column}: {self.reason}"
 
 
@@ -166,3 +170,23 @@ class RecordMismatchError(VerificationError):
         where = f"table {table}, row {key}" + (f", field {field}" if field else "")
         message = f"the record differs from its audit chain at {where}: the chain says {chain}, the table says {found}"
         super().__init__(message + (f" ({detail})" if detail else "") + ".")
+
+
+class InputFileError(WorkflowError):
+    """A file named as input cannot be used: not a regular file, unreadable, or too large."""
+
+    def __init__(self, path: object, what: str, problem: str) -> None:
+        self.path, self.what, self.problem = path, what, problem
+        super().__init__(f"{what} {path}: {problem}")
+
+
+class AlreadyScheduledError(WorkflowError):
+    """An interview is already scheduled with the proposer; a second one must say it replaces it."""
+
+    def __init__(self, ref: str, at: str, reference: str) -> None:
+        self.ref, self.at, self.reference = ref, at, reference
+        invitation = f" (invitation {reference})" if reference else ""
+        super().__init__(
+            f"Cannot schedule an interview for proposal {ref}: one is already scheduled on {at}{invitation}; "
+            "give --replace to move it (the new invitation says it replaces the earlier one); nothing was changed."
+        )

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from documents import one_line
 from states import Action, State
-from workflow import audit, ledger
+from workflow import audit, fields, ledger
+from workflow.dates import supported
 from workflow.errors import InvalidInputError, NotFoundError, WorkflowError
 from workflow.members import MemberIndex
 from workflow.models import (
@@ -30,10 +31,10 @@ from workflow.models import (
     Score,
     ScoreChange,
 )
+from workflow.names import name_key
 from workflow.plans import EntityIndex, current_plan
 from workflow.proposals import get_proposal
 from workflow.roles import check_acting_as
-from workflow.vocabulary import normalize_name
 
 # --- criteria --------------------------------------------------------------------------------------
 
@@ -45,10 +46,10 @@ def list_criteria(session: Session) -> list[Criterion]:
 
 def get_criterion(session: Session, key: str) -> Criterion:
     """A criterion by code, position or name (Arabic or English)."""
-    wanted = normalize_name(key)
+    wanted = name_key(key)
     for criterion in list_criteria(session):
         names = (criterion.code, str(criterion.position), criterion.name_ar, criterion.name_en)
-        if wanted in {normalize_name(name) for name in names}:
+        if wanted in {name_key(name) for name in names}:
             return criterion
     codes = ", ".join(c.code for c in list_criteria(session))
     raise NotFoundError("criterion", f"{key!r} (known: {codes})")
@@ -75,7 +76,7 @@ def set_weight(session: Session, key: str, weight: int, *, actor: str, now: dt.d
 
 def same_organisation(member: Member, proposal: Proposal) -> bool:
     """Whether the member belongs to the proposing organisation (names compared as typed)."""
-    return normalize_name(member.organization) == normalize_name(proposal.organization)
+    return name_key(member.organization) == name_key(proposal.organization)
 
 
 def declared_conflicts(session: Session, proposal: Proposal) -> dict[int, Conflict]:
@@ -113,7 +114,7 @@ def declare_conflict(
     """
     member = MemberIndex(session).get(member_key)
     proposal = get_proposal(session, proposal_key)
-    reason = one_line(reason)
+    reason = fields.line(reason, f"conflict of {member.name} with {proposal.ref}", "--reason", limit=fields.REASON)
     check_acting_as(session, member, "declare a conflict")
     with ledger.recorded(
         session, Action.DECLARE_CONFLICT, actor=actor, now=now, proposal=proposal, reason=f"{member.name}: {reason}"
@@ -183,15 +184,19 @@ def score_problems(session: Session, raw: ScoreInput) -> ScoreCheck:
         if criterion and not criterion.scale_min <= value <= criterion.scale_max:
             scale = f"{criterion.scale_min}–{criterion.scale_max}"
             problems.append(("value", f"{value} is outside {criterion.code}'s scale {scale}"))
-    refusal = ledger.state_refusal(Action.SCORE, proposal) if proposal is not None else None
-    if refusal is not None:
-        problems.append(("proposal", str(refusal).rstrip(".")))
+    note_problem = fields.too_long(one_line(raw.note), fields.REASON)
+    if note_problem:
+        problems.append(("note", note_problem))
     if member is not None and not member.active:
         problems.append(("member", f"{member.name} is no longer an active member"))
     if member is not None and proposal is not None:
         reason = conflict_reason(session, member, proposal)
         if reason:
             problems.append(("member", f"{member.name} cannot score {proposal.ref}: {reason}"))
+    # After the conflict: a member who may never score the proposal is told so first.
+    refusal = ledger.state_refusal(Action.SCORE, proposal) if proposal is not None else None
+    if refusal is not None:
+        problems.append(("proposal", str(refusal).rstrip(".")))
     if proposal is None or member is None or criterion is None:
         return ScoreCheck(problems)
     key = (proposal.id, member.id, criterion.id)
@@ -200,12 +205,12 @@ def score_problems(session: Session, raw: ScoreInput) -> ScoreCheck:
 
 def record_score(session: Session, raw: ScoreInput, *, actor: str, now: dt.datetime | None = None) -> Score:
     """Give or revise a score (a recorded step); every change is also kept in the score history."""
+    note = fields.line(raw.note, f"score of proposal {raw.proposal.strip()}", "--note", limit=fields.REASON)
     proposal, member, criterion, value = _checked_score(session, raw)
     check_acting_as(session, member, "score")
     with ledger.recorded(session, Action.SCORE, actor=actor, now=now, proposal=proposal) as step:
         # Checked again under the record's lock: a conflict or a move may have come in between.
         proposal, member, criterion, value = _checked_score(session, raw)
-        note = one_line(raw.note)
         query = select(Score).where(
             Score.proposal_id == proposal.id, Score.member_id == member.id, Score.criterion_id == criterion.id
         )
@@ -238,6 +243,43 @@ def _checked_score(session: Session, raw: ScoreInput) -> tuple[Proposal, Member,
             raise WorkflowError(f"{problem}; the score was refused.")
         raise InvalidInputError(record, column if column == "value" else f"--{column}", problem)
     return check.found
+
+
+def withdraw_score(
+    session: Session,
+    proposal_key: str,
+    member_key: str,
+    criterion_key: str,
+    *,
+    reason: str,
+    actor: str,
+    now: dt.datetime | None = None,
+) -> ScoreChange:
+    """Withdraw a score given by mistake, while the proposal is interviewed (a recorded step); the
+    history keeps it, as a change to nothing. Raises `NotFoundError`, `StepNotAllowedError`,
+    `InvalidInputError` (no reason), `WorkflowError` (no such score)."""
+    proposal = get_proposal(session, proposal_key)
+    member = MemberIndex(session).get(member_key)
+    criterion = get_criterion(session, criterion_key)
+    why = ledger.checked_reason(reason, f"score of proposal {proposal.ref}")
+    with ledger.recorded(session, Action.WITHDRAW_SCORE, actor=actor, now=now, proposal=proposal) as step:
+        score = session.scalars(
+            select(Score).where(
+                Score.proposal_id == proposal.id, Score.member_id == member.id, Score.criterion_id == criterion.id
+            )
+        ).first()
+        if score is None:
+            raise WorkflowError(
+                f"{member.name} has not scored {proposal.ref} on {criterion.code}; nothing was withdrawn."
+            )
+        change = ScoreChange(
+            proposal_id=proposal.id, member_id=member.id, criterion_id=criterion.id, old_value=score.value,
+            new_value=None, note=why, at=audit.utc_stamp(step.now), actor=actor,
+        )  # fmt: skip
+        session.delete(score)
+        session.add(change)
+        step.reason = f"{member.name}: {criterion.code} {score.value} withdrawn — {why}"
+    return change
 
 
 def scores_of(session: Session, proposal: Proposal) -> list[Score]:
@@ -503,9 +545,13 @@ def record_response(
         responded_on = responded_on or today
         if responded_on > today:
             raise InvalidInputError(record, "--on", f"{responded_on} is in the future")
+        problem = response_date_problem(proposal, responded_on)
+        if problem:
+            raise InvalidInputError(record, "--on", problem)
         response = Response(
             proposal_id=proposal.id, entity_id=entity.id, agreed=agreed, responded_on=responded_on,
-            note=one_line(note), recorded_by=actor, recorded_at=audit.utc_stamp(step.now),
+            note=fields.line(note, record, "--note", limit=fields.REASON), recorded_by=actor,
+            recorded_at=audit.utc_stamp(step.now),
         )  # fmt: skip
         session.add(response)
         answer = "agreed" if agreed else "declined"
@@ -514,6 +560,18 @@ def record_response(
         )
     assert step.entry is not None
     return response, step.entry
+
+
+def response_date_problem(proposal: Proposal, responded_on: dt.date) -> str:
+    """Why a body cannot have answered on `responded_on`, or "": not before the proposal it
+    answers was submitted, and only on a day letters can be dated."""
+    if responded_on < proposal.submitted_on:
+        return f"{responded_on} is before the proposal was submitted ({proposal.submitted_on})"
+    try:
+        supported(responded_on)
+    except ValueError as exc:
+        return str(exc)
+    return ""
 
 
 def list_responses(session: Session, key: str | None = None) -> list[Response]:

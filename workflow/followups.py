@@ -94,12 +94,14 @@ def follow_up(
     *,
     actor: str,
     now: dt.datetime | None = None,
+    dated: dt.date | None = None,
     templates_dir: Path | None = None,
     workspace_folder: Path | None = None,
 ) -> FollowUp:
     """Write a follow-up letter to a body that has not answered a referral of `key`, citing the
-    referral's number and date (a recorded step, while the proposal is referred). Raises
-    `InvalidInputError` for a body never written to or one that has answered."""
+    referral's number and date (a recorded step, while the proposal is referred); `dated` is the
+    day the letter bears, for one sent earlier (default today). Raises `InvalidInputError` for a
+    body never written to or one that has answered, or a date before the referral."""
     proposal = get_proposal(session, key)
     entity = EntityIndex(session).get(entity_key)
     with ledger.recorded(session, Action.FOLLOWUP, actor=actor, now=now, proposal=proposal) as step:
@@ -130,10 +132,16 @@ def follow_up(
             }
         }
         letters = renderer(templates_folder(plan, workspace_folder, templates_dir))
-        outbox = Outbox(session, plan, proposal, letters, step.now, Action.FOLLOWUP, extra=extra, to=entity)
+        outbox = Outbox(
+            session, plan, proposal, letters, step.now, Action.FOLLOWUP, extra=extra, to=entity, dated=dated
+        )
+        if outbox.issued_on < day:
+            raise InvalidInputError(
+                record, "--dated", f"{outbox.issued_on} is before the referral it follows up ({day})"
+            )
         outbox.render(step.spec.documents)
         outbox.attach(step)
-        late = "overdue since" if step.now.astimezone().date() > awaited.due_on else "due"
+        late = "overdue since" if outbox.issued_on > awaited.due_on else "due"
         step.reason = (
             f"follow-up to {entity.code or entity.name} on referral {referral.reference} of {day.isoformat()} "
             f"(reply {late} {awaited.due_on.isoformat()})"

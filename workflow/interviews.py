@@ -11,26 +11,24 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from documents import one_line, xml_safe
 from documents.dates import gregorian_ar, gregorian_en
-from states import Action
-from workflow import audit, ledger
-from workflow.errors import InvalidInputError
+from documents.letters import Replaces
+from states import Action, DocumentKind
+from workflow import audit, fields, ledger
+from workflow.dates import PLANNING_HORIZON, within
+from workflow.errors import AlreadyScheduledError, InvalidInputError, WorkflowError
 from workflow.members import MemberIndex
-from workflow.models import AuditEntry, Interview, InterviewMember, ScheduledInterview
+from workflow.models import AuditEntry, Interview, InterviewMember, Letter, Proposal, ScheduledInterview
 from workflow.outbox import Outbox, PendingLetter
 from workflow.plans import current_plan
 from workflow.proposals import get_proposal
 from workflow.templates import renderer, templates_folder
 
-MAX_ANSWER = 20_000
+MAX_ANSWER = fields.LONG
 
 
 def _long_text(value: str, record: str, option: str) -> str:
-    cleaned = xml_safe(value).strip()
-    if len(cleaned) > MAX_ANSWER:
-        raise InvalidInputError(record, option, f"is {len(cleaned)} characters long; at most {MAX_ANSWER} are allowed")
-    return cleaned
+    return fields.block(value, record, option, limit=MAX_ANSWER)
 
 
 def record_interview(
@@ -65,7 +63,7 @@ def record_interview(
         interview = Interview(
             proposal_id=proposal.id,
             held_on=held_on,
-            platform=one_line(platform)[:500],
+            platform=fields.line(platform, record, "--platform"),
             notes=_long_text(notes, record, "--notes"),
             needs=_long_text(needs, record, "--needs"),
             plans=_long_text(plans, record, "--plans"),
@@ -100,40 +98,151 @@ def schedule_interview(
     now: dt.datetime | None = None,
     templates_dir: Path | None = None,
     workspace_folder: Path | None = None,
+    dated: dt.date | None = None,
+    replace: bool = False,
 ) -> Scheduled:
-    """Plan an interview and invite the proposer by letter (a recorded step, while submitted)."""
+    """Plan an interview and invite the proposer by letter (a recorded step, while submitted).
+
+    `dated` dates the invitation (a round entered after it was sent). Refused with
+    `InvalidInputError` when `at` is not after the invitation's date or is further ahead than
+    `dates.PLANNING_HORIZON`; with `AlreadyScheduledError` when an interview is already scheduled
+    with the proposer, unless `replace`: then that one is moved, and the new invitation names the
+    letter it replaces (seed: one interview per proposer).
+    """
     proposal = get_proposal(session, key)
-    platform = one_line(platform)
-    reason = f"interview on {at:%Y-%m-%d %H:%M}" + (f" ({platform})" if platform else "")
-    with ledger.recorded(
-        session, Action.SCHEDULE_INTERVIEW, actor=actor, now=now, proposal=proposal, reason=reason
-    ) as step:
-        plan = current_plan(session)
-        planned = ScheduledInterview(
-            proposal_id=proposal.id,
-            at=at,
-            platform=platform,
-            scheduled_by=actor,
-            scheduled_at=audit.utc_stamp(step.now),
-        )
+    record = f"proposal {proposal.ref}"
+    platform = fields.line(platform, record, "--platform")
+    with ledger.recorded(session, Action.SCHEDULE_INTERVIEW, actor=actor, now=now, proposal=proposal) as step:
+        problem = schedule_time_problem(at, step.now, dated)
+        if problem:
+            raise InvalidInputError(record, "--at", problem)
+        slot = Slot.book(session, proposal, replace=replace)
+        planned = slot.planned
+        planned.at, planned.platform = at, platform
+        planned.scheduled_by, planned.scheduled_at = actor, audit.utc_stamp(step.now)
         session.add(planned)
+        step.reason = f"interview on {at:%Y-%m-%d %H:%M}" + (f" ({platform})" if platform else "") + slot.note
+        plan = current_plan(session)
         letters = renderer(templates_folder(plan, workspace_folder, templates_dir))
-        extra = {
-            "interview": {
-                "date": at.date().isoformat(),
-                "date_ar": gregorian_ar(at.date()),
-                "date_en": gregorian_en(at.date()),
-                "time": f"{at:%H:%M}",
-                "platform": platform,
-            }
-        }
-        outbox = Outbox(session, plan, proposal, letters, step.now, Action.SCHEDULE_INTERVIEW, extra=extra)
+        outbox = Outbox(
+            session, plan, proposal, letters, step.now, Action.SCHEDULE_INTERVIEW,
+            extra=interview_context(at, platform), replaces=slot.replaces, dated=dated,
+        )  # fmt: skip
         outbox.render(step.spec.documents)
         outbox.attach(step)
     assert step.entry is not None
     return Scheduled(planned, step.entry, outbox.pending)
 
 
+def schedule_time_problem(at: dt.datetime, now: dt.datetime, dated: dt.date | None = None) -> str:
+    """Why an interview cannot be scheduled at `at` (local time), or "": an invitation is for a
+    time after it is sent (`dated`, else `now`), no further ahead than `dates.PLANNING_HORIZON`."""
+    local_now = now.astimezone().replace(tzinfo=None)
+    sent = dt.datetime.combine(dated, dt.time.max) if dated else local_now
+    if at <= sent:
+        passed = f"is not after the invitation's date ({dated.isoformat()})" if dated else "has already passed"
+        return f"{at:%Y-%m-%d %H:%M} {passed}; an invitation is for a time still to come"
+    latest = sent.date() + PLANNING_HORIZON
+    return within(
+        at.date(), sent.date(), latest, what="an interview",
+        earliest_is="the invitation's date", latest_is=f"{latest.isoformat()}, as far ahead as interviews are planned",
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Slot:
+    """The proposer's one place in the interview schedule: a new row, or the one it replaces."""
+
+    planned: ScheduledInterview
+    replaces: Replaces | None = None  # the invitation letter the new one replaces
+    note: str = ""  # for the audit entry's reason
+
+    @classmethod
+    def book(cls, session: Session, proposal: Proposal, *, replace: bool) -> Slot:
+        """A new slot, or with `replace` the one already scheduled and not cancelled; raises
+        `AlreadyScheduledError` when one is and `replace` is not given."""
+        earlier = session.scalars(
+            select(ScheduledInterview)
+            .where(ScheduledInterview.proposal_id == proposal.id, ScheduledInterview.cancelled_reason == "")
+            .order_by(ScheduledInterview.id.desc())
+        ).first()
+        if earlier is None:
+            return cls(ScheduledInterview(proposal_id=proposal.id))
+        invitation = _invitation(session, proposal)
+        was = f"{earlier.at:%Y-%m-%d %H:%M}"
+        if not replace:
+            raise AlreadyScheduledError(proposal.ref, was, invitation.reference if invitation else "")
+        if invitation is None:
+            return cls(earlier, None, f", replacing the one of {was}")
+        replaces = Replaces(invitation.reference, invitation.issued_on)
+        return cls(earlier, replaces, f", replacing the one of {was} (invitation {invitation.reference})")
+
+
+def _invitation(session: Session, proposal: Proposal) -> Letter | None:
+    """The proposer's latest invitation still standing (not void), if any."""
+    return session.scalars(
+        select(Letter)
+        .where(
+            Letter.proposal_id == proposal.id,
+            Letter.kind == DocumentKind.INVITATION.value,
+            Letter.void_reason == "",
+        )
+        .order_by(Letter.id.desc())
+    ).first()
+
+
 def list_schedule(session: Session) -> list[ScheduledInterview]:
     """Every scheduled interview, soonest first."""
     return list(session.scalars(select(ScheduledInterview).order_by(ScheduledInterview.at, ScheduledInterview.id)))
+
+
+def interview_context(at: dt.datetime, platform: str) -> dict[str, dict[str, str]]:
+    """What an invitation or a cancellation letter says of the interview."""
+    return {
+        "interview": {
+            "date": at.date().isoformat(),
+            "date_ar": gregorian_ar(at.date()),
+            "date_en": gregorian_en(at.date()),
+            "time": f"{at:%H:%M}",
+            "platform": platform,
+        }
+    }
+
+
+def cancel_interview(
+    session: Session,
+    key: str,
+    *,
+    reason: str,
+    actor: str,
+    now: dt.datetime | None = None,
+    templates_dir: Path | None = None,
+    workspace_folder: Path | None = None,
+    dated: dt.date | None = None,
+) -> Scheduled:
+    """Call off the interview scheduled with a proposer (a recorded step, while submitted); if an
+    invitation went out, a cancellation letter tells the proposer, with the reason. Raises
+    `WorkflowError` when no interview is scheduled, `InvalidInputError` for a missing reason."""
+    proposal = get_proposal(session, key)
+    why = ledger.checked_reason(reason, f"proposal {proposal.ref}")
+    with ledger.recorded(session, Action.CANCEL_INTERVIEW, actor=actor, now=now, proposal=proposal, reason=why) as step:
+        planned = session.scalars(
+            select(ScheduledInterview)
+            .where(ScheduledInterview.proposal_id == proposal.id, ScheduledInterview.cancelled_reason == "")
+            .order_by(ScheduledInterview.id.desc())
+        ).first()
+        if planned is None:
+            raise WorkflowError(f"proposal {proposal.ref} has no interview scheduled; nothing was cancelled.")
+        planned.cancelled_reason = why
+        invited = _invitation(session, proposal) is not None
+        plan = current_plan(session)
+        letters = renderer(templates_folder(plan, workspace_folder, templates_dir) if invited else None)
+        outbox = Outbox(
+            session, plan, proposal, letters, step.now, Action.CANCEL_INTERVIEW, why,
+            extra=interview_context(planned.at, planned.platform), dated=dated,
+        )  # fmt: skip
+        if invited:
+            outbox.render(step.spec.documents)
+            outbox.attach(step)
+    assert step.entry is not None
+    return Scheduled(planned, step.entry, outbox.pending)

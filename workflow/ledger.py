@@ -26,9 +26,10 @@ from typing import Any
 from sqlalchemy import Table, event, inspect, select, text
 from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
 
+from documents.text import xml_safe
 from states import STEPS, Action, MilestoneState, RecordedStep, State
-from workflow import audit
-from workflow.errors import StepNotAllowedError
+from workflow import audit, fields
+from workflow.errors import InvalidInputError, StepNotAllowedError
 from workflow.models import AuditEntry, Base, Letter, Milestone, Proposal
 
 # The record: every table but the audit trail itself (and Alembic's bookkeeping).
@@ -403,3 +404,13 @@ def checkpoint(session: Session, *, actor: str, reason: str, now: dt.datetime | 
     except BaseException:
         step.abandon()
         raise
+
+
+def checked_reason(reason: str, record: str, *, required: bool = True) -> str:
+    """A step's reason, on one line (see `fields.line`): required for corrections and refusals
+    of record, at most `fields.REASON` characters. Raises `InvalidInputError` naming `record` and
+    `--reason`."""
+    cleaned = fields.line(xml_safe(reason), record, "--reason", limit=fields.REASON)
+    if required and not cleaned:
+        raise InvalidInputError(record, "--reason", "is required: say why, for the record")
+    return cleaned

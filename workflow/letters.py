@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
-import unicodedata
+import re
 from collections.abc import Iterable, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from documents import write_atomic
 from documents.docx_writer import MAX_PACKAGE_BYTES, read_package
-from workflow import audit
-from workflow.models import AuditEntry, Letter
-from workflow.outbox import PROPERTY_HASH, PROPERTY_SEQ
+from documents.letters import Replaces
+from states import Action, Addressees, Document, DocumentKind
+from workflow import audit, ledger
+from workflow.errors import InputFileError, NotFoundError, WorkflowError
+from workflow.inputs import read_input
+from workflow.interviews import interview_context
+from workflow.models import AuditEntry, Letter, ScheduledInterview
+from workflow.names import name_key
+from workflow.outbox import PROPERTY_HASH, PROPERTY_SEQ, Outbox, PendingLetter, Recipient
+from workflow.plans import current_plan
 from workflow.proposals import get_proposal
+from workflow.templates import renderer, templates_folder
 
 
 def list_letters(session: Session, proposal_key: str | None = None) -> list[Letter]:
@@ -68,23 +78,6 @@ class LetterCheck:
         return not self.bad_stored and not any(f.altered or f.unknown or f.orphaned for f in self.folders)
 
 
-def file_key(name: str) -> str:
-    """How a letter's file name is compared: a name saved decomposed (NFD, as macOS does) is still
-    that letter's name."""
-    return unicodedata.normalize("NFC", name)
-
-
-def read_capped(path: Path, limit: int = MAX_PACKAGE_BYTES) -> bytes:
-    """A regular file's bytes, at most `limit`; OSError for anything else (a folder, a FIFO …)."""
-    if not path.is_file():
-        raise OSError(f"{path} is not a regular file")
-    with path.open("rb") as stream:
-        data = stream.read(limit + 1)
-    if len(data) > limit:
-        raise OSError(f"{path} is larger than {limit} bytes")
-    return data
-
-
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -115,7 +108,7 @@ def verify(session: Session, folders: Sequence[Path], *, expect_all: Sequence[Pa
     no letter of that name is registered, `orphaned` if it names an audit entry the chain no longer
     holds (the chain was cut after it was sent). A file in a folder of `expect_all` (the
     workspace's own letters/) that is absent is reported as `missing`; an exported folder need not
-    hold every letter. File names are compared by `file_key` (Unicode normalisation, case).
+    hold every letter. File names are compared by `names.name_key` (a name saved decomposed is still that name).
     """
     hashes: dict[int, str] = {}
     recorded: dict[int, list[str]] = {}
@@ -131,20 +124,20 @@ def verify(session: Session, folders: Sequence[Path], *, expect_all: Sequence[Pa
             problem = _stored_problem(letter, hashes, recorded)
             if problem:
                 bad.append(f"{letter.reference} ({letter.file_name}): {problem}")
-            by_name[file_key(letter.file_name)] = (letter.file_name, letter.sha256)
+            by_name[name_key(letter.file_name)] = (letter.file_name, letter.sha256)
             count += 1
             session.expunge(letter)  # its bytes are not kept once checked
     checks = []
     for folder in folders:
         check = FolderCheck(folder)
-        present = {p.name: p for p in folder.glob("*.docx")} if folder.is_dir() else {}
+        present = {p.name: p for p in folder.glob("*.docx") if p.is_file()} if folder.is_dir() else {}
         seen = set()
         for name, path in sorted(present.items()):
-            registered = by_name.get(file_key(name))
+            registered = by_name.get(name_key(name))
             try:
-                data = read_capped(path)
+                data = read_input(path, limit=MAX_PACKAGE_BYTES, what="letter")
                 reading = read_package(data)
-            except (OSError, ValueError):
+            except (InputFileError, ValueError):
                 check.altered.append(name) if registered else check.unknown.append(name)
                 continue
             written_by = reading.properties.get(PROPERTY_SEQ, "")
@@ -158,11 +151,112 @@ def verify(session: Session, folders: Sequence[Path], *, expect_all: Sequence[Pa
                 check.unknown.append(name)
             elif _sha256(data) == registered[1]:
                 check.matching.append(name)
-                seen.add(file_key(name))
+                seen.add(name_key(name))
             else:
                 check.altered.append(name)
-                seen.add(file_key(name))
+                seen.add(name_key(name))
         if folder in expect_all:
             check.missing = sorted(original for key, (original, _) in by_name.items() if key not in seen)
         checks.append(check)
     return LetterCheck(count, bad, checks, head)
+
+
+def find_letter(session: Session, number: str) -> Letter:
+    """A letter by its reference number as printed («ت ح/5/2021/0001»), or as YEAR/NUMBER, or as
+    NUMBER alone when only one year has it. Raises `NotFoundError`, or `WorkflowError` naming the
+    letters a bare number could mean."""
+    text = number.strip()
+    found = session.scalars(select(Letter).where(Letter.reference == text)).first()
+    if found is not None:
+        return found
+    match = re.fullmatch(r"(?:([0-9]{4})/)?0*([0-9]{1,9})", text)
+    if match:
+        query = select(Letter).where(Letter.number == int(match.group(2)))
+        if match.group(1):
+            query = query.where(Letter.year == int(match.group(1)))
+        candidates = list(session.scalars(query.order_by(Letter.year)))
+        if len(candidates) == 1:
+            return candidates[0]
+        if candidates:
+            names = ", ".join(c.reference for c in candidates)
+            raise WorkflowError(f"letter {text!r} could be any of {names}; give it as YEAR/NUMBER.")
+    raise NotFoundError("letter", repr(text))
+
+
+@dataclass(frozen=True)
+class Voided:
+    """What voiding did: the letter voided, the letter reissued in its place (if asked), the entry."""
+
+    letter: Letter
+    reissued: list[PendingLetter]
+    entry: AuditEntry
+
+
+def void_letter(
+    session: Session,
+    number: str,
+    *,
+    reason: str,
+    actor: str,
+    now: dt.datetime | None = None,
+    reissue: bool = False,
+    dated: dt.date | None = None,
+    templates_dir: Path | None = None,
+    workspace_folder: Path | None = None,
+) -> Voided:
+    """Void a letter (a recorded step): it keeps its number in the register, marked void with the
+    reason. With `reissue`, a new letter of the same kind goes to the same addressee, as the record
+    now stands (a corrected title, addressee …), with a new number, and says which letter it
+    replaces. Raises `NotFoundError`, `InvalidInputError` (no reason), `WorkflowError` (already void)."""
+    letter = find_letter(session, number)
+    proposal = letter.proposal
+    why = ledger.checked_reason(reason, f"letter {letter.reference}")
+    with ledger.recorded(
+        session, Action.VOID_LETTER, actor=actor, now=now, proposal=proposal, reason=f"{letter.reference}: {why}"
+    ) as step:
+        if letter.void_reason:
+            raise WorkflowError(
+                f"letter {letter.reference} is already void ({letter.void_reason}); nothing was changed."
+            )
+        letter.void_reason = why
+        reissued: list[PendingLetter] = []
+        if reissue:
+            reissued = _reissue(session, step, letter, dated, templates_dir, workspace_folder)
+    assert step.entry is not None
+    return Voided(letter, reissued, step.entry)
+
+
+def _reissue(
+    session: Session,
+    step: ledger.Step,
+    letter: Letter,
+    dated: dt.date | None,
+    templates_dir: Path | None,
+    workspace_folder: Path | None,
+) -> list[PendingLetter]:
+    proposal = letter.proposal
+    plan = current_plan(session)
+    written_by = session.get(AuditEntry, letter.audit_seq)
+    assert written_by is not None
+    kind = DocumentKind(letter.kind)
+    extra: dict[str, Any] = {}
+    if kind in (DocumentKind.INVITATION, DocumentKind.CANCELLATION):
+        planned = session.scalars(
+            select(ScheduledInterview)
+            .where(ScheduledInterview.proposal_id == proposal.id)
+            .order_by(ScheduledInterview.id.desc())
+        ).first()
+        if planned is not None:
+            extra = interview_context(planned.at, planned.platform)
+    outbox = Outbox(
+        session, plan, proposal, renderer(templates_folder(plan, workspace_folder, templates_dir)), step.now,
+        written_by.event, written_by.reason, extra=extra, dated=dated,
+        replaces=Replaces(letter.reference, letter.issued_on),
+    )  # fmt: skip
+    if letter.entity is not None:
+        recipient = Recipient.body(letter.entity)
+    else:
+        (recipient,) = outbox.recipients(Document(kind, Addressees.PROPOSER))
+    outbox.render_to([(Document(kind, Addressees.PROPOSER), recipient)])
+    outbox.attach(step)
+    return outbox.pending

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from transitions import MachineError
 
-from documents import one_line, xml_safe
 from states import (
     SUBSTANTIAL_FROM_PERCENT,
     Action,
@@ -23,7 +22,7 @@ from states import (
     milestone_step_name,
     milestone_transition_for,
 )
-from workflow import audit, guards, ledger
+from workflow import audit, fields, guards, ledger
 from workflow.commitments import check_months, get_commitment
 from workflow.errors import ConcurrentChangeError, InvalidInputError, NotFoundError, TransitionNotAllowedError
 from workflow.machine import trigger_milestone
@@ -32,9 +31,6 @@ from workflow.periods import parse_month
 from workflow.plans import EntityIndex, current_plan
 from workflow.vocabulary import CIVIL_SOCIETY, GOVERNMENT
 
-MAX_TITLE = 500
-MAX_OUTPUT = 2_000
-MAX_REASON = 2_000
 LABEL_PATTERN = re.compile(r"^m?-?(\d{1,9})$", re.IGNORECASE)
 label = ledger.milestone_label
 
@@ -74,12 +70,10 @@ def add_milestone(
     proposal = get_commitment(session, key)
     record = f"commitment {proposal.ref}"
     entity = EntityIndex(session).get(responsible)
-    title, output = one_line(title), xml_safe(output).strip()
+    title = fields.line(title, record, "--title")
+    output = fields.block(output, record, "--output", limit=fields.REASON)
     if not title:
         raise InvalidInputError(record, "--title", "must not be empty")
-    for value, option, limit in ((title, "--title", MAX_TITLE), (output, "--output", MAX_OUTPUT)):
-        if len(value) > limit:
-            raise InvalidInputError(record, option, f"is {len(value)} characters long; at most {limit} are allowed")
     months = []
     for value, option in ((start, "--start"), (end, "--end")):
         try:
@@ -188,9 +182,7 @@ def advance_milestone(
     proposal = milestone.proposal
     name = label(milestone.id)
     record = f"milestone {name}"
-    reason = one_line(reason)
-    if len(reason) > MAX_REASON:
-        raise InvalidInputError(record, "--reason", f"is {len(reason)} characters long; at most {MAX_REASON}")
+    reason = fields.line(reason, record, "--reason", limit=fields.REASON)
     step = ledger.begin(
         session, milestone_step_name(event), actor=actor, now=now, proposal=proposal, milestone=milestone
     )

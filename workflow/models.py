@@ -11,12 +11,14 @@ from sqlalchemy import (
     DateTime,
     Enum,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
     String,
     Text,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -181,7 +183,7 @@ class Interview(Base):
     __tablename__ = "interviews"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"))
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"), index=True)
     held_on: Mapped[dt.date] = mapped_column(Date)
     platform: Mapped[str] = mapped_column(Text, default="")
     notes: Mapped[str] = mapped_column(Text, default="")
@@ -201,7 +203,7 @@ class Letter(Base):
     """An official letter a transition wrote; its bytes are kept so it can always be re-exported."""
 
     __tablename__ = "letters"
-    __table_args__ = (UniqueConstraint("year", "number"),)
+    __table_args__ = (UniqueConstraint("year", "number"), Index("ix_letters_proposal_id_kind", "proposal_id", "kind"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"))
@@ -316,7 +318,7 @@ class ScheduledInterview(Base):
     __tablename__ = "scheduled_interviews"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"))
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"), index=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime)
     platform: Mapped[str] = mapped_column(Text, default="")
     scheduled_by: Mapped[str] = mapped_column(Text)
@@ -352,7 +354,7 @@ class ScoreChange(Base):
     __tablename__ = "score_changes"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"))
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"), index=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
     criterion_id: Mapped[int] = mapped_column(ForeignKey("criteria.id"))
     old_value: Mapped[int | None] = mapped_column(Integer)
@@ -370,7 +372,7 @@ class Conflict(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
-    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"))
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"), index=True)
     reason: Mapped[str] = mapped_column(Text, default="")
     declared_at: Mapped[str] = mapped_column(String(32))
     declared_by: Mapped[str] = mapped_column(Text)
@@ -386,7 +388,7 @@ class Response(Base):
     __tablename__ = "responses"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"))
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"), index=True)
     entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"))
     agreed: Mapped[bool] = mapped_column()
     responded_on: Mapped[dt.date] = mapped_column(Date)
@@ -466,7 +468,7 @@ class CommitmentPartner(Base):
     __tablename__ = "commitment_partners"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    proposal_id: Mapped[int] = mapped_column(ForeignKey("commitments.proposal_id"))
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("commitments.proposal_id"), index=True)
     position: Mapped[int] = mapped_column(Integer)
     entity_id: Mapped[int | None] = mapped_column(ForeignKey("entities.id"))
     organization: Mapped[str] = mapped_column(Text, default="")
@@ -481,7 +483,7 @@ class Milestone(Base):
     __tablename__ = "milestones"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"))
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"), index=True)
     position: Mapped[int] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(Text)
     output: Mapped[str] = mapped_column(Text, default="")
@@ -507,7 +509,7 @@ class MilestoneMove(Base):
     __tablename__ = "milestone_moves"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    milestone_id: Mapped[int] = mapped_column(ForeignKey("milestones.id"))
+    milestone_id: Mapped[int] = mapped_column(ForeignKey("milestones.id"), index=True)
     event: Mapped[str] = mapped_column(String(16))
     from_state: Mapped[str] = mapped_column(String(16))
     to_state: Mapped[str] = mapped_column(String(16))
@@ -525,7 +527,7 @@ class Progress(Base):
     __tablename__ = "progress"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    milestone_id: Mapped[int] = mapped_column(ForeignKey("milestones.id"))
+    milestone_id: Mapped[int] = mapped_column(ForeignKey("milestones.id"), index=True)
     side: Mapped[str] = mapped_column(String(16))  # "government" or "civil-society"
     percent: Mapped[int] = mapped_column(Integer)
     note: Mapped[str] = mapped_column(Text, default="")
@@ -543,7 +545,7 @@ class Evidence(Base):
     __tablename__ = "evidence"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    progress_id: Mapped[int] = mapped_column(ForeignKey("progress.id"))
+    progress_id: Mapped[int] = mapped_column(ForeignKey("progress.id"), index=True)
     position: Mapped[int] = mapped_column(Integer)
     url: Mapped[str] = mapped_column(Text, default="")
     file_name: Mapped[str] = mapped_column(Text, default="")
@@ -564,3 +566,5 @@ class TimelinePublication(Base):
     url: Mapped[str] = mapped_column(Text, default="")
     recorded_by: Mapped[str] = mapped_column(Text)
     recorded_at: Mapped[str] = mapped_column(String(32))
+# Proposals are looked up by ref in any case: an index on the lowered ref serves that lookup.
+Index("ix_proposals_ref_lower", func.lower(Proposal.ref))

@@ -11,9 +11,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from transitions import MachineError
 
-from documents import one_line
 from states import Event, State, transition_for
-from workflow import guards, ledger
+from workflow import fields, guards, ledger
 from workflow.errors import ConcurrentChangeError, InvalidInputError, TransitionNotAllowedError
 from workflow.evaluation import Standing, agreeing_bodies, ranking, record_decided_standing
 from workflow.machine import trigger
@@ -111,18 +110,21 @@ def advance(
     lead: str | None = None,
     standing: Standing | None = None,
     ranked: int | None = None,
+    dated: dt.date | None = None,
 ) -> MoveResult:
     """Take `event` on a proposal: all of it (state, decided standing, audit entry, letters) or none.
 
     `standing` (with `ranked`, how many were ranked) is the place the caller decided on, kept as
     the decided standing; without it a move out of `interviewed` keeps the proposal's place now.
+    `dated` dates the move's letters (a round held earlier); the audit entry keeps the real time.
     Raises `TransitionNotAllowedError`, `GuardError`, `InvalidInputError`, `DocumentError`,
     `ConcurrentChangeError`.
     """
     proposal = get_proposal(session, key)
-    step = ledger.begin(session, event.value, actor=actor, now=now, reason=one_line(reason), proposal=proposal)
+    why = fields.line(reason, f"proposal {proposal.ref}", "--reason", limit=fields.REASON)
+    step = ledger.begin(session, event.value, actor=actor, now=now, reason=why, proposal=proposal)
     try:
-        return _move(session, step, proposal, event, templates_dir, workspace_folder, lead, standing, ranked)
+        return _move(session, step, proposal, event, templates_dir, workspace_folder, lead, standing, ranked, dated)
     except BaseException:
         step.abandon()
         raise
@@ -138,6 +140,7 @@ def _move(
     lead: str | None,
     standing: Standing | None,
     ranked: int | None,
+    dated: dt.date | None,
 ) -> MoveResult:
     plan = current_plan(session)
     # Kept apart: after a failed flush the row's attributes can no longer be read.
@@ -154,7 +157,7 @@ def _move(
         decided = (decided[0], ranked)
     # Only a move that writes letters needs the templates folder to exist.
     letters = renderer(templates_folder(plan, workspace_folder, templates_dir) if row.documents else None)
-    outbox = Outbox(session, plan, proposal, letters, step.now, event.value, step.reason)
+    outbox = Outbox(session, plan, proposal, letters, step.now, event.value, step.reason, dated=dated)
     move = Move(session, plan, proposal, event, step, outbox, decided, chosen)
     try:
         trigger(proposal, event.value, move)

@@ -17,13 +17,20 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from documents import LetterRenderer, LetterRequest, LetterTemplateError, RenderedLetter, safe_filename
+from documents.letters import Replaces
 from states import Addressees, Document, DocumentKind
-from workflow.errors import DocumentError
+from workflow.errors import DocumentError, InvalidInputError
 from workflow.ledger import Step
 from workflow.models import AuditEntry, Entity, Letter, Plan, Proposal
 from workflow.vocabulary import VALUE_NAMES_AR, VALUE_NAMES_EN, OgpValue, organisation_addressee
 
 LETTERHEAD_TOP = {"ar": "المملكة الأردنية الهاشمية", "en": "The Hashemite Kingdom of Jordan"}
+
+
+def letterhead(plan: Plan, language: str) -> tuple[str, ...]:
+    """The letterhead's lines in `language`: the kingdom, then the issuer's lines (' – ' separates them)."""
+    issuer = plan.issuer if language == "ar" else plan.issuer_en
+    return (LETTERHEAD_TOP[language], *[line.strip() for line in issuer.split(" – ")])
 
 
 @dataclass(frozen=True)
@@ -80,31 +87,64 @@ class Outbox:
     event: str
     reason: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
+    # An earlier letter the new ones take the place of (a voided letter reissued, a moved interview).
+    replaces: Replaces | None = None
     pending: list[PendingLetter] = field(default_factory=list)
     to: Entity | None = None  # the body a letter to `Addressees.NAMED_ENTITY` goes to
+    dated: dt.date | None = None
+
+    def __post_init__(self) -> None:
+        if self.dated is not None:
+            record = f"proposal {self.proposal.ref}"
+            if self.dated > self.now.astimezone().date():
+                raise InvalidInputError(
+                    record, "--dated", f"{self.dated} is in the future; a letter is dated when signed"
+                )
+            if self.dated < self.proposal.submitted_on:
+                raise InvalidInputError(
+                    record,
+                    "--dated",
+                    f"{self.dated} is before the proposal was submitted ({self.proposal.submitted_on})",
+                )
+
+    @property
+    def issued_on(self) -> dt.date:
+        """The letters' date: `dated` (a round held earlier, entered now), else today."""
+        return self.dated or self.now.astimezone().date()
 
     def render(self, documents: Iterable[Document]) -> None:
-        """Render every letter; reference numbers are taken inside the transaction, so a step
-        that fails gives its numbers back and the register stays gap-free."""
-        issued_on = self.now.astimezone().date()
+        """Render every letter of `documents`, one per recipient."""
+        self.render_to([(document, recipient) for document in documents for recipient in self.recipients(document)])
+
+    def render_to(self, letters: Iterable[tuple[Document, Recipient]]) -> None:
+        """Render each (document, recipient); reference numbers are taken inside the transaction,
+        so a step that fails gives its numbers back and the register stays gap-free."""
+        issued_on = self.issued_on
         year = issued_on.year
         number = int(self.session.scalar(select(func.max(Letter.number)).where(Letter.year == year)) or 0)
-        for document in documents:
-            for recipient in self.recipients(document):
-                number += 1
-                prefix = self.plan.letter_prefix
-                reference = f"{prefix}/{year}/{number:04d}" if prefix else f"{year}/{number:04d}"
-                try:
-                    rendered = self.letters.render(self._request(document, recipient, reference, issued_on))
-                except LetterTemplateError as exc:
-                    raise DocumentError(self.proposal.ref, document.kind.value, str(exc)) from exc
-                stem = f"{self.proposal.ref}_{document.kind.value}_{recipient.file_key}_{year}-{number:04d}"
-                self.pending.append(
-                    PendingLetter(
-                        document, recipient, year, number, reference, issued_on,
-                        safe_filename(stem, ".docx"), rendered,
-                    )
-                )  # fmt: skip
+        for document, recipient in letters:
+            number += 1
+            english_prefix = recipient.language == "en" and self.plan.letter_prefix_en
+            prefix = self.plan.letter_prefix_en if english_prefix else self.plan.letter_prefix
+            reference = f"{prefix}/{year}/{number:04d}" if prefix else f"{year}/{number:04d}"
+            try:
+                rendered = self.letters.render(self._request(document, recipient, reference, issued_on))
+            except LetterTemplateError as exc:
+                raise DocumentError(self.proposal.ref, document.kind.value, str(exc)) from exc
+            # The year and number make the name unique: only the recipient part may be shortened.
+            stem = f"{self.proposal.ref}_{document.kind.value}_{recipient.file_key}"
+            self.pending.append(
+                PendingLetter(
+                    document,
+                    recipient,
+                    year,
+                    number,
+                    reference,
+                    issued_on,
+                    safe_filename(stem, f"_{year}-{number:04d}.docx"),
+                    rendered,
+                )
+            )
 
     def attach(self, step: Step) -> None:
         """Hand the rendered letters to the recorded step: their register rows enter its audit entry;
@@ -126,6 +166,8 @@ class Outbox:
                 digest=letter.rendered.digest,
                 sha256="",
                 content=b"",
+                void_reason="",
+                replaces=self.replaces.reference if self.replaces is not None else "",
             )
             for letter in self.pending
         ]
@@ -166,19 +208,19 @@ class Outbox:
     def _request(self, document: Document, recipient: Recipient, reference: str, issued_on: dt.date) -> LetterRequest:
         plan, proposal, arabic = self.plan, self.proposal, recipient.language == "ar"
         values = VALUE_NAMES_AR if arabic else VALUE_NAMES_EN
-        issuer = plan.issuer if arabic else plan.issuer_en
         return LetterRequest(
             kind=document.kind.value,
             reference=reference,
             issued_on=issued_on,
             addressee=recipient.addressee,
-            letterhead=(LETTERHEAD_TOP[recipient.language], *[line.strip() for line in issuer.split(" – ")]),
+            letterhead=letterhead(plan, recipient.language),
             signatory_name=plan.signatory_name,
             signatory_title=plan.signatory_title if arabic else plan.signatory_title_en,
             language=recipient.language,
             logo=plan.logo,
             copy_to=tuple(plan.copy_to),
             digits=plan.digits,
+            replaces=self.replaces,
             context={
                 "proposal": {
                     "ref": proposal.ref,

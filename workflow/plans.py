@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from documents import one_line
 from documents.letters import DIGITS, LANGUAGES
 from states import SHORTLIST_PLACES, Action, State
-from workflow import ledger
+from workflow import fields, ledger
 from workflow.errors import DuplicateError, InvalidInputError, NotFoundError, NoWorkspaceError
 from workflow.models import Criterion, Entity, Plan, Proposal
-from workflow.vocabulary import RANKS, SEED_CRITERIA, addressee_line, normalize_name, organisation_addressee
+from workflow.names import name_key
+from workflow.vocabulary import RANKS, SEED_CRITERIA, addressee_line, organisation_addressee
 
 DEFAULT_TITLE = "الخطة الوطنية الخامسة لمبادرة شراكة الحكومات الشفافة"
 DEFAULT_PERIOD = "2021-2023"
@@ -43,6 +43,7 @@ class PlanSettings:
     shortlist_size: int | None = None
     commitment_target: int | None = None
     letter_prefix: str | None = None
+    letter_prefix_en: str | None = None
     issuer: str | None = None
     signatory_name: str | None = None
     signatory_title: str | None = None
@@ -87,6 +88,7 @@ def configure_plan(
                 shortlist_size=DEFAULT_SHORTLIST_SIZE,
                 commitment_target=DEFAULT_COMMITMENT_TARGET,
                 letter_prefix=DEFAULT_LETTER_PREFIX,
+                letter_prefix_en="",
                 issuer=DEFAULT_ISSUER,
                 signatory_name="",
                 signatory_title=DEFAULT_SIGNATORY_TITLE,
@@ -123,12 +125,12 @@ def configure_plan(
 
 def _apply_settings(session: Session, plan: Plan, settings: PlanSettings) -> None:
     for name in (
-        "title", "period", "letter_prefix", "issuer", "signatory_name", "signatory_title",
+        "title", "period", "letter_prefix", "letter_prefix_en", "issuer", "signatory_name", "signatory_title",
         "title_en", "issuer_en", "signatory_title_en", "templates_dir",
     ):  # fmt: skip
         value = getattr(settings, name)
         if value is not None:
-            value = one_line(value)
+            value = fields.line(value, "plan", name.replace("_", "-"), limit=fields.column_limit(getattr(Plan, name)))
             if not value and name in ("title", "issuer", "title_en", "issuer_en"):
                 raise InvalidInputError("plan", name.replace("_", "-"), "must not be empty")
             if getattr(plan, name) != value:
@@ -138,7 +140,7 @@ def _apply_settings(session: Session, plan: Plan, settings: PlanSettings) -> Non
             raise InvalidInputError("plan", "digits", f"{settings.digits!r} is not one of {', '.join(DIGITS)}")
         plan.digits = settings.digits
     if settings.copy_to is not None:
-        plan.copy_to = [line for line in (one_line(c) for c in settings.copy_to) if line]
+        plan.copy_to = [line for line in (fields.line(c, "plan", "copy-to") for c in settings.copy_to) if line]
     if settings.logo is not None:
         plan.logo = settings.logo or None
     if settings.quorum is not None:
@@ -197,14 +199,15 @@ def add_entity(
 ) -> Entity:
     """Register a government body (a recorded step). Letters address it by `addressee` if given,
     else by its official's rank and title («معالي وزير الصحة المحترم»), else «السادة <name>
-    المحترمين». Raises `InvalidInputError` or `DuplicateError` naming the field."""
-    name = one_line(name)
+    المحترمين». Names compare by `names.name_key`. Raises `InvalidInputError` or `DuplicateError`
+    naming the field."""
+    name = fields.line(name, "government body", "name")
     if not name:
         raise InvalidInputError("government body", "name", "must not be empty")
     record = f"government body {name!r}"
     if language not in LANGUAGES:
         raise InvalidInputError(record, "language", f"{language!r} is not one of {', '.join(LANGUAGES)}")
-    title = one_line(title or "") or None
+    title = fields.line(title or "", record, "title") or None
     if rank is not None:
         if rank not in RANKS:
             raise InvalidInputError(record, "rank", f"{rank!r} is not one of {', '.join(RANKS)}")
@@ -220,18 +223,17 @@ def add_entity(
                 "code",
                 f"{code!r} must be 1–32 Latin letters, digits, '-' or '_', starting with a letter or digit",
             )
-    if not one_line(addressee or ""):
+    addressee = fields.line(addressee or "", record, "addressee")
+    if not addressee:
         addressee = addressee_line(language, rank, title or "") if rank else organisation_addressee(language, name)
     with ledger.recorded(session, Action.ADD_ENTITY, actor=actor, now=now, reason=name):
         if code is not None and session.scalar(select(Entity.id).where(func.upper(Entity.code) == code.upper())):
             raise DuplicateError("government body", "code", code)
-        key = normalize_name(name)
+        key = name_key(name)
         for existing in session.scalars(select(Entity)):
-            if normalize_name(existing.name) == key:
+            if name_key(existing.name) == key:
                 raise DuplicateError("government body", "name", existing.name)
-        entity = Entity(
-            name=name, code=code, addressee=one_line(addressee or ""), rank=rank, title=title, language=language
-        )
+        entity = Entity(name=name, code=code, addressee=addressee, rank=rank, title=title, language=language)
         session.add(entity)
     return entity
 
@@ -247,12 +249,12 @@ class EntityIndex:
     def __init__(self, session: Session) -> None:
         self._by_key: dict[str, Entity] = {}
         for entity in list_entities(session):
-            self._by_key[normalize_name(entity.name)] = entity
+            self._by_key[name_key(entity.name)] = entity
             if entity.code:
                 self._by_key[entity.code.casefold()] = entity
 
     def find(self, key: str) -> Entity | None:
-        return self._by_key.get(key.strip().casefold()) or self._by_key.get(normalize_name(key))
+        return self._by_key.get(key.strip().casefold()) or self._by_key.get(name_key(key))
 
     def get(self, key: str) -> Entity:
         found = self.find(key)

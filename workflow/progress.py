@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from documents import one_line, safe_filename, xml_safe
 from states import Action
-from workflow import audit, ledger
+from workflow import audit, fields, ledger
 from workflow.errors import InvalidInputError
 from workflow.milestones import get_milestone, label
 from workflow.models import Evidence, Progress
@@ -26,7 +26,6 @@ from workflow.vocabulary import SIDES
 MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
 MAX_EVIDENCE_ITEMS = 20
 MAX_URL = 2_000
-MAX_NOTE = 20_000
 URL_SCHEMES = ("http", "https")
 
 
@@ -119,11 +118,9 @@ def record_progress(
         raise InvalidInputError(record, "--by", f"{side!r} is not one of {', '.join(SIDES)}")
     if not 0 <= percent <= 100:
         raise InvalidInputError(record, "--percent", f"{percent} is not between 0 and 100")
-    note = xml_safe(note).strip()
+    note = fields.block(note, record, "--note")
     if not note:
         raise InvalidInputError(record, "--note", "must not be empty: say what was done")
-    if len(note) > MAX_NOTE:
-        raise InvalidInputError(record, "--note", f"is {len(note)} characters long; at most {MAX_NOTE} are allowed")
     if len(evidence) > MAX_EVIDENCE_ITEMS:
         raise InvalidInputError(record, "--evidence", f"{len(evidence)} items; at most {MAX_EVIDENCE_ITEMS}")
     items = [EvidenceItem(url=checked_url(e.url, record)) if e.url else e for e in evidence]

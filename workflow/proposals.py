@@ -10,12 +10,15 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from documents import one_line, xml_safe
+from documents import clean_block, one_line
 from documents.letters import LANGUAGES
 from states import Action, State
 from workflow import ledger
+from workflow.dates import OGP_LAUNCH, parse_date
 from workflow.errors import InvalidFieldsError, InvalidInputError, NotFoundError
+from workflow.keys import parse_key
 from workflow.models import Entity, Proposal, ProposalEntity
+from workflow.names import name_key
 from workflow.plans import EntityIndex, current_plan
 from workflow.vocabulary import OgpValue, parse_value
 
@@ -58,25 +61,8 @@ class CleanProposal:
     problems: list[tuple[str, str]] = field(default_factory=list)
 
 
-def parse_date(text: str) -> dt.date:
-    """A date as YYYY-MM-DD, or D/M/YYYY as the seed writes it (28/7/2021)."""
-    text = text.strip()
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        pass
-    match = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", text)
-    if match:
-        day, month, year = (int(part) for part in match.groups())
-        try:
-            return dt.date(year, month, day)
-        except ValueError as exc:
-            raise ValueError(f"{text!r} is not a real date ({exc})") from exc
-    raise ValueError(f"{text!r} is not a date: use YYYY-MM-DD (or D/M/YYYY)")
-
-
 def _text(value: str, name: str, problems: list[tuple[str, str]], *, limit: int, multiline: bool) -> str:
-    cleaned = xml_safe(value).strip() if multiline else one_line(value)
+    cleaned = clean_block(value) if multiline else one_line(value)
     if len(cleaned) > limit:
         problems.append((name, f"is {len(cleaned)} characters long; at most {limit} are allowed"))
     return cleaned
@@ -97,7 +83,7 @@ def validate(
     organization = _text(raw.organization, "organization", problems, limit=MAX_SHORT, multiline=False)
     if not organization:
         problems.append(("organization", "is required"))
-    email = one_line(raw.email)
+    email = _text(raw.email, "email", problems, limit=MAX_SHORT, multiline=False)
     if email and not EMAIL_PATTERN.match(email):
         problems.append(("email", f"{email!r} is not an e-mail address"))
     problem = _text(raw.problem, "problem", problems, limit=MAX_LONG, multiline=True)
@@ -143,6 +129,10 @@ def validate(
             problems.append(("submitted_on", str(exc)))
     if submitted_on > today:
         problems.append(("submitted_on", f"{submitted_on} is in the future"))
+    elif submitted_on < OGP_LAUNCH:
+        problems.append(
+            ("submitted_on", f"{submitted_on} is before the OGP was launched ({OGP_LAUNCH}); no proposal can be older")
+        )
 
     language = one_line(raw.language).lower() or "ar"
     if language not in LANGUAGES:
@@ -195,11 +185,23 @@ def store(session: Session, clean: CleanProposal, *, actor: str, now: dt.datetim
     return proposal
 
 
-def add_proposal(session: Session, raw: ProposalInput, *, actor: str, now: dt.datetime | None = None) -> Proposal:
-    """Register one proposal; refuse it whole if any field is bad."""
+def add_proposal(
+    session: Session,
+    raw: ProposalInput,
+    *,
+    actor: str,
+    now: dt.datetime | None = None,
+    allow_duplicates: bool = False,
+) -> Proposal:
+    """Register one proposal; refuse it whole if any field is bad, or if it has no ref and a
+    proposal with the same title and organisation exists (unless `allow_duplicates`)."""
     now = now or dt.datetime.now(dt.UTC)
     current_plan(session, lock=True)
     clean = validate(session, raw, EntityIndex(session), now.astimezone().date())
+    if not clean.ref and not allow_duplicates and clean.title and clean.organization:
+        duplicate = LikelyDuplicates(session).check(clean.title, clean.organization, "this proposal")
+        if duplicate:
+            clean.problems.append(("title", duplicate))
     if clean.problems:
         record = f"proposal {clean.ref or (repr(clean.title) if clean.title else '(new)')}"
         if len(clean.problems) == 1:
@@ -209,27 +211,97 @@ def add_proposal(session: Session, raw: ProposalInput, *, actor: str, now: dt.da
 
 
 def get_proposal(session: Session, key: str | int) -> Proposal:
-    """A proposal by its number or its ref (any case)."""
+    """A proposal by its ref (any case) or its number; NotFoundError if there is none.
+
+    A bare number is the ref if a proposal has that ref, else the proposal with that number;
+    `#3` is always proposal number 3 (the rule is `workflow.keys`). Only text that could be a
+    ref reaches the database, so a NUL or a stray control character is "no proposal" on
+    PostgreSQL exactly as on SQLite.
+    """
     text = str(key).strip()
+    try:
+        parsed = parse_key(text)
+    except ValueError:
+        raise NotFoundError("proposal", repr(text)) from None
     proposal = None
-    # A number is ASCII digits that fit the column ('¹' is a digit to str.isdigit, not to int());
-    # a NUL is never in a ref, and PostgreSQL refuses it in a query.
-    if text.isascii() and text.isdigit() and len(text) <= 9:
-        proposal = session.get(Proposal, int(text))
-    if proposal is None and text and "\x00" not in text:
-        query = select(Proposal).where(func.lower(Proposal.ref) == text.casefold())
+    if not parsed.number_only and REF_PATTERN.match(parsed.text):
+        query = select(Proposal).where(func.lower(Proposal.ref) == parsed.text.casefold())
         proposal = session.scalars(query).first()
+    if proposal is None and parsed.number is not None:
+        proposal = session.get(Proposal, parsed.number)
     if proposal is None:
         raise NotFoundError("proposal", repr(text))
     return proposal
 
 
-def list_proposals(session: Session, state: State | None = None) -> list[Proposal]:
-    """Proposals in registration order, optionally only those in `state`."""
+class LikelyDuplicates:
+    """Proposals with the same title and organisation (compared by `names.name_key`): a file
+    imported twice, or a proposal typed in again, without refs to tell them apart."""
+
+    def __init__(self, session: Session) -> None:
+        self._seen: dict[tuple[str, str], str] = {}
+        for ref, title, organization in session.execute(select(Proposal.ref, Proposal.title, Proposal.organization)):
+            self._seen.setdefault((name_key(title), name_key(organization)), f"proposal {ref}")
+
+    def check(self, title: str, organization: str, where: str) -> str:
+        """The problem if a proposal with this title and organisation is already known (then "")
+        and remember this one as found at `where` (e.g. "line 3")."""
+        key = (name_key(title), name_key(organization))
+        earlier = self._seen.setdefault(key, where)
+        if earlier == where:
+            return ""
+        return (
+            f"likely a duplicate of {earlier} (same title and organisation); "
+            "give --allow-duplicates if it is another proposal"
+        )
+
+
+@dataclass(frozen=True)
+class ProposalFilter:
+    """Which proposals a listing shows: in `state`; whose title, organisation, problem, solution or
+    ref contain `search`; linked to body `entity`; serving OGP value `value`; proposed by `org`.
+    Text is compared as names are (`names.name_key`: hamza, ta marbuta, tashkeel and
+    invisible marks do not matter). Discarded proposals only with `include_discarded`."""
+
+    state: State | None = None
+    search: str = ""
+    entity: str = ""
+    value: str = ""
+    org: str = ""
+    include_discarded: bool = False
+
+
+def list_proposals(session: Session, state: State | None = None, where: ProposalFilter | None = None) -> list[Proposal]:
+    """Proposals in registration order, optionally only those in `state` or matching `where`.
+    Raises `NotFoundError` for an unknown body, `InvalidInputError` for an unknown OGP value."""
+    where = where or ProposalFilter(state=state, include_discarded=True)
     query = select(Proposal).order_by(Proposal.id)
-    if state is not None:
-        query = query.where(Proposal.state == state)
-    return list(session.scalars(query))
+    if where.state is not None:
+        query = query.where(Proposal.state == where.state)
+    elif not where.include_discarded:
+        query = query.where(Proposal.state != State.DISCARDED)
+    if where.entity:
+        entity = EntityIndex(session).get(where.entity)
+        query = query.where(Proposal.entity_links.any(ProposalEntity.entity_id == entity.id))
+    value = None
+    if where.value:
+        value = parse_value(where.value)
+        if value is None:
+            known = ", ".join(v.value for v in OgpValue)
+            raise InvalidInputError("proposal list", "--value", f"unknown OGP value {where.value!r} (known: {known})")
+    found = list(session.scalars(query))
+    if value is not None:
+        found = [p for p in found if value.value in p.values]
+    if where.org:
+        org = name_key(where.org)
+        found = [p for p in found if name_key(p.organization) == org]
+    if where.search:
+        needle = name_key(where.search)
+        found = [
+            p for p in found
+            if any(needle in name_key(text) for text in (p.ref, p.title, p.organization, p.problem, p.solution))
+        ]  # fmt: skip
+    return found
 
 
 def link_entities(

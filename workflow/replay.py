@@ -51,8 +51,8 @@ from workflow.evaluation import CriterionInfo, Tally, compute_tally, quorum_for
 from workflow.guards import failures, milestone_failures
 from workflow.ledger import KEY_COLUMNS, RECORD_TABLES, canonical_json, canonical_row, milestone_label, row_key
 from workflow.models import AuditEntry
+from workflow.names import name_key
 from workflow.outbox import PROPERTY_HASH, PROPERTY_SEQ
-from workflow.vocabulary import normalize_name
 
 Row = dict[str, Any]
 BATCH = 2000
@@ -73,8 +73,16 @@ class ChainReport:
 # --- the rebuilt record, on disk ------------------------------------------------------------------
 
 
+def _dumps(value: Any) -> str:
+    """Canonical JSON of values already in canonical form (read from an entry's body)."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
 class RowStore:
-    """The record the chain rebuilds: (table, key) → row, in a temporary SQLite file."""
+    """The record the chain rebuilds: (table, key) → row, in a temporary SQLite file, with the
+    latest writes held in memory and written out in batches (most rows are written once)."""
+
+    FLUSH_AT = 20_000
 
     def __init__(self, folder: Path) -> None:
         self.db = sqlite3.connect(folder / "replay.db", isolation_level=None)
@@ -83,22 +91,35 @@ class RowStore:
         self.db.execute("CREATE TABLE rows (t TEXT, k TEXT, v TEXT NOT NULL, PRIMARY KEY (t, k)) WITHOUT ROWID")
         self.db.execute("CREATE TABLE live (t TEXT, k TEXT, v TEXT NOT NULL, PRIMARY KEY (t, k)) WITHOUT ROWID")
         self.db.execute("BEGIN")
+        self.pending: dict[tuple[str, str], Row | None] = {}  # None: deleted
 
     def get(self, table: str, key: str) -> Row | None:
+        if (table, key) in self.pending:
+            return self.pending[(table, key)]
         found = self.db.execute("SELECT v FROM rows WHERE t = ? AND k = ?", (table, key)).fetchone()
         return None if found is None else json.loads(found[0])
 
     def put(self, table: str, key: str, row: Row) -> None:
-        self.db.execute("INSERT OR REPLACE INTO rows VALUES (?, ?, ?)", (table, key, canonical_json(row)))
+        self.pending[(table, key)] = row
+        if len(self.pending) >= self.FLUSH_AT:
+            self.flush()
 
     def delete(self, table: str, key: str) -> None:
-        self.db.execute("DELETE FROM rows WHERE t = ? AND k = ?", (table, key))
+        self.pending[(table, key)] = None
+        if len(self.pending) >= self.FLUSH_AT:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the rows held in memory to the file."""
+        writes = [(t, k, _dumps(row)) for (t, k), row in self.pending.items() if row is not None]
+        deletes = [(t, k) for (t, k), row in self.pending.items() if row is None]
+        self.db.executemany("INSERT OR REPLACE INTO rows VALUES (?, ?, ?)", writes)
+        self.db.executemany("DELETE FROM rows WHERE t = ? AND k = ?", deletes)
+        self.pending.clear()
 
     def clear(self) -> None:
+        self.pending.clear()
         self.db.execute("DELETE FROM rows")
-
-    def count(self) -> int:
-        return int(self.db.execute("SELECT count(*) FROM rows").fetchone()[0])
 
     def close(self) -> None:
         self.db.close()
@@ -186,7 +207,7 @@ def _members(record: Record, before: Row | None, after: Row | None) -> None:
         assert before is not None
         record.members.pop(before["id"], None)
         return
-    record.members[after["id"]] = (bool(after["active"]), normalize_name(after["organization"]))
+    record.members[after["id"]] = (bool(after["active"]), name_key(after["organization"]))
 
 
 def _proposals(record: Record, before: Row | None, after: Row | None) -> None:
@@ -201,7 +222,7 @@ def _proposals(record: Record, before: Row | None, after: Row | None) -> None:
     facts = record.proposals.get(after["id"])
     if facts is None:
         facts = record.proposals[after["id"]] = ProposalFacts(after["ref"], state, "")
-    facts.ref, facts.state, facts.organisation = after["ref"], state, normalize_name(after["organization"])
+    facts.ref, facts.state, facts.organisation = after["ref"], state, name_key(after["organization"])
     if state not in EVALUATION_STATES:
         facts.scores.clear()  # final once decided: what guards look at no longer needs them
 
@@ -557,7 +578,7 @@ class Replay:
     def _write(self, seq: int, changes: list[Mapping[str, Any]]) -> None:
         for change in changes:
             table, op = change["t"], change["op"]
-            key = canonical_json(change["key"])
+            key = _dumps(change["key"])
             before = self.store.get(table, key)
             if op == "insert":
                 if before is not None:
@@ -589,7 +610,7 @@ class Replay:
         must agree; from here the record is the checkpoint's."""
         if any(change["op"] != "insert" for change in body["changes"]):
             raise AuditChainError(seq, "a checkpoint holds rows as they stood, not changes to them.")
-        rows = {(c["t"], canonical_json(c["key"])): c["row"] for c in body["changes"]}
+        rows = {(c["t"], _dumps(c["key"])): c["row"] for c in body["changes"]}
         if self.rebuilt:
             for (table, key), value in self._stored():
                 found = rows.get((table, key))
@@ -615,6 +636,7 @@ class Replay:
         self.rebuilt = True
 
     def _stored(self) -> Iterator[tuple[tuple[str, str], Row]]:
+        self.store.flush()
         for table, key, value in self.store.db.execute("SELECT t, k, v FROM rows ORDER BY t, k"):
             yield (table, key), json.loads(value)
 
@@ -738,6 +760,7 @@ class Chain:
 def _compare_tables(session: Session, replay: Replay) -> tuple[int, int]:
     """Every table against the rebuilt record; every letter's bytes against its entry."""
     store = replay.store
+    store.flush()
     letters = 0
     for table in RECORD_TABLES:
         name = table.name

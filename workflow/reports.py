@@ -8,6 +8,7 @@ import datetime as dt
 from sqlalchemy.orm import Session
 
 from documents.reports import (
+    REPORT_LANGUAGES,
     CommitmentPart,
     DelayEntry,
     EvidenceItem,
@@ -21,7 +22,7 @@ from workflow import audit
 from workflow.commitments import commitment_text, list_commitments
 from workflow.milestones import completion, label, milestones_of, standing_on
 from workflow.models import Evidence, Milestone, Plan, Proposal
-from workflow.outbox import LETTERHEAD_TOP
+from workflow.outbox import letterhead
 from workflow.periods import HalfYear
 from workflow.plans import current_plan
 from workflow.vocabulary import VALUE_NAMES_AR, VALUE_NAMES_EN, OgpValue
@@ -30,10 +31,9 @@ from workflow.vocabulary import VALUE_NAMES_AR, VALUE_NAMES_EN, OgpValue
 def frame(session: Session, plan: Plan, language: str, day: dt.date) -> ReportFrame:
     """The report's frame: the letterhead as letters carry it, the plan, the date, the chain's head."""
     arabic = language == "ar"
-    issuer = plan.issuer if arabic else plan.issuer_en
-    letterhead = (LETTERHEAD_TOP.get(language, ""), *[line.strip() for line in issuer.split(" – ")])
+    lines = letterhead(plan, language) if language in REPORT_LANGUAGES else ()
     return ReportFrame(
-        language, letterhead, plan.title if arabic else plan.title_en, plan.period, day,
+        language, lines, plan.title if arabic else plan.title_en, plan.period, day,
         str(audit.current_head(session)),
     )  # fmt: skip
 

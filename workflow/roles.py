@@ -62,6 +62,8 @@ def create_roles(session: Session) -> RoleReport:
             statements.append(f"GRANT INSERT, UPDATE, DELETE ON {table} TO {COORDINATOR}")
     statements.append(f"REVOKE ALL ON FUNCTION ogp_append_entry(integer, text) FROM PUBLIC, {everyone}")
     statements.append(f"GRANT EXECUTE ON FUNCTION ogp_append_entry(integer, text) TO {COORDINATOR}, {MEMBER}")
+    statements.append(f"REVOKE ALL ON FUNCTION ogp_append_entries(integer, text[]) FROM PUBLIC, {everyone}")
+    statements.append(f"GRANT EXECUTE ON FUNCTION ogp_append_entries(integer, text[]) TO {COORDINATOR}, {MEMBER}")
     statements.append(f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {COORDINATOR}")
     for table, (privileges, rule) in MEMBER_WRITES.items():
         statements += [

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -23,6 +23,8 @@ class ShortlistResult:
     ranked: list[Standing]
     moves: list[MoveResult]
     dry_run: bool
+    # What stands in the way (a dry run explains instead of refusing); empty when it can be done.
+    blockers: list[str] = field(default_factory=list)
 
     @property
     def above(self) -> Standing | None:
@@ -58,26 +60,32 @@ def shortlist_top(
     now: dt.datetime | None = None,
     workspace_folder: Path | None = None,
 ) -> ShortlistResult:
-    """Shortlist the `top` best-ranked interviewed proposals in one transaction, or none of them."""
+    """Shortlist the `top` best-ranked interviewed proposals in one transaction, or none of them.
+
+    With `dry_run` nothing changes and nothing is refused: the result says who would be shortlisted,
+    the cut-line, and what stands in the way (`blockers`). Raises `WorkflowError` naming every
+    blocker otherwise.
+    """
     plan = current_plan(session, lock=True)
     if top < 1:
         raise InvalidInputError("shortlist", "--top", f"must be at least 1, not {top}")
     ranked = ranking(session)
+    selected = ranked[:top]
+    blockers = []
     if top > len(ranked):
-        raise WorkflowError(f"Cannot shortlist the top {top}: only {len(ranked)} proposals are interviewed.")
+        blockers.append(f"only {len(ranked)} proposals are interviewed (try --top {len(ranked)})" if ranked else
+                        "no proposal is interviewed yet")  # fmt: skip
     taken = count_in(session, plan, SHORTLIST_PLACES)
     if taken + top > plan.shortlist_size:
-        raise WorkflowError(
-            f"Cannot shortlist the top {top}: {taken} of the plan's {plan.shortlist_size} places are taken, "
-            f"so at most {plan.shortlist_size - taken} more can be shortlisted; nothing was changed."
+        blockers.append(
+            f"{taken} of the plan's {plan.shortlist_size} places are taken, so at most "
+            f"{plan.shortlist_size - taken} more can be shortlisted"
         )
-    selected = ranked[:top]
     short = [f"{s.proposal.ref} ({', '.join(s.short_of_quorum())})" for s in selected if not s.complete]
     if short:
-        raise WorkflowError(
-            f"Cannot shortlist the top {top}: not scored by a quorum of eligible members on every criterion: "
-            f"{'; '.join(short)}; nothing was changed."
-        )
+        blockers.append(f"not scored by a quorum of eligible members on every criterion: {'; '.join(short)}")
+    if blockers and not dry_run:
+        raise WorkflowError(f"Cannot shortlist the top {top}: {'; '.join(blockers)}; nothing was changed.")
     moves = []
     if not dry_run:
         for place in selected:
@@ -96,4 +104,4 @@ def shortlist_top(
                     ranked=len(ranked),
                 )
             )
-    return ShortlistResult(selected, ranked, moves, dry_run)
+    return ShortlistResult(selected, ranked, moves, dry_run, blockers)

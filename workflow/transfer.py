@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import Connection, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from workflow import replay
@@ -20,6 +20,30 @@ class CopyReport:
 
     rows: dict[str, int]
     chain: replay.ChainReport
+
+
+def ensure_empty(connection: Connection) -> None:
+    """Refuse (WorkflowError) a copy target that holds anything at all: a table, view or sequence in
+    any schema — a workspace, or a foreign database that happens to be there. Call it before
+    creating the schema there, so that a refused copy leaves the target untouched."""
+    if connection.dialect.name == "sqlite":
+        query = (
+            "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND substr(name, 1, 7) <> 'sqlite_' "
+            "ORDER BY name"
+        )
+    else:
+        query = (
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname <> 'information_schema' AND left(n.nspname, 3) <> 'pg_' "
+            "AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') ORDER BY c.relname"
+        )
+    names = list(connection.execute(text(query)).scalars())
+    if names:
+        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        raise WorkflowError(
+            f"the target database is not empty (it holds {shown}); "
+            "copy only into a new, empty database. Nothing was copied."
+        )
 
 
 def copy_workspace(source: Session, target: Session) -> CopyReport:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from states import events_from, milestone_events_from
+from states import State, events_from, milestone_events_from
 from workflow.commitments import CommitmentText
 from workflow.compliance import Finding
 from workflow.due import DueItem
@@ -30,6 +31,7 @@ from workflow.models import (
     Score,
     ScoreChange,
 )
+from workflow.status import EventCheck, MoveExplanation, Status
 
 
 def plan_view(plan: Plan) -> dict[str, Any]:
@@ -40,6 +42,7 @@ def plan_view(plan: Plan) -> dict[str, Any]:
         "shortlist_size": plan.shortlist_size,
         "commitment_target": plan.commitment_target,
         "letter_prefix": plan.letter_prefix,
+        "letter_prefix_en": plan.letter_prefix_en,
         "issuer": plan.issuer,
         "signatory_name": plan.signatory_name,
         "signatory_title": plan.signatory_title,
@@ -150,8 +153,22 @@ def decided_place_view(place: DecidedPlace) -> dict[str, Any]:
     }
 
 
+def correction_view(entry: AuditEntry) -> dict[str, Any]:
+    """A correction of a proposal: when, by whom, why, and each field's old and new value."""
+    fields: dict[str, Any] = {}
+    for change in entry_changes(entry):
+        if change["table"] == "proposals" and change["op"] == "update":
+            fields.update(change["fields"])
+        elif change["table"] == "proposal_entities":
+            fields["entities"] = {"old": None, "new": None}  # the bodies' list; history --json has each row
+    return {"seq": entry.seq, "at": entry.at, "actor": entry.actor, "reason": entry.reason, "fields": fields}
+
+
 def proposal_detail(
-    proposal: Proposal, decided: DecidedStanding | None = None, late: list[Conflict] | None = None
+    proposal: Proposal,
+    decided: DecidedStanding | None = None,
+    late: list[Conflict] | None = None,
+    corrections: list[AuditEntry] | None = None,
 ) -> dict[str, Any]:
     return {
         **proposal_view(proposal),
@@ -163,7 +180,31 @@ def proposal_detail(
         "interviews": [interview_view(interview) for interview in proposal.interviews],
         "next_events": [event.value for event in events_from(proposal.state)],
         "decision": decision_view(decided, late or []),
+        "corrections": [correction_view(entry) for entry in corrections or []],
     }
+
+
+def entry_changes(entry: AuditEntry) -> list[dict[str, Any]]:
+    """The values an entry's step wrote, as its body records them: per row, the table, the kind of
+    change, the row's key, and the fields with their old and new values (none for a checkpoint)."""
+    if entry.body is None:
+        return []
+    body = json.loads(entry.body)
+    if body.get("step") == "checkpoint":
+        return []
+    changes = []
+    for change in body.get("changes", []):
+        old, new = change.get("old") or {}, change.get("new") or change.get("row") or {}
+        fields = sorted({*old, *new}) if change["op"] != "delete" else sorted(old)
+        changes.append(
+            {
+                "table": change["t"],
+                "op": change["op"],
+                "key": change["key"],
+                "fields": {name: {"old": old.get(name), "new": new.get(name)} for name in fields},
+            }
+        )
+    return changes
 
 
 def audit_view(entry: AuditEntry) -> dict[str, Any]:
@@ -181,6 +222,7 @@ def audit_view(entry: AuditEntry) -> dict[str, Any]:
         "prev_hash": entry.prev_hash,
         "hash": entry.hash,
         "db_role": entry.db_role,
+        "changes": entry_changes(entry),
     }
 
 
@@ -200,6 +242,8 @@ def letter_view(letter: Letter) -> dict[str, Any]:
         "sha256": letter.sha256,
         "digest": letter.digest,
         "audit_seq": letter.audit_seq,
+        "void_reason": letter.void_reason,
+        "replaces": letter.replaces,
         "size": len(letter.content),
     }
 
@@ -429,4 +473,43 @@ def finding_view(finding: Finding) -> dict[str, Any]:
         "due_on": finding.due_on.isoformat() if finding.due_on else None,
         "dates": dict(finding.dates),
         "resolve": finding.resolve,
+    }
+
+
+def event_check_view(check: EventCheck) -> dict[str, Any]:
+    return {"event": check.event, "allowed": check.allowed, "blockers": list(check.blockers), "needs": check.needs}
+
+
+def explanation_view(explained: MoveExplanation) -> dict[str, Any]:
+    return {
+        "ref": explained.ref,
+        "event": explained.event,
+        "from_state": explained.from_state,
+        "to_state": explained.to_state,
+        "allowed": explained.allowed,
+        "blockers": list(explained.blockers),
+        "letters": [{"kind": kind, "addressee": addressee} for kind, addressee in explained.letters],
+    }
+
+
+def status_view(status: Status, quorum: int) -> dict[str, Any]:
+    plan = status.plan
+    return {
+        "plan": plan_view(plan),
+        "counts": {state.value: status.counts.get(state.value, 0) for state in State},
+        "shortlist": {"taken": status.shortlist_places, "size": plan.shortlist_size},
+        "commitments": {"made": status.counts.get(State.COMMITTED.value, 0), "target": plan.commitment_target},
+        "active_members": status.active_members,
+        "quorum": quorum,
+        "waiting": [
+            {
+                "ref": w.ref,
+                "state": w.state,
+                "next_event": w.next_event,
+                "waits_for": list(w.waits_for),
+                "command": w.command,
+            }
+            for w in status.waiting
+        ],
+        "warnings": list(status.warnings),
     }

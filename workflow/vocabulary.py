@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from enum import StrEnum
+
+from workflow.names import name_key
 
 
 class OgpValue(StrEnum):
@@ -62,29 +62,17 @@ SEED_CRITERIA: tuple[tuple[str, str, str], ...] = (
     ),
 )
 
-_DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
-_ALEF = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ؤ": "و", "ئ": "ي"})
-
-
-def normalize_name(text: str) -> str:
-    """A key for matching names as people type them: case, spacing, tashkeel, tatweel and
-    the usual hamza/alef/ta-marbuta variants do not matter."""
-    text = unicodedata.normalize("NFKC", text)
-    text = _DIACRITICS.sub("", text).translate(_ALEF)
-    return " ".join(text.casefold().split())
-
-
 _VALUE_LOOKUP: dict[str, OgpValue] = {}
 for _value in OgpValue:
     for _name in (_value.value, VALUE_NAMES_AR[_value], VALUE_NAMES_EN[_value]):
-        _VALUE_LOOKUP[normalize_name(_name)] = _value
+        _VALUE_LOOKUP[name_key(_name)] = _value
 for _name, _value in _VALUE_ALIASES.items():
-    _VALUE_LOOKUP[normalize_name(_name)] = _value
+    _VALUE_LOOKUP[name_key(_name)] = _value
 
 
 def parse_value(text: str) -> OgpValue | None:
     """The OGP value `text` names (code, Arabic or English name), or None."""
-    return _VALUE_LOOKUP.get(normalize_name(text.replace("-", "_")))
+    return _VALUE_LOOKUP.get(name_key(text.replace("-", "_")))
 
 
 # How a letter addresses an official of each rank: (Arabic honorific, English honorific).

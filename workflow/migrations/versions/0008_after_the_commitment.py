@@ -3,7 +3,7 @@ and their moves, progress from both sides with its evidence, the co-creation tim
 publication; the plan's reply deadline for referrals and the day it was submitted to OGP.
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-11-30
 """
 
@@ -13,11 +13,18 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
 MILESTONE_STATES = ("planned", "started", "delayed", "completed", "cancelled")
+BY_PARENT = (
+    ("commitment_partners", "proposal_id"),
+    ("milestones", "proposal_id"),
+    ("milestone_moves", "milestone_id"),
+    ("progress", "milestone_id"),
+    ("evidence", "progress_id"),
+)
 
 
 def upgrade() -> None:
@@ -130,6 +137,10 @@ def upgrade() -> None:
         sa.Column("recorded_at", sa.String(32), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_timeline_publications")),
     )
+
+    # Every lookup a step makes goes through an index (as 0007 did for the proposal's rows).
+    for table, column in BY_PARENT:
+        op.create_index(op.f(f"ix_{table}_{column}"), table, [column])
 
 
 def downgrade() -> None:  # pragma: no cover - workspaces are only ever upgraded

@@ -1,0 +1,50 @@
+"""Arabic-Indic digits (٠١٢٣٤٥٦٧٨٩) in Arabic prose, and only there.
+
+A number takes the direction of the text it stands in, as the Unicode bidirectional algorithm
+reads it (rule W7): digits after an Arabic letter are part of Arabic prose and are written
+Arabic-Indic; digits after a Latin letter belong to Latin text and keep their Western form. And a
+word that is a web address, an e-mail address or a code made of Latin letters and digits
+(`P-001`, `HX-12`, `https://…/12`, `a1@example.org`) keeps its digits whatever stands before it:
+it must be typed back exactly as printed.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+_WORD = re.compile(r"\S+")
+_LATIN = re.compile(r"[A-Za-z@]|://|www\.", re.IGNORECASE)
+
+
+def _strong(char: str) -> str:
+    """'R' for a right-to-left letter, 'L' for a left-to-right one, '' for anything else."""
+    direction = unicodedata.bidirectional(char)
+    if direction in ("R", "AL"):
+        return "R"
+    return "L" if direction == "L" else ""
+
+
+def arabic_indic_prose(text: str, *, arabic_paragraph: bool = True) -> str:
+    """`text` with the digits of its Arabic prose written Arabic-Indic (see the module's docstring).
+
+    Digits before any letter follow the paragraph: Arabic-Indic in an Arabic paragraph
+    (`arabic_paragraph`), Western otherwise.
+    """
+    out: list[str] = []
+    last = "R" if arabic_paragraph else "L"
+    position = 0
+    for match in _WORD.finditer(text):
+        out.append(text[position : match.start()])
+        position = match.end()
+        word = match.group()
+        keep = bool(_LATIN.search(word))  # an address, an e-mail, a code: kept as typed
+        for char in word:
+            if not keep and char.isascii() and char.isdigit() and last == "R":
+                out.append(char.translate(_ARABIC_INDIC))
+            else:
+                out.append(char)
+                last = _strong(char) or last
+    out.append(text[position:])
+    return "".join(out)

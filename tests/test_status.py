@@ -1,0 +1,137 @@
+"""Seeing what is going on: status, plan settings, what a move would do, why an event is not yet
+allowed; and the small things that make letters and minutes read as hand-made."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import docx
+from click.testing import CliRunner, Result
+
+from cli import cli
+from tests.helpers import SOON
+from workflow.members import for_the
+
+CRITERIA = ("importance", "global_trend", "ogp_values", "national_priorities", "government_mandate")
+
+
+def ogp(runner: CliRunner, *args: str) -> Result:
+    result = runner.invoke(cli, list(args))
+    assert "Traceback" not in result.output, result.output
+    return result
+
+
+def ok(runner: CliRunner, *args: str) -> Result:
+    result = ogp(runner, *args)
+    assert result.exit_code == 0, (args, result.output)
+    return result
+
+
+def test_status_says_what_each_open_proposal_waits_for(runner: CliRunner) -> None:
+    for name in ("أ", "ب", "ج"):
+        ok(runner, "member", "add", name, "--org", f"جهة {name}")
+    for ref, bodies in (("P-1", ("MODEE",)), ("P-2", ("MODEE", "ROS")), ("P-3", ("MOH",))):
+        ok(runner, "proposal", "add", "--ref", ref, "--title", f"فكرة {ref}", "--org", "جمعية", "--submitted-on",
+           "2021-06-20", *[x for b in bodies for x in ("--entity", b)])  # fmt: skip
+    ok(runner, "interview", "schedule", "P-1", "--at", f"{SOON} 10:00")
+    for ref in ("P-2", "P-3"):
+        ok(runner, "interview", "record", ref, "--on", "2021-07-28")
+        ok(runner, "advance", ref, "interview")
+    for member in ("أ", "ب"):
+        for code in CRITERIA:
+            ok(runner, "score", "P-2", "--member", member, "--criterion", code, "--value", "4")
+    ok(runner, "score", "P-3", "--member", "أ", "--criterion", "importance", "--value", "3")
+    ok(runner, "advance", "P-2", "shortlist")
+    ok(runner, "advance", "P-2", "refer", "--dated", "2021-08-01")
+    ok(runner, "response", "record", "P-2", "--entity", "ROS", "--declined", "--on", "2021-08-10")
+
+    shown = json.loads(ok(runner, "status", "--json").stdout)
+    assert shown["counts"]["submitted"] == 1 and shown["counts"]["referred"] == 1
+    assert shown["shortlist"] == {"taken": 1, "size": 7} and shown["commitments"] == {"made": 0, "target": 5}
+    assert (shown["active_members"], shown["quorum"]) == (3, 2)
+    assert shown["warnings"] == ["letters go out unsigned: no signatory name is set (ogp init --signatory-name NAME)"]
+    waiting = {w["ref"]: w for w in shown["waiting"]}
+    assert waiting["P-1"]["waits_for"] == [f"no interview recorded (scheduled for {SOON} 10:00)"]
+    assert waiting["P-1"]["command"] == "ogp interview record P-1 --on DATE"
+    p3 = waiting["P-3"]["waits_for"]
+    assert p3[0].startswith("quorum not reached (importance 1 of 2, global_trend 0 of 2")
+    assert "scores missing from أ: global_trend, ogp_values, national_priorities, government_mandate" in p3
+    assert "scores missing from ب: every criterion" in p3
+    (awaited,) = waiting["P-2"]["waits_for"]
+    assert awaited.startswith("an answer from MODEE, written to ") and awaited.endswith(" days ago")
+    text = ok(runner, "status").stdout
+    assert "P-3 [interviewed] → shortlist: next, ogp shortlist --top N --dry-run" in text
+    assert "Warning: letters go out unsigned" in text
+
+    plan = json.loads(ok(runner, "plan", "show", "--json").stdout)
+    assert (plan["shortlist_size"], plan["commitment_target"], plan["quorum"], plan["quorum_in_force"]) == (
+        7,
+        5,
+        None,
+        2,
+    )
+    assert plan["letter_prefix"] == "ت ح/5" and plan["letter_prefix_en"] == ""
+
+
+def test_a_dry_run_explains_instead_of_refusing(runner: CliRunner) -> None:
+    ok(runner, "member", "add", "أ", "--org", "جهة")
+    ok(runner, "proposal", "add", "--ref", "P-1", "--title", "فكرة", "--org", "جمعية", "--entity", "MODEE",
+       "--entity", "ROS", "--submitted-on", "2021-06-20")  # fmt: skip
+    before = ok(runner, "audit", "head").stdout
+    refused = ok(runner, "advance", "P-1", "interview", "--dry-run")
+    assert refused.stdout == (
+        "Would not move P-1: interview (submitted → interviewed); what stands in the way:\n"
+        "  - an interview must be recorded first (ogp interview record) (no interview is recorded)\n"
+    )
+    wrong = ok(runner, "advance", "P-1", "commit", "--dry-run")
+    assert "  - it is 'submitted'; commit is allowed from: referred\n" in wrong.stdout
+    ok(runner, "interview", "record", "P-1", "--on", "2021-07-28")
+    ok(runner, "advance", "P-1", "interview")
+    for code in CRITERIA:
+        ok(runner, "score", "P-1", "--member", "أ", "--criterion", code, "--value", "4")
+    ok(runner, "advance", "P-1", "shortlist")
+    would = ok(runner, "advance", "P-1", "refer", "--dry-run")
+    assert would.stdout == (
+        "Would move P-1: refer (shortlisted → referred).\n"
+        "  would write a referral letter to معالي وزير الاقتصاد الرقمي والريادة المحترم\n"
+        "  would write a referral letter to عطوفة أمين سجل الجمعيات المحترم\n"
+    )
+    short = ok(runner, "shortlist", "--top", "3", "--dry-run")
+    assert "What stands in the way: no proposal is interviewed yet" in short.stdout
+    refused_for_real = ogp(runner, "shortlist", "--top", "3")
+    assert refused_for_real.exit_code == 1 and "no proposal is interviewed yet" in refused_for_real.stderr
+    head = ok(runner, "audit", "head").stdout
+    assert head != before  # the real steps above were recorded …
+    ok(runner, "advance", "P-1", "reject", "--dry-run", "--reason", "x")
+    assert ok(runner, "audit", "head").stdout == head  # … and no dry run was
+
+
+def test_init_says_when_letters_would_go_out_unsigned(tmp_path: Path) -> None:
+    runner = CliRunner()
+    first = runner.invoke(cli, ["--db", "w.db", "init"])
+    assert "Note: no signatory name is set, so letters go out unsigned" in first.stdout
+    signed = runner.invoke(cli, ["--db", "w.db", "init", "--signatory-name", "د. سامية"])
+    assert "unsigned" not in signed.stdout
+
+
+def test_english_letters_use_their_own_reference_prefix(runner: CliRunner, tmp_path: Path) -> None:
+    ok(runner, "init", "--letter-prefix-en", "OGU/5")
+    ok(runner, "proposal", "add", "--ref", "E-1", "--title", "Open data", "--org", "Eco Org", "--language", "en",
+       "--submitted-on", "2021-06-20")  # fmt: skip
+    ok(runner, "proposal", "add", "--ref", "A-1", "--title", "بيانات", "--org", "جمعية", "--submitted-on", "2021-06-20")
+    ok(runner, "interview", "schedule", "E-1", "--at", f"{SOON} 10:00")
+    ok(runner, "interview", "schedule", "A-1", "--at", f"{SOON} 11:00")
+    references = [x["reference"] for x in json.loads(ok(runner, "letters", "list", "--json").stdout)]
+    year = references[0].split("/")[-2]
+    assert references == [f"OGU/5/{year}/0001", f"ت ح/5/{year}/0002"]  # one register, numbered gap-free
+
+
+def test_the_default_minutes_title_joins_the_preposition_as_arabic_does(runner: CliRunner, tmp_path: Path) -> None:
+    assert for_the("الخطة الوطنية") == "للخطة الوطنية"
+    assert for_the("خطة العمل") == "لخطة العمل"
+    ok(runner, "meeting", "add", "--on", "2021-07-28")
+    ok(runner, "meeting", "minutes", "1", "--out", "m.docx")
+    title = docx.Document(str(tmp_path / "m.docx")).paragraphs[0].text
+    assert title.startswith("اجتماع مجموعة العمل الوطنية للخطة الوطنية الخامسة")
+    assert "لـال" not in title

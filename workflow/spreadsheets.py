@@ -1,0 +1,256 @@
+"""Reading the rows of an import file as spreadsheets really write them, the same way for every
+importer: CSV from Excel (comma, semicolon or tab between cells, UTF-8 with or without a BOM,
+UTF-16, blank columns at the end of the header) or a JSON array of objects.
+
+Every problem of form is reported with where it is (line and column, by name or by number), and
+a file in an encoding that cannot be read says which encoding it looks like and how to save it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from documents import one_line
+from documents.text import FORMULA_STARTS
+from workflow.errors import InputFileError, RowProblem
+from workflow.inputs import read_input
+
+MAX_FILE_BYTES = 50 * 1024 * 1024
+# Excel's delimiter follows the computer's list separator: ';' where ',' is the decimal comma,
+# tab for "Unicode Text" (UTF-16).
+DELIMITERS = (",", ";", "\t")
+# People typing Arabic reach for the Arabic semicolon as often as the Latin one.
+LIST_SEPARATOR = re.compile("[;؛]")
+SAVE_AS_UTF8 = "in Excel choose File › Save As › 'CSV UTF-8 (Comma delimited)'"
+
+Row = tuple[str, dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """The columns an import file may have, which it must have, and which hold lists."""
+
+    columns: tuple[str, ...]
+    required: tuple[str, ...]
+    lists: tuple[str, ...] = ()
+
+
+def restore(cell: str) -> str:
+    """Undo the leading ' an export puts before formula-looking text (see `documents.text.neutralise`)."""
+    return cell[1:] if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS) else cell
+
+
+def read_rows(path: Path, spec: TableSpec) -> tuple[list[Row], list[RowProblem]]:
+    """The file's rows as dicts of the known columns, and every problem of form found on the way."""
+    try:
+        data = read_input(path, limit=MAX_FILE_BYTES)
+    except InputFileError as exc:
+        return [], [RowProblem("file", "", exc.problem)]
+    text, problem = decode(data)
+    if problem is not None:
+        return [], [problem]
+    if path.suffix.lower() == ".json" or (path.suffix.lower() != ".csv" and text.lstrip()[:1] in "[{"):
+        return _json_rows(text, spec)
+    return _csv_rows(text, spec)
+
+
+def decode(data: bytes) -> tuple[str, RowProblem | None]:
+    """The file's text: UTF-8 (with or without a BOM) or UTF-16 (with a BOM, or plainly so);
+    else a problem naming the encoding it looks like and how to save the file as UTF-8."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), None
+        except UnicodeDecodeError:
+            return "", RowProblem("file", "", f"starts like UTF-16 but is not valid UTF-16; {SAVE_AS_UTF8}")
+    for order in ("utf-16-le", "utf-16-be"):  # NUL is valid UTF-8: look for UTF-16 first
+        if _looks_like_utf16(data, order):
+            try:
+                return data.decode(order), None
+            except UnicodeDecodeError:
+                break
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        bad = exc
+    line = data[: bad.start].count(b"\n") + 1
+    where = f"byte 0x{data[bad.start]:02x} at offset {bad.start}"
+    if _mostly_utf8(data) or _arabic_share(data) < 0.5:
+        reason = f"not UTF-8 ({where}); save the file as 'CSV UTF-8' or UTF-8 JSON"
+    else:
+        reason = f"not UTF-8 ({where}): it looks like Windows-1256 (Arabic Windows) text; {SAVE_AS_UTF8}"
+    return "", RowProblem(f"line {line}", "", reason)
+
+
+def _looks_like_utf16(data: bytes, order: str) -> bool:
+    # Mostly-Latin text in UTF-16 without a BOM: every other byte is zero.
+    zeros = data[1::2] if order == "utf-16-le" else data[0::2]
+    return len(data) >= 4 and len(data) % 2 == 0 and zeros.count(0) >= 0.9 * len(zeros)
+
+
+def _mostly_utf8(data: bytes) -> bool:
+    """Whether the bytes hold more valid UTF-8 sequences beyond ASCII than invalid bytes."""
+    text = data.decode("utf-8", errors="replace")
+    invalid = text.count("\ufffd")
+    return sum(1 for char in text if ord(char) > 127) - invalid >= invalid
+
+
+def _arabic_share(data: bytes) -> float:
+    """The share of Arabic letters among the non-ASCII characters, read as Windows-1256."""
+    text = data.decode("cp1256", errors="replace")
+    wide = [char for char in text if ord(char) > 127]
+    return sum(1 for char in wide if "\u0600" <= char <= "\u06ff") / len(wide) if wide else 0.0
+
+
+def _delimiter(first: str) -> tuple[str, bool]:
+    """The delimiter the header line uses: Excel's `sep=` line if there is one (then True: skip
+    it), else the one that splits the header into the most non-empty cells."""
+    first = first.rstrip("\r\n")
+    if first.lower().startswith("sep=") and len(first) == 5:
+        return first[4], True
+    counts = {d: sum(1 for cell in first.split(d) if cell.strip()) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: counts[d])  # ties go to the comma, listed first
+    return best, False
+
+
+def _csv_rows(text: str, spec: TableSpec) -> tuple[list[Row], list[RowProblem]]:
+    first = text.split("\n", 1)[0]
+    delimiter, skip = _delimiter(first)
+    if skip:
+        text = text.split("\n", 1)[1] if "\n" in text else ""
+    offset = 1 if skip else 0
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = next(reader)
+    except StopIteration:
+        return [], [RowProblem(f"line {1 + offset}", "", "the file is empty")]
+    except csv.Error as exc:
+        return [], [RowProblem(f"line {1 + offset}", "", f"not readable as CSV: {exc}")]
+    header_line = f"line {1 + offset}"
+    names = [one_line(cell).lower() for cell in header]
+    problems = _header_problems(names, header_line, spec)
+    if problems:  # rows read against a wrong header would only repeat its problems
+        return [], problems
+    rows: list[Row] = []
+    blank_used: dict[int, str] = {}
+    for start, cells, error in _records(reader, offset):
+        where = f"line {start}"
+        if error:
+            problems.append(RowProblem(where, "", f"not readable as CSV: {error}"))
+            break
+        if not any(cell.strip() for cell in cells):
+            continue
+        if len(cells) > len(names):
+            problems.append(RowProblem(where, "", f"has {len(cells)} cells but the header names {len(names)} columns"))
+            continue
+        row: dict[str, Any] = {}
+        for index, (name, cell) in enumerate(zip(names, cells, strict=False), start=1):
+            if not name:
+                if cell.strip():
+                    blank_used.setdefault(index, where)
+                continue
+            cell = restore(cell)
+            if name in spec.lists:
+                row[name] = [item.strip() for item in LIST_SEPARATOR.split(cell) if item.strip()]
+            else:
+                row[name] = cell
+        rows.append((where, row))
+    for index, where in sorted(blank_used.items()):
+        problems.append(
+            RowProblem(
+                header_line,
+                "",
+                f"has no name in the header, but {where} has a value in it; name the column or delete it",
+                position=index,
+            )
+        )
+    return rows, problems
+
+
+def _records(reader: Any, offset: int) -> Iterator[tuple[int, list[str], str]]:
+    """(first line number, cells, error) for each record; a record may span several lines."""
+    while True:
+        start = reader.line_num + 1 + offset
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield start, [], str(exc)
+            return
+        yield start, cells, ""
+
+
+def _header_problems(names: list[str], where: str, spec: TableSpec) -> list[RowProblem]:
+    problems = []
+    known = ", ".join(spec.columns)
+    for name in names:
+        if name and name not in spec.columns:
+            problems.append(RowProblem(where, name, f"unknown column (known: {known})"))
+    first_at: dict[str, int] = {}
+    for index, name in enumerate(names, start=1):
+        if not name:
+            continue
+        if name in first_at:
+            problems.append(
+                RowProblem(where, name, f"the column appears more than once (also column {first_at[name]})", index)
+            )
+        first_at.setdefault(name, index)
+    for name in spec.required:
+        if name not in names:
+            problems.append(RowProblem(where, name, "required column is missing"))
+    if not any(names):
+        problems.append(RowProblem(where, "", f"the header names no columns (known: {known})"))
+    return problems
+
+
+def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"the key {key!r} appears twice in one object")
+        result[key] = value
+    return result
+
+
+def _json_rows(text: str, spec: TableSpec) -> tuple[list[Row], list[RowProblem]]:
+    try:
+        document = json.loads(text, object_pairs_hook=_reject_duplicate_keys)
+    except json.JSONDecodeError as exc:
+        return [], [RowProblem(f"line {exc.lineno}", "", f"not valid JSON: {exc.msg}")]
+    except (ValueError, RecursionError) as exc:
+        return [], [RowProblem("file", "", f"not acceptable JSON: {exc}")]
+    if not isinstance(document, list):
+        return [], [RowProblem("file", "", "must be a JSON array of objects, one a row")]
+    rows: list[Row] = []
+    problems: list[RowProblem] = []
+    for index, item in enumerate(document, start=1):
+        where = f"item {index}"
+        if not isinstance(item, dict):
+            problems.append(RowProblem(where, "", "must be a JSON object"))
+            continue
+        row: dict[str, Any] = {}
+        for key, value in item.items():
+            if key not in spec.columns:
+                problems.append(RowProblem(where, key, f"unknown key (known: {', '.join(spec.columns)})"))
+            elif key in spec.lists:
+                if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                    problems.append(RowProblem(where, key, "must be an array of strings"))
+                else:
+                    row[key] = value
+            elif value is None:
+                continue
+            elif isinstance(value, int) and not isinstance(value, bool) and key == "value":
+                row[key] = str(value)  # a score may be a JSON number
+            elif not isinstance(value, str):
+                problems.append(RowProblem(where, key, f"must be a string, not {type(value).__name__}"))
+            else:
+                row[key] = value
+        rows.append((where, row))
+    return rows, problems

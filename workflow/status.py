@@ -1,0 +1,201 @@
+"""What is going on: for each proposal, which moves are allowed now and what stands in the way of
+the others; what each open proposal waits for and the command that would move it; the plan's
+counts against its caps; what a move would do, explained instead of refused (`--dry-run`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from states import GUARD_RULES, OPEN, SHORTLIST_PLACES, Event, Guard, State, events_from, transition_for
+from workflow.evaluation import eligible_members, latest_answers, referred_bodies, standing
+from workflow.guards import LiveFacts, failures
+from workflow.models import Letter, Member, Plan, Proposal, ScheduledInterview, Score
+from workflow.outbox import Outbox
+from workflow.plans import current_plan
+from workflow.proposals import get_proposal, list_proposals
+from workflow.templates import renderer
+
+
+@dataclass(frozen=True)
+class EventCheck:
+    """Whether an event can be taken now, what stands in the way, and what it needs from the user."""
+
+    event: str
+    allowed: bool
+    blockers: tuple[str, ...] = ()
+    needs: str = ""  # e.g. "--reason"
+
+
+def check_events(session: Session, proposal: Proposal, plan: Plan | None = None, reason: str = "") -> list[EventCheck]:
+    """Every event of the proposal's state, its guards evaluated as the record stands now (a reason
+    the user would give is not held against an event: it is named in `needs`)."""
+    plan = plan or current_plan(session)
+    facts = LiveFacts(session, plan, proposal, reason)
+    checks = []
+    for event in events_from(proposal.state):
+        row = transition_for(event)
+        failed = failures(row.guards, facts)
+        needs = "--reason" if any(g is Guard.HAS_REASON for g, _ in failed) else ""
+        blockers = tuple(f"{GUARD_RULES[g]} ({detail})" for g, detail in failed if g is not Guard.HAS_REASON)
+        checks.append(EventCheck(event.value, not blockers, blockers, needs))
+    return checks
+
+
+@dataclass(frozen=True)
+class MoveExplanation:
+    """What `advance ID EVENT` would do, or what stands in the way."""
+
+    ref: str
+    event: str
+    from_state: str
+    to_state: str
+    blockers: tuple[str, ...]
+    letters: tuple[tuple[str, str], ...]  # (kind, addressee)
+
+    @property
+    def allowed(self) -> bool:
+        return not self.blockers
+
+
+def explain_move(session: Session, key: str, event: Event, *, reason: str = "") -> MoveExplanation:
+    """Explain `event` on a proposal without taking it: the state it would reach, the letters it
+    would write and to whom, or every rule that stands in the way. Changes nothing."""
+    proposal = get_proposal(session, key)
+    row = transition_for(event)
+    if proposal.state not in row.sources:
+        allowed = ", ".join(s.value for s in row.sources)
+        blockers: tuple[str, ...] = (f"it is '{proposal.state.value}'; {event.value} is allowed from: {allowed}",)
+        return MoveExplanation(proposal.ref, event.value, proposal.state.value, row.dest.value, blockers, ())
+    plan = current_plan(session)
+    facts = LiveFacts(session, plan, proposal, reason)
+    blockers = tuple(f"{GUARD_RULES[g]} ({detail})" for g, detail in failures(row.guards, facts))
+    outbox = Outbox(session, plan, proposal, renderer(None), dt.datetime.now(dt.UTC), event.value, reason)
+    letters = tuple(
+        (document.kind.value, recipient.addressee)
+        for document in row.documents
+        for recipient in outbox.recipients(document)
+    )
+    return MoveExplanation(proposal.ref, event.value, proposal.state.value, row.dest.value, blockers, letters)
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """What an open proposal's next move waits for, and the command that would take it."""
+
+    ref: str
+    state: str
+    next_event: str
+    waits_for: tuple[str, ...]
+    command: str
+
+
+def waiting_for(session: Session, proposal: Proposal, plan: Plan, today: dt.date) -> Waiting:
+    """What the proposal's next move on the main path waits for (OGP's co-creation order: interview,
+    scores, shortlist, referral, answers, commitment)."""
+    ref, state = proposal.ref, proposal.state
+    waits: list[str] = []
+    if state is State.SUBMITTED:
+        next_event, command = Event.INTERVIEW, f"ogp advance {ref} interview"
+        if not proposal.interviews:
+            planned = session.scalars(
+                select(ScheduledInterview)
+                .where(ScheduledInterview.proposal_id == proposal.id, ScheduledInterview.cancelled_reason == "")
+                .order_by(ScheduledInterview.id.desc())
+            ).first()
+            when = f" (scheduled for {planned.at:%Y-%m-%d %H:%M})" if planned else " (none scheduled)"
+            waits.append(f"no interview recorded{when}")
+            command = f"ogp interview record {ref} --on DATE"
+    elif state is State.INTERVIEWED:
+        next_event, command = Event.SHORTLIST, "ogp shortlist --top N --dry-run"
+        waits += _missing_scores(session, proposal, plan)
+    elif state is State.SHORTLISTED:
+        next_event, command = Event.REFER, f"ogp advance {ref} refer"
+        if not proposal.entity_links:
+            waits.append("no relevant government body is linked")
+            command = f"ogp proposal link {ref} --entity CODE"
+    else:  # referred
+        next_event, command = Event.COMMIT, f"ogp advance {ref} commit"
+        waits += _awaited_answers(session, proposal, today)
+        facts = LiveFacts(session, plan, proposal)
+        if not waits and facts.answers()[0] == 0:
+            waits.append("every body written to declined: reject it with a reason")
+            command = f"ogp advance {ref} reject --reason TEXT"
+        elif facts.count_in({State.COMMITTED}) >= plan.commitment_target:
+            waits.append(f"the plan's {plan.commitment_target} commitments are made")
+    if not waits:
+        failed = failures(transition_for(next_event).guards, LiveFacts(session, plan, proposal))
+        waits = [f"{GUARD_RULES[g]} ({detail})" for g, detail in failed]
+    return Waiting(ref, state.value, next_event.value, tuple(waits), command)
+
+
+def _missing_scores(session: Session, proposal: Proposal, plan: Plan) -> list[str]:
+    place = standing(session, proposal, plan)
+    if place.complete:
+        return []
+    eligible = eligible_members(session, proposal)
+    given = {
+        (s.member_id, s.criterion_id) for s in session.scalars(select(Score).where(Score.proposal_id == proposal.id))
+    }
+    missing = []
+    for member in eligible:
+        codes = [c.code for c in plan.criteria if (member.id, c.id) not in given]
+        if codes and len(codes) < len(plan.criteria):
+            missing.append(f"{member.name}: {', '.join(codes)}")
+        elif codes:
+            missing.append(f"{member.name}: every criterion")
+    short = ", ".join(place.short_of_quorum())
+    return [f"quorum not reached ({short}; {place.quorum} of {place.eligible} eligible members needed)"] + [
+        f"scores missing from {line}" for line in missing
+    ]
+
+
+def _awaited_answers(session: Session, proposal: Proposal, today: dt.date) -> list[str]:
+    answered = set(latest_answers(session, proposal))
+    waits = []
+    for body in referred_bodies(session, proposal):
+        if body.id in answered:
+            continue
+        sent = session.scalar(
+            select(func.min(Letter.issued_on)).where(
+                Letter.proposal_id == proposal.id, Letter.entity_id == body.id, Letter.kind == "referral"
+            )
+        )
+        days = (today - sent).days if sent else 0
+        waits.append(f"an answer from {body.code or body.name}, written to {days} days ago")
+    return waits
+
+
+@dataclass
+class Status:
+    """The plan at a glance."""
+
+    plan: Plan
+    counts: Counter[str]
+    shortlist_places: int
+    active_members: int
+    waiting: list[Waiting] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def plan_status(session: Session, today: dt.date | None = None) -> Status:
+    """Counts per state against the plan's caps, what each open proposal waits for, and warnings
+    (letters going out unsigned, a commitment target out of reach)."""
+    plan = current_plan(session)
+    today = today or dt.date.today()
+    counts = Counter(state.value for state in session.scalars(select(Proposal.state)))
+    members = int(session.scalar(select(func.count(Member.id)).where(Member.active.is_(True))) or 0)
+    places = sum(counts[s.value] for s in SHORTLIST_PLACES)
+    status = Status(plan, counts, places, members)
+    for proposal in list_proposals(session):
+        if proposal.state in OPEN:
+            status.waiting.append(waiting_for(session, proposal, plan, today))
+    if not plan.signatory_name:
+        status.warnings.append("letters go out unsigned: no signatory name is set (ogp init --signatory-name NAME)")
+    if not members:
+        status.warnings.append("the working group has no active members: nothing can be scored (ogp member add)")
+    return status
