@@ -9,7 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import json
+import os
 import re
+import stat
 import sys
 import time
 from collections import Counter
@@ -29,16 +31,27 @@ if TYPE_CHECKING:
         Standing,
     )
     from workflow.moves import PendingLetter
+    from workflow.periods import HalfYear
     from workflow.publish import PublishResult
     from workflow.shortlist import ShortlistResult
-
 from documents.tables import FORMATS, write_table
 from documents.text import DIGITS, INVISIBLE, LANGUAGES
-from states import OPEN, TRANSITIONS, Action, DocumentKind, Event, State
+from states import (
+    MILESTONE_OPEN,
+    MILESTONE_TRANSITIONS,
+    OPEN,
+    TRANSITIONS,
+    Action,
+    DocumentKind,
+    Event,
+    MilestoneEvent,
+    MilestoneState,
+    State,
+)
 from workflow.dates import parse_datetime
 from workflow.errors import InputFileError, NoWorkspaceError, WorkflowError
 from workflow.keys import MAX_ROW_ID, parse_key
-from workflow.vocabulary import EXPORT_KINDS, RANKS, SECTORS
+from workflow.vocabulary import DEFAULT_REPLY_WITHIN, EXPORT_KINDS, MAX_REPLY_WITHIN, RANKS, SECTORS, SIDES
 
 # --- what the command line accepts -------------------------------------------------------------
 
@@ -73,6 +86,36 @@ class DateType(click.ParamType):
             self.fail(str(exc), param, ctx)
 
 
+class MonthType(click.ParamType):
+    """A month on the command line: YYYY-MM."""
+
+    name = "YYYY-MM"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from workflow.periods import parse_month
+
+        try:
+            return parse_month(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class HalfYearType(click.ParamType):
+    """A half-year on the command line: H1-2026 (January–June) or H2-2026."""
+
+    name = "H1-YYYY|H2-YYYY"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> HalfYear:
+        from workflow.periods import HalfYear
+
+        if isinstance(value, HalfYear):
+            return value
+        try:
+            return HalfYear.parse(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
 class LanguagesType(click.ParamType):
     """The languages of a publication: 'ar,en', 'ar' or 'en'."""
 
@@ -87,6 +130,20 @@ class LanguagesType(click.ParamType):
             return parse_languages(str(value))
         except ValueError as exc:
             self.fail(str(exc), param, ctx)
+
+
+class RelevanceType(click.ParamType):
+    """An OGP value and how a commitment is relevant to it: VALUE=TEXT."""
+
+    name = "VALUE=TEXT"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> tuple[str, str]:
+        if isinstance(value, tuple):
+            return value  # type: ignore[return-value]
+        name, sep, text = str(value).partition("=")
+        if not sep or not name.strip():
+            self.fail(f'{value!r} is not VALUE=TEXT, e.g. accountability="…"', param, ctx)
+        return name.strip(), text
 
 
 class KeyType(click.ParamType):
@@ -134,6 +191,7 @@ class ActorType(click.ParamType):
 
 DATE = DateType()
 DATETIME = DateTimeType()
+MONTH = MonthType()
 LANGS = LanguagesType()
 PROPOSAL_ID = KeyType("proposal")
 MEETING_ID = KeyType("meeting")
@@ -368,6 +426,10 @@ def cli(ctx: click.Context, db: str | None, actor: str, templates: Path | None) 
       ogp response record P-001 --entity MOH --agreed
       ogp advance P-001 commit
       ogp audit verify
+      ogp commitment edit P-001 --ogp-id JO0070 --start 2021-11 --end 2023-06
+      ogp milestone add P-001 --title "…" --start 2021-11 --end 2022-06 --responsible MOH
+      ogp progress record M1 --percent 60 --note "…" --by government
+      ogp due                       what is late or due, each with the command that resolves it
       ogp demo                      play the whole pipeline on sample data
     """
     ctx.obj = App(db, actor, templates)
@@ -393,6 +455,8 @@ def _rows_in(path: Path) -> int:
     """About how many rows a CSV or JSON file holds, for a progress bar's total (lines, less the
     header); 0 if the file cannot be read (the importer then says why)."""
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO or a device: never opened here
+            return 0
         with path.open("rb") as data:
             return max(sum(1 for _ in data) - 1, 0)
     except OSError:
@@ -475,6 +539,13 @@ def progress_bar(total: int, label: str, *, quiet: bool = False) -> Iterator[Cal
     type=click.IntRange(min=0, max=MAX_ROW_ID),
     help="Eligible members who must score every criterion before a shortlist (0: a majority of the working group).",
 )
+@click.option(
+    "--reply-within",
+    type=click.IntRange(1, MAX_REPLY_WITHIN),
+    metavar="DAYS",
+    help=f"Days a body has to answer a referral before its reply is overdue. [default {DEFAULT_REPLY_WITHIN}]",
+)
+@click.option("--submitted-on", type=DATE, help="The day the plan was submitted to OGP (for requirement 4.1).")
 @pass_app
 def init(
     app: App, copy_to: tuple[str, ...], no_copy_to: bool, logo: Path | None, no_logo: bool, **settings: Any
@@ -1143,7 +1214,11 @@ def advance_cmd(
         raise click.BadParameter(f"{event_name!r} is not one of {known}.", ctx, param_hint="'EVENT'")
     event = Event(event_name)
     for key in keys:
-        PROPOSAL_ID.convert(key, None, ctx)
+        try:
+            PROPOSAL_ID.convert(key, None, ctx)
+        except click.BadParameter as exc:
+            exc.param_hint = "'ID'"
+            raise
     chosen = [
         name
         for name, given in (("ID", bool(keys)), ("--state", bool(in_state)), ("--from-file", bool(from_file)))
@@ -2253,6 +2328,448 @@ def response_list(app: App, proposal_key: str | None, as_json: bool) -> None:
     )
 
 
+# --- after the commitment ------------------------------------------------------------------------
+
+
+@cli.group()
+def commitment() -> None:
+    """Commitments in OGP's template: their text, dates and supporting actors."""
+
+
+@commitment.command("edit")
+@click.argument("id", type=PROPOSAL_ID)
+@click.option("--ogp-id", help="OGP's own number for the commitment, e.g. JO0070.")
+@click.option("--problem", help="The public problem the commitment addresses.")
+@click.option("--status-quo", help="What is done now, and what falls short.")
+@click.option("--description", help="What the commitment is: the solution and the results it aims at.")
+@click.option("--how-it-solves", help="How the commitment contributes to solving the problem.")
+@click.option(
+    "--relevance",
+    "relevance",
+    multiple=True,
+    type=RelevanceType(),
+    help="How it serves an OGP value: VALUE=TEXT (access_to_information, accountability, public_participation, "
+    "technology_innovation, or the Arabic name); an empty TEXT removes the value (repeatable).",
+)
+@click.option(
+    "--supporting", multiple=True, help="A supporting government body, by code or name (repeatable; replaces the list)."
+)
+@click.option(
+    "--supporting-org",
+    "supporting_orgs",
+    multiple=True,
+    help="A supporting civil-society or private organisation, as written (repeatable; replaces the list).",
+)
+@click.option("--start", type=MONTH, help="The month the commitment starts (YYYY-MM).")
+@click.option("--end", type=MONTH, help="The month the commitment ends (YYYY-MM).")
+@pass_app
+def commitment_edit(
+    app: App, id: str, relevance: tuple[tuple[str, str], ...], supporting: tuple[str, ...],
+    supporting_orgs: tuple[str, ...], **fields: Any,
+) -> None:  # fmt: skip
+    """Write or change a commitment's text in OGP's commitment template (a committed proposal).
+
+    Until it is first edited, the proposal's problem and solution stand as the commitment's
+    problem and description. Options not given stay as they are.
+
+    \b
+    Example:
+      ogp commitment edit SAMPLE-01 --ogp-id JO0070 --start 2021-11 --end 2023-06 \\
+          --status-quo "..." --relevance accountability="..." --supporting MODEE --supporting-org "..."
+    """
+    from workflow import audit
+    from workflow.commitments import CommitmentChanges, edit_commitment
+    from workflow.proposals import get_proposal
+
+    changes = CommitmentChanges(
+        **fields, relevance=relevance, supporting=supporting or None, supporting_orgs=supporting_orgs or None
+    )
+    with app.session() as session:
+        proposal = get_proposal(session, id)
+        before = audit.current_head(session).seq
+        edit_commitment(session, id, changes, actor=app.actor)
+        ref, changed = proposal.ref, audit.current_head(session).seq != before
+    echo(f"{ref}: the commitment's template was {'updated' if changed else 'already so; nothing changed'}.")
+
+
+@commitment.command("show")
+@click.argument("id", type=PROPOSAL_ID)
+@json_option
+@pass_app
+def commitment_show(app: App, id: str, as_json: bool) -> None:
+    """Show a commitment in OGP's template, with its milestones, their progress and its completion.
+
+    \b
+    Example:
+      ogp commitment show SAMPLE-01 --json
+    """
+    from workflow import views
+    from workflow.commitments import commitment_text, get_commitment
+    from workflow.milestones import milestones_of, standing_on
+
+    with app.session(readonly=True) as session:
+        proposal = get_commitment(session, id)
+        standings = [standing_on(m) for m in milestones_of(session, proposal)]
+        detail = views.commitment_view(commitment_text(session, proposal), standings, full=True)
+    if as_json:
+        emit_json(detail)
+        return
+    for label, key in (
+        ("Ref", "ref"), ("OGP id", "ogp_id"), ("Title", "title"), ("Lead", "lead"), ("Start", "start"),
+        ("End", "end"), ("Problem", "problem"), ("Status quo", "status_quo"), ("Description", "description"),
+        ("How it solves", "how_it_solves"),
+    ):  # fmt: skip
+        if detail[key]:
+            echo(f"{label + ':':<15}{detail[key]}")
+    for value, text in detail["relevance"].items():
+        echo(f"{'Relevance:':<15}{value}: {text}")
+    if detail["supporting"] or detail["supporting_orgs"]:
+        echo(f"{'Supporting:':<15}{', '.join([*detail['supporting'], *detail['supporting_orgs']])}")
+    echo(f"{'Completion:':<15}{detail['completion'].replace('_', ' ')} ({detail['percent']}%)")
+    for m in detail["milestones"]:
+        echo(
+            f"{m['label']:<5} {m['state']:<10} {m['percent']:>3}%  {m['start']} → {m['end']}  "
+            f"{m['responsible']}  {m['title']}"
+        )
+        for entry in m["progress"]:
+            evidence = f" [{len(entry['evidence'])} evidence]" if entry["evidence"] else ""
+            echo(f"        {entry['on']} {entry['side']} {entry['percent']}%: {entry['note']}{evidence}")
+    if not detail["edited"]:
+        echo(f"(not edited yet: the text is the proposal's; edit it with 'ogp commitment edit {detail['ref']}')")
+
+
+@commitment.command("list")
+@json_option
+@pass_app
+def commitment_list(app: App, as_json: bool) -> None:
+    """List the plan's commitments with their completion on the IRM's scale.
+
+    \b
+    Example:
+      ogp commitment list
+    """
+    from workflow import views
+    from workflow.commitments import commitment_text, list_commitments
+    from workflow.milestones import milestones_of, standing_on
+
+    with app.session(readonly=True) as session:
+        found = [
+            views.commitment_view(commitment_text(session, p), [standing_on(m) for m in milestones_of(session, p)])
+            for p in list_commitments(session)
+        ]
+    emit_records(
+        found, as_json, ("REF", "OGP ID", "LEAD", "MONTHS", "MILESTONES", "COMPLETION", "TITLE"),
+        lambda c: (c["ref"], c["ogp_id"] or "-", c["lead"] or "-", f"{c['start'] or '?'} → {c['end'] or '?'}",
+                   c["milestones"], f"{c['completion'].replace('_', ' ')} ({c['percent']}%)", c["title"]),
+        empty="No commitments yet: a proposal becomes one with 'ogp advance ID commit'.",
+    )  # fmt: skip
+
+
+def _milestone_sources(sources: Sequence[MilestoneState]) -> str:
+    return "any open state" if set(sources) == set(MILESTONE_OPEN) else ", ".join(s.value for s in sources)
+
+
+MILESTONE_EVENT_HELP = "\n".join(
+    f"  {row.event.value:<9} {_milestone_sources(row.sources)} → {row.dest.value}: {row.help}"
+    for row in MILESTONE_TRANSITIONS
+)
+
+
+@cli.group()
+def milestone() -> None:
+    """A commitment's milestones: add them, move them, list them."""
+
+
+@milestone.command("add")
+@click.argument("id", type=PROPOSAL_ID)
+@click.option("--title", required=True, help="What the milestone is.")
+@click.option("--output", default="", help="Its verifiable output (the deliverable).")
+@click.option("--start", required=True, type=MONTH, help="The month it starts (YYYY-MM).")
+@click.option("--end", required=True, type=MONTH, help="The month it ends (YYYY-MM).")
+@click.option("--responsible", required=True, metavar="ENTITY", help="The body responsible, by code or name.")
+@pass_app
+def milestone_add(app: App, id: str, title: str, output: str, start: str, end: str, responsible: str) -> None:
+    """Add a milestone to a commitment (state: planned), within the commitment's months.
+
+    \b
+    Example:
+      ogp milestone add SAMPLE-01 --title "نشر أول مجموعة بيانات" --output "بيانات مفتوحة منشورة" \\
+          --start 2021-11 --end 2022-04 --responsible ROS
+    """
+    from workflow import views
+    from workflow.milestones import add_milestone
+
+    with app.session() as session:
+        added = add_milestone(
+            session, id, title=title, output=output, start=start, end=end, responsible=responsible, actor=app.actor
+        )
+        shown = f"{views.milestone_label(added.id)} of {added.proposal.ref}: {added.title} ({start} → {end})"
+    echo(f"Added milestone {shown}")
+
+
+@milestone.command(
+    "advance",
+    help=f"""Move a milestone by taking EVENT; the move and its audit entry are one transaction.
+
+\b
+Events:
+{MILESTONE_EVENT_HELP}
+
+\b
+Example:
+  ogp milestone advance M3 start --dated 2021-11-01
+  ogp milestone advance M4 delay --reason "تأخر إقرار التعديلات" --new-end 2022-10
+  ogp milestone advance M3 complete --dated 2022-04-28
+""",
+)
+@click.argument("mid", metavar="MID")
+@click.argument("event", type=click.Choice([e.value for e in MilestoneEvent]), metavar="EVENT")
+@click.option("--reason", default="", help="Why (required for delay and cancel; kept in the audit trail).")
+@click.option("--dated", type=DATE, help="When it happened. [default: today]")
+@click.option("--new-end", type=MONTH, help="For delay: the new end month (YYYY-MM), after the one in force.")
+@pass_app
+def milestone_advance(app: App, mid: str, event: str, reason: str, dated: dt.date | None, new_end: str | None) -> None:
+    from workflow import views
+    from workflow.milestones import advance_milestone
+
+    with app.session() as session:
+        done = advance_milestone(
+            session, mid, MilestoneEvent(event), actor=app.actor, reason=reason, dated=dated, new_end=new_end
+        )
+        said = (f"{views.milestone_label(done.milestone.id)} ({done.milestone.proposal.ref}): {done.move.from_state} → "
+                f"{done.move.to_state} on {done.move.dated} (audit #{done.entry.seq})")  # fmt: skip
+    echo(said)
+
+
+@milestone.command("list")
+@click.argument("id", type=PROPOSAL_ID, required=False)
+@json_option
+@pass_app
+def milestone_list(app: App, id: str | None, as_json: bool) -> None:
+    """List milestones (all, or one commitment's) with their state, end month and progress.
+
+    \b
+    Example:
+      ogp milestone list SAMPLE-01 --json
+    """
+    from workflow import views
+    from workflow.milestones import list_milestones, standing_on
+
+    with app.session(readonly=True) as session:
+        found = [views.milestone_view(standing_on(m)) for m in list_milestones(session, id)]
+    emit_records(
+        found, as_json, ("MID", "REF", "STATE", "PROGRESS", "MONTHS", "RESPONSIBLE", "TITLE"),
+        lambda m: (m["label"], m["ref"], m["state"],
+                   f"{m['percent']}%" + (f" (cs {m['civil_society_percent']}%)"
+                                         if m["civil_society_percent"] is not None else ""),
+                   f"{m['start']} → {m['end']}", m["responsible"], m["title"]),
+        empty="No milestones yet: add one with 'ogp milestone add ID'.",
+    )  # fmt: skip
+
+
+@cli.group()
+def progress() -> None:
+    """Progress on milestones, reported by the government and by civil society."""
+
+
+@progress.command("record")
+@click.argument("mid", metavar="MID")
+@click.option("--percent", required=True, type=click.IntRange(0, 100), help="How far along it is, 0-100.")
+@click.option("--note", required=True, help="What was done.")
+@click.option(
+    "--evidence",
+    multiple=True,
+    metavar="FILE|URL",
+    help="Evidence: an http(s) address, or a file (at most 10 MB) kept with its sha256 (repeatable).",
+)
+@click.option("--by", "side", required=True, type=click.Choice(SIDES), help="Who reports it.")
+@click.option("--on", "reported_on", type=DATE, help="The day it was reported. [default: today]")
+@pass_app
+def progress_record(
+    app: App, mid: str, percent: int, note: str, evidence: tuple[str, ...], side: str, reported_on: dt.date | None
+) -> None:
+    """Record progress on a milestone, as the government or civil society reports it.
+
+    Civil society's figures are kept beside the government's, never merged into them. A milestone
+    cannot be completed before a progress entry with evidence is recorded.
+
+    \b
+    Example:
+      ogp progress record M3 --percent 60 --note "نشرت 12 مجموعة بيانات" --by government \\
+          --evidence https://example.org/data --evidence report.pdf --on 2022-06-20
+    """
+    from workflow import views
+    from workflow.progress import evidence_from, record_progress
+
+    items = [evidence_from(item, f"milestone {mid}") for item in evidence]  # read before the transaction
+    with app.session() as session:
+        entry = record_progress(
+            session, mid, percent=percent, note=note, side=side, actor=app.actor, reported_on=reported_on,
+            evidence=items,
+        )  # fmt: skip
+        said = f"{views.milestone_label(entry.milestone_id)}: {percent}% by {side} on {entry.reported_on}"
+    echo(f"Recorded progress on {said}; evidence: {len(items)}.")
+
+
+@cli.command("followup")
+@click.argument("id", type=PROPOSAL_ID)
+@click.option("--entity", "entity_key", required=True, help="The body that has not answered, by code or name.")
+@dated_option
+@pass_app
+def followup_cmd(app: App, id: str, entity_key: str, dated: dt.date | None) -> None:
+    """Write a follow-up letter to a body that has not answered a referral, citing the referral's
+    number and date («إلحاقاً بكتابنا رقم … تاريخ …»); registered and audited like every letter.
+
+    \b
+    Example:
+      ogp followup SAMPLE-02 --entity CCD
+    """
+    from workflow.followups import follow_up
+
+    with app.session() as session:
+        done = follow_up(
+            session, id, entity_key, actor=app.actor, dated=dated, templates_dir=app.templates,
+            workspace_folder=app.workspace().folder,
+        )  # fmt: skip
+        ref, reason, seq, letters = done.awaited.proposal.ref, done.entry.reason, done.entry.seq, list(done.letters)
+    echo(f"{ref}: {reason} (audit #{seq})")
+    for path in write_letter_files(app.workspace().letters_dir, letters):
+        echo(f"  letter: {path}")
+
+
+@cli.command("due")
+@click.option("--as-of", "as_of", type=DATE, help="The day to judge by. [default: today]")
+@json_option
+@pass_app
+def due_cmd(app: App, as_of: dt.date | None, as_json: bool) -> None:
+    """What is due: replies awaited from bodies, milestones past their end month, progress missing
+    for the half-year, and OGP's calendar obligations; each with the command that resolves it.
+
+    \b
+    Example:
+      ogp due --as-of 2022-07-10
+    """
+    from workflow import views
+    from workflow.due import OVERDUE
+    from workflow.due import due as due_on
+
+    day = as_of or dt.date.today()
+    with app.session(readonly=True) as session:
+        found = [views.due_view(item) for item in due_on(session, day)]
+    if as_json:
+        emit_json(found)
+        return
+    if not found:
+        echo(f"Nothing is due as of {day}.")
+        return
+    overdue = sum(1 for item in found if item["status"] == OVERDUE)
+    echo(f"As of {day}: {overdue} overdue, {len(found) - overdue} due.")
+    for item in found:
+        about = " ".join(x for x in (item["ref"], item["subject"]) if x)
+        status, day_due = item["status"].upper(), item["due_on"] or "-"
+        echo(f"{status:<8} {day_due:<10}  {item['kind']:<11} {about}: {item['what']}")
+        echo(f"{'':<33}→ {item['resolve']}")
+
+
+@cli.command("compliance")
+@click.option("--as-of", "as_of", type=DATE, help="The day to judge by. [default: today]")
+@json_option
+@pass_app
+def compliance_cmd(app: App, as_of: dt.date | None, as_json: bool) -> None:
+    """Check OGP's minimum requirements from the record: the working group meets every six months
+    (1.1), the repository is published twice a year (2.2, from 'ogp publish'), the co-creation
+    timeline is out two weeks before co-creation (3.1), a reasoned response precedes the plan's
+    submission (4.1), two implementation meetings a year (5.1). Each: met, not met or not yet due,
+    with the dates that decide it.
+
+    \b
+    Example:
+      ogp compliance --as-of 2022-07-10
+    """
+    from workflow import views
+    from workflow.compliance import Status, compliance
+
+    day = as_of or dt.date.today()
+    with app.session(readonly=True) as session:
+        found = [views.finding_view(finding) for finding in compliance(session, day)]
+    if as_json:
+        emit_json(found)
+        return
+    echo(f"OGP minimum requirements as of {day}:")
+    for f in found:
+        echo(f"{f['requirement']}  {f['status']:<12} {f['title']}")
+        echo(f"{'':<17}{f['detail']}")
+        if f["status"] != Status.MET.value:
+            echo(f"{'':<17}→ {f['resolve']}")
+
+
+@cli.group("report")
+def report_group() -> None:
+    """Reports as .docx: the self-assessment progress report and the action plan."""
+
+
+language_option = click.option(
+    "--language", type=click.Choice(LANGUAGES), default="ar", show_default=True, help="The report's language."
+)
+
+
+def _write_report(app: App, out: Path | None, name: str, content: bytes) -> Path:
+    from documents import write_atomic
+
+    target = checked_output(out, "--out") if out else app.workspace().folder / "reports" / name
+    return write_atomic(target.parent, target.name, content)
+
+
+@report_group.command("progress")
+@click.option("--period", type=HalfYearType(), help="The half-year: H1-YYYY or H2-YYYY. [default: the current one]")
+@language_option
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), help="Where to write the .docx. [default: reports/]"
+)
+@pass_app
+def report_progress(app: App, period: HalfYear | None, language: str, out: Path | None) -> None:
+    """Write the self-assessment report for a half-year: per commitment its milestones, status,
+    progress, evidence, delays with their reasons, and the government's and civil society's notes.
+
+    \b
+    Example:
+      ogp report progress --period H1-2022 --out progress-H1-2022.docx
+    """
+    from documents.reports import render_progress_report
+    from workflow import reports
+    from workflow.periods import HalfYear
+
+    today = dt.date.today()
+    period = period or HalfYear.of(today)
+    with app.session(readonly=True) as session:
+        content = render_progress_report(reports.progress_report(session, period, language, today))
+    path = _write_report(app, out, f"progress-{period}.{language}.docx", content)
+    echo(f"Wrote the progress report for {period} to {path}")
+
+
+@report_group.command("plan")
+@language_option
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), help="Where to write the .docx. [default: reports/]"
+)
+@pass_app
+def report_plan(app: App, language: str, out: Path | None) -> None:
+    """Write the action plan in OGP's template: one section per commitment with its text, dates,
+    lead and supporting actors, relevance to OGP values and milestones.
+
+    \b
+    Example:
+      ogp report plan --out action-plan.docx
+    """
+    from documents.reports import render_plan_report
+    from workflow import reports
+
+    with app.session(readonly=True) as session:
+        content = render_plan_report(reports.plan_report(session, language, dt.date.today()))
+    path = _write_report(app, out, f"plan.{language}.docx", content)
+    echo(f"Wrote the action plan to {path}")
+
+
 # --- the database ------------------------------------------------------------------------------
 
 
@@ -2413,7 +2930,7 @@ def status_cmd(app: App, as_json: bool) -> None:
 
 @cli.group("plan")
 def plan_group() -> None:
-    """The plan and its settings."""
+    """The plan: its settings, and the co-creation timeline's publication."""
 
 
 @plan_group.command("show")
@@ -2443,6 +2960,27 @@ def plan_show(app: App, as_json: bool) -> None:
         else:
             shown_value = "(a majority of the active working group)" if key == "quorum" and value is None else value
             echo(f"{key:<20}{shown_value}")
+
+
+@plan_group.command("timeline")
+@click.option("--published-on", required=True, type=DATE, help="The day the co-creation timeline was published.")
+@click.option("--co-creation-starts", required=True, type=DATE, help="The day it says co-creation begins.")
+@click.option("--url", default="", help="Where it was published (http or https).")
+@pass_app
+def plan_timeline(app: App, published_on: dt.date, co_creation_starts: dt.date, url: str) -> None:
+    """Record the publication of the co-creation timeline (OGP minimum requirement 3.1: at least
+    two weeks before co-creation begins).
+
+    \b
+    Example:
+      ogp plan timeline --published-on 2021-05-20 --co-creation-starts 2021-06-06 --url https://example.org/timeline
+    """
+    from workflow.compliance import publish_timeline
+
+    with app.session() as session:
+        row = publish_timeline(session, published_on, co_creation_starts, url=url, actor=app.actor)
+        notice = (row.co_creation_starts - row.published_on).days
+    echo(f"Recorded the co-creation timeline: published on {published_on}, {notice} days before it begins.")
 
 
 # --- publishing ---------------------------------------------------------------------------------
@@ -2549,7 +3087,10 @@ def demo(app: App, folder: Path) -> None:
     """
     from documents import write_atomic
     from workflow import db, replay, views
-    from workflow.demo import mark_folder, play, prepare_folder
+    from workflow.compliance import compliance
+    from workflow.demo import AS_OF, mark_folder, play, prepare_folder
+    from workflow.due import OVERDUE
+    from workflow.due import due as due_on
     from workflow.plans import current_plan
     from workflow.publish import staged_site
 
@@ -2569,12 +3110,17 @@ def demo(app: App, folder: Path) -> None:
         plan = views.plan_view(current_plan(session))
         cut_line = _cut_line(result.shortlist) if result.shortlist else []
         shortlisted = len(result.shortlist.selected) if result.shortlist else 0
+        due_items = [views.due_view(item) for item in due_on(session, AS_OF)]
+        findings = [views.finding_view(finding) for finding in compliance(session, AS_OF)]
     paths = [
         write_atomic(workspace.letters_dir, letter.file_name, letter.rendered.content, exclusive=True)
         for letter in result.letters
     ]
     minutes_path = write_atomic(workspace.folder / "minutes", result.minutes_name, result.minutes, exclusive=True)
-    mark_folder(folder, [*paths, minutes_path])
+    report_paths = [
+        write_atomic(workspace.folder / "reports", name, content, exclusive=True) for name, content in result.reports
+    ]
+    mark_folder(folder, [*paths, minutes_path, *report_paths])
     with demo_app.session() as session:
         report = replay.verify(session)
 
@@ -2599,8 +3145,27 @@ def demo(app: App, folder: Path) -> None:
             f"Site: {site_folder / 'index.html'} (the national OGP repository and the reasoned response, "
             f"{', '.join(published.languages)}; {published.files} files, published {published.published_on})"
         )
+    for followup in result.followups:
+        echo(f"Followed up: {followup}")
+    done = result.implementation
+    states = ", ".join(f"{n} {key.split()[1]}" for key, n in sorted(done.items()) if key.startswith("milestones "))
+    echo(
+        f"Implementation: {done['commitments']} commitments in OGP's template; milestones on {AS_OF}: {states}; "
+        f"progress reported: {done['progress from government']} by government, "
+        f"{done['progress from civil-society']} by civil society"
+    )
+    for path in report_paths:
+        echo(f"Report: {path}")
+    overdue = sum(1 for item in due_items if item["status"] == OVERDUE)
+    echo(f"Due as of {AS_OF}: {overdue} overdue, {len(due_items) - overdue} due")
+    for item in due_items:
+        if item["status"] == OVERDUE:
+            echo(f"  overdue: {' '.join(x for x in (item['ref'], item['subject']) if x)}: {item['what']}")
+    echo(f"OGP requirements as of {AS_OF}: " + ", ".join(f"{f['requirement']} {f['status']}" for f in findings))
     echo(f"Audit chain verified: {report.entries} entries, head #{report.head_seq} {report.head_hash[:16]}…")
     echo(f"Try: ogp --db {workspace.describe()} proposal list")
+    echo(f"     ogp --db {workspace.describe()} due --as-of {AS_OF}")
+    echo(f"     ogp --db {workspace.describe()} compliance --as-of {AS_OF}")
 
 
 def main() -> None:

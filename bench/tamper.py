@@ -37,19 +37,24 @@ from sqlalchemy import Connection, Table, UniqueConstraint, create_engine, func,
 from sqlalchemy.orm import Session
 
 from documents.docx_writer import read_package, with_properties, zip_parts
-from states import Event
+from states import Event, MilestoneEvent
 from workflow import audit, db, ledger, replay
+from workflow.commitments import CommitmentChanges, edit_commitment
+from workflow.compliance import publish_timeline
 from workflow.demo import play
 from workflow.errors import VerificationError
 from workflow.evaluation import ScoreInput, declare_conflict, list_criteria, record_response, record_score
+from workflow.followups import follow_up
 from workflow.interviews import record_interview, schedule_interview
 from workflow.letters import list_letters, write_files
 from workflow.letters import verify as verify_letters
 from workflow.members import add_meeting, add_member
+from workflow.milestones import add_milestone, advance_milestone, list_milestones
 from workflow.models import AuditEntry
 from workflow.moves import advance
 from workflow.outbox import PROPERTY_HASH
 from workflow.plans import PlanSettings, add_entity, configure_plan
+from workflow.progress import EvidenceItem, record_progress
 from workflow.proposals import ProposalInput, add_proposal
 from workflow.publish import publish, staged_site
 from workflow.shortlist import shortlist_top
@@ -97,12 +102,45 @@ def build_small(session: Session, folder: Path) -> None:
     answered = later + dt.timedelta(days=5)
     record_response(session, "P-1", "MODEE", agreed=True, responded_on=None, note="", actor=ACTOR, now=answered)
     record_response(session, "P-2", "ROS", agreed=False, responded_on=None, note="لا", actor=ACTOR, now=answered)
+    follow_up(session, "P-1", "ROS", actor=ACTOR, now=answered, workspace_folder=folder)
     advance(session, "P-1", Event.COMMIT, actor=ACTOR, now=answered, workspace_folder=folder)
     advance(session, "P-4", Event.WITHDRAW, actor=ACTOR, reason="انسحاب", now=answered, workspace_folder=folder)
     for day in (dt.date(2021, 8, 20), dt.date(2021, 8, 31)):  # two publications: the update log has two rows
         with staged_site(folder / "site") as staging:
             publish(session, staging, actor=ACTOR, published_on=day, now=dt.datetime.combine(day, dt.time(12), dt.UTC),
                     workspace_folder=folder)  # fmt: skip
+    build_implementation(session)
+
+
+def build_implementation(session: Session) -> None:
+    """After the commitments: two commitments in OGP's template, milestones moved, progress from
+    both sides with evidence (a file and a web address), the co-creation timeline published."""
+    for published, starts in ((dt.date(2021, 5, 1), dt.date(2021, 6, 1)), (dt.date(2021, 5, 2), dt.date(2021, 6, 2))):
+        publish_timeline(session, published, starts, actor=ACTOR, now=NOW)
+    later = dt.datetime(2021, 9, 1, 9, tzinfo=dt.UTC)
+    record_response(session, "P-2", "ROS", agreed=True, responded_on=None, note="نعم", actor=ACTOR, now=later)
+    advance(session, "P-2", Event.COMMIT, actor=ACTOR, now=later)
+    changes = CommitmentChanges(ogp_id="JO9901", status_quo="ورقي", supporting=("ROS",), supporting_orgs=("جمعية 1",),
+                                relevance=(("accountability", "مساءلة"),), start="2021-10", end="2023-06")  # fmt: skip
+    edit_commitment(session, "P-1", changes, actor=ACTOR, now=later)
+    edit_commitment(session, "P-2", CommitmentChanges(ogp_id="JO9902", start="2021-10", end="2023-06"),
+                    actor=ACTOR, now=later)  # fmt: skip
+    for ref, title, start, end in (("P-1", "أولى", "2021-10", "2022-03"), ("P-1", "ثانية", "2022-01", "2022-06"),
+                                   ("P-2", "ثالثة", "2021-10", "2022-12")):  # fmt: skip
+        add_milestone(session, ref, title=title, output="مخرج", start=start, end=end, responsible="MODEE",
+                      actor=ACTOR, now=later)  # fmt: skip
+    first, second, third = (m.id for m in list_milestones(session))
+    implemented = dt.datetime(2022, 3, 20, 9, tzinfo=dt.UTC)
+    for mid in (first, second):
+        advance_milestone(session, mid, MilestoneEvent.START, actor=ACTOR, dated=dt.date(2021, 10, 5), now=implemented)
+    evidence = [EvidenceItem(file_name="a.csv", content=b"a,b\n1,2\n"), EvidenceItem(url="https://example.org/e")]
+    record_progress(session, first, percent=100, note="تم", side="government", evidence=evidence, actor=ACTOR,
+                    now=implemented)  # fmt: skip
+    record_progress(session, first, percent=90, note="تقريباً", side="civil-society", actor=ACTOR, now=implemented)
+    record_progress(session, third, percent=10, note="بداية", side="government", actor=ACTOR, now=implemented)
+    advance_milestone(session, first, MilestoneEvent.COMPLETE, actor=ACTOR, now=implemented)
+    advance_milestone(session, second, MilestoneEvent.DELAY, actor=ACTOR, reason="تأخر التمويل", new_end="2022-09",
+                      now=implemented)  # fmt: skip
 
 
 def build_demo(session: Session, folder: Path) -> None:

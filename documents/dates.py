@@ -45,6 +45,23 @@ def hijri_en(day: dt.date) -> str:
     return f"{hijri.day} {hijri.month_name('en')} {hijri.year} AH"
 
 
+def month_ar(month: str) -> str:
+    """A YYYY-MM month as «تشرين الأول 2022» (digits after Arabic letters are Arabic numbers to
+    the bidi algorithm, so 2022-10 would show as 10-2022 in a sentence); other text as it is."""
+    year, _, number = month.partition("-")
+    if not (year.isdigit() and number.isdigit() and 1 <= int(number) <= 12):
+        return month
+    return f"{GREGORIAN_MONTHS_AR[int(number) - 1]} {year}"
+
+
+def month_en(month: str) -> str:
+    """A YYYY-MM month as «October 2022»; other text as it is."""
+    year, _, number = month.partition("-")
+    if not (year.isdigit() and number.isdigit() and 1 <= int(number) <= 12):
+        return month
+    return f"{_MONTHS_EN[int(number) - 1]} {year}"
+
+
 # Not strftime's %B: that follows the machine's locale, and a letter must not.
 _MONTHS_EN = (
     "January", "February", "March", "April", "May", "June",

@@ -1,8 +1,9 @@
-"""A proposal's life, declared as data: states, events, guards and the documents each move writes.
+"""A proposal's life, and after the commitment a milestone's, declared as data: states, events,
+guards and the documents each move writes; and every other step that changes the record.
 
-Nothing here imports the database, the workflow services or the document renderer; they read this
-table. Change the life of a proposal here and the machine, the guards, the CLI's help and the
-documentation tests follow.
+Nothing here imports the database, the workflow services or the document renderer; they read these
+tables. Change the life of a proposal or a milestone here and the machines, the guards, the CLI's
+help, the audit replay and the documentation tests follow.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ class DocumentKind(StrEnum):
     REJECTION = "rejection"  # gives the proposing organisation the reason its idea was not adopted
     INVITATION = "invitation"  # invites the proposer to its interview (date, time, platform)
     CANCELLATION = "cancellation"  # tells the proposer an interview it was invited to is called off
+    FOLLOWUP = "followup"  # «إلحاقاً بكتابنا رقم …»: chases a body that has not answered a referral
 
 
 class Addressees(StrEnum):
@@ -68,6 +70,7 @@ class Addressees(StrEnum):
     LEAD_ENTITY = "lead_entity"  # the body that leads the commitment
     PROPOSER = "proposer"  # the proposing organisation
     REFERRED_ENTITIES = "referred_entities"  # every body a referral letter went to (none if never referred)
+    NAMED_ENTITY = "named_entity"  # the one body the coordinator names (a follow-up)
 
 
 @dataclass(frozen=True)
@@ -179,6 +182,123 @@ BY_EVENT: dict[Event, Transition] = {t.event: t for t in TRANSITIONS}
 EVALUATION_STATES: tuple[State, ...] = (State.SUBMITTED, State.INTERVIEWED)
 
 
+# --- after the commitment: a milestone's life -------------------------------------------------------
+
+
+class MilestoneState(StrEnum):
+    """Where one of a commitment's milestones stands."""
+
+    PLANNED = "planned"
+    STARTED = "started"
+    DELAYED = "delayed"  # behind its end month: a reason and a new end month were recorded
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class MilestoneEvent(StrEnum):
+    """What a coordinator records about a milestone. Verbs, none of them a proposal's event."""
+
+    START = "start"
+    DELAY = "delay"
+    COMPLETE = "complete"
+    CANCEL = "cancel"
+
+
+class MilestoneGuard(StrEnum):
+    """A rule that must hold before a milestone moves (checked in `workflow.guards`)."""
+
+    HAS_REASON = "has_reason"
+    LATER_END = "later_end"
+    HAS_EVIDENCE = "has_evidence"
+
+
+@dataclass(frozen=True)
+class MilestoneTransition:
+    """One edge of a milestone's life."""
+
+    event: MilestoneEvent
+    sources: tuple[MilestoneState, ...]
+    dest: MilestoneState
+    guards: tuple[MilestoneGuard, ...] = ()
+    help: str = ""
+
+
+MILESTONE_INITIAL = MilestoneState.PLANNED
+MILESTONE_FINAL: frozenset[MilestoneState] = frozenset({MilestoneState.COMPLETED, MilestoneState.CANCELLED})
+MILESTONE_OPEN: tuple[MilestoneState, ...] = tuple(s for s in MilestoneState if s not in MILESTONE_FINAL)
+
+MILESTONE_GUARD_RULES: dict[MilestoneGuard, str] = {
+    MilestoneGuard.HAS_REASON: "a reason is required (--reason)",
+    MilestoneGuard.LATER_END: "a new end month after the current one is required (--new-end YYYY-MM)",
+    MilestoneGuard.HAS_EVIDENCE: "a progress entry with evidence must be recorded first "
+    "(ogp progress record … --evidence FILE|URL)",
+}
+
+MILESTONE_TRANSITIONS: tuple[MilestoneTransition, ...] = (
+    MilestoneTransition(
+        MilestoneEvent.START,
+        (MilestoneState.PLANNED, MilestoneState.DELAYED),
+        MilestoneState.STARTED,
+        help="work on the milestone began (or resumed after a delay)",
+    ),
+    MilestoneTransition(
+        MilestoneEvent.DELAY,
+        MILESTONE_OPEN,
+        MilestoneState.DELAYED,
+        guards=(MilestoneGuard.HAS_REASON, MilestoneGuard.LATER_END),
+        help="it will not be done by its end month (reason and new end month required)",
+    ),
+    MilestoneTransition(
+        MilestoneEvent.COMPLETE,
+        (MilestoneState.STARTED, MilestoneState.DELAYED),
+        MilestoneState.COMPLETED,
+        guards=(MilestoneGuard.HAS_EVIDENCE,),
+        help="its output was delivered (a progress entry with evidence is required)",
+    ),
+    MilestoneTransition(
+        MilestoneEvent.CANCEL,
+        MILESTONE_OPEN,
+        MilestoneState.CANCELLED,
+        guards=(MilestoneGuard.HAS_REASON,),
+        help="it will not be carried out (reason required)",
+    ),
+)
+
+MILESTONE_BY_EVENT: dict[MilestoneEvent, MilestoneTransition] = {t.event: t for t in MILESTONE_TRANSITIONS}
+# A milestone move's audit event name: the event with this prefix, so it never reads as a proposal's.
+MILESTONE_STEP_PREFIX = "milestone_"
+
+
+def milestone_step_name(event: MilestoneEvent) -> str:
+    """The audit event name of a milestone move, e.g. `milestone_complete`."""
+    return f"{MILESTONE_STEP_PREFIX}{event.value}"
+
+
+def milestone_events_from(state: MilestoneState) -> tuple[MilestoneEvent, ...]:
+    """The events a milestone in `state` may take, in table order."""
+    return tuple(t.event for t in MILESTONE_TRANSITIONS if state in t.sources)
+
+
+def milestone_transition_for(event: MilestoneEvent) -> MilestoneTransition:
+    """The milestone table's row for `event`."""
+    return MILESTONE_BY_EVENT[event]
+
+
+class Completion(StrEnum):
+    """A commitment's completion on the IRM's scale; it follows from its milestones (see
+    `workflow.milestones.completion`): none begun, all delivered, or the mean of their progress."""
+
+    NOT_STARTED = "not_started"
+    LIMITED = "limited"
+    SUBSTANTIAL = "substantial"
+    COMPLETE = "complete"
+
+
+# The IRM's line between limited and substantial completion: the mean progress of a commitment's
+# milestones (delivered ones count 100, cancelled ones not at all).
+SUBSTANTIAL_FROM_PERCENT = 50
+
+
 class Action(StrEnum):
     """A recorded step that is not a move: its audit event name."""
 
@@ -204,6 +324,11 @@ class Action(StrEnum):
     VOID_LETTER = "void_letter"
     CHECKPOINT = "checkpoint"
     PUBLISH = "publish"
+    FOLLOWUP = "followup"
+    EDIT_COMMITMENT = "edit_commitment"
+    ADD_MILESTONE = "add_milestone"
+    RECORD_PROGRESS = "record_progress"
+    PUBLISH_TIMELINE = "publish_timeline"
 
 
 @dataclass(frozen=True)
@@ -213,7 +338,9 @@ class RecordedStep:
     `states` are the proposal states that allow it (None: the step is about no one proposal, or,
     for `submit`, creates it); `late_states` allow it after the decision, recorded as late;
     `documents` are the letters it writes; `move` is the transition when the step is a move;
-    `does` completes "Cannot … proposal P-1" in a refusal.
+    `does` completes "Cannot … proposal P-1" in a refusal. A step about one milestone names the
+    milestone states that allow it (`milestone_states`), and `milestone_move` is the milestone's
+    transition when the step moves it.
     """
 
     name: str
@@ -223,6 +350,8 @@ class RecordedStep:
     documents: tuple[Document, ...] = ()
     late_states: tuple[State, ...] = ()
     move: Transition | None = None
+    milestone_states: tuple[MilestoneState, ...] | None = None
+    milestone_move: MilestoneTransition | None = None
 
     @property
     def allowed(self) -> tuple[State, ...]:
@@ -304,6 +433,31 @@ _ACTIONS: tuple[RecordedStep, ...] = (
         "the national OGP repository was published (ogp publish): its date, the chain head it showed, "
         "and the sha256 of its manifest",
     ),
+    RecordedStep(
+        Action.FOLLOWUP,
+        (State.REFERRED,),
+        "a follow-up letter went to a body that had not answered the referral",
+        does="follow up the referral of",
+        documents=(Document(DocumentKind.FOLLOWUP, Addressees.NAMED_ENTITY),),
+    ),
+    # After the commitment: two years of work, on committed proposals only.
+    RecordedStep(
+        Action.EDIT_COMMITMENT,
+        (State.COMMITTED,),
+        "the commitment's text in OGP's template was written or changed",
+        does="edit the commitment of",
+    ),
+    RecordedStep(
+        Action.ADD_MILESTONE, (State.COMMITTED,), "a milestone was added to a commitment", does="add a milestone to"
+    ),
+    RecordedStep(
+        Action.RECORD_PROGRESS,
+        (State.COMMITTED,),
+        "progress on a milestone was reported, by the government or by civil society",
+        does="record progress on",
+        milestone_states=tuple(s for s in MilestoneState if s is not MilestoneState.CANCELLED),
+    ),
+    RecordedStep(Action.PUBLISH_TIMELINE, None, "the co-creation timeline was published"),
 )
 
 # Every recorded step by its audit event name: the moves of the table above, and the actions.
@@ -313,6 +467,17 @@ STEPS: dict[str, RecordedStep] = {
         for t in TRANSITIONS
     },
     **{step.name: step for step in _ACTIONS},
+    **{
+        milestone_step_name(t.event): RecordedStep(
+            milestone_step_name(t.event),
+            (State.COMMITTED,),
+            t.help,
+            does=f"{t.event.value} a milestone of",
+            milestone_states=t.sources,
+            milestone_move=t,
+        )
+        for t in MILESTONE_TRANSITIONS
+    },
 }
 
 

@@ -258,7 +258,12 @@ def test_c13_demo_never_deletes_a_file_it_did_not_create(tmp_path: Path) -> None
     assert again.exit_code == 0, again.output
     assert (fresh / "notes.txt").read_text() == "keep me"
     assert (fresh / "letters" / "my-own.docx").read_bytes() == b"mine"
-    assert len(list((fresh / "letters").glob("SAMPLE-*.docx"))) == 34
+    assert len(list((fresh / "letters").glob("SAMPLE-*.docx"))) == 35
+    (fresh / "reports" / "mine.docx").write_bytes(b"mine")
+    assert runner.invoke(cli, ["demo", "--dir", str(fresh)]).exit_code == 0  # its own reports replaced, not mine
+    assert sorted(p.name for p in (fresh / "reports").iterdir()) == [
+        "mine.docx", "plan.ar.docx", "progress-H1-2022.ar.docx",
+    ]  # fmt: skip
     # A marker that lists files outside the folder is never followed.
     outside = tmp_path / "outside.txt"
     outside.write_text("not the demo's")

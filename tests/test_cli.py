@@ -295,15 +295,15 @@ def test_demo_builds_a_verified_workspace_and_replaces_only_its_own(tmp_path: Pa
     ) in out
     assert "Refused, as the rules require: Cannot commit proposal SAMPLE-06: a relevant body must have agreed" in out
     assert "Refused, as the rules require: Cannot commit proposal SAMPLE-07: the plan's commitment target" in out
-    assert "Audit chain verified: 446 entries" in out  # the last: the site's publication
+    assert "Audit chain verified: 500 entries" in out
     site = tmp_path / "d" / "site"
     assert f"Site: {site / 'index.html'} (the national OGP repository and the reasoned response, ar, en;" in out
     assert (site / "ar" / "proposals" / "SAMPLE-01.html").is_file()
     letters = sorted((tmp_path / "d" / "letters").iterdir())
-    assert len(letters) == 34
+    assert len(letters) == 35
     assert (
-        f"Letters: 34 in {tmp_path / 'd' / 'letters'} "
-        "(9 invitation, 4 rejection, 9 referral, 5 commitment, 5 acceptance, 2 referral_closed)\n"
+        f"Letters: 35 in {tmp_path / 'd' / 'letters'} "
+        "(9 invitation, 4 rejection, 9 referral, 1 followup, 5 commitment, 5 acceptance, 2 referral_closed)\n"
     ) in out
     minutes = tmp_path / "d" / "minutes" / "meeting-2-2021-07-28.docx"
     assert f"Minutes of the second meeting: {minutes}\n" in out
@@ -348,11 +348,11 @@ def test_init_letter_settings_and_a_bad_logo(runner: CliRunner, tmp_path: Path) 
 
 def test_templates_export_check_and_use(runner: CliRunner, workspace: Workspace, tmp_path: Path) -> None:
     exported = ogp(runner, "templates", "export", "mine")
-    assert exported.stdout.startswith("Wrote 30 templates to mine: acceptance.ar.j2, acceptance.en.j2, ")
+    assert exported.stdout.startswith("Wrote 32 templates to mine: acceptance.ar.j2, acceptance.en.j2, ")
     assert exported.stdout.endswith(", site/words.ar.j2, site/words.en.j2, site/working_group.html.j2\n")
     again = runner.invoke(cli, ["templates", "export", "mine"])
     assert again.exit_code == 1 and "use --force to overwrite" in again.stderr
-    assert ogp(runner, "templates", "check", "mine").stdout == "Checked 29 templates from mine: 0 errors.\n"
+    assert ogp(runner, "templates", "check", "mine").stdout == "Checked 31 templates from mine: 0 errors.\n"
     (tmp_path / "mine" / "referral.ar.j2").write_text(
         "{% block subject %}{{ proposal.titel }}{% endblock %}{% block body %}x{% endblock %}"
     )
@@ -362,7 +362,7 @@ def test_templates_export_check_and_use(runner: CliRunner, workspace: Workspace,
         "  template referral.ar.j2, line 1: UndefinedError: 'dict object' has no attribute 'titel'\n"
         "Error: 1 templates do not render; the letters or pages using them would fail.\n"
     )
-    assert broken.stdout == "Checked 29 templates from mine: 1 errors.\n"
+    assert broken.stdout == "Checked 31 templates from mine: 1 errors.\n"
     (tmp_path / "mine" / "site" / "words.en.j2").write_text("{% set T = {} %}")
     site_broken = runner.invoke(cli, ["templates", "check", "mine"])
     assert "  site template site/" in site_broken.stderr and "has no attribute" in site_broken.stderr

@@ -159,6 +159,8 @@ def test_output_paths_may_not_climb_out_with_dot_dot(runner: CliRunner, tmp_path
         refused = ogp(runner, "meeting", "minutes", "1", "--out", out)
         assert refused.exit_code == 2
         assert "climbs out of the current folder with '..'" in refused.stderr
+        refused = ogp(runner, "report", "plan", "--out", out)
+        assert refused.exit_code == 2 and "climbs out of the current folder with '..'" in refused.stderr
     missing = ogp(runner, "meeting", "minutes", "1", "--out", "no/such/folder/x.docx")
     assert missing.exit_code == 2 and "the folder no/such/folder does not exist" in missing.stderr
     assert ogp(runner, "meeting", "minutes", "1", "--out", str(tmp_path / "ok.docx")).exit_code == 0
@@ -192,3 +194,45 @@ def test_exported_csv_neutralises_formulas_and_imports_back(runner: CliRunner, t
     assert ogp(runner, "proposal", "import", "back.csv").exit_code == 0
     assert json.loads(ogp(runner, "proposal", "show", "G-1", "--json").stdout)["title"] == formulas[0]
     assert ogp(runner, "proposal", "export", "../escape.csv").exit_code == 2
+
+
+@SETTINGS
+@given(text=TEXT, evidence=TEXT)
+def test_the_commitment_s_text_milestones_progress_and_evidence_are_cleaned_or_refused(
+    runner: CliRunner, text: str, evidence: str
+) -> None:
+    from tests.test_cli import to_shortlisted
+
+    if not json.loads(ogp(runner, "commitment", "list", "--json").stdout):  # once per workspace
+        assert ogp(runner, "proposal", "add", "--ref", "P-1", "--title", "فكرة", "--org", "جهة", "--entity", "MODEE",
+                   "--submitted-on", "2021-06-20").exit_code == 0  # fmt: skip
+        to_shortlisted(runner, "P-1")
+        assert ogp(runner, "advance", "P-1", "refer").exit_code == 0
+        assert ogp(runner, "response", "record", "P-1", "--entity", "MODEE", "--agreed").exit_code == 0
+        assert ogp(runner, "advance", "P-1", "commit").exit_code == 0
+    steps = [
+        ("commitment", "edit", "P-1", "--status-quo", text, "--relevance", f"accountability={text}",
+         "--supporting-org", text),
+        ("milestone", "add", "P-1", "--title", text, "--output", text, "--start", "2021-11", "--end", "2022-01",
+         "--responsible", "MODEE"),
+    ]  # fmt: skip
+    for args in steps:
+        before = snapshot(runner)
+        result = ogp(runner, *args)
+        if result.exit_code:
+            assert snapshot(runner) == before and result.stderr.startswith("Error: ")
+    milestones = json.loads(ogp(runner, "milestone", "list", "--json").stdout)
+    if milestones:
+        label = milestones[-1]["label"]
+        for args in (
+            ("progress", "record", label, "--percent", "5", "--note", text, "--by", "government", "--evidence", evidence),
+            ("milestone", "advance", label, "delay", "--reason", text, "--new-end", "2022-03"),
+        ):
+            before = snapshot(runner)
+            result = ogp(runner, *args)
+            if result.exit_code:
+                assert snapshot(runner) == before and result.stderr.startswith(("Error: ", "Usage: "))
+    verified = ogp(runner, "audit", "verify")
+    assert verified.exit_code == 0, verified.stderr
+    assert ogp(runner, "report", "progress", "--period", "H1-2022", "--out", "r.docx").exit_code == 0
+    assert ogp(runner, "report", "plan", "--out", "p.docx").exit_code == 0

@@ -237,6 +237,7 @@ def test_export_refuses_to_overwrite_and_check_reports_each_broken_template(tmp_
             "rejection",
             "invitation",
             "cancellation",
+            "followup",
         )
         for lang in ("ar", "en")
     )
@@ -257,7 +258,7 @@ def test_export_refuses_to_overwrite_and_check_reports_each_broken_template(tmp_
         "template rejection.en.j2, line 2: UndefinedError: 'reasn' is undefined",
     ]
     assert report.unknown == ["referal.ar.j2"]
-    assert len(report.checked) == 14 + 15  # the letters', and the site's templates (its stylesheet is not one)
+    assert len(report.checked) == 16 + 15  # the letters', and the site's templates (its stylesheet is not one)
 
 
 def test_a_broken_template_for_one_recipient_stops_the_whole_move(

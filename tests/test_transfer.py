@@ -26,12 +26,15 @@ def test_a_workspace_moves_to_postgresql_and_back_whole(postgres: PostgresCluste
     with postgres.database() as url:
         code, out, err = run("--db", source, "db", "copy", "--to", url)
         assert code == 0, err
-        assert "Copied" in out and "(10 proposals, 34 letters)" in out
-        assert "Audit chain verified there: 446 entries; head #446 " in out  # the last: the demo's publication
+        assert "Copied" in out and "(10 proposals, 35 letters)" in out
+        assert "Audit chain verified there: 500 entries; head #500 " in out  # the last: the demo's implementation
         head = run("--db", source, "audit", "head")[1]
         assert run("--db", url, "audit", "head")[1] == head
         assert run("--db", url, "audit", "verify", "--expect-head", head.strip())[0] == 0
-        for listing in (("letters", "list", "--json"), ("proposal", "list", "--json"), ("ranking", "--all", "--json")):
+        for listing in (
+            ("letters", "list", "--json"), ("proposal", "list", "--json"), ("ranking", "--all", "--json"),
+            ("commitment", "list", "--json"), ("milestone", "list", "--json"),
+        ):  # fmt: skip
             assert json.loads(run("--db", url, *listing)[1]) == json.loads(run("--db", source, *listing)[1])
         run("--db", source, "letters", "export", "from-sqlite")
         run("--db", url, "letters", "export", "from-postgres")
@@ -51,7 +54,7 @@ def test_a_workspace_moves_to_postgresql_and_back_whole(postgres: PostgresCluste
 
         back = tmp_path / "back.db"
         assert run("--db", url, "db", "copy", "--to", str(back))[0] == 0
-        assert run("--db", str(back), "audit", "verify")[1].startswith("Audit chain verified: 447 entries")
+        assert run("--db", str(back), "audit", "verify")[1].startswith("Audit chain verified: 501 entries")
 
 
 def test_copy_refuses_the_workspace_itself(tmp_path: Path) -> None:

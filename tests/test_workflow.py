@@ -511,3 +511,13 @@ def test_a_published_head_catches_a_chain_rewritten_from_the_start(session_scope
         audit.Head.parse("7:abc")
     with pytest.raises(ValueError, match="is not SEQ:HASH"):
         audit.Head.parse("¹:" + "a" * 64)
+
+
+def test_odd_proposal_keys_are_no_proposal_not_a_crash(session_scope: SessionFactory) -> None:
+    """Found by the hostile tests: '¹' passes str.isdigit but not int(); PostgreSQL refuses a NUL."""
+    with session_scope() as s:
+        register(s, "P-1")
+        assert get_proposal(s, " p-1 ").ref == get_proposal(s, "1").ref == "P-1"
+        for key in ("¹", "\x00", "P-1\x00", "9" * 30):
+            with pytest.raises(NotFoundError, match="no proposal "):
+                get_proposal(s, key)

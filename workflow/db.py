@@ -153,7 +153,7 @@ def _alembic_config() -> Config:
 # The schema revision this program needs: the newest file in workflow/migrations/versions/
 # (tests/test_upgrades.py checks that they agree). A constant, so that opening a workspace does
 # not load Alembic and scan the migrations folder on every command.
-SCHEMA_HEAD = "0007"
+SCHEMA_HEAD = "0008"
 
 
 def head_revision() -> str:

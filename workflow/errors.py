@@ -69,31 +69,36 @@ class DuplicateError(WorkflowError):
 
 
 class TransitionNotAllowedError(WorkflowError):
-    """The event cannot be taken from the proposal's current state."""
+    """The event cannot be taken from the current state of the proposal (or milestone)."""
 
-    def __init__(self, ref: str, event: str, state: str, allowed_from: Sequence[str]) -> None:
+    def __init__(
+        self, ref: str, event: str, state: str, allowed_from: Sequence[str], *, record: str = "proposal"
+    ) -> None:
         self.ref, self.event, self.state, self.allowed_from = ref, event, state, tuple(allowed_from)
         allowed = ", ".join(allowed_from) or "nowhere"
-        super().__init__(f"Cannot {event} proposal {ref}: it is '{state}'; {event} is allowed from: {allowed}.")
+        super().__init__(f"Cannot {event} {record} {ref}: it is '{state}'; {event} is allowed from: {allowed}.")
 
 
 class StepNotAllowedError(WorkflowError):
-    """A recorded step that is not a move cannot be taken in the proposal's current state."""
+    """A recorded step that is not a move cannot be taken in the current state of the proposal
+    (or milestone) it is about."""
 
-    def __init__(self, ref: str, step: str, does: str, state: str, allowed: Sequence[str]) -> None:
+    def __init__(
+        self, ref: str, step: str, does: str, state: str, allowed: Sequence[str], *, record: str = "proposal"
+    ) -> None:
         self.ref, self.step, self.state, self.allowed = ref, step, state, tuple(allowed)
         where = " or ".join(allowed) or "no state"
         super().__init__(
-            f"Cannot {does or step} proposal {ref}: it is '{state}'; this is done only while it is {where}."
+            f"Cannot {does or step} {record} {ref}: it is '{state}'; this is done only while it is {where}."
         )
 
 
 class GuardError(WorkflowError):
     """A guard of the transition does not hold."""
 
-    def __init__(self, ref: str, event: str, rule: str, detail: str = "") -> None:
+    def __init__(self, ref: str, event: str, rule: str, detail: str = "", *, record: str = "proposal") -> None:
         self.ref, self.event, self.rule, self.detail = ref, event, rule, detail
-        message = f"Cannot {event} proposal {ref}: {rule}"
+        message = f"Cannot {event} {record} {ref}: {rule}"
         if detail:
             message += f" ({detail})"
         super().__init__(message + ".")

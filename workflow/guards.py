@@ -1,8 +1,8 @@
-"""The guards named in `states/`, as rules over the facts of one proposal.
+"""The guards named in `states/`, as rules over the facts of one proposal or one milestone.
 
 Each rule returns None when it holds, or what stands in the way. The facts come from the database
-for a move being taken (`LiveFacts`), or from the record rebuilt out of the chain when `ogp audit
-verify` replays a move (workflow/replay.py): one rule, both times.
+for a move being taken (`LiveFacts`, `LiveMilestoneFacts`), or from the record rebuilt out of the
+chain when `ogp audit verify` replays a move (workflow/replay.py): one rule, both times.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from typing import Protocol
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from states import GUARD_RULES, SHORTLIST_PLACES, Guard, State
+from states import GUARD_RULES, MILESTONE_GUARD_RULES, SHORTLIST_PLACES, Guard, MilestoneGuard, State
 from workflow.errors import GuardError
 from workflow.evaluation import Tally, latest_answers, standing
-from workflow.models import Interview, Letter, Plan, Proposal, ProposalEntity, Score
+from workflow.models import Evidence, Interview, Letter, Milestone, Plan, Progress, Proposal, ProposalEntity, Score
 
 
 class Facts(Protocol):
@@ -154,3 +154,81 @@ class LiveFacts:
         letters = select(func.count(Letter.id)).where(Letter.proposal_id == self.proposal.id)
         scores = select(func.count(Score.id)).where(Score.proposal_id == self.proposal.id)
         return int(self.session.scalar(letters) or 0), int(self.session.scalar(scores) or 0)
+
+
+# --- a milestone's guards ---------------------------------------------------------------------------
+
+
+class MilestoneFacts(Protocol):
+    """What the milestone guards look at: the move asked for, and the milestone as it stands."""
+
+    @property
+    def reason(self) -> str: ...
+    @property
+    def new_end(self) -> str: ...  # the end month a delay asks for ("" if none was given)
+    @property
+    def end_month(self) -> str: ...  # the end month in force
+
+    def evidenced_progress(self) -> int: ...  # progress entries on the milestone with evidence
+
+
+def milestone_has_reason(facts: MilestoneFacts) -> str | None:
+    return None if facts.reason else "no reason was given"
+
+
+def later_end(facts: MilestoneFacts) -> str | None:
+    if not facts.new_end:
+        return "no new end month was given"
+    if facts.new_end <= facts.end_month:  # YYYY-MM compares as text in calendar order
+        return f"{facts.new_end} is not after the end month in force, {facts.end_month}"
+    return None
+
+
+def has_evidence(facts: MilestoneFacts) -> str | None:
+    return None if facts.evidenced_progress() else "no progress entry on it has evidence"
+
+
+MILESTONE_RULES: dict[MilestoneGuard, Callable[[MilestoneFacts], str | None]] = {
+    MilestoneGuard.HAS_REASON: milestone_has_reason,
+    MilestoneGuard.LATER_END: later_end,
+    MilestoneGuard.HAS_EVIDENCE: has_evidence,
+}
+
+
+def milestone_failures(guards: Sequence[MilestoneGuard], facts: MilestoneFacts) -> list[tuple[MilestoneGuard, str]]:
+    """Every milestone guard of `guards` that does not hold, with what stands in the way."""
+    found = []
+    for guard in guards:
+        detail = MILESTONE_RULES[guard](facts)
+        if detail is not None:
+            found.append((guard, detail))
+    return found
+
+
+def check_milestone(guards: Sequence[MilestoneGuard], facts: MilestoneFacts, label: str, event: str) -> None:
+    """Raise `GuardError` for the first milestone guard that does not hold."""
+    for guard, detail in milestone_failures(guards, facts)[:1]:
+        shown = "" if guard is MilestoneGuard.HAS_REASON else detail
+        raise GuardError(label, event, MILESTONE_GUARD_RULES[guard], shown, record="milestone")
+
+
+@dataclass
+class LiveMilestoneFacts:
+    """The facts of a milestone as the database holds them now."""
+
+    session: Session
+    milestone: Milestone
+    reason: str = ""
+    new_end: str = ""
+
+    @property
+    def end_month(self) -> str:
+        return self.milestone.end_month
+
+    def evidenced_progress(self) -> int:
+        query = (
+            select(func.count(func.distinct(Progress.id)))
+            .join(Evidence, Evidence.progress_id == Progress.id)
+            .where(Progress.milestone_id == self.milestone.id)
+        )
+        return int(self.session.scalar(query) or 0)

@@ -27,10 +27,10 @@ from sqlalchemy import Table, event, inspect, select, text
 from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
 
 from documents.text import xml_safe
-from states import STEPS, Action, RecordedStep, State
+from states import STEPS, Action, MilestoneState, RecordedStep, State
 from workflow import audit, fields
 from workflow.errors import InvalidInputError, StepNotAllowedError
-from workflow.models import AuditEntry, Base, Letter, Proposal
+from workflow.models import AuditEntry, Base, Letter, Milestone, Proposal
 
 # The record: every table but the audit trail itself (and Alembic's bookkeeping).
 RECORD_TABLES: tuple[Table, ...] = tuple(t for t in Base.metadata.sorted_tables if t.name != "audit_entries")
@@ -138,6 +138,8 @@ class Step:
     proposal: Proposal | None = None
     from_state: State | None = None
     late: bool = False
+    milestone: Milestone | None = None
+    milestone_from: MilestoneState | None = None
     changes: list[dict[str, Any]] = field(default_factory=list)
     letters: list[Letter] = field(default_factory=list)
     stamp: Callable[[AuditEntry], None] | None = None
@@ -186,7 +188,17 @@ class Step:
                 {"t": table, "op": "insert", "key": row_key(table, values), "row": canonical_row(table, values)}
             )
         proposal = self.proposal
+        about_milestone = {}
+        if self.milestone is not None and self.milestone_from is not None:
+            # Which milestone, and its state before and after: what the replay checks a milestone
+            # step against (states.RecordedStep.milestone_states / milestone_move).
+            about_milestone["milestone"] = {
+                "id": self.milestone.id,
+                "from": self.milestone_from.value,
+                "to": self.milestone.state.value,
+            }
         return {
+            **about_milestone,
             "v": audit.BODY_VERSION,
             "step": self.spec.name,
             "actor": self.actor,
@@ -259,6 +271,28 @@ def lock_record(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": RECORD_LOCK})
 
 
+def milestone_refusal(name: str, milestone: Milestone) -> StepNotAllowedError | None:
+    """The refusal of step `name` (not a milestone move: those name their own table) on
+    `milestone` in its current state, or None where `states.STEPS` allows it."""
+    spec = STEPS[name]
+    allowed = spec.milestone_states
+    if spec.milestone_move is not None or allowed is None or milestone.state in allowed:
+        return None
+    return StepNotAllowedError(
+        milestone_label(milestone.id),
+        spec.name,
+        spec.does,
+        milestone.state.value,
+        [s.value for s in allowed],
+        record="milestone",
+    )
+
+
+def milestone_label(milestone_id: int) -> str:
+    """How a milestone is named to people: M and its number."""
+    return f"M{milestone_id}"
+
+
 def state_refusal(name: str, proposal: Proposal) -> StepNotAllowedError | None:
     """The refusal of step `name` (not a move: moves name their own table) on `proposal` in its
     current state, or None where `states.STEPS` allows it."""
@@ -277,11 +311,13 @@ def begin(
     now: dt.datetime | None = None,
     reason: str = "",
     proposal: Proposal | None = None,
+    milestone: Milestone | None = None,
 ) -> Step:
     """Open the recorded step `name` (declared in `states.STEPS`) under the record's lock.
 
     For a step about a proposal, the proposal is re-read and its state must allow the step
-    (raises `StepNotAllowedError` naming the states that do); moves check their own table.
+    (raises `StepNotAllowedError` naming the states that do); moves check their own table. A step
+    about one of its milestones re-reads the milestone and checks its state the same way.
     """
     if session.info.get(STEP_KEY) is not None:
         raise LedgerError("a recorded step is already open in this session")
@@ -296,6 +332,12 @@ def begin(
         if refusal is not None:
             raise refusal
         step.late = spec.move is None and proposal.state in spec.late_states
+    if milestone is not None:
+        session.refresh(milestone)
+        step.milestone, step.milestone_from = milestone, milestone.state
+        refusal = milestone_refusal(name, milestone)
+        if refusal is not None:
+            raise refusal
     # A step is all or nothing even inside a longer transaction (the demo, a batch that skips
     # refusals): it runs in a savepoint that a refusal rolls back.
     step.savepoint = session.begin_nested()
@@ -312,13 +354,14 @@ def recorded(
     now: dt.datetime | None = None,
     reason: str = "",
     proposal: Proposal | None = None,
+    milestone: Milestone | None = None,
     optional: bool = False,
 ) -> Iterator[Step]:
     """`begin` … `finish` as a block: the entry is appended when the block ends without error.
 
     With `optional`, a block that changed nothing appends nothing (setting a value to what it is).
     """
-    step = begin(session, name, actor=actor, now=now, reason=reason, proposal=proposal)
+    step = begin(session, name, actor=actor, now=now, reason=reason, proposal=proposal, milestone=milestone)
     try:
         yield step
         session.flush()

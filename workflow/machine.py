@@ -1,7 +1,7 @@
-"""The one shared state machine, built from the table in `states/`.
+"""The shared state machines, one per life declared in `states/`: the proposal's and the milestone's.
 
-Proposals are never registered on it: each move triggers the event on the loaded row and leaves
-the machine as it was (see STYLE.md). The callbacks only delegate to the `Move` passed along with
+Rows are never registered on them: each move triggers the event on the loaded row and leaves the
+machine as it was (see STYLE.md). The callbacks only delegate to the move object passed along with
 the event, which holds the session and does the work in the order the library calls them:
 conditions (guards) → before (render letters) → state change → after (audit and letters).
 """
@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Protocol
 
 from transitions import EventData, Machine
 
-from states import INITIAL, TRANSITIONS, State
+from states import INITIAL, MILESTONE_INITIAL, MILESTONE_TRANSITIONS, TRANSITIONS, MilestoneState, State
 
 if TYPE_CHECKING:
-    from workflow.models import Proposal
+    from workflow.models import Milestone, Proposal
 
 
 class MoveHooks(Protocol):
@@ -72,3 +72,31 @@ def machine() -> Machine:
 def trigger(proposal: Proposal, event: str, move: MoveHooks) -> bool:
     """Fire `event` on `proposal` without registering it on the machine."""
     return bool(machine().events[event].trigger(proposal, move=move))
+
+
+@functools.cache
+def milestone_machine() -> Machine:
+    """The process's milestone machine, built the same way from `states.MILESTONE_TRANSITIONS`."""
+    built = Machine(
+        model=None,
+        states=MilestoneState,
+        initial=MILESTONE_INITIAL,
+        auto_transitions=False,
+        send_event=True,
+        ignore_invalid_triggers=False,
+    )
+    for row in MILESTONE_TRANSITIONS:
+        built.add_transition(
+            row.event.value,
+            list(row.sources),
+            row.dest,
+            conditions=[_guards_hold],
+            before=[_prepare],
+            after=[_record],
+        )
+    return built
+
+
+def trigger_milestone(milestone: Milestone, event: str, move: MoveHooks) -> bool:
+    """Fire `event` on `milestone` without registering it on the milestone machine."""
+    return bool(milestone_machine().events[event].trigger(milestone, move=move))

@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from states import State
+from states import MilestoneState, State
 
 # Constraint names that read well in Alembic migrations and in database error messages.
 NAMING = {
@@ -43,6 +43,18 @@ def _state_type() -> Enum:
     return Enum(
         State,
         name="state",
+        native_enum=False,
+        create_constraint=True,
+        length=16,
+        values_callable=lambda enum: [member.value for member in enum],
+        validate_strings=True,
+    )
+
+
+def _milestone_state_type() -> Enum:
+    return Enum(
+        MilestoneState,
+        name="milestone_state",
         native_enum=False,
         create_constraint=True,
         length=16,
@@ -77,6 +89,10 @@ class Plan(Base):
     logo: Mapped[bytes | None] = mapped_column(LargeBinary)
     # Eligible members who must score every criterion before a shortlist; None: a majority.
     quorum: Mapped[int | None] = mapped_column(Integer)
+    # Days a body has to answer a referral (or a follow-up) before its reply is overdue.
+    reply_within: Mapped[int] = mapped_column(Integer)  # default: workflow.plans.DEFAULT_REPLY_WITHIN
+    # The day the plan was submitted to OGP (minimum requirement 4.1 is judged against it).
+    submitted_on: Mapped[dt.date | None] = mapped_column(Date)
 
     criteria: Mapped[list[Criterion]] = relationship(back_populates="plan", order_by="Criterion.position")
 
@@ -418,5 +434,137 @@ class Publication(Base):
     reasoned_response: Mapped[bool] = mapped_column(default=True)
 
 
+# --- after the commitment ---------------------------------------------------------------------------
+
+
+class Commitment(Base):
+    """A committed proposal written up in OGP's commitment template. Until it is first edited, the
+    proposal's problem and solution stand as its problem and description."""
+
+    __tablename__ = "commitments"
+
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"), primary_key=True)
+    ogp_id: Mapped[str] = mapped_column(String(32), default="")  # OGP's own number, e.g. JO0070
+    problem: Mapped[str] = mapped_column(Text, default="")
+    status_quo: Mapped[str] = mapped_column(Text, default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    how_it_solves: Mapped[str] = mapped_column(Text, default="")
+    # OGP value code → how the commitment is relevant to it.
+    relevance: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    start_month: Mapped[str] = mapped_column(String(7), default="")  # YYYY-MM
+    end_month: Mapped[str] = mapped_column(String(7), default="")
+    edited_by: Mapped[str] = mapped_column(Text)
+    edited_at: Mapped[str] = mapped_column(String(32))
+
+    partners: Mapped[list[CommitmentPartner]] = relationship(
+        order_by="CommitmentPartner.position", cascade="all, delete-orphan"
+    )
+
+
+class CommitmentPartner(Base):
+    """A supporting actor of a commitment: a government body, or an organisation (civil society,
+    private sector) named as written."""
+
+    __tablename__ = "commitment_partners"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("commitments.proposal_id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    entity_id: Mapped[int | None] = mapped_column(ForeignKey("entities.id"))
+    organization: Mapped[str] = mapped_column(Text, default="")
+
+    entity: Mapped[Entity | None] = relationship()
+
+
+class Milestone(Base):
+    """A dated step of a commitment with a verifiable output and a responsible body; its state is
+    moved by the milestone machine (states.MILESTONE_TRANSITIONS)."""
+
+    __tablename__ = "milestones"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(Text)
+    output: Mapped[str] = mapped_column(Text, default="")
+    start_month: Mapped[str] = mapped_column(String(7))
+    # The end month in force (a delay moves it); `planned_end_month` keeps the first one.
+    end_month: Mapped[str] = mapped_column(String(7))
+    planned_end_month: Mapped[str] = mapped_column(String(7))
+    responsible_id: Mapped[int] = mapped_column(ForeignKey("entities.id"))
+    state: Mapped[MilestoneState] = mapped_column(_milestone_state_type(), default=MilestoneState.PLANNED)
+    added_by: Mapped[str] = mapped_column(Text)
+    added_at: Mapped[str] = mapped_column(String(32))
+
+    proposal: Mapped[Proposal] = relationship()
+    responsible: Mapped[Entity] = relationship()
+    moves: Mapped[list[MilestoneMove]] = relationship(order_by="MilestoneMove.id", viewonly=True)
+    progress: Mapped[list[Progress]] = relationship(order_by="Progress.id", viewonly=True)
+
+
+class MilestoneMove(Base):
+    """One move of a milestone: when it happened (as the coordinator dates it), why, and for a
+    delay the new end month."""
+
+    __tablename__ = "milestone_moves"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    milestone_id: Mapped[int] = mapped_column(ForeignKey("milestones.id"), index=True)
+    event: Mapped[str] = mapped_column(String(16))
+    from_state: Mapped[str] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16))
+    dated: Mapped[dt.date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    new_end_month: Mapped[str] = mapped_column(String(7), default="")
+    recorded_by: Mapped[str] = mapped_column(Text)
+    recorded_at: Mapped[str] = mapped_column(String(32))
+
+
+class Progress(Base):
+    """Progress on a milestone as one side reports it: the government's, or civil society's kept
+    beside it (never merged into it)."""
+
+    __tablename__ = "progress"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    milestone_id: Mapped[int] = mapped_column(ForeignKey("milestones.id"), index=True)
+    side: Mapped[str] = mapped_column(String(16))  # "government" or "civil-society"
+    percent: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(Text, default="")
+    reported_on: Mapped[dt.date] = mapped_column(Date)
+    recorded_by: Mapped[str] = mapped_column(Text)
+    recorded_at: Mapped[str] = mapped_column(String(32))
+
+    evidence: Mapped[list[Evidence]] = relationship(order_by="Evidence.position", cascade="all, delete-orphan")
+
+
+class Evidence(Base):
+    """Evidence of progress: a web address, or a file whose bytes are kept; the chain records the
+    file's sha256 (its bytes are written into the audit entry as their digest)."""
+
+    __tablename__ = "evidence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    progress_id: Mapped[int] = mapped_column(ForeignKey("progress.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    url: Mapped[str] = mapped_column(Text, default="")
+    file_name: Mapped[str] = mapped_column(Text, default="")
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    sha256: Mapped[str] = mapped_column(String(64), default="")
+    content: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class TimelinePublication(Base):
+    """The co-creation timeline's publication (OGP minimum requirement 3.1): when it was published
+    and when co-creation was to begin."""
+
+    __tablename__ = "timeline_publications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    published_on: Mapped[dt.date] = mapped_column(Date)
+    co_creation_starts: Mapped[dt.date] = mapped_column(Date)
+    url: Mapped[str] = mapped_column(Text, default="")
+    recorded_by: Mapped[str] = mapped_column(Text)
+    recorded_at: Mapped[str] = mapped_column(String(32))
 # Proposals are looked up by ref in any case: an index on the lowered ref serves that lookup.
 Index("ix_proposals_ref_lower", func.lower(Proposal.ref))

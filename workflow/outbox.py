@@ -90,6 +90,7 @@ class Outbox:
     # An earlier letter the new ones take the place of (a voided letter reissued, a moved interview).
     replaces: Replaces | None = None
     pending: list[PendingLetter] = field(default_factory=list)
+    to: Entity | None = None  # the body a letter to `Addressees.NAMED_ENTITY` goes to
     dated: dt.date | None = None
 
     def __post_init__(self) -> None:
@@ -201,6 +202,8 @@ class Outbox:
                     .order_by(Letter.id)
                 )
                 return [Recipient.body(entity) for entity in dict.fromkeys(self.session.scalars(query))]
+            case Addressees.NAMED_ENTITY:
+                return [Recipient.body(self.to)] if self.to is not None else []
 
     def _request(self, document: Document, recipient: Recipient, reference: str, issued_on: dt.date) -> LetterRequest:
         plan, proposal, arabic = self.plan, self.proposal, recipient.language == "ar"
@@ -234,6 +237,8 @@ class Outbox:
                 "event": self.event,
                 "reason": self.reason,
                 "interview": {"date": "", "date_ar": "", "date_en": "", "time": "", "platform": ""},
+                "referral": {"reference": "", "date": "", "date_ar": "", "date_hijri": "", "date_en": ""},
+                "reply_within": plan.reply_within,
                 **self.extra,
             },
         )

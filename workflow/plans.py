@@ -15,7 +15,14 @@ from workflow import fields, ledger
 from workflow.errors import DuplicateError, InvalidInputError, NotFoundError, NoWorkspaceError
 from workflow.models import Criterion, Entity, Plan, Proposal
 from workflow.names import name_key
-from workflow.vocabulary import RANKS, SEED_CRITERIA, addressee_line, organisation_addressee
+from workflow.vocabulary import (
+    DEFAULT_REPLY_WITHIN,
+    MAX_REPLY_WITHIN,
+    RANKS,
+    SEED_CRITERIA,
+    addressee_line,
+    organisation_addressee,
+)
 
 DEFAULT_TITLE = "الخطة الوطنية الخامسة لمبادرة شراكة الحكومات الشفافة"
 DEFAULT_PERIOD = "2021-2023"
@@ -25,6 +32,7 @@ DEFAULT_LETTER_PREFIX = "ت ح/5"
 # The seed: seven ideas shortlisted, to be narrowed to five commitments.
 DEFAULT_SHORTLIST_SIZE = 7
 DEFAULT_COMMITMENT_TARGET = 5
+# Days a body has to answer a referral (or a follow-up) before its reply is overdue.
 DEFAULT_TITLE_EN = "Fifth National Action Plan of the Open Government Partnership"
 DEFAULT_ISSUER_EN = "Ministry of Planning and International Cooperation – Open Government Unit"
 DEFAULT_SIGNATORY_TITLE_EN = "Minister of Planning and International Cooperation"
@@ -52,6 +60,8 @@ class PlanSettings:
     copy_to: tuple[str, ...] | None = None
     logo: bytes | None = None  # b"" removes the logo
     quorum: int | None = None  # 0 returns to the default, a majority of the working group
+    reply_within: int | None = None  # days
+    submitted_on: dt.date | None = None  # the day the plan was submitted to OGP
 
 
 def current_plan(session: Session, *, lock: bool = False) -> Plan:
@@ -99,6 +109,8 @@ def configure_plan(
                 copy_to=[],
                 logo=None,
                 quorum=None,
+                reply_within=DEFAULT_REPLY_WITHIN,
+                submitted_on=None,
             )
             session.add(plan)
             session.flush()
@@ -144,6 +156,14 @@ def _apply_settings(session: Session, plan: Plan, settings: PlanSettings) -> Non
         if settings.quorum < 0:
             raise InvalidInputError("plan", "quorum", f"must be 0 (a majority) or more, not {settings.quorum}")
         plan.quorum = settings.quorum or None
+    if settings.reply_within is not None:
+        if not 1 <= settings.reply_within <= MAX_REPLY_WITHIN:
+            raise InvalidInputError(
+                "plan", "reply-within", f"must be between 1 and {MAX_REPLY_WITHIN} days, not {settings.reply_within}"
+            )
+        plan.reply_within = settings.reply_within
+    if settings.submitted_on is not None:
+        plan.submitted_on = settings.submitted_on
     _set_cap(session, plan, "shortlist_size", settings.shortlist_size, SHORTLIST_PLACES)
     _set_cap(session, plan, "commitment_target", settings.commitment_target, {State.COMMITTED})
     if plan.commitment_target > plan.shortlist_size:

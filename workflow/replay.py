@@ -7,9 +7,14 @@ tables row for row, field for field; every stored letter must be the one its ent
 carry that entry's number and hash. The first divergence is named: the entry, or the table, the
 row, the field, what the chain says and what the table says.
 
+A milestone step is checked the same way against the milestone table as the record then stood:
+the milestone's replayed state must allow it, a move must lead where the milestone's table says
+and its guards (a reason, a later end month, progress with evidence) must have held; a milestone's
+state changes only by its own moves.
+
 Memory stays flat in the number of entries: entries and tables are streamed, and the rebuilt
 record is kept in a temporary SQLite file, not in memory; only what the guards need (states,
-open scores, members, answers) is held, per proposal.
+open scores, members, answers, milestones and their evidence) is held, per proposal.
 """
 
 from __future__ import annotations
@@ -29,12 +34,22 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from documents.docx_writer import read_package
-from states import EVALUATION_STATES, GUARD_RULES, Action, State, step_for
+from states import (
+    EVALUATION_STATES,
+    GUARD_RULES,
+    MILESTONE_GUARD_RULES,
+    MILESTONE_INITIAL,
+    Action,
+    MilestoneState,
+    RecordedStep,
+    State,
+    step_for,
+)
 from workflow import audit
 from workflow.errors import AuditChainError, RecordMismatchError
 from workflow.evaluation import CriterionInfo, Tally, compute_tally, quorum_for
-from workflow.guards import failures
-from workflow.ledger import KEY_COLUMNS, RECORD_TABLES, canonical_json, canonical_row, row_key
+from workflow.guards import failures, milestone_failures
+from workflow.ledger import KEY_COLUMNS, RECORD_TABLES, canonical_json, canonical_row, milestone_label, row_key
 from workflow.models import AuditEntry
 from workflow.names import name_key
 from workflow.outbox import PROPERTY_HASH, PROPERTY_SEQ
@@ -129,6 +144,16 @@ class ProposalFacts:
 
 
 @dataclass
+class MilestoneRecord:
+    """One milestone as the chain says it stands."""
+
+    proposal_id: int
+    state: MilestoneState
+    end_month: str
+    evidenced: set[int] = field(default_factory=set)  # its progress entries that carry evidence
+
+
+@dataclass
 class Record:
     """The facts the rules look at, rebuilt from the rows each step wrote."""
 
@@ -138,6 +163,9 @@ class Record:
     members: dict[int, tuple[bool, str]] = field(default_factory=dict)  # id → (active, organisation key)
     proposals: dict[int, ProposalFacts] = field(default_factory=dict)
     counts: Counter[State] = field(default_factory=Counter)
+    milestones: dict[int, MilestoneRecord] = field(default_factory=dict)
+    progress: dict[int, int] = field(default_factory=dict)  # progress entry → its milestone
+    evidence: Counter[int] = field(default_factory=Counter)  # progress entry → its pieces of evidence
 
     def apply(self, table: str, before: Row | None, after: Row | None) -> None:
         """Follow one row's change (inserted: no `before`; deleted: no `after`)."""
@@ -256,6 +284,44 @@ def _scores(record: Record, before: Row | None, after: Row | None) -> None:
         facts.scores[key] = after["value"]
 
 
+def _milestones(record: Record, before: Row | None, after: Row | None) -> None:
+    if after is None:
+        assert before is not None
+        record.milestones.pop(before["id"], None)
+        return
+    found = record.milestones.get(after["id"])
+    state = MilestoneState(after["state"])
+    if found is None:
+        record.milestones[after["id"]] = MilestoneRecord(after["proposal_id"], state, after["end_month"])
+    else:
+        found.proposal_id, found.state, found.end_month = after["proposal_id"], state, after["end_month"]
+
+
+def _progress(record: Record, before: Row | None, after: Row | None) -> None:
+    if after is None:
+        assert before is not None
+        record.progress.pop(before["id"], None)
+    else:
+        record.progress[after["id"]] = after["milestone_id"]
+    _evidenced(record, (after or before or {})["id"])
+
+
+def _evidence(record: Record, before: Row | None, after: Row | None) -> None:
+    row = after if after is not None else before
+    assert row is not None
+    record.evidence[row["progress_id"]] += (after is not None) - (before is not None)
+    _evidenced(record, row["progress_id"])
+
+
+def _evidenced(record: Record, progress_id: int) -> None:
+    """Keep each milestone's set of progress entries with evidence in step with the rows."""
+    for milestone in record.milestones.values():
+        milestone.evidenced.discard(progress_id)
+    owner = record.milestones.get(record.progress.get(progress_id, -1))
+    if owner is not None and record.evidence[progress_id] > 0:
+        owner.evidenced.add(progress_id)
+
+
 _HANDLERS: dict[str, Callable[[Record, Row | None, Row | None], None]] = {
     "plans": _plans,
     "criteria": _criteria,
@@ -267,6 +333,9 @@ _HANDLERS: dict[str, Callable[[Record, Row | None, Row | None], None]] = {
     "conflicts": _conflicts,
     "scores": _scores,
     "letters": _letters,
+    "milestones": _milestones,
+    "progress": _progress,
+    "evidence": _evidence,
 }
 
 
@@ -306,6 +375,24 @@ class ReplayFacts:
     def written(self) -> tuple[int, int]:
         facts = self.record.proposals[self.proposal_id]
         return facts.letters, len(facts.scores)
+
+
+@dataclass
+class ReplayMilestoneFacts:
+    """The milestone guards' facts, from the rebuilt record and the move's own row in the entry
+    (see workflow/guards.py `MilestoneFacts`)."""
+
+    record: Record
+    milestone_id: int
+    reason: str
+    new_end: str
+
+    @property
+    def end_month(self) -> str:
+        return self.record.milestones[self.milestone_id].end_month
+
+    def evidenced_progress(self) -> int:
+        return len(self.record.milestones[self.milestone_id].evidenced)
 
 
 # --- the replay -----------------------------------------------------------------------------------
@@ -349,7 +436,9 @@ class Replay:
             self._checkpoint(seq, body)
             return
         self._allowed(seq, body)
+        before = self._milestone_states(body["changes"])
         self._write(seq, body["changes"])
+        self._milestones_moved(seq, body, before)
         proposal = body.get("proposal")
         if proposal is not None:
             facts = self.record.proposals.get(proposal["id"])
@@ -397,6 +486,8 @@ class Replay:
             )
         if bool(body.get("late")) != (facts.state in spec.late_states):
             raise AuditChainError(seq, f"its late flag does not match {facts.ref}'s state '{facts.state.value}'.")
+        if spec.milestone_states is not None:
+            self._milestone_allowed(seq, body, spec)
         if spec.move is None:
             return
         if body.get("to") != spec.move.dest.value:
@@ -409,6 +500,80 @@ class Replay:
                 f"{spec.name} of {facts.ref} was not allowed: {GUARD_RULES[guard]} ({detail}) "
                 "as the record then stood.",
             )
+
+    def _milestone_allowed(self, seq: int, body: Mapping[str, Any], spec: RecordedStep) -> None:
+        """A step about a milestone, against the milestone table as the record then stood."""
+        about = body.get("milestone")
+        if about is None or about["id"] not in self.record.milestones:
+            raise AuditChainError(seq, f"{spec.name} names no milestone the record holds.")
+        facts, name = self.record.milestones[about["id"]], milestone_label(about["id"])
+        if facts.proposal_id != body["proposal"]["id"]:
+            raise AuditChainError(seq, f"{name} is not a milestone of {body['proposal']['ref']}.")
+        if about["from"] != facts.state.value:
+            raise AuditChainError(
+                seq, f"it says {name} was '{about['from']}', but the record had it '{facts.state.value}'."
+            )
+        allowed = spec.milestone_states or ()
+        if facts.state not in allowed:
+            where = ", ".join(s.value for s in allowed)
+            raise AuditChainError(
+                seq, f"{spec.name} of {name} from '{facts.state.value}' is not allowed (only from: {where})."
+            )
+        move = spec.milestone_move
+        if move is None:
+            return
+        if about["to"] != move.dest.value:
+            raise AuditChainError(seq, f"{spec.name} leads to '{move.dest.value}', not '{about['to']}'.")
+        rows = [c["row"] for c in body["changes"] if c["t"] == "milestone_moves" and c["op"] == "insert"]
+        if len(rows) != 1 or rows[0].get("milestone_id") != about["id"]:
+            raise AuditChainError(seq, f"{spec.name} of {name} records no move of it.")
+        facts_then = ReplayMilestoneFacts(
+            self.record, about["id"], rows[0].get("reason", ""), rows[0].get("new_end_month", "")
+        )
+        broken = milestone_failures(move.guards, facts_then)
+        if broken:
+            guard, detail = broken[0]
+            raise AuditChainError(
+                seq,
+                f"{spec.name} of {name} was not allowed: {MILESTONE_GUARD_RULES[guard]} ({detail}) "
+                "as the record then stood.",
+            )
+
+    def _milestone_states(self, changes: list[Mapping[str, Any]]) -> dict[int, MilestoneState | None]:
+        """The state of each milestone the changes touch, before them (None: not yet there)."""
+        touched = {c["key"].get("id") for c in changes if c["t"] == "milestones"}
+        return {
+            key: (self.record.milestones[key].state if key in self.record.milestones else None)
+            for key in touched
+            if isinstance(key, int)
+        }
+
+    def _milestones_moved(self, seq: int, body: Mapping[str, Any], before: Mapping[int, MilestoneState | None]) -> None:
+        """A milestone is born planned, and changes state only by its own move, to where it says."""
+        about = body.get("milestone")
+        spec = step_for(body["step"])
+        history = [c for c in body["changes"] if c["t"] == "milestone_moves"]
+        if history and (spec.milestone_move is None or any(c["op"] != "insert" for c in history)):
+            raise AuditChainError(seq, "it writes a milestone's history, which only adding a move of it may do.")
+        for key, was in before.items():
+            now = self.record.milestones.get(key)
+            if now is None or now.state == was:
+                continue
+            name = milestone_label(key)
+            if was is None:
+                if now.state is not MILESTONE_INITIAL:
+                    raise AuditChainError(
+                        seq, f"it adds {name} as '{now.state.value}', not '{MILESTONE_INITIAL.value}'."
+                    )
+                continue
+            if spec.milestone_move is None or about is None or about["id"] != key:
+                raise AuditChainError(seq, f"it changes {name}'s state, which only a move of that milestone may do.")
+        if spec.milestone_move is not None and about is not None:
+            now = self.record.milestones.get(about["id"])
+            if now is None or now.state.value != about["to"]:
+                found = now.state.value if now else "not there"
+                name = milestone_label(about["id"])
+                raise AuditChainError(seq, f"it says {name} is '{about['to']}' after it, but its rows make it {found}.")
 
     def _write(self, seq: int, changes: list[Mapping[str, Any]]) -> None:
         for change in changes:
@@ -495,6 +660,15 @@ def _shape_problem(body: Any) -> str | None:
     proposal = body["proposal"]
     if proposal is not None and not (isinstance(proposal.get("id"), int) and isinstance(proposal.get("ref"), str)):
         return "proposal needs an id and a ref"
+    milestone = body.get("milestone", {"id": 0, "from": "", "to": ""})
+    if not (
+        isinstance(milestone, dict)
+        and isinstance(milestone.get("id"), int)
+        and isinstance(milestone.get("from"), str)
+        and isinstance(milestone.get("to"), str)
+        and (proposal is not None or "milestone" not in body)
+    ):
+        return "milestone needs an id, a from and a to, and a proposal"
     for change in body["changes"]:
         if not isinstance(change, dict) or change.get("t") not in _TABLE_NAMES:
             return "a change names no table of the record"

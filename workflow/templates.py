@@ -94,6 +94,14 @@ SAMPLE_CONTEXT = {
         "time": "10:00",
         "platform": "Zoom",
     },
+    "referral": {
+        "reference": "ت ح/5/2021/0001",
+        "date": "2021-08-01",
+        "date_ar": "1 آب 2021م",
+        "date_hijri": "22 ذو الحجة 1442هـ",
+        "date_en": "1 August 2021",
+    },
+    "reply_within": 30,
 }
 
 

@@ -5,18 +5,22 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from states import State, events_from
+from states import State, events_from, milestone_events_from
+from workflow.ledger import milestone_label
+from workflow.milestones import completion
 from workflow.models import (
     AuditEntry,
     Conflict,
     Criterion,
     DecidedStanding,
     Entity,
+    Evidence,
     Interview,
     Letter,
     Meeting,
     Member,
     Plan,
+    Progress,
     Proposal,
     Response,
     ScheduledInterview,
@@ -25,7 +29,11 @@ from workflow.models import (
 )
 
 if TYPE_CHECKING:
+    from workflow.commitments import CommitmentText
+    from workflow.compliance import Finding
+    from workflow.due import DueItem
     from workflow.evaluation import DecidedPlace, Standing
+    from workflow.milestones import MilestoneStanding
     from workflow.status import EventCheck, MoveExplanation, Status
 
 
@@ -49,6 +57,8 @@ def plan_view(plan: Plan) -> dict[str, Any]:
         "copy_to": list(plan.copy_to),
         "logo": plan.logo is not None,
         "quorum": plan.quorum,
+        "reply_within": plan.reply_within,
+        "submitted_on": plan.submitted_on.isoformat() if plan.submitted_on else None,
         "criteria": [
             {"code": c.code, "name_ar": c.name_ar, "name_en": c.name_en, "weight": c.weight} for c in plan.criteria
         ],
@@ -359,6 +369,115 @@ def response_view(response: Response, ref: str) -> dict[str, Any]:
         "note": response.note,
         "recorded_by": response.recorded_by,
         "recorded_at": response.recorded_at,
+    }
+
+
+# --- after the commitment ----------------------------------------------------------------------------
+
+
+def evidence_view(item: Evidence) -> dict[str, Any]:
+    return {
+        "url": item.url or None,
+        "file_name": item.file_name or None,
+        "size": item.size,
+        "sha256": item.sha256 or None,
+    }
+
+
+def progress_view(entry: Progress) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "side": entry.side,
+        "percent": entry.percent,
+        "note": entry.note,
+        "on": entry.reported_on.isoformat(),
+        "evidence": [evidence_view(e) for e in entry.evidence],
+        "recorded_by": entry.recorded_by,
+    }
+
+
+def milestone_view(standing: MilestoneStanding, *, progress: bool = False) -> dict[str, Any]:
+    """A milestone as it stands (`progress`: with every progress entry, as `commitment show` gives it)."""
+    milestone = standing.milestone
+    view = {
+        "id": milestone.id,
+        "label": milestone_label(milestone.id),
+        "ref": milestone.proposal.ref,
+        "position": milestone.position,
+        "title": milestone.title,
+        "output": milestone.output,
+        "responsible": milestone.responsible.code or milestone.responsible.name,
+        "start": milestone.start_month,
+        "end": standing.end_month,
+        "planned_end": milestone.planned_end_month,
+        "state": standing.state.value,
+        "percent": standing.percent,
+        "civil_society_percent": standing.civil_society.percent if standing.civil_society else None,
+        "next_events": [e.value for e in milestone_events_from(standing.state)],
+        "delays": [
+            {"dated": d.dated.isoformat(), "reason": d.reason, "new_end": d.new_end_month} for d in standing.delays
+        ],
+    }
+    if progress:
+        view["progress"] = [progress_view(p) for p in milestone.progress]
+    return view
+
+
+def commitment_view(text: CommitmentText, standings: list[MilestoneStanding], *, full: bool = False) -> dict[str, Any]:
+    """A commitment: the summary `commitment list` gives, or (`full`) its whole template and
+    milestones with their progress, as `commitment show` gives it."""
+    proposal = text.proposal
+    level, percent = completion(standings)
+    view: dict[str, Any] = {
+        "id": proposal.id,
+        "ref": proposal.ref,
+        "ogp_id": text.ogp_id or None,
+        "title": proposal.title,
+        "lead": (proposal.lead_entity.code or proposal.lead_entity.name) if proposal.lead_entity else None,
+        "start": text.start or None,
+        "end": text.end or None,
+        "completion": level.value,
+        "percent": percent,
+        "milestones": len(standings),
+        "edited": text.edited,
+    }
+    if full:
+        view |= {
+            "problem": text.problem,
+            "status_quo": text.status_quo,
+            "description": text.description,
+            "how_it_solves": text.how_it_solves,
+            "relevance": dict(text.relevance),
+            "supporting": list(text.supporting_codes),
+            "supporting_orgs": list(text.supporting_orgs),
+            "edited_by": text.edited_by or None,
+            "edited_at": text.edited_at or None,
+            "milestones": [milestone_view(s, progress=True) for s in standings],
+        }
+    return view
+
+
+def due_view(item: DueItem) -> dict[str, Any]:
+    return {
+        "kind": item.kind,
+        "status": item.status,
+        "due_on": item.due_on.isoformat() if item.due_on else None,
+        "ref": item.ref,
+        "subject": item.subject,
+        "what": item.what,
+        "resolve": item.resolve,
+    }
+
+
+def finding_view(finding: Finding) -> dict[str, Any]:
+    return {
+        "requirement": finding.requirement,
+        "title": finding.title,
+        "status": finding.status.value,
+        "detail": finding.detail,
+        "due_on": finding.due_on.isoformat() if finding.due_on else None,
+        "dates": dict(finding.dates),
+        "resolve": finding.resolve,
     }
 
 

@@ -36,6 +36,11 @@ _VALUE_ALIASES: dict[str, OgpValue] = {
     "المشاركة العامة": OgpValue.PUBLIC_PARTICIPATION,
 }
 
+# Who reports progress on a milestone: the government, or civil society beside it (never merged).
+GOVERNMENT = "government"
+CIVIL_SOCIETY = "civil-society"
+SIDES = (GOVERNMENT, CIVIL_SOCIETY)
+
 # The seed's five criteria, in its order: (code, Arabic, English).
 SEED_CRITERIA: tuple[tuple[str, str, str], ...] = (
     ("importance", "أهمية الفكرة وكونها رائدة ومميزة", "The idea's importance; pioneering and distinctive"),
@@ -96,3 +101,6 @@ def organisation_addressee(language: str, name: str) -> str:
 SECTORS = ("government", "civil-society", "private")
 # What `ogp export KIND` writes (workflow/exports.py builds each; tests check the two agree).
 EXPORT_KINDS = ("proposals", "scores", "ranking", "responses", "register", "history")
+# How many days a body has to answer a referral letter (`ogp init --reply-within`), and the most.
+DEFAULT_REPLY_WITHIN = 30
+MAX_REPLY_WITHIN = 365

@@ -171,8 +171,9 @@ RESOURCES: tuple[Resource, ...] = (
         _f("reference", "string", "رقم الكتاب", "the letter's number"),
         _f("issued_on", "date", "تاريخ الكتاب", "its date"),
         _f("kind", "string",
-           "نوعه: referral, commitment, acceptance, referral_closed, rejection, invitation, cancellation",
-           "its kind: referral, commitment, acceptance, referral_closed, rejection, invitation, cancellation"),
+           "نوعه: referral, commitment, acceptance, referral_closed, rejection, invitation, cancellation, followup",
+           "its kind: referral, commitment, acceptance, referral_closed, rejection, invitation, cancellation, "
+           "followup"),
         _f("body", "string", "رمز الجهة الحكومية المرسل إليها؛ فارغ للكتب إلى مقدّمي المقترحات",
            "the code of the government body addressed; empty for letters to proposers"),
         _f("body_name", "string", "اسم الجهة", "the body's name"),
