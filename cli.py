@@ -246,6 +246,12 @@ class OgpGroup(click.Group):
             raise click.ClickException(terminal_safe(message)) from exc
         except SQLAlchemyError as exc:
             raise click.ClickException(terminal_safe(f"database error: {exc}; nothing was changed.")) from exc
+        except BrokenPipeError:
+            # The reader went away (`ogp proposal list | head`): what it took was what it wanted,
+            # and anything the command changed was committed before it printed. Say nothing more.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            ctx.exit(0)
         except OSError as exc:
             raise click.ClickException(terminal_safe(describe_os_error(exc))) from exc
 
@@ -461,6 +467,11 @@ def _rows_in(path: Path) -> int:
             return max(sum(1 for _ in data) - 1, 0)
     except OSError:
         return 0
+
+
+def _count(number: int, noun: str) -> str:
+    """`1 letter`, `2 letters`: a count with its noun (English plural in -s)."""
+    return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
 def _refs(refs: Iterable[str], shown: int = 20) -> str:
@@ -1116,7 +1127,7 @@ def interview_import(app: App, file: Path, quiet: bool) -> None:
 
     with app.session() as session, progress_bar(_rows_in(file), "interview import", quiet=quiet) as step:
         recorded = import_interviews(session, file, actor=app.actor, progress=step)
-        echo(f"Recorded {len(recorded)} interviews: {_refs(i.proposal.ref for i in recorded)}")
+        echo(f"Recorded {_count(len(recorded), 'interview')}: {_refs(i.proposal.ref for i in recorded)}")
 
 
 @interview.command("list")
@@ -1192,11 +1203,11 @@ Example:
     type=click.Path(dir_okay=False, path_type=Path),
     help="A CSV or JSON file naming the proposals (columns: ref, and optionally reason, lead, dated).",
 )
-@click.option("--reason", default="", help="Why (required for reject and withdraw; kept in the audit trail).")
+@click.option("--reason", default="", help="Why (required for reject, withdraw and discard; kept in the audit trail).")
 @click.option(
     "--lead",
     metavar="ENTITY",
-    help="For commit: the body that leads the commitment. [default: the first relevant body]",
+    help="For commit: the body that leads the commitment. [default: the first relevant body that agreed]",
 )
 @dated_option
 @click.option("--dry-run", is_flag=True, help="Say what would move and what stands in the way; change nothing.")
@@ -1305,7 +1316,7 @@ def _advance_batch(
     for ref, state_from, state_to, seq in moved:
         echo(f"{ref}: {state_from} → {state_to} (audit #{seq})")
     written = write_letter_files(app.workspace().letters_dir, letters)
-    echo(f"Moved {len(moved)} of {len(items)} by '{event.value}'; {len(written)} letters written to "
+    echo(f"Moved {len(moved)} of {len(items)} by '{event.value}'; {_count(len(written), 'letter')} written to "
          f"{app.workspace().letters_dir}.")  # fmt: skip
     for who, why in result.refused:
         echo(f"Skipped {who}: {why}")
@@ -1316,7 +1327,7 @@ def _print_explanation(explained: dict[str, Any]) -> None:
     if explained["allowed"]:
         echo(f"Would move {move}.")
         for letter in explained["letters"]:
-            echo(f"  would write a {letter['kind']} letter to {letter['addressee']}")
+            echo(f"  would write a letter ({letter['kind']}) to {letter['addressee']}")
         return
     echo(f"Would not move {move}; what stands in the way:")
     for blocker in explained["blockers"]:
@@ -2296,7 +2307,7 @@ def response_import(app: App, file: Path, quiet: bool) -> None:
 
     with app.session() as session, progress_bar(_rows_in(file), "response import", quiet=quiet) as step:
         recorded = import_responses(session, file, actor=app.actor, progress=step)
-        echo(f"Recorded {len(recorded)} responses.")
+        echo(f"Recorded {_count(len(recorded), 'response')}.")
 
 
 @response.command("list")

@@ -4,6 +4,7 @@ an escape sequence or a direction override, whatever a file, a proposer or anoth
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -84,3 +85,26 @@ def test_entry_already_drops_what_a_terminal_would_run(runner: CliRunner) -> Non
 def test_terminal_safe_escapes_only_what_must_not_reach_a_terminal() -> None:
     assert terminal_safe("مرحبا\tP-1\n") == "مرحبا\tP-1\n"
     assert terminal_safe("a\x1bb\x9bc\u202ed\ud800") == "a\\u001bb\\u009bc\\u202ed\\ud800"
+
+
+def test_a_reader_that_goes_away_is_not_an_error(tmp_path: Path) -> None:
+    """`ogp proposal list | head -1`: the pipe closes early; ogp stops quietly, exit 0."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "OGP_DB": str(tmp_path / "ogp.db")}
+    ogp = [sys.executable, "-c", "import sys; from cli import main; sys.argv[0] = 'ogp'; main()"]
+    subprocess.run([*ogp, "init"], env=env, check=True, capture_output=True)
+    rows = "ref,title,organization,submitted_on\n" + "".join(
+        f"P-{n:04d},فكرة {n},جهة {n},2021-06-20\n" for n in range(1, 400)
+    )
+    (tmp_path / "p.csv").write_text(rows, encoding="utf-8")
+    subprocess.run([*ogp, "proposal", "import", str(tmp_path / "p.csv")], env=env, check=True, capture_output=True)
+    listing = subprocess.Popen([*ogp, "proposal", "list"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert listing.stdout is not None and listing.stderr is not None
+    first = listing.stdout.readline()
+    listing.stdout.close()  # the reader goes away after one line, as `head -1` does
+    error = listing.stderr.read()
+    listing.stderr.close()
+    assert listing.wait(timeout=120) == 0 and first.startswith(b"ID") and error == b""

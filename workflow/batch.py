@@ -92,7 +92,7 @@ def items_from_file(path: Path) -> list[BatchItem]:
     if not rows and not problems:
         problems.append(RowProblem("line 1", "", "the file names no proposals"))
     if problems:
-        raise ImportFileError(str(path), problems)
+        raise ImportFileError(str(path), problems, nothing="nothing was moved")
     return items
 
 

@@ -55,8 +55,12 @@ def replies(session: Session, day: dt.date) -> list[DueItem]:
 
 
 def _milestones(session: Session, proposal: Proposal, day: dt.date) -> list[Milestone]:
-    """A commitment's milestones that had been added by `day`."""
-    return [m for m in milestones_of(session, proposal) if m.added_at[:10] <= day.isoformat()]
+    """A commitment's milestones known on `day`: added by then, or planned to start by then (a
+    round entered later, like letters with --dated, is judged on its own calendar)."""
+    month = f"{day:%Y-%m}"
+    return [
+        m for m in milestones_of(session, proposal) if m.added_at[:10] <= day.isoformat() or m.start_month <= month
+    ]
 
 
 def late_milestones(session: Session, day: dt.date) -> list[DueItem]:

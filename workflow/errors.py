@@ -142,12 +142,12 @@ class RowProblem:
 class ImportFileError(WorkflowError):
     """An import file has bad rows; nothing was imported."""
 
-    def __init__(self, path: str, problems: Sequence[RowProblem]) -> None:
+    def __init__(self, path: str, problems: Sequence[RowProblem], *, nothing: str = "nothing was imported") -> None:
         self.path, self.problems = path, tuple(problems)
         lines = "\n".join(f"  {p}" for p in self.problems)
         count = len(self.problems)
         noun = "problem" if count == 1 else "problems"
-        super().__init__(f"{path}: {count} {noun}, nothing was imported:\n{lines}")
+        super().__init__(f"{path}: {count} {noun}, {nothing}:\n{lines}")
 
 
 class VerificationError(WorkflowError):
