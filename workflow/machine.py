@@ -9,7 +9,8 @@ conditions (guards) → before (render letters) → state change → after (audi
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Protocol
 
 from transitions import EventData, Machine
 
@@ -46,18 +47,18 @@ def _record(event: EventData) -> None:
     _hooks(event).record()
 
 
-@functools.cache
-def machine() -> Machine:
-    """The process's machine (built on first use, never at import time)."""
+def _build(states: Any, initial: Any, rows: Iterable[Any]) -> Machine:
+    """A machine with no model and no automatic transitions, one transition per row of a table in
+    `states/` (event, sources, dest), each running the guards and the move's hooks."""
     built = Machine(
         model=None,
-        states=State,
-        initial=INITIAL,
+        states=states,
+        initial=initial,
         auto_transitions=False,
         send_event=True,
         ignore_invalid_triggers=False,
     )
-    for row in TRANSITIONS:
+    for row in rows:
         built.add_transition(
             row.event.value,
             list(row.sources),
@@ -67,6 +68,12 @@ def machine() -> Machine:
             after=[_record],
         )
     return built
+
+
+@functools.cache
+def machine() -> Machine:
+    """The process's machine (built on first use, never at import time)."""
+    return _build(State, INITIAL, TRANSITIONS)
 
 
 def trigger(proposal: Proposal, event: str, move: MoveHooks) -> bool:
@@ -77,24 +84,7 @@ def trigger(proposal: Proposal, event: str, move: MoveHooks) -> bool:
 @functools.cache
 def milestone_machine() -> Machine:
     """The process's milestone machine, built the same way from `states.MILESTONE_TRANSITIONS`."""
-    built = Machine(
-        model=None,
-        states=MilestoneState,
-        initial=MILESTONE_INITIAL,
-        auto_transitions=False,
-        send_event=True,
-        ignore_invalid_triggers=False,
-    )
-    for row in MILESTONE_TRANSITIONS:
-        built.add_transition(
-            row.event.value,
-            list(row.sources),
-            row.dest,
-            conditions=[_guards_hold],
-            before=[_prepare],
-            after=[_record],
-        )
-    return built
+    return _build(MilestoneState, MILESTONE_INITIAL, MILESTONE_TRANSITIONS)
 
 
 def trigger_milestone(milestone: Milestone, event: str, move: MoveHooks) -> bool:
