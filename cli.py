@@ -457,9 +457,12 @@ quiet_option = click.option("--quiet", is_flag=True, help="No progress bar on st
 PROGRESS_FROM = 200
 
 
-def _rows_in(path: Path) -> int:
+def _rows_in(path: Path, *, quiet: bool) -> int:
     """About how many rows a CSV or JSON file holds, for a progress bar's total (lines, less the
-    header); 0 if the file cannot be read (the importer then says why)."""
+    header); 0 if the file cannot be read (the importer then says why), and without reading it
+    when no bar will be drawn (`quiet`, or stderr is not a terminal)."""
+    if quiet or not sys.stderr.isatty():
+        return 0
     try:
         if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO or a device: never opened here
             return 0
@@ -794,7 +797,7 @@ def proposal_import(app: App, file: Path, allow_duplicates: bool, quiet: bool) -
     """
     from workflow.importer import import_proposals
 
-    with app.session() as session, progress_bar(_rows_in(file), "proposal import", quiet=quiet) as step:
+    with app.session() as session, progress_bar(_rows_in(file, quiet=quiet), "proposal import", quiet=quiet) as step:
         imported = import_proposals(session, file, actor=app.actor, allow_duplicates=allow_duplicates, progress=step)
         echo(f"Imported {len(imported)} proposals: {_refs(p.ref for p in imported)}")
 
@@ -1125,7 +1128,7 @@ def interview_import(app: App, file: Path, quiet: bool) -> None:
     """
     from workflow.importer import import_interviews
 
-    with app.session() as session, progress_bar(_rows_in(file), "interview import", quiet=quiet) as step:
+    with app.session() as session, progress_bar(_rows_in(file, quiet=quiet), "interview import", quiet=quiet) as step:
         recorded = import_interviews(session, file, actor=app.actor, progress=step)
         echo(f"Recorded {_count(len(recorded), 'interview')}: {_refs(i.proposal.ref for i in recorded)}")
 
@@ -2031,7 +2034,7 @@ def score_import(app: App, file: Path, quiet: bool) -> None:
     """
     from workflow.importer import import_scores
 
-    with app.session() as session, progress_bar(_rows_in(file), "score import", quiet=quiet) as step:
+    with app.session() as session, progress_bar(_rows_in(file, quiet=quiet), "score import", quiet=quiet) as step:
         imported = import_scores(session, file, actor=app.actor, progress=step)
         echo(f"Imported {len(imported)} scores.")
 
@@ -2305,7 +2308,7 @@ def response_import(app: App, file: Path, quiet: bool) -> None:
     """
     from workflow.importer import import_responses
 
-    with app.session() as session, progress_bar(_rows_in(file), "response import", quiet=quiet) as step:
+    with app.session() as session, progress_bar(_rows_in(file, quiet=quiet), "response import", quiet=quiet) as step:
         recorded = import_responses(session, file, actor=app.actor, progress=step)
         echo(f"Recorded {_count(len(recorded), 'response')}.")
 
