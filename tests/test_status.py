@@ -94,8 +94,8 @@ def test_a_dry_run_explains_instead_of_refusing(runner: CliRunner) -> None:
     would = ok(runner, "advance", "P-1", "refer", "--dry-run")
     assert would.stdout == (
         "Would move P-1: refer (shortlisted → referred).\n"
-        "  would write a referral letter to معالي وزير الاقتصاد الرقمي والريادة المحترم\n"
-        "  would write a referral letter to عطوفة أمين سجل الجمعيات المحترم\n"
+        "  would write a letter (referral) to معالي وزير الاقتصاد الرقمي والريادة المحترم\n"
+        "  would write a letter (referral) to عطوفة أمين سجل الجمعيات المحترم\n"
     )
     short = ok(runner, "shortlist", "--top", "3", "--dry-run")
     assert "What stands in the way: no proposal is interviewed yet" in short.stdout
