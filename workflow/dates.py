@@ -36,6 +36,8 @@ _SEPARATOR = re.compile(r"[T\s]+")
 def plain(text: str) -> str:
     """`text` with every decimal digit written 0–9 and the invisible format characters (RLM,
     LRM, ALM, bidi controls, BOM, zero-width marks) taken out; spaces are kept."""
+    if text.isascii():
+        return text.strip()  # no format characters, and its only digits are 0–9
     out = []
     for char in text:
         category = unicodedata.category(char)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Table, event, inspect, select, text
+from sqlalchemy import Integer, String, Table, event, func, inspect, select, text
 from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
 
 from documents.text import xml_safe
@@ -61,10 +61,13 @@ class LedgerError(RuntimeError):
 
 def canonical(value: Any) -> Any:
     """A value as the chain writes it: JSON types only; dates in ISO 8601; bytes by their sha256."""
-    if value is None or isinstance(value, bool | int | str):
-        return value.value if isinstance(value, Enum) else value
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value  # the common case first: `audit verify` canonicalises every row of the record
     if isinstance(value, Enum):
         return canonical(value.value)
+    if isinstance(value, bool | int | str):
+        return value
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     if isinstance(value, bytes | bytearray | memoryview):
@@ -76,9 +79,19 @@ def canonical(value: Any) -> Any:
     raise TypeError(f"no canonical form for {type(value).__name__}")
 
 
+# One encoder for every body and row: building one per call costs more than encoding a row.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
 def canonical_json(data: Any) -> str:
     """The one serialisation the chain hashes: sorted keys, no spaces, UTF-8 as is."""
-    return json.dumps(canonical(data), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return _ENCODER.encode(canonical(data))
+
+
+def plain_json(data: Any) -> str:
+    """`canonical_json` of data already in canonical form (JSON types only: what `canonical`
+    returns), without walking it again; raises TypeError for anything else."""
+    return _ENCODER.encode(data)
 
 
 def canonical_row(table: str, values: Mapping[Any, Any]) -> dict[str, Any]:
@@ -372,6 +385,122 @@ def recorded(
     except BaseException:
         step.abandon()
         raise
+
+
+@dataclass(frozen=True)
+class BulkStep:
+    """One entry of `append_steps`: a step about one proposal whose rows the caller has already
+    written (by bulk statements, not through the session's flush), and those rows as changes in
+    the chain's canonical form (`canonical_row`, `row_key`: JSON types only)."""
+
+    proposal_id: int
+    proposal_ref: str
+    from_state: State | None  # None: the step registers the proposal
+    to_state: State
+    reason: str
+    changes: list[dict[str, Any]]
+
+
+# Column types whose values the SQLite driver takes as they are (int, str, None), so rows of
+# only these go to it without SQLAlchemy's per-row processing.
+_PLAIN_TYPES = (Integer, String)
+
+
+def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert `rows` (column → value, every row the same columns) into `table` in as few
+    statements as the driver allows. For a table keyed by an integer `id` the database gives,
+    each row's "id" is set to the key it got, for the chain (`BulkStep.changes`).
+
+    SQLite gives a new row the largest id plus one (no AUTOINCREMENT in this schema), and the
+    caller holds its write lock: the ids are taken the same way here, so the rows go in one
+    executemany (asking SQLite to return ids in order would cost a statement a row). PostgreSQL
+    returns them, in order, from batched INSERT … RETURNING."""
+    if not rows:
+        return
+    keyed = "id" in table.c and table.c.id.primary_key
+    if session.get_bind().dialect.name == "postgresql" and keyed:
+        returning = table.insert().returning(table.c.id, sort_by_parameter_order=True)
+        for row, new_id in zip(rows, session.execute(returning, rows).scalars(), strict=True):
+            row["id"] = new_id
+        return
+    if keyed:
+        start = session.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one() + 1
+        for offset, row in enumerate(rows):
+            row["id"] = start + offset
+    columns = list(rows[0])
+    if session.get_bind().dialect.name == "sqlite" and all(isinstance(table.c[c].type, _PLAIN_TYPES) for c in columns):
+        names = ", ".join(f'"{name}"' for name in columns)
+        marks = ", ".join("?" for _ in columns)
+        session.connection().exec_driver_sql(
+            f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', [tuple(row[c] for c in columns) for row in rows]
+        )
+        return
+    session.execute(table.insert(), rows)
+
+
+def append_steps(
+    session: Session, name: str, steps: Sequence[BulkStep], *, actor: str, now: dt.datetime | None = None
+) -> list[int]:
+    """Append one chained entry per item of `steps`, all of the recorded step `name`, in one pass:
+    the bodies are built and hashed in order and appended with one statement (on PostgreSQL by the
+    server's `ogp_append_entries`, which chains each as `ogp_append_entry` does). Returns the
+    entries' sequence numbers, in order.
+
+    For imports of many rows (issue 13): the caller holds the record's lock (`lock_record`) for the
+    whole transaction, has checked every step against `states.STEPS` and the record as it stands,
+    and wrote the rows itself; each body says exactly what `Step.body` would for the same rows, so
+    `ogp audit verify` replays them like any other entry. Raises `LedgerError` if a step is open.
+    """
+    if session.info.get(STEP_KEY) is not None:
+        raise LedgerError("a recorded step is already open in this session")
+    if not steps:
+        return []
+    spec = STEPS[name]
+    if spec.move is not None or spec.milestone_states is not None:
+        raise LedgerError(f"{name} cannot be appended in bulk: it moves a proposal or a milestone")
+    moment = now or dt.datetime.now(dt.UTC)
+    head = audit.current_head(session)
+    first = head.seq + 1
+    bodies = []
+    for offset, step in enumerate(steps):
+        if spec.states is not None and step.from_state not in spec.allowed:
+            raise LedgerError(f"{name} is not allowed on {step.proposal_ref} in its state {step.from_state}")
+        body = {
+            "v": audit.BODY_VERSION,
+            "step": spec.name,
+            "actor": actor,
+            "proposal": {"id": step.proposal_id, "ref": step.proposal_ref},
+            "from": step.from_state.value if step.from_state is not None else None,
+            "to": step.to_state.value,
+            "reason": step.reason,
+            "late": step.from_state is not None and step.from_state in spec.late_states,
+            "letters": [],
+            "changes": step.changes,
+        }
+        bodies.append((first + offset, plain_json(body), step))
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT ogp_append_entries(:first, :bodies)"),
+            {"first": first, "bodies": [text_body for _, text_body, _ in bodies]},
+        )
+        return [seq for seq, _, _ in bodies]
+    at = audit.utc_stamp(moment)
+    previous = head.hash
+    rows = []
+    for seq, text_body, step in bodies:
+        digest = audit.entry_hash(seq, at, None, previous, text_body)
+        rows.append(
+            {
+                "seq": seq, "at": at, "actor": actor, "proposal_id": step.proposal_id,
+                "proposal_ref": step.proposal_ref, "event": spec.name,
+                "from_state": step.from_state.value if step.from_state is not None else None,
+                "to_state": step.to_state.value, "reason": step.reason, "letters": [], "prev_hash": previous,
+                "db_role": None, "body": text_body, "hash": digest,
+            }
+        )  # fmt: skip
+        previous = digest
+    session.execute(Base.metadata.tables["audit_entries"].insert(), rows)
+    return [seq for seq, _, _ in bodies]
 
 
 def current_step(session: Session) -> Step | None:

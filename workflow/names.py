@@ -4,6 +4,7 @@ letter file names all match as people see them, not as their bytes happen to be.
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 # Letter forms Persian and Urdu keyboards (and some Arabic ones) produce for the same Arabic
 # letter, alef variants without their hamza or madda, and the endings people write either way.
@@ -18,6 +19,7 @@ _SAME_LETTER = str.maketrans(
 )  # fmt: skip
 
 
+@lru_cache(maxsize=8192)  # a file names the same members, criteria and bodies on every row
 def name_key(text: str) -> str:
     """The key two names are compared by: equal keys mean the same name to a reader.
 

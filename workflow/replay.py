@@ -49,7 +49,14 @@ from workflow import audit
 from workflow.errors import AuditChainError, RecordMismatchError
 from workflow.evaluation import CriterionInfo, Tally, compute_tally, quorum_for
 from workflow.guards import failures, milestone_failures
-from workflow.ledger import KEY_COLUMNS, RECORD_TABLES, canonical_json, canonical_row, milestone_label, row_key
+from workflow.ledger import (
+    KEY_COLUMNS,
+    RECORD_TABLES,
+    canonical_row,
+    milestone_label,
+    plain_json,
+    row_key,
+)
 from workflow.models import AuditEntry
 from workflow.names import name_key
 from workflow.outbox import PROPERTY_HASH, PROPERTY_SEQ
@@ -71,11 +78,6 @@ class ChainReport:
 
 
 # --- the rebuilt record, on disk ------------------------------------------------------------------
-
-
-def _dumps(value: Any) -> str:
-    """Canonical JSON of values already in canonical form (read from an entry's body)."""
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 class RowStore:
@@ -111,7 +113,7 @@ class RowStore:
 
     def flush(self) -> None:
         """Write the rows held in memory to the file."""
-        writes = [(t, k, _dumps(row)) for (t, k), row in self.pending.items() if row is not None]
+        writes = [(t, k, plain_json(row)) for (t, k), row in self.pending.items() if row is not None]
         deletes = [(t, k) for (t, k), row in self.pending.items() if row is None]
         self.db.executemany("INSERT OR REPLACE INTO rows VALUES (?, ?, ?)", writes)
         self.db.executemany("DELETE FROM rows WHERE t = ? AND k = ?", deletes)
@@ -578,7 +580,7 @@ class Replay:
     def _write(self, seq: int, changes: list[Mapping[str, Any]]) -> None:
         for change in changes:
             table, op = change["t"], change["op"]
-            key = _dumps(change["key"])
+            key = plain_json(change["key"])
             before = self.store.get(table, key)
             if op == "insert":
                 if before is not None:
@@ -610,7 +612,7 @@ class Replay:
         must agree; from here the record is the checkpoint's."""
         if any(change["op"] != "insert" for change in body["changes"]):
             raise AuditChainError(seq, "a checkpoint holds rows as they stood, not changes to them.")
-        rows = {(c["t"], _dumps(c["key"])): c["row"] for c in body["changes"]}
+        rows = {(c["t"], plain_json(c["key"])): c["row"] for c in body["changes"]}
         if self.rebuilt:
             for (table, key), value in self._stored():
                 found = rows.get((table, key))
@@ -773,7 +775,7 @@ def _compare_tables(session: Session, replay: Replay) -> tuple[int, int]:
                 if name == "letters":
                     _check_letter_bytes(replay, row)
                     letters += 1
-                batch.append((name, canonical_json(row_key(name, row)), canonical_json(canonical_row(name, row))))
+                batch.append((name, plain_json(row_key(name, row)), plain_json(canonical_row(name, row))))
                 if len(batch) >= BATCH:
                     store.db.executemany("INSERT INTO live VALUES (?, ?, ?)", batch)
                     batch.clear()
