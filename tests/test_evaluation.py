@@ -356,7 +356,9 @@ def test_bad_score_files_change_nothing_and_name_every_row(session_scope: Sessio
         '[{"proposal": "P-1", "member": "أ", "criterion": "importance", "value": 4, "note": "جيد"}]', encoding="utf-8"
     )
     with session_scope() as s:
-        (only,) = import_scores(s, good, actor="t", now=NOW)
+        assert import_scores(s, good, actor="t", now=NOW) == 1
+    with session_scope() as s:
+        (only,) = s.scalars(select(Score))
         assert (only.value, only.note) == (4, "جيد")
 
 

@@ -13,6 +13,7 @@ from tests.helpers import NOW, register
 from workflow.errors import ImportFileError
 from workflow.importer import import_proposals
 from workflow.models import AuditEntry, Proposal
+from workflow.proposals import get_proposal
 
 HEADER = "ref,title,organization,email,problem,solution,values,entities,submitted_on\r\n"
 
@@ -41,9 +42,9 @@ def test_an_excel_csv_with_bom_arabic_quotes_and_newlines_imports(
         bom=True,
     )
     with session_scope() as s:
-        imported = import_proposals(s, path, actor="tester", now=NOW)
-        assert [p.ref for p in imported] == ["A-1", "A-2"]
-        first = imported[0]
+        assert import_proposals(s, path, actor="tester", now=NOW) == ["A-1", "A-2"]
+    with session_scope() as s:
+        first = get_proposal(s, "A-1")
         assert first.title == 'منصة "البيانات" المفتوحة'
         assert first.problem == "سطر أول\r\nسطر ثان"
         assert first.values == ["access_to_information", "accountability"]
@@ -62,7 +63,8 @@ def test_json_imports_with_arrays(session_scope: SessionFactory, tmp_path: Path)
         encoding="utf-8",
     )
     with session_scope() as s:
-        (only,) = import_proposals(s, path, actor="tester", now=NOW)
+        assert import_proposals(s, path, actor="tester", now=NOW) == ["P-001"]
+        only = get_proposal(s, "P-001")
         assert (only.ref, only.values, [e.code for e in only.entities]) == ("P-001", ["public_participation"], ["MOH"])
 
 

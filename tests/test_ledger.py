@@ -74,7 +74,7 @@ def test_every_command_that_changes_the_record_appends_one_entry(runner: CliRunn
         (("interview", "schedule", "P-1", "--at", "2021-07-28 10:00", "--dated", "2021-07-18"), 1, "schedule_interview"),
         (("interview", "record", "P-1", "--on", "2021-07-28"), 1, "record_interview"),
         (("advance", "P-1", "interview"), 1, "interview"),
-        (("score", "import", str(tmp_path / "s.csv")), 5, "score"),
+        (("score", "import", str(tmp_path / "s.csv")), 1, "score"),  # one entry per proposal scored
         (("score", "P-1", "--member", "ندى خاطر", "--criterion", "importance", "--value", "5"), 1, "score"),
         (("conflict", "declare", "--member", "مي عليمات", "--proposal", "P-1"), 1, "declare_conflict"),
         (("shortlist", "--top", "1"), 1, "shortlist"),
@@ -146,6 +146,55 @@ def test_every_event_of_the_demo_is_declared(tmp_path: Path) -> None:
     with reading(str(tmp_path / "d" / "ogp.db")) as s:
         events = set(s.scalars(select(AuditEntry.event)))
     assert events <= set(STEPS)
+
+
+def test_scores_imported_in_bulk_are_one_entry_a_proposal_that_replays(runner: CliRunner, tmp_path: Path) -> None:
+    """The bulk path (issue 13) writes rows the session never flushes: each proposal's entry must
+    still hold every row it wrote, inserts and updates alike, so the replay rebuilds the record."""
+    ogp(runner, "init", "--quorum", "1")
+    for name, org in (("ندى خاطر", "وزارة الاقتصاد الرقمي"), ("مي عليمات", "وحدة الحكومة الشفافة")):
+        assert ogp(runner, "member", "add", name, "--org", org).exit_code == 0
+    for ref in ("P-1", "P-2"):
+        assert ogp(runner, "proposal", "add", "--ref", ref, "--title", f"فكرة {ref}", "--org", "جهة",
+                   "--submitted-on", "2021-06-20").exit_code == 0  # fmt: skip
+        assert ogp(runner, "interview", "record", ref, "--on", "2021-07-28").exit_code == 0
+        assert ogp(runner, "advance", ref, "interview").exit_code == 0
+    first = tmp_path / "first.csv"
+    first.write_text(
+        "proposal,member,criterion,value\n"
+        + "".join(f"{ref},ندى خاطر,{c},4\n" for ref in ("P-1", "P-2") for c in CRITERIA),
+        encoding="utf-8",
+    )
+    before = head(runner)
+    assert ogp(runner, "score", "import", str(first)).stdout == "Imported 10 scores.\n"
+    assert head(runner) - before == 2
+    assert (
+        ogp(runner, "score", "P-1", "--member", "ندى خاطر", "--criterion", "importance", "--value", "5").exit_code == 0
+    )
+    second = tmp_path / "second.json"
+    revised = [{"proposal": "p-1", "member": "ندى خاطر", "criterion": "importance", "value": 3, "note": "بعد النقاش"}]
+    revised += [{"proposal": "P-2", "member": "مي عليمات", "criterion": c, "value": 2} for c in CRITERIA]
+    second.write_text(json.dumps(revised, ensure_ascii=False), encoding="utf-8")
+    assert ogp(runner, "score", "import", str(second)).stdout == "Imported 6 scores.\n"
+    verified = json.loads(ogp(runner, "audit", "verify", "--json").stdout)
+    assert verified["ok"] and verified["entries"] == head(runner)
+    url = os.environ["OGP_DB"]
+    with reading(url) as s:
+        last = s.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(2)).all()
+        assert [(e.event, e.proposal_ref) for e in reversed(last)] == [("score", "P-1"), ("score", "P-2")]
+        assert last[1].reason == "ندى خاطر: importance 3 (was 5) — بعد النقاش"
+        history = s.execute(
+            text(
+                "SELECT old_value, new_value FROM score_changes WHERE proposal_id = 1 AND criterion_id = 1 ORDER BY id"
+            )
+        ).all()
+        assert [tuple(row) for row in history] == [(None, 4), (4, 5), (5, 3)]
+    # A score changed behind the product's back, after the bulk import wrote it, is caught.
+    with reading(url) as s:
+        s.execute(text("UPDATE scores SET value = 5 WHERE proposal_id = 2 AND member_id = 2 AND criterion_id = 3"))
+        s.commit()
+    caught = ogp(runner, "audit", "verify")
+    assert caught.exit_code == 1 and "scores" in caught.output, caught.output
 
 
 def test_a_change_outside_a_recorded_step_is_refused(session_scope: SessionFactory) -> None:

@@ -4,11 +4,12 @@ ministries' responses to referrals."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from documents import one_line
@@ -19,6 +20,7 @@ from workflow.errors import InvalidInputError, NotFoundError, WorkflowError
 from workflow.members import MemberIndex
 from workflow.models import (
     AuditEntry,
+    Base,
     Conflict,
     Criterion,
     DecidedStanding,
@@ -33,7 +35,7 @@ from workflow.models import (
 )
 from workflow.names import name_key
 from workflow.plans import EntityIndex, current_plan
-from workflow.proposals import get_proposal
+from workflow.proposals import LOOKUP_CHUNK, find_proposals, get_proposal
 from workflow.roles import check_acting_as
 
 # --- criteria --------------------------------------------------------------------------------------
@@ -159,22 +161,82 @@ class ScoreCheck:
     found: tuple[Proposal, Member, Criterion, int] | None = None
 
 
-def score_problems(session: Session, raw: ScoreInput, members: MemberIndex | None = None) -> ScoreCheck:
+class ScoreBook:
+    """What a score is checked against, loaded once for many (an import checks thousands of rows
+    without a query per row): the members, the plan's criteria by every name they go by, the
+    proposals the scores name and the conflicts declared on them while they were evaluated."""
+
+    def __init__(self, session: Session, proposal_keys: Iterable[str], members: MemberIndex | None = None) -> None:
+        self.members = members or MemberIndex(session)
+        self._members: dict[str, Member | None] = {}
+        criteria = list_criteria(session)
+        self.codes = ", ".join(c.code for c in criteria)
+        self.criteria: dict[str, Criterion] = {}
+        for criterion in criteria:
+            for name in (criterion.code, str(criterion.position), criterion.name_ar, criterion.name_en):
+                self.criteria.setdefault(name_key(name), criterion)
+        self.proposals = find_proposals(session, (str(key) for key in proposal_keys))
+        ids = sorted({p.id for p in self.proposals.values()})
+        self.conflicts: dict[tuple[int, int], Conflict] = {}
+        for start in range(0, len(ids), LOOKUP_CHUNK):
+            query = select(Conflict).where(
+                Conflict.proposal_id.in_(ids[start : start + LOOKUP_CHUNK]), Conflict.late.is_(False)
+            )
+            self.conflicts.update(((c.proposal_id, c.member_id), c) for c in session.scalars(query))
+
+    def member(self, key: str) -> Member:
+        """The member `key` names (`members.MemberIndex`'s rule); NotFoundError otherwise."""
+        found = self._members.get(key)
+        if found is None:
+            found = self._members[key] = self.members.find(key)
+        if found is None:
+            raise NotFoundError("member", repr(key))
+        return found
+
+    def proposal(self, key: str) -> Proposal:
+        """The proposal `key` names (`proposals.get_proposal`'s rule); NotFoundError otherwise."""
+        found = self.proposals.get(str(key))
+        if found is None:
+            raise NotFoundError("proposal", repr(str(key).strip()))
+        return found
+
+    def criterion(self, key: str) -> Criterion:
+        """A criterion by code, position or name (`get_criterion`'s rule); NotFoundError otherwise."""
+        found = self.criteria.get(name_key(key))
+        if found is None:
+            raise NotFoundError("criterion", f"{key!r} (known: {self.codes})")
+        return found
+
+    def conflict_reason(self, member: Member, proposal: Proposal) -> str | None:
+        """Why `member` may not score `proposal` (as `conflict_reason`), or None if they may."""
+        declared = self.conflicts.get((proposal.id, member.id))
+        if declared is not None:
+            return f"declared a conflict of interest ({declared.reason or 'no reason given'})"
+        if same_organisation(member, proposal):
+            return f"belongs to the proposing organisation ({proposal.organization})"
+        return None
+
+
+def score_problems(
+    session: Session, raw: ScoreInput, members: MemberIndex | None = None, book: ScoreBook | None = None
+) -> ScoreCheck:
     """Every problem with one score (an import reports them all), by the column it is in.
-    `members`: an index already built (an import checks many scores against the same members)."""
+    `members`: an index already built; `book`: everything already loaded for many scores (an
+    import: a `ScoreBook` of every proposal its file names)."""
+    book = book or ScoreBook(session, [str(raw.proposal)], members)
     problems: list[tuple[str, str]] = []
     proposal = member = criterion = None
     value = 0
     try:
-        proposal = get_proposal(session, raw.proposal)
+        proposal = book.proposal(str(raw.proposal))
     except NotFoundError as exc:
         problems.append(("proposal", str(exc)))
     try:
-        member = (members or MemberIndex(session)).get(raw.member)
+        member = book.member(raw.member)
     except NotFoundError as exc:
         problems.append(("member", str(exc)))
     try:
-        criterion = get_criterion(session, raw.criterion)
+        criterion = book.criterion(raw.criterion)
     except NotFoundError as exc:
         problems.append(("criterion", str(exc)))
     try:
@@ -185,13 +247,13 @@ def score_problems(session: Session, raw: ScoreInput, members: MemberIndex | Non
         if criterion and not criterion.scale_min <= value <= criterion.scale_max:
             scale = f"{criterion.scale_min}–{criterion.scale_max}"
             problems.append(("value", f"{value} is outside {criterion.code}'s scale {scale}"))
-    note_problem = fields.too_long(one_line(raw.note), fields.REASON)
+    note_problem = fields.too_long(one_line(raw.note), fields.REASON) if raw.note else None
     if note_problem:
         problems.append(("note", note_problem))
     if member is not None and not member.active:
         problems.append(("member", f"{member.name} is no longer an active member"))
     if member is not None and proposal is not None:
-        reason = conflict_reason(session, member, proposal)
+        reason = book.conflict_reason(member, proposal)
         if reason:
             problems.append(("member", f"{member.name} cannot score {proposal.ref}: {reason}"))
     # After the conflict: a member who may never score the proposal is told so first.
@@ -246,6 +308,139 @@ def record_score(
         was = "" if old is None else f" (was {old})"
         step.reason = f"{member.name}: {criterion.code} {value}{was}" + (f" — {note}" if note else "")
     return score
+
+
+# Proposals whose scores one pass of `record_scores` writes and chains: bounds the memory a large
+# file takes while it is recorded (its rows are held anyway, to check all of them first).
+SCORES_CHUNK = 500
+
+
+def record_scores(
+    session: Session,
+    scores: Sequence[tuple[ScoreInput, tuple[Proposal, Member, Criterion, int]]],
+    *,
+    actor: str,
+    now: dt.datetime | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Record many scores already checked by `score_problems` (an import): one recorded step per
+    proposal, whatever the number of its scores, written with bulk statements and chained in one
+    pass (`ledger.append_steps`). Returns how many scores were recorded; `progress(n)` is called as
+    they are.
+
+    The caller holds the record's lock since before the checks (`plans.current_plan(lock=True)`),
+    so what was checked still holds. Each proposal's entry holds every row its scores wrote: the
+    score (inserted, or updated with the columns that changed) and its line in the score history,
+    as `record_score` writes them one at a time; `ogp audit verify` replays both alike.
+    """
+    stamp = audit.utc_stamp(now or dt.datetime.now(dt.UTC))
+    ledger.lock_record(session)
+    session.flush()
+    by_proposal: dict[int, list[tuple[ScoreInput, tuple[Proposal, Member, Criterion, int]]]] = {}
+    for item in scores:
+        by_proposal.setdefault(item[1][0].id, []).append(item)
+    groups = list(by_proposal.values())
+    recorded = 0
+    for start in range(0, len(groups), SCORES_CHUNK):
+        chunk = groups[start : start + SCORES_CHUNK]
+        recorded += _record_score_chunk(session, chunk, actor=actor, stamp=stamp, now=now)
+        if progress is not None:
+            progress(sum(len(group) for group in chunk))
+    return recorded
+
+
+def _record_score_chunk(
+    session: Session,
+    groups: Sequence[Sequence[tuple[ScoreInput, tuple[Proposal, Member, Criterion, int]]]],
+    *,
+    actor: str,
+    stamp: str,
+    now: dt.datetime | None,
+) -> int:
+    scores_table, history_table = Base.metadata.tables["scores"], Base.metadata.tables["score_changes"]
+    ids = [group[0][1][0].id for group in groups]
+    standing = {
+        (row.proposal_id, row.member_id, row.criterion_id): row._asdict()
+        for row in session.execute(select(scores_table).where(scores_table.c.proposal_id.in_(ids)))
+    }
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    history: list[dict[str, Any]] = []
+    plan: list[tuple[Proposal, list[str], list[tuple[str, dict[str, Any]]], list[int]]] = []
+    # Plain values read once from the mapped objects: a file names the same few members and
+    # criteria on every row, and an attribute of a mapped object costs a descriptor call.
+    people = {id(m): (m.id, m.name) for _, (_, m, _, _) in (item for group in groups for item in group)}
+    codes = {id(c): (c.id, c.code) for _, (_, _, c, _) in (item for group in groups for item in group)}
+    for group in groups:
+        proposal = group[0][1][0]
+        proposal_id, ref = proposal.id, proposal.ref
+        reasons: list[str] = []
+        written: list[tuple[str, dict[str, Any]]] = []  # (op, row) in the order written
+        history_rows: list[int] = []
+        for raw, (_, member, criterion, value) in group:
+            note = fields.line(raw.note, f"score of proposal {ref}", "--note", limit=fields.REASON) if raw.note else ""
+            member_id, member_name = people[id(member)]
+            criterion_id, code = codes[id(criterion)]
+            key = (proposal_id, member_id, criterion_id)
+            before = standing.get(key)
+            after = {
+                "proposal_id": proposal_id, "member_id": member_id, "criterion_id": criterion_id,
+                "value": value, "note": note, "updated_at": stamp, "updated_by": actor,
+            }  # fmt: skip
+            if before is None:
+                inserts.append(after)
+                written.append(("insert", after))
+            else:
+                changed = {name: item for name, item in after.items() if ledger.canonical(before[name]) != item}
+                updates.append({"b_id": before["id"], **after})
+                written.append(("update", {"id": before["id"], "new": changed, "old": {n: before[n] for n in changed}}))
+                standing[key] = {**before, **after}
+            old = before["value"] if before is not None else None
+            history_rows.append(len(history))
+            history.append(
+                {
+                    "proposal_id": proposal_id, "member_id": member_id, "criterion_id": criterion_id,
+                    "old_value": old, "new_value": value, "note": note, "at": stamp, "actor": actor,
+                }
+            )  # fmt: skip
+            was = "" if old is None else f" (was {old})"
+            reasons.append(f"{member_name}: {code} {value}{was}" + (f" — {note}" if note else ""))
+        plan.append((proposal, reasons, written, history_rows))
+    ledger.insert_rows(session, scores_table, inserts)
+    if updates:
+        session.execute(
+            scores_table.update()
+            .where(scores_table.c.id == bindparam("b_id"))
+            .values({name: bindparam(name) for name in ("value", "note", "updated_at", "updated_by")}),
+            updates,
+        )
+    ledger.insert_rows(session, history_table, history)
+    # Each entry's changes: the scores inserted, then the score history, in the order of the
+    # record's tables (`ledger.TABLE_ORDER`) and of the file; then the scores updated. The rows
+    # hold plain values already (what `ledger.canonical_row` would make of them).
+    history_first = ledger.TABLE_ORDER["score_changes"] < ledger.TABLE_ORDER["scores"]
+    steps = []
+    for proposal, reasons, written, history_rows in plan:
+        scores = [
+            {"t": "scores", "op": "insert", "key": {"id": row["id"]}, "row": row}
+            for op, row in written
+            if op == "insert"
+        ]
+        lines = [
+            {"t": "score_changes", "op": "insert", "key": {"id": history[i]["id"]}, "row": history[i]}
+            for i in history_rows
+        ]
+        changes = lines + scores if history_first else scores + lines
+        changes += [
+            {"t": "scores", "op": "update", "key": {"id": row["id"]}, "new": row["new"], "old": row["old"]}
+            for op, row in written
+            if op == "update" and row["new"]
+        ]
+        steps.append(
+            ledger.BulkStep(proposal.id, proposal.ref, proposal.state, proposal.state, "; ".join(reasons), changes)
+        )
+    ledger.append_steps(session, Action.SCORE, steps, actor=actor, now=now)
+    return len(history)
 
 
 def _checked_score(session: Session, raw: ScoreInput) -> tuple[Proposal, Member, Criterion, int]:
@@ -576,6 +771,61 @@ def record_response(
         )
     assert step.entry is not None
     return response, step.entry
+
+
+@dataclass(frozen=True)
+class GivenResponse:
+    """A body's answer to record in bulk (a row of an import), checked already: the proposal is
+    referred and a referral letter went to the body, the day is neither in the future nor before
+    the submission, and the note is one line within `fields.REASON`."""
+
+    proposal: Proposal
+    entity: Entity
+    agreed: bool
+    responded_on: dt.date
+    note: str = ""
+
+
+def record_responses(
+    session: Session,
+    answers: Sequence[GivenResponse],
+    *,
+    actor: str,
+    now: dt.datetime | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> list[int]:
+    """Record many bodies' answers (an import): the recorded step `response` for each, one audit
+    entry each holding the row `record_response` would write, but written with one bulk statement
+    and chained in one pass (`ledger.append_steps`). Returns the responses' ids, in order;
+    `progress(n)` is called once they are recorded.
+
+    The caller holds the record's lock since before the checks (`ledger.lock_record`)."""
+    moment = now or dt.datetime.now(dt.UTC)
+    stamp = audit.utc_stamp(moment)
+    ledger.lock_record(session)
+    session.flush()
+    rows: list[dict[str, Any]] = [
+        {
+            "proposal_id": answer.proposal.id, "entity_id": answer.entity.id, "agreed": answer.agreed,
+            "responded_on": answer.responded_on, "note": answer.note, "recorded_by": actor, "recorded_at": stamp,
+        }
+        for answer in answers
+    ]  # fmt: skip
+    ledger.insert_rows(session, Base.metadata.tables["responses"], rows)
+    steps = []
+    for row, answer in zip(rows, answers, strict=True):
+        proposal, entity = answer.proposal, answer.entity
+        said = "agreed" if answer.agreed else "declined"
+        reason = f"{entity.code or entity.name} {said} on {answer.responded_on.isoformat()}" + (
+            f": {answer.note}" if answer.note else ""
+        )
+        inserted = ledger.canonical_row("responses", row)
+        change = {"t": "responses", "op": "insert", "key": {"id": row["id"]}, "row": inserted}
+        steps.append(ledger.BulkStep(proposal.id, proposal.ref, proposal.state, proposal.state, reason, [change]))
+    ledger.append_steps(session, Action.RESPONSE, steps, actor=actor, now=moment)
+    if progress is not None:
+        progress(len(rows))
+    return [row["id"] for row in rows]
 
 
 def response_date_problem(proposal: Proposal, responded_on: dt.date) -> str:

@@ -8,10 +8,10 @@ import io
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from documents import clean_block, one_line
 from documents.text import neutralise
@@ -19,21 +19,32 @@ from states import Action, DocumentKind
 from workflow import fields, ledger
 from workflow.dates import parse_date
 from workflow.errors import (
-    ConcurrentChangeError,
     ImportFileError,
-    InvalidInputError,
-    NotFoundError,
     RowProblem,
-    StepNotAllowedError,
-    WorkflowError,
 )
-from workflow.evaluation import ScoreInput, record_response, record_score, response_date_problem, score_problems
-from workflow.interviews import MAX_ANSWER, record_interview
+from workflow.evaluation import (
+    GivenResponse,
+    ScoreBook,
+    ScoreInput,
+    record_responses,
+    record_scores,
+    response_date_problem,
+    score_problems,
+)
+from workflow.interviews import MAX_ANSWER, HeldInterview, record_interviews
 from workflow.members import MemberIndex
-from workflow.models import Criterion, Entity, Interview, Letter, Member, Proposal, Response, Score
+from workflow.models import Criterion, Entity, Interview, Letter, Member, Proposal, Response
 from workflow.names import name_key
 from workflow.plans import EntityIndex, current_plan, list_entities
-from workflow.proposals import LOOKUP_CHUNK, LikelyDuplicates, ProposalInput, find_proposals, store, validate
+from workflow.proposals import (
+    LOOKUP_CHUNK,
+    LikelyDuplicates,
+    ProposalInput,
+    find_proposals,
+    record_refs,
+    store_many,
+    validate,
+)
 from workflow.roles import check_acting_as
 from workflow.spreadsheets import TableSpec, read_rows
 
@@ -61,15 +72,7 @@ RESPONSES = TableSpec(
 AGREED = ("yes", "y", "true", "1", "agreed", "نعم", "موافق")
 DECLINED = ("no", "n", "false", "0", "declined", "لا", "غير موافق")
 _AGREED_KEYS = {name_key(word): True for word in AGREED} | {name_key(word): False for word in DECLINED}
-# The options of `ogp interview record` / `ogp response record` a refusal names, as the file's columns.
-INTERVIEW_COLUMNS = {
-    "--on": "held_on", "--platform": "platform", "--notes": "notes", "--needs": "needs", "--plans": "plans",
-    "--solves": "solves", "--member": "members",
-}  # fmt: skip
-RESPONSE_COLUMNS = {"--entity": "entity", "--on": "responded_on", "--note": "note"}
 
-Item = TypeVar("Item")
-Done = TypeVar("Done")
 
 
 def import_proposals(
@@ -80,9 +83,11 @@ def import_proposals(
     now: dt.datetime | None = None,
     allow_duplicates: bool = False,
     progress: Callable[[int], None] | None = None,
-) -> list[Proposal]:
-    """Register every proposal in the file, or none: any bad row refuses the whole file.
-    `progress(n)` is called as rows are registered (a progress bar on the command line).
+) -> list[str]:
+    """Register every proposal in the file, or none: any bad row refuses the whole file (raises
+    `ImportFileError` naming every bad row, line and column). Returns the refs registered, in the
+    file's order; `progress(n)` is called as rows are registered (a progress bar on the command
+    line). Written in bulk, one recorded step `submit` per proposal (`proposals.store_many`).
 
     A row without a ref whose title and organisation match a proposal already registered, or an
     earlier row of the file, is refused as a likely duplicate unless `allow_duplicates`.
@@ -92,8 +97,10 @@ def import_proposals(
     rows, problems = read_rows(path, PROPOSALS)
     entities = EntityIndex(session)
     likely = LikelyDuplicates(session)
+    existing = record_refs(session)
     seen: dict[str, str] = {}
     cleaned = []
+    today = now.astimezone().date()
     for where, row in rows:
         raw = ProposalInput(
             ref=row.get("ref", ""),
@@ -107,7 +114,7 @@ def import_proposals(
             submitted_on=row.get("submitted_on", ""),
             language=row.get("language", ""),
         )
-        clean = validate(session, raw, entities, now.astimezone().date())
+        clean = validate(session, raw, entities, today, record_refs=existing)
         problems.extend(RowProblem(where, name, reason) for name, reason in clean.problems)
         if not clean.ref and not allow_duplicates and clean.title and clean.organization:
             duplicate = likely.check(clean.title, clean.organization, where)
@@ -123,13 +130,7 @@ def import_proposals(
         problems.append(RowProblem("line 1", "", "the file holds no proposals"))
     if problems:
         raise ImportFileError(str(path), sorted(problems, key=_position))
-    taken = set(seen)
-    stored = []
-    for clean in cleaned:
-        stored.append(store(session, clean, actor=actor, now=now, taken=taken))
-        if progress is not None:
-            progress(1)
-    return stored
+    return store_many(session, cleaned, actor=actor, now=now, taken=existing | set(seen), progress=progress)
 
 
 def _position(problem: RowProblem) -> int:
@@ -160,17 +161,21 @@ def import_scores(
     actor: str,
     now: dt.datetime | None = None,
     progress: Callable[[int], None] | None = None,
-) -> list[Score]:
-    """Record every score in the file, or none: any bad row refuses the whole file. `progress(n)`
-    is called as scores are recorded."""
+) -> int:
+    """Record every score in the file, or none: any bad row refuses the whole file (raises
+    `ImportFileError` naming every bad row, line and column). Returns how many scores were
+    recorded; `progress(n)` is called as they are.
+
+    Everything a row is checked against is loaded once (`evaluation.ScoreBook`) and the scores are
+    written in bulk, one recorded step per proposal (`evaluation.record_scores`)."""
     now = now or dt.datetime.now(dt.UTC)
     # The lock first: what is checked below still holds when it is recorded, so each score is
     # checked once, not again inside its step.
     current_plan(session, lock=True)
     rows, problems = read_rows(path, SCORES)
+    book = ScoreBook(session, (row.get("proposal", "") for _, row in rows))
     seen: dict[tuple[int, int, int], str] = {}
-    good: list[tuple[ScoreInput, tuple[Proposal, Member, Criterion, int] | None]] = []
-    members = MemberIndex(session)
+    good: list[tuple[ScoreInput, tuple[Proposal, Member, Criterion, int]]] = []
     for where, row in rows:
         raw = ScoreInput(
             proposal=row.get("proposal", ""),
@@ -179,27 +184,21 @@ def import_scores(
             value=row.get("value", ""),
             note=row.get("note", ""),
         )
-        found = score_problems(session, raw, members)
+        found = score_problems(session, raw, book=book)
         problems.extend(RowProblem(where, column, reason) for column, reason in found.problems)
         if found.key is not None:
             if found.key in seen:
                 problems.append(RowProblem(where, "", f"the same score is given twice (also at {seen[found.key]})"))
             seen.setdefault(found.key, where)
-        good.append((raw, found.found))
+        if found.found is not None:
+            good.append((raw, found.found))
     if not rows and not problems:
         problems.append(RowProblem("line 1", "", "the file holds no scores"))
     if problems:
         raise ImportFileError(str(path), sorted(problems, key=_position))
-    recorded = []
-    acting_checked: set[int] = set()
-    for raw, checked in good:
-        if checked is not None and checked[1].id not in acting_checked:
-            check_acting_as(session, checked[1], "score")  # a member's own login scores only for them
-            acting_checked.add(checked[1].id)
-        recorded.append(record_score(session, raw, actor=actor, now=now, checked=checked))
-        if progress is not None:
-            progress(1)
-    return recorded
+    for member in {checked[1].id: checked[1] for _, checked in good}.values():
+        check_acting_as(session, member, "score")  # a member's own login scores only for them
+    return record_scores(session, good, actor=actor, now=now, progress=progress)
 
 
 def parse_agreed(text: str) -> bool:
@@ -233,13 +232,13 @@ def import_interviews(
     progress: Callable[[int], None] | None = None,
 ) -> list[Interview]:
     """Record every interview in the file (`ref`, `held_on`, `platform`, `members`, `notes`,
-    `needs`, `plans`, `solves`), each through the recorded step `record_interview`, or none.
+    `needs`, `plans`, `solves`), each as the recorded step `record_interview`, or none. Returns
+    the interviews recorded, in the file's order; `progress(n)` is called as they are recorded.
 
-    Every row is checked first, against proposals, members and the step's rules loaded once;
-    every problem of every row is raised together as `ImportFileError`, nothing recorded. A
-    proposal named by two rows is refused. A row the step still refuses is raised as
-    `ImportFileError` naming it; the rows recorded before it are in the session, so the caller
-    must roll back. `progress(1)` is called after each row recorded.
+    Every row is checked first, under the record's lock, against proposals, members and the
+    step's rules loaded once; every problem of every row is raised together as `ImportFileError`,
+    nothing recorded. A proposal named by two rows is refused. The interviews are then written in
+    bulk (`interviews.record_interviews`).
     """
     now = now or dt.datetime.now(dt.UTC)
     ledger.lock_record(session)  # what is checked stays so until every row is recorded
@@ -281,13 +280,29 @@ def import_interviews(
     if problems:
         raise ImportFileError(str(path), sorted(problems, key=_position))
 
-    def record(item: _InterviewRow) -> Interview:
-        return record_interview(
-            session, f"#{item.proposal.id}", item.held_on, actor=actor, platform=item.platform, notes=item.notes,
-            needs=item.needs, plans=item.plans, solves=item.solves, members=item.members, now=now,
-        )  # fmt: skip
-
-    return _record_each(path, [(item.where, item) for item in good], record, INTERVIEW_COLUMNS, progress)
+    held = [
+        HeldInterview(
+            item.proposal,
+            item.held_on,
+            tuple(int(member[1:]) for member in item.members),
+            item.platform,
+            item.notes,
+            item.needs,
+            item.plans,
+            item.solves,
+        )
+        for item in good
+    ]
+    ids = record_interviews(session, held, actor=actor, now=now, progress=progress)
+    loaded: dict[int, Interview] = {}
+    for start in range(0, len(ids), LOOKUP_CHUNK):
+        query = (
+            select(Interview)
+            .where(Interview.id.in_(ids[start : start + LOOKUP_CHUNK]))
+            .options(joinedload(Interview.proposal))  # what the caller names them by
+        )
+        loaded.update((interview.id, interview) for interview in session.scalars(query))
+    return [loaded[interview_id] for interview_id in ids]
 
 
 @dataclass(frozen=True)
@@ -309,7 +324,8 @@ def import_responses(
     progress: Callable[[int], None] | None = None,
 ) -> list[Response]:
     """Record every body's answer in the file (`ref`, `entity`, `agreed`, `responded_on`,
-    `note`), each through the recorded step `response`, or none.
+    `note`), each as the recorded step `response`, or none; returns the responses recorded, in
+    the file's order. Written in bulk once every row is checked (`evaluation.record_responses`).
 
     `entity` is a body's code or name; `agreed` one of `AGREED` or `DECLINED`; a blank
     `responded_on` is the day of the import, as `ogp response record` without `--on`. Checked
@@ -370,14 +386,13 @@ def import_responses(
     if problems:
         raise ImportFileError(str(path), sorted(problems, key=_position))
 
-    def record(item: _ResponseRow) -> Response:
-        response, _ = record_response(
-            session, f"#{item.proposal.id}", item.entity.code or item.entity.name, agreed=item.agreed,
-            responded_on=item.responded_on, note=item.note, actor=actor, now=now,
-        )  # fmt: skip
-        return response
-
-    return _record_each(path, [(item.where, item) for item in good], record, RESPONSE_COLUMNS, progress)
+    given = [GivenResponse(item.proposal, item.entity, item.agreed, item.responded_on, item.note) for item in good]
+    ids = record_responses(session, given, actor=actor, now=now, progress=progress)
+    loaded: dict[int, Response] = {}
+    for start in range(0, len(ids), LOOKUP_CHUNK):
+        query = select(Response).where(Response.id.in_(ids[start : start + LOOKUP_CHUNK]))
+        loaded.update((response.id, response) for response in session.scalars(query))
+    return [loaded[response_id] for response_id in ids]
 
 
 def _cell(row: Mapping[str, Any], name: str) -> str:
@@ -441,41 +456,3 @@ def _referred_bodies(session: Session, proposal_ids: Iterable[int]) -> dict[int,
             if entity_id is not None and entity_id not in bodies:
                 bodies.append(entity_id)
     return referred
-
-
-def _record_each(
-    path: Path,
-    items: list[tuple[str, Item]],
-    record: Callable[[Item], Done],
-    columns: Mapping[str, str],
-    progress: Callable[[int], None] | None,
-) -> list[Done]:
-    """Record each checked row through its step; a refusal the checks did not foresee (someone
-    else's change, a rule added to the step) becomes an `ImportFileError` naming the row."""
-    done = []
-    for where, item in items:
-        try:
-            done.append(record(item))
-        except WorkflowError as refusal:
-            problem = RowProblem(where, _refused_column(refusal, columns), _refusal_reason(refusal))
-            raise ImportFileError(str(path), [problem]) from refusal
-        if progress is not None:
-            progress(1)
-    return done
-
-
-def _refused_column(refusal: WorkflowError, columns: Mapping[str, str]) -> str:
-    """The file's column a step's refusal is about, where it says."""
-    if isinstance(refusal, InvalidInputError):
-        return columns.get(refusal.field, "")
-    if isinstance(refusal, StepNotAllowedError | ConcurrentChangeError):
-        return "ref"
-    if isinstance(refusal, NotFoundError):
-        return {"proposal": "ref", "government body": "entity", "member": "members"}.get(refusal.kind, "")
-    return ""
-
-
-def _refusal_reason(refusal: WorkflowError) -> str:
-    if isinstance(refusal, InvalidInputError):
-        return refusal.problem
-    return str(refusal).rstrip(".")

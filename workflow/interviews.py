@@ -4,9 +4,10 @@ scheduling those to come, which invites the proposer by letter."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,7 +19,7 @@ from workflow import audit, fields, ledger
 from workflow.dates import PLANNING_HORIZON, within
 from workflow.errors import AlreadyScheduledError, InvalidInputError, WorkflowError
 from workflow.members import MemberIndex
-from workflow.models import AuditEntry, Interview, InterviewMember, Letter, Proposal, ScheduledInterview
+from workflow.models import AuditEntry, Base, Interview, InterviewMember, Letter, Proposal, ScheduledInterview
 from workflow.outbox import Outbox, PendingLetter
 from workflow.plans import current_plan
 from workflow.proposals import get_proposal
@@ -77,6 +78,92 @@ def record_interview(
             f" ({interview.platform})" if interview.platform else ""
         )
     return interview
+
+
+@dataclass(frozen=True)
+class HeldInterview:
+    """An interview to record in bulk (a row of an import), checked already against the record:
+    the proposal may take the step, the date is not in the future nor before the submission, the
+    members exist, and the texts are as stored (one line; blocks within `MAX_ANSWER`)."""
+
+    proposal: Proposal
+    held_on: dt.date
+    member_ids: tuple[int, ...]
+    platform: str = ""
+    notes: str = ""
+    needs: str = ""
+    plans: str = ""
+    solves: str = ""
+
+
+# Interviews one pass of `record_interviews` writes and chains: bounds the memory of an import.
+RECORD_CHUNK = 1000
+
+
+def record_interviews(
+    session: Session,
+    held: Sequence[HeldInterview],
+    *,
+    actor: str,
+    now: dt.datetime | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> list[int]:
+    """Record many interviews (an import): the recorded step `record_interview` for each, one
+    audit entry each holding the rows `record_interview` would write, but written with bulk
+    statements and chained in one pass (`ledger.append_steps`). Returns the interviews' ids, in
+    order; `progress(n)` is called as they are recorded.
+
+    The caller holds the record's lock since before the checks (`ledger.lock_record`), so what was
+    checked still holds; a proposal may appear once."""
+    moment = now or dt.datetime.now(dt.UTC)
+    stamp = audit.utc_stamp(moment)
+    ledger.lock_record(session)
+    session.flush()
+    interviews, links = Base.metadata.tables["interviews"], Base.metadata.tables["interview_members"]
+    recorded: list[int] = []
+    for start in range(0, len(held), RECORD_CHUNK):
+        chunk = held[start : start + RECORD_CHUNK]
+        rows: list[dict[str, Any]] = [
+            {
+                "proposal_id": item.proposal.id, "held_on": item.held_on, "platform": item.platform,
+                "notes": item.notes, "recorded_by": actor, "recorded_at": stamp, "needs": item.needs,
+                "plans": item.plans, "solves": item.solves,
+            }
+            for item in chunk
+        ]  # fmt: skip
+        ledger.insert_rows(session, interviews, rows)
+        present = [
+            [{"interview_id": row["id"], "member_id": member} for member in dict.fromkeys(item.member_ids)]
+            for row, item in zip(rows, chunk, strict=True)
+        ]
+        ledger.insert_rows(session, links, [link for group in present for link in group])
+        steps = []
+        for row, item, group in zip(rows, chunk, present, strict=True):
+            changes = [
+                {
+                    "t": "interviews",
+                    "op": "insert",
+                    "key": {"id": row["id"]},
+                    "row": ledger.canonical_row("interviews", row),
+                }
+            ]
+            changes += [
+                {
+                    "t": "interview_members",
+                    "op": "insert",
+                    "key": ledger.row_key("interview_members", link),
+                    "row": link,
+                }
+                for link in group
+            ]
+            reason = f"interview held on {item.held_on.isoformat()}" + (f" ({item.platform})" if item.platform else "")
+            proposal = item.proposal
+            steps.append(ledger.BulkStep(proposal.id, proposal.ref, proposal.state, proposal.state, reason, changes))
+        ledger.append_steps(session, Action.RECORD_INTERVIEW, steps, actor=actor, now=moment)
+        recorded.extend(row["id"] for row in rows)
+        if progress is not None:
+            progress(len(chunk))
+    return recorded
 
 
 @dataclass(frozen=True)

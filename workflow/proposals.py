@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -17,7 +18,7 @@ from workflow import ledger
 from workflow.dates import OGP_LAUNCH, parse_date
 from workflow.errors import InvalidFieldsError, InvalidInputError, NotFoundError
 from workflow.keys import parse_key
-from workflow.models import Entity, Proposal, ProposalEntity
+from workflow.models import Base, Entity, Proposal, ProposalEntity
 from workflow.names import name_key
 from workflow.plans import EntityIndex, current_plan
 from workflow.vocabulary import OgpValue, parse_value
@@ -74,8 +75,11 @@ def validate(
     entities: EntityIndex,
     today: dt.date,
     taken_refs: set[str] | None = None,
+    record_refs: set[str] | None = None,
 ) -> CleanProposal:
-    """Check every field of `raw`; problems are collected in `.problems`, not raised."""
+    """Check every field of `raw`; problems are collected in `.problems`, not raised.
+    `record_refs`: every ref the record holds, casefolded, when already loaded (`record_refs`; an
+    import checks thousands of rows without a query each)."""
     problems: list[tuple[str, str]] = []
     title = _text(raw.title, "title", problems, limit=MAX_SHORT, multiline=False)
     if not title:
@@ -93,7 +97,9 @@ def validate(
     if ref:
         if not REF_PATTERN.match(ref):
             problems.append(("ref", f"{ref!r} must be 1–32 Latin letters, digits, '.', '-' or '_'"))
-        elif ref.casefold() in (taken_refs or set()) or _ref_taken(session, ref):
+        elif ref.casefold() in (taken_refs or set()) or (
+            ref.casefold() in record_refs if record_refs is not None else _ref_taken(session, ref)
+        ):
             problems.append(("ref", f"{ref!r} is already used by another proposal"))
 
     values: list[OgpValue] = []
@@ -143,6 +149,11 @@ def validate(
     )
 
 
+def record_refs(session: Session) -> set[str]:
+    """Every ref the record holds, casefolded (refs are Latin: as `lower(ref)` compares them)."""
+    return {ref.casefold() for ref in session.scalars(select(Proposal.ref))}
+
+
 def _ref_taken(session: Session, ref: str) -> bool:
     query = select(Proposal.id).where(func.lower(Proposal.ref) == ref.casefold())
     return session.scalar(query) is not None
@@ -183,6 +194,89 @@ def store(session: Session, clean: CleanProposal, *, actor: str, now: dt.datetim
         step.proposal = proposal
     taken.add(proposal.ref.casefold())
     return proposal
+
+
+# Proposals one pass of `store_many` writes and chains: bounds the memory of a large import.
+STORE_CHUNK = 1000
+
+
+def store_many(
+    session: Session,
+    cleaned: Sequence[CleanProposal],
+    *,
+    actor: str,
+    now: dt.datetime,
+    taken: set[str],
+    progress: Callable[[int], None] | None = None,
+) -> list[str]:
+    """Save many validated proposals (an import): the recorded step `submit` for each, one audit
+    entry each holding the rows `store` would write, but written with bulk statements and chained
+    in one pass (`ledger.append_steps`). Returns their refs, in order; `progress(n)` is called as
+    they are stored.
+
+    `taken`: the refs already in use, casefolded (the record's and the file's); a proposal without
+    a ref gets the next free `P-NNN` after the number of proposals, as `store` gives it. The caller
+    holds the record's lock (`plans.current_plan(lock=True)`)."""
+    ledger.lock_record(session)
+    session.flush()
+    plan_id = current_plan(session).id
+    count = int(session.scalar(select(func.count(Proposal.id))) or 0)
+    refs: list[str] = []
+    proposals_table, links_table = Base.metadata.tables["proposals"], Base.metadata.tables["proposal_entities"]
+    for start in range(0, len(cleaned), STORE_CHUNK):
+        chunk = cleaned[start : start + STORE_CHUNK]
+        rows: list[dict[str, Any]] = []
+        for clean in chunk:
+            ref = clean.ref
+            if not ref:
+                number = count + 1
+                while f"P-{number:03d}".casefold() in taken:
+                    number += 1
+                ref = f"P-{number:03d}"
+            taken.add(ref.casefold())
+            count += 1
+            rows.append(
+                {
+                    "plan_id": plan_id, "ref": ref, "title": clean.title, "organization": clean.organization,
+                    "email": clean.email, "problem": clean.problem, "solution": clean.solution,
+                    "values": [value.value for value in clean.values], "submitted_on": clean.submitted_on,
+                    "state": State.SUBMITTED, "version": 1, "language": clean.language, "lead_entity_id": None,
+                }
+            )  # fmt: skip
+        ledger.insert_rows(session, proposals_table, rows)
+        links = [
+            [
+                {"proposal_id": row["id"], "entity_id": entity.id, "position": index}
+                for index, entity in enumerate(clean.entities)
+            ]
+            for row, clean in zip(rows, chunk, strict=True)
+        ]
+        ledger.insert_rows(session, links_table, [link for group in links for link in group])
+        steps = []
+        for row, group in zip(rows, links, strict=True):
+            changes = [
+                {
+                    "t": "proposals",
+                    "op": "insert",
+                    "key": {"id": row["id"]},
+                    "row": ledger.canonical_row("proposals", row),
+                }
+            ]
+            changes += [  # in the order the proposer named the bodies
+                {
+                    "t": "proposal_entities",
+                    "op": "insert",
+                    "key": ledger.row_key("proposal_entities", link),
+                    "row": link,
+                }
+                for link in group
+            ]
+            steps.append(ledger.BulkStep(row["id"], row["ref"], None, State.SUBMITTED, "", changes))
+        ledger.append_steps(session, Action.SUBMIT, steps, actor=actor, now=now)
+        refs.extend(row["ref"] for row in rows)
+        if progress is not None:
+            progress(len(chunk))
+    return refs
 
 
 def add_proposal(
