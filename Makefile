@@ -11,6 +11,9 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@# Byte-compiled now, as pip does for installed packages: where PYTHONDONTWRITEBYTECODE is set
+	@# the editable sources would otherwise be compiled again by every command.
+	$(BIN)/python -m compileall -q cli.py states workflow documents
 	@touch $@
 
 demo: $(VENV)/.installed
