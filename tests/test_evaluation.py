@@ -324,6 +324,28 @@ def test_responses_only_from_bodies_written_to_while_referred(session_scope: Ses
         record_response(s, "P-1", "MODEE", agreed=True, responded_on=dt.date(2021, 8, 1), note="", actor="t", now=NOW)
 
 
+def test_the_ranking_reads_in_bulk_what_each_standing_reads_alone(session_scope: SessionFactory) -> None:
+    """`ranking` loads members, conflicts and scores once for every proposal; each place must be
+    what `standing` computes for that proposal alone (eligibility, quorum, means, total)."""
+    with session_scope() as s:
+        group(s, ("أ", "ب", "ج", "د"))
+        add_member(s, "هيلدا", "مركز الشفافية الأردني", actor="tester")  # the proposers' own organisation
+        for ref in ("P-1", "P-2", "P-3", "P-4"):
+            interviewed(s, ref)
+        scores(s, "P-1", {"أ": 4, "ب": 5, "ج": 3})
+        scores(s, "P-2", {"أ": 5, "ب": 2})
+        scores(s, "P-3", {"أ": 3, "ب": 3, "ج": 3, "د": 1})
+        declare_conflict(s, "ج", "P-3", reason="عضو في الجهة", actor="t", now=NOW)
+        set_weight(s, "importance", 3, actor="t", now=NOW)
+    with session_scope() as s:
+        ranked = ranking(s)
+        assert [r.proposal.ref for r in ranked] == ["P-1", "P-3", "P-2", "P-4"]
+        for place in ranked:
+            alone = standing(s, place.proposal)
+            assert (place.tally, place.rank) == (alone.tally, ranked.index(place) + 1)
+        assert [r.tally.eligible for r in ranked] == [4, 3, 4, 4]
+
+
 def test_bad_score_files_change_nothing_and_name_every_row(session_scope: SessionFactory, tmp_path: Path) -> None:
     with session_scope() as s:
         group(s, ("أ", "ب"))

@@ -636,10 +636,36 @@ def standing(session: Session, proposal: Proposal, plan: Plan | None = None) -> 
 
 
 def ranking(session: Session, states: tuple[State, ...] = (State.INTERVIEWED,)) -> list[Standing]:
-    """Proposals in `states`, best first, by the documented order."""
+    """Proposals in `states`, best first, by the documented order; each standing as `standing`
+    computes it, from the members, conflicts and scores read once for all of them (a query or
+    three, however many proposals)."""
     plan = current_plan(session)
-    query = select(Proposal).where(Proposal.state.in_(list(states))).order_by(Proposal.id)
-    rows = sorted((standing(session, p, plan) for p in session.scalars(query)), key=Standing.key)
+    wanted = list(states)
+    proposals = session.scalars(select(Proposal).where(Proposal.state.in_(wanted)).order_by(Proposal.id)).all()
+    members = session.scalars(select(Member).where(Member.active.is_(True)).order_by(Member.id)).all()
+    quorum, criteria = quorum_for(plan.quorum, len(members)), criteria_info(plan)
+    declared: dict[int, set[int]] = {}
+    for proposal_id, member_id in session.execute(
+        select(Conflict.proposal_id, Conflict.member_id)
+        .join(Proposal, Proposal.id == Conflict.proposal_id)
+        .where(Conflict.late.is_(False), Proposal.state.in_(wanted))
+    ):
+        declared.setdefault(proposal_id, set()).add(member_id)
+    given: dict[int, list[tuple[int, int, int]]] = {}
+    for proposal_id, member_id, criterion_id, value in session.execute(
+        select(Score.proposal_id, Score.member_id, Score.criterion_id, Score.value)
+        .join(Proposal, Proposal.id == Score.proposal_id)
+        .where(Proposal.state.in_(wanted))
+        .order_by(Score.proposal_id, Score.member_id, Score.criterion_id)
+    ):
+        given.setdefault(proposal_id, []).append((member_id, criterion_id, value))
+    organisations = {m.id: name_key(m.organization) for m in members}
+    rows = []
+    for proposal in proposals:
+        conflicted, own = declared.get(proposal.id, set()), name_key(proposal.organization)
+        eligible = {m for m, organisation in organisations.items() if m not in conflicted and organisation != own}
+        rows.append(Standing(proposal, compute_tally(criteria, given.get(proposal.id, []), eligible, quorum)))
+    rows.sort(key=Standing.key)
     return [Standing(r.proposal, r.tally, rank) for rank, r in enumerate(rows, start=1)]
 
 
