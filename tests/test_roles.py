@@ -8,6 +8,7 @@ import itertools
 import json
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
@@ -108,6 +109,28 @@ def test_each_role_may_do_what_it_should_and_nothing_more(shared: dict[str, str]
     history = json.loads(ogp(auditor, "history", "P-1", "--json").stdout)
     assert (history[-1]["actor"], history[-1]["db_role"]) == ("aya", login_of(coordinator))
     assert {e["db_role"] for e in history if e["event"] == "score"} == {login_of(member)}
+    assert ogp(auditor, "audit", "verify").exit_code == 0
+
+
+def test_a_member_login_imports_its_own_scores_in_bulk_and_only_its_own(
+    shared: dict[str, str], tmp_path: Path
+) -> None:
+    """The bulk path (rows written by one statement, entries by `ogp_append_entries`) holds under
+    row-level security exactly as the one-score path does."""
+    member, auditor = shared["member"], shared["auditor"]
+    own = tmp_path / "own.csv"
+    rows = "".join(f"P-1,{NADA},{c},4\n" for c in CRITERIA)
+    own.write_text("proposal,member,criterion,value\n" + rows, encoding="utf-8")
+    imported = ogp(member, "score", "import", str(own))
+    assert (imported.exit_code, imported.stdout) == (0, "Imported 5 scores.\n"), imported.output
+    before = state(member)
+    other = tmp_path / "other.csv"
+    other.write_text(f"proposal,member,criterion,value\nP-1,{MAY},importance,5\n", encoding="utf-8")
+    refused = ogp(member, "score", "import", str(other))
+    assert refused.exit_code == 1 and f"it cannot score as {MAY}" in refused.stderr, refused.output
+    assert state(member) == before
+    history = json.loads(ogp(auditor, "history", "P-1", "--json").stdout)
+    assert [e["db_role"] for e in history if e["event"] == "score"] == [login_of(member)]
     assert ogp(auditor, "audit", "verify").exit_code == 0
 
 
