@@ -824,12 +824,11 @@ def proposal_list(app: App, state: str | None, include_discarded: bool, as_json:
       ogp proposal list --state shortlisted
       ogp proposal list --search "المعلومات" --entity MODEE --value access_to_information
     """
-    from workflow import views
-    from workflow.proposals import ProposalFilter, list_proposals
+    from workflow.proposals import ProposalFilter, proposal_listing
 
     chosen = ProposalFilter(state=State(state) if state else None, include_discarded=include_discarded, **where)
     with app.session(readonly=True) as session:
-        found = [views.proposal_view(p) for p in list_proposals(session, where=chosen)]
+        found = proposal_listing(session, chosen)
     if state and not any(where.values()):
         empty = f"No proposals in state '{state}'."
     elif state or any(where.values()):

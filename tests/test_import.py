@@ -8,12 +8,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from states import State
 from tests.conftest import SessionFactory
 from tests.helpers import NOW, register
 from workflow.errors import ImportFileError
 from workflow.importer import import_proposals
 from workflow.models import AuditEntry, Proposal
-from workflow.proposals import get_proposal
+from workflow.proposals import ProposalFilter, get_proposal, list_proposals, proposal_listing
+from workflow.views import proposal_view
 
 HEADER = "ref,title,organization,email,problem,solution,values,entities,submitted_on\r\n"
 
@@ -165,3 +167,33 @@ def test_malformed_json_files_are_refused_with_reasons(
         import_proposals(s, path, actor="tester", now=NOW)
     assert [str(p) for p in refused.value.problems] == expected
     assert stored(session_scope) == (0, 0)
+
+
+def test_the_listing_reads_in_plain_queries_what_the_objects_say(session_scope: SessionFactory, tmp_path: Path) -> None:
+    """`ogp proposal list` reads columns, not objects (issue 13); for every filter it must show
+    what `views.proposal_view` makes of the proposals `list_proposals` finds."""
+    path = tmp_path / "p.csv"
+    path.write_text(
+        HEADER
+        + "A-1,منصة البيانات,مركز الشفافية,,صعوبة الوصول,نشر,access_to_information,MODEE;ROS,2021-06-20\r\n"
+        + "A-2,بوابة المشاركة,جمعية,,,,public_participation,ROS,2021-06-21\r\n"
+        + "A-3,فكرة ثالثة,مركز الشفافيه,,,,accountability;access_to_information,,2021-06-22\r\n",
+        encoding="utf-8",
+    )
+    with session_scope() as s:
+        import_proposals(s, path, actor="tester", now=NOW)
+        register(s, "A-4")
+    filters = [
+        ProposalFilter(include_discarded=True),
+        ProposalFilter(state=State.SUBMITTED),
+        ProposalFilter(search="الوصول"),
+        ProposalFilter(entity="ROS"),
+        ProposalFilter(value="access_to_information"),
+        ProposalFilter(org="مركز الشفافية"),
+        ProposalFilter(state=State.INTERVIEWED),
+    ]
+    with session_scope() as s:
+        for where in filters:
+            assert proposal_listing(s, where) == [proposal_view(p) for p in list_proposals(s, where=where)], where
+        assert [p["ref"] for p in proposal_listing(s, ProposalFilter(org="مركز الشفافية"))] == ["A-1", "A-3"]
+        assert proposal_listing(s, ProposalFilter())[0]["entities"] == ["MODEE", "ROS"]
