@@ -635,37 +635,57 @@ def standing(session: Session, proposal: Proposal, plan: Plan | None = None) -> 
     return Standing(proposal, compute_tally(criteria_info(plan), scores, eligible, quorum_size(session, plan)))
 
 
+class ScoreSheet:
+    """The scores of every proposal in some states, with the members and the conflicts declared
+    on them, read once (a query or three, however many proposals): what `ranking` and `ogp
+    status` need of each proposal without a query per proposal. Each standing is the one
+    `standing` computes for the proposal alone."""
+
+    def __init__(self, session: Session, states: Sequence[State]) -> None:
+        plan = current_plan(session)
+        wanted = list(states)
+        self.states = frozenset(states)
+        self.proposals = session.scalars(
+            select(Proposal).where(Proposal.state.in_(wanted)).order_by(Proposal.id)
+        ).all()
+        self.members = session.scalars(select(Member).where(Member.active.is_(True)).order_by(Member.id)).all()
+        self.quorum, self.criteria = quorum_for(plan.quorum, len(self.members)), criteria_info(plan)
+        self._declared: dict[int, set[int]] = {}
+        for proposal_id, member_id in session.execute(
+            select(Conflict.proposal_id, Conflict.member_id)
+            .join(Proposal, Proposal.id == Conflict.proposal_id)
+            .where(Conflict.late.is_(False), Proposal.state.in_(wanted))
+        ):
+            self._declared.setdefault(proposal_id, set()).add(member_id)
+        self._given: dict[int, list[tuple[int, int, int]]] = {}
+        for proposal_id, member_id, criterion_id, value in session.execute(
+            select(Score.proposal_id, Score.member_id, Score.criterion_id, Score.value)
+            .join(Proposal, Proposal.id == Score.proposal_id)
+            .where(Proposal.state.in_(wanted))
+            .order_by(Score.proposal_id, Score.member_id, Score.criterion_id)
+        ):
+            self._given.setdefault(proposal_id, []).append((member_id, criterion_id, value))
+        self._organisations = {m.id: name_key(m.organization) for m in self.members}
+
+    def eligible(self, proposal: Proposal) -> list[Member]:
+        """As `eligible_members`: active, not of the proposing organisation, no declared conflict."""
+        conflicted, own = self._declared.get(proposal.id, set()), name_key(proposal.organization)
+        return [m for m in self.members if m.id not in conflicted and self._organisations[m.id] != own]
+
+    def given(self, proposal: Proposal) -> list[tuple[int, int, int]]:
+        """The proposal's scores as (member id, criterion id, value)."""
+        return self._given.get(proposal.id, [])
+
+    def standing(self, proposal: Proposal) -> Standing:
+        """As `standing(session, proposal)`, from what the sheet read."""
+        eligible = {m.id for m in self.eligible(proposal)}
+        return Standing(proposal, compute_tally(self.criteria, self.given(proposal), eligible, self.quorum))
+
+
 def ranking(session: Session, states: tuple[State, ...] = (State.INTERVIEWED,)) -> list[Standing]:
-    """Proposals in `states`, best first, by the documented order; each standing as `standing`
-    computes it, from the members, conflicts and scores read once for all of them (a query or
-    three, however many proposals)."""
-    plan = current_plan(session)
-    wanted = list(states)
-    proposals = session.scalars(select(Proposal).where(Proposal.state.in_(wanted)).order_by(Proposal.id)).all()
-    members = session.scalars(select(Member).where(Member.active.is_(True)).order_by(Member.id)).all()
-    quorum, criteria = quorum_for(plan.quorum, len(members)), criteria_info(plan)
-    declared: dict[int, set[int]] = {}
-    for proposal_id, member_id in session.execute(
-        select(Conflict.proposal_id, Conflict.member_id)
-        .join(Proposal, Proposal.id == Conflict.proposal_id)
-        .where(Conflict.late.is_(False), Proposal.state.in_(wanted))
-    ):
-        declared.setdefault(proposal_id, set()).add(member_id)
-    given: dict[int, list[tuple[int, int, int]]] = {}
-    for proposal_id, member_id, criterion_id, value in session.execute(
-        select(Score.proposal_id, Score.member_id, Score.criterion_id, Score.value)
-        .join(Proposal, Proposal.id == Score.proposal_id)
-        .where(Proposal.state.in_(wanted))
-        .order_by(Score.proposal_id, Score.member_id, Score.criterion_id)
-    ):
-        given.setdefault(proposal_id, []).append((member_id, criterion_id, value))
-    organisations = {m.id: name_key(m.organization) for m in members}
-    rows = []
-    for proposal in proposals:
-        conflicted, own = declared.get(proposal.id, set()), name_key(proposal.organization)
-        eligible = {m for m, organisation in organisations.items() if m not in conflicted and organisation != own}
-        rows.append(Standing(proposal, compute_tally(criteria, given.get(proposal.id, []), eligible, quorum)))
-    rows.sort(key=Standing.key)
+    """Proposals in `states`, best first, by the documented order (read once: `ScoreSheet`)."""
+    sheet = ScoreSheet(session, states)
+    rows = sorted((sheet.standing(p) for p in sheet.proposals), key=Standing.key)
     return [Standing(r.proposal, r.tally, rank) for rank, r in enumerate(rows, start=1)]
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from states import GUARD_RULES, MILESTONE_GUARD_RULES, SHORTLIST_PLACES, Guard, MilestoneGuard, State
 from workflow.errors import GuardError
-from workflow.evaluation import Tally, latest_answers, standing
+from workflow.evaluation import ScoreSheet, Tally, latest_answers, standing
 from workflow.models import Evidence, Interview, Letter, Milestone, Plan, Progress, Proposal, ProposalEntity, Score
 
 
@@ -119,6 +119,9 @@ class LiveFacts:
     plan: Plan
     proposal: Proposal
     reason: str = ""
+    # Read once for many proposals (`ogp status`): the scores sheet, and counts by state set.
+    sheet: ScoreSheet | None = None
+    counted: dict[frozenset[State], int] | None = None
 
     @property
     def shortlist_size(self) -> int:
@@ -142,13 +145,19 @@ class LiveFacts:
         return agreed, len(answers) - agreed
 
     def tally(self) -> Tally:
+        if self.sheet is not None and self.proposal.state in self.sheet.states:
+            return self.sheet.standing(self.proposal).tally
         return standing(self.session, self.proposal, self.plan).tally
 
     def count_in(self, states: Collection[State]) -> int:
-        query = select(func.count(Proposal.id)).where(
-            Proposal.plan_id == self.plan.id, Proposal.state.in_(list(states))
-        )
-        return int(self.session.scalar(query) or 0)
+        key = frozenset(states)
+        if self.counted is not None and key in self.counted:
+            return self.counted[key]
+        query = select(func.count(Proposal.id)).where(Proposal.plan_id == self.plan.id, Proposal.state.in_(list(key)))
+        found = int(self.session.scalar(query) or 0)
+        if self.counted is not None:
+            self.counted[key] = found
+        return found
 
     def written(self) -> tuple[int, int]:
         letters = select(func.count(Letter.id)).where(Letter.proposal_id == self.proposal.id)

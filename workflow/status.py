@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from states import GUARD_RULES, OPEN, SHORTLIST_PLACES, Event, Guard, State, events_from, transition_for
-from workflow.evaluation import eligible_members, latest_answers, referred_bodies, standing
+from workflow.evaluation import ScoreSheet, eligible_members, latest_answers, referred_bodies, standing
 from workflow.guards import LiveFacts, failures
 from workflow.models import Letter, Member, Plan, Proposal, ScheduledInterview, Score
 from workflow.outbox import Outbox
@@ -94,9 +94,17 @@ class Waiting:
     command: str
 
 
-def waiting_for(session: Session, proposal: Proposal, plan: Plan, today: dt.date) -> Waiting:
+def waiting_for(
+    session: Session,
+    proposal: Proposal,
+    plan: Plan,
+    today: dt.date,
+    sheet: ScoreSheet | None = None,
+    counted: dict[frozenset[State], int] | None = None,
+) -> Waiting:
     """What the proposal's next move on the main path waits for (OGP's co-creation order: interview,
-    scores, shortlist, referral, answers, commitment)."""
+    scores, shortlist, referral, answers, commitment). `sheet` and `counted`: the scores of every
+    interviewed proposal and the counts by state, read once for many (`plan_status`)."""
     ref, state = proposal.ref, proposal.state
     waits: list[str] = []
     if state is State.SUBMITTED:
@@ -112,7 +120,7 @@ def waiting_for(session: Session, proposal: Proposal, plan: Plan, today: dt.date
             command = f"ogp interview record {ref} --on DATE"
     elif state is State.INTERVIEWED:
         next_event, command = Event.SHORTLIST, "ogp shortlist --top N --dry-run"
-        waits += _missing_scores(session, proposal, plan)
+        waits += _missing_scores(session, proposal, plan, sheet)
     elif state is State.SHORTLISTED:
         next_event, command = Event.REFER, f"ogp advance {ref} refer"
         if not proposal.entity_links:
@@ -121,26 +129,32 @@ def waiting_for(session: Session, proposal: Proposal, plan: Plan, today: dt.date
     else:  # referred
         next_event, command = Event.COMMIT, f"ogp advance {ref} commit"
         waits += _awaited_answers(session, proposal, today)
-        facts = LiveFacts(session, plan, proposal)
+        facts = LiveFacts(session, plan, proposal, sheet=sheet, counted=counted)
         if not waits and facts.answers()[0] == 0:
             waits.append("every body written to declined: reject it with a reason")
             command = f"ogp advance {ref} reject --reason TEXT"
         elif facts.count_in({State.COMMITTED}) >= plan.commitment_target:
             waits.append(f"the plan's {plan.commitment_target} commitments are made")
     if not waits:
-        failed = failures(transition_for(next_event).guards, LiveFacts(session, plan, proposal))
+        facts = LiveFacts(session, plan, proposal, sheet=sheet, counted=counted)
+        failed = failures(transition_for(next_event).guards, facts)
         waits = [f"{GUARD_RULES[g]} ({detail})" for g, detail in failed]
     return Waiting(ref, state.value, next_event.value, tuple(waits), command)
 
 
-def _missing_scores(session: Session, proposal: Proposal, plan: Plan) -> list[str]:
-    place = standing(session, proposal, plan)
+def _missing_scores(session: Session, proposal: Proposal, plan: Plan, sheet: ScoreSheet | None) -> list[str]:
+    if sheet is not None and proposal.state not in sheet.states:
+        sheet = None
+    place = sheet.standing(proposal) if sheet is not None else standing(session, proposal, plan)
     if place.complete:
         return []
-    eligible = eligible_members(session, proposal)
-    given = {
-        (s.member_id, s.criterion_id) for s in session.scalars(select(Score).where(Score.proposal_id == proposal.id))
-    }
+    if sheet is not None:
+        eligible = sheet.eligible(proposal)
+        given = {(member, criterion) for member, criterion, _ in sheet.given(proposal)}
+    else:
+        eligible = eligible_members(session, proposal)
+        query = select(Score.member_id, Score.criterion_id).where(Score.proposal_id == proposal.id)
+        given = {(member, criterion) for member, criterion in session.execute(query)}
     missing = []
     for member in eligible:
         codes = [c.code for c in plan.criteria if (member.id, c.id) not in given]
@@ -191,9 +205,11 @@ def plan_status(session: Session, today: dt.date | None = None) -> Status:
     members = int(session.scalar(select(func.count(Member.id)).where(Member.active.is_(True))) or 0)
     places = sum(counts[s.value] for s in SHORTLIST_PLACES)
     status = Status(plan, counts, places, members)
+    sheet = ScoreSheet(session, (State.INTERVIEWED,))
+    counted: dict[frozenset[State], int] = {}
     for proposal in list_proposals(session):
         if proposal.state in OPEN:
-            status.waiting.append(waiting_for(session, proposal, plan, today))
+            status.waiting.append(waiting_for(session, proposal, plan, today, sheet, counted))
     if not plan.signatory_name:
         status.warnings.append("letters go out unsigned: no signatory name is set (ogp init --signatory-name NAME)")
     if not members:
