@@ -46,12 +46,16 @@ def list_criteria(session: Session) -> list[Criterion]:
     return list(current_plan(session).criteria)
 
 
+def criterion_names(criterion: Criterion) -> tuple[str, ...]:
+    """What a criterion is found by: its code, its position, its Arabic and English names."""
+    return (criterion.code, str(criterion.position), criterion.name_ar, criterion.name_en)
+
+
 def get_criterion(session: Session, key: str) -> Criterion:
     """A criterion by code, position or name (Arabic or English)."""
     wanted = name_key(key)
     for criterion in list_criteria(session):
-        names = (criterion.code, str(criterion.position), criterion.name_ar, criterion.name_en)
-        if wanted in {name_key(name) for name in names}:
+        if wanted in {name_key(name) for name in criterion_names(criterion)}:
             return criterion
     codes = ", ".join(c.code for c in list_criteria(session))
     raise NotFoundError("criterion", f"{key!r} (known: {codes})")
@@ -173,7 +177,7 @@ class ScoreBook:
         self.codes = ", ".join(c.code for c in criteria)
         self.criteria: dict[str, Criterion] = {}
         for criterion in criteria:
-            for name in (criterion.code, str(criterion.position), criterion.name_ar, criterion.name_en):
+            for name in criterion_names(criterion):
                 self.criteria.setdefault(name_key(name), criterion)
         self.proposals = find_proposals(session, (str(key) for key in proposal_keys))
         ids = sorted({p.id for p in self.proposals.values()})
@@ -272,23 +276,16 @@ def record_score(
     *,
     actor: str,
     now: dt.datetime | None = None,
-    checked: tuple[Proposal, Member, Criterion, int] | None = None,
 ) -> Score:
     """Give or revise a score (a recorded step); every change is also kept in the score history.
-
-    `checked` is what `score_problems` found for `raw` while the caller already held the record's
-    lock in this transaction (the score importer): then the score is not checked again. Raises
-    `WorkflowError` / `InvalidInputError` for a score that may not be given."""
+    Raises `WorkflowError` / `InvalidInputError` for a score that may not be given. (Many scores
+    from a file: `record_scores`.)"""
     note = fields.line(raw.note, f"score of proposal {raw.proposal.strip()}", "--note", limit=fields.REASON)
-    if checked is None:
-        proposal, member, criterion, value = _checked_score(session, raw)
-        check_acting_as(session, member, "score")
-    else:
-        proposal, member, criterion, value = checked
+    proposal, member, criterion, value = _checked_score(session, raw)
+    check_acting_as(session, member, "score")
     with ledger.recorded(session, Action.SCORE, actor=actor, now=now, proposal=proposal) as step:
-        if checked is None:
-            # Checked again under the record's lock: a conflict or a move may have come in between.
-            proposal, member, criterion, value = _checked_score(session, raw)
+        # Checked again under the record's lock: a conflict or a move may have come in between.
+        proposal, member, criterion, value = _checked_score(session, raw)
         query = select(Score).where(
             Score.proposal_id == proposal.id, Score.member_id == member.id, Score.criterion_id == criterion.id
         )

@@ -8,7 +8,7 @@ import io
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
@@ -294,15 +294,7 @@ def import_interviews(
         for item in good
     ]
     ids = record_interviews(session, held, actor=actor, now=now, progress=progress)
-    loaded: dict[int, Interview] = {}
-    for start in range(0, len(ids), LOOKUP_CHUNK):
-        query = (
-            select(Interview)
-            .where(Interview.id.in_(ids[start : start + LOOKUP_CHUNK]))
-            .options(joinedload(Interview.proposal))  # what the caller names them by
-        )
-        loaded.update((interview.id, interview) for interview in session.scalars(query))
-    return [loaded[interview_id] for interview_id in ids]
+    return _loaded(session, Interview, ids, joinedload(Interview.proposal))  # what the caller names them by
 
 
 @dataclass(frozen=True)
@@ -388,11 +380,7 @@ def import_responses(
 
     given = [GivenResponse(item.proposal, item.entity, item.agreed, item.responded_on, item.note) for item in good]
     ids = record_responses(session, given, actor=actor, now=now, progress=progress)
-    loaded: dict[int, Response] = {}
-    for start in range(0, len(ids), LOOKUP_CHUNK):
-        query = select(Response).where(Response.id.in_(ids[start : start + LOOKUP_CHUNK]))
-        loaded.update((response.id, response) for response in session.scalars(query))
-    return [loaded[response_id] for response_id in ids]
+    return _loaded(session, Response, ids)
 
 
 def _cell(row: Mapping[str, Any], name: str) -> str:
@@ -456,3 +444,15 @@ def _referred_bodies(session: Session, proposal_ids: Iterable[int]) -> dict[int,
             if entity_id is not None and entity_id not in bodies:
                 bodies.append(entity_id)
     return referred
+
+
+Loaded = TypeVar("Loaded", Interview, Response)
+
+
+def _loaded(session: Session, model: type[Loaded], ids: list[int], *options: Any) -> list[Loaded]:
+    """The rows of `model` with these ids, in that order, read in chunks of `LOOKUP_CHUNK`."""
+    found: dict[int, Loaded] = {}
+    for start in range(0, len(ids), LOOKUP_CHUNK):
+        query = select(model).where(model.id.in_(ids[start : start + LOOKUP_CHUNK])).options(*options)
+        found.update((row.id, row) for row in session.scalars(query))
+    return [found[key] for key in ids]
