@@ -799,7 +799,7 @@ def proposal_import(app: App, file: Path, allow_duplicates: bool, quiet: bool) -
 
     with app.session() as session, progress_bar(_rows_in(file, quiet=quiet), "proposal import", quiet=quiet) as step:
         imported = import_proposals(session, file, actor=app.actor, allow_duplicates=allow_duplicates, progress=step)
-        echo(f"Imported {len(imported)} proposals: {_refs(imported)}")
+        echo(f"Imported {_count(len(imported), 'proposal')}: {_refs(imported)}")
 
 
 @proposal.command("list")
@@ -2035,7 +2035,7 @@ def score_import(app: App, file: Path, quiet: bool) -> None:
 
     with app.session() as session, progress_bar(_rows_in(file, quiet=quiet), "score import", quiet=quiet) as step:
         imported = import_scores(session, file, actor=app.actor, progress=step)
-        echo(f"Imported {imported} scores.")
+        echo(f"Imported {_count(imported, 'score')}.")
 
 
 @score.command("withdraw")

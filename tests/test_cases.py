@@ -71,13 +71,13 @@ def test_c02_a_pasted_rlm_does_not_hide_the_proposing_organisation(ogp, workspac
 
 def test_c03_dates_with_rlm_marks_import(ogp) -> None:  # type: ignore[no-untyped-def]
     imported = ogp("proposal", "import", str(case("c03_dates_rlm.csv")))
-    assert (imported.exit_code, imported.stdout) == (0, "Imported 1 proposals: D-1\n")
+    assert (imported.exit_code, imported.stdout) == (0, "Imported 1 proposal: D-1\n")
     assert json.loads(ogp("proposal", "show", "D-1", "--json").stdout)["submitted_on"] == "2021-07-28"
 
 
 def test_c04_empty_trailing_header_columns_are_ignored(ogp) -> None:  # type: ignore[no-untyped-def]
     imported = ogp("proposal", "import", str(case("c04_trailing_columns.csv")))
-    assert (imported.exit_code, imported.stdout) == (0, "Imported 1 proposals: T-1\n")
+    assert (imported.exit_code, imported.stdout) == (0, "Imported 1 proposal: T-1\n")
     shown = json.loads(ogp("proposal", "show", "T-1", "--json").stdout)
     assert (shown["title"], shown["organization"], shown["submitted_on"]) == (
         "بوابة المشاركة", "جمعية المثال", "2021-06-24",

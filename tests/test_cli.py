@@ -255,7 +255,7 @@ def test_import_from_the_command_line(runner: CliRunner, tmp_path: Path) -> None
     good = tmp_path / "good.csv"
     good.write_text("title,organization,entities\nفكرة,منظمة,MODEE;MOH\n", encoding="utf-8-sig")
     result = ogp(runner, "proposal", "import", str(good))
-    assert (result.exit_code, result.stdout) == (0, "Imported 1 proposals: P-001\n")
+    assert (result.exit_code, result.stdout) == (0, "Imported 1 proposal: P-001\n")
     bad = tmp_path / "bad.csv"
     bad.write_text("title,organization\nفكرة,\n", encoding="utf-8")
     result = runner.invoke(cli, ["proposal", "import", str(bad)])

@@ -114,7 +114,7 @@ def test_an_excel_file_imports_from_the_command_line_on_both_databases(
     text = 'sep=;\r\nref;title;organization;entities;submitted_on;;\r\nP-1;بوابة;جمعية;"MODEE;ROS";٢٤/٦/٢٠٢١;;\r\n'
     path = write(tmp_path, text.encode("utf-16"))
     result = runner.invoke(cli, ["proposal", "import", str(path)])
-    assert (result.exit_code, result.stdout) == (0, "Imported 1 proposals: P-1\n"), result.output
+    assert (result.exit_code, result.stdout) == (0, "Imported 1 proposal: P-1\n"), result.output
     shown = json.loads(runner.invoke(cli, ["proposal", "show", "P-1", "--json"]).stdout)
     assert shown["submitted_on"] == "2021-06-24"
     url = workspace.url.render_as_string(hide_password=False)
