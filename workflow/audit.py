@@ -77,9 +77,10 @@ def head(session: Session) -> AuditEntry | None:
     return session.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1)).first()
 
 
-def append_entry(session: Session, *, seq: int, body: str, at: dt.datetime) -> AuditEntry:
+def append_entry(session: Session, *, seq: int, body: str, at: dt.datetime, after: Head | None = None) -> AuditEntry:
     """Append entry `seq` with `body` (canonical JSON from workflow/ledger.py). The caller holds the
-    record's lock, so `seq` is the next number; PostgreSQL's append function checks it anyway."""
+    record's lock, so `seq` is the next number; PostgreSQL's append function checks it anyway.
+    `after`, the head the caller read under that lock (entry `seq - 1`), saves reading it again."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT ogp_append_entry(:seq, :body)"), {"seq": seq, "body": body})
         entry = session.get(AuditEntry, seq)
@@ -87,7 +88,7 @@ def append_entry(session: Session, *, seq: int, body: str, at: dt.datetime) -> A
         return entry
     content = json.loads(body)
     proposal = content["proposal"] or {}
-    last = head(session)
+    last = after if after is not None and after.seq == seq - 1 else current_head(session)
     entry = AuditEntry(
         seq=seq,
         at=utc_stamp(at),
@@ -99,7 +100,7 @@ def append_entry(session: Session, *, seq: int, body: str, at: dt.datetime) -> A
         to_state=content["to"],
         reason=content["reason"],
         letters=content["letters"],
-        prev_hash=last.hash if last else GENESIS,
+        prev_hash=last.hash,
         db_role=None,
         body=body,
     )

@@ -121,12 +121,12 @@ def advance_many(
     for item in items:
         who = f"{item.key} ({item.where})" if item.where else item.key
         try:
-            proposal_id = get_proposal(session, item.key).id
-            if proposal_id in seen:
-                raise WorkflowError(f"named twice (also as {seen[proposal_id]}); a proposal moves once in a batch")
-            seen[proposal_id] = who
+            proposal = get_proposal(session, item.key)
+            if proposal.id in seen:
+                raise WorkflowError(f"named twice (also as {seen[proposal.id]}); a proposal moves once in a batch")
+            seen[proposal.id] = who
             done = advance(
-                session, item.key, event, actor=actor,
+                session, proposal, event, actor=actor,
                 reason=reason if item.reason is None else item.reason,
                 lead=item.lead or lead, dated=item.dated or dated, now=now,
                 templates_dir=templates_dir, workspace_folder=workspace_folder,

@@ -228,8 +228,9 @@ class Step:
         """Append the step's audit entry, then store its letters stamped with the entry; return it."""
         session = self.session
         session.flush()
-        seq = audit.current_head(session).seq + 1
-        entry = audit.append_entry(session, seq=seq, body=canonical_json(self.body(seq)), at=self.now)
+        last = audit.current_head(session)
+        seq = last.seq + 1
+        entry = audit.append_entry(session, seq=seq, body=canonical_json(self.body(seq)), at=self.now, after=last)
         self.entry, self.sealed = entry, True
         if self.stamp is not None:
             self.stamp(entry)  # the letters' final bytes name the entry that wrote them

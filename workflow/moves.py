@@ -104,7 +104,7 @@ def _decided(
 
 def advance(
     session: Session,
-    key: str | int,
+    key: str | int | Proposal,
     event: Event,
     *,
     actor: str,
@@ -122,10 +122,12 @@ def advance(
     `standing` (with `ranked`, how many were ranked) is the place the caller decided on, kept as
     the decided standing; without it a move out of `interviewed` keeps the proposal's place now.
     `dated` dates the move's letters (a round held earlier); the audit entry keeps the real time.
+    `key` is a ref or a number (`proposals.get_proposal`), or the proposal itself (a batch found it
+    already); the step re-reads it under the record's lock either way.
     Raises `TransitionNotAllowedError`, `GuardError`, `InvalidInputError`, `DocumentError`,
     `ConcurrentChangeError`.
     """
-    proposal = get_proposal(session, key)
+    proposal = key if isinstance(key, Proposal) else get_proposal(session, key)
     why = fields.line(reason, f"proposal {proposal.ref}", "--reason", limit=fields.REASON)
     step = ledger.begin(session, event.value, actor=actor, now=now, reason=why, proposal=proposal)
     try:

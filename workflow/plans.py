@@ -69,13 +69,15 @@ def current_plan(session: Session, *, lock: bool = False) -> Plan:
     the transaction ends (see `ledger.lock_record`)."""
     if lock:
         ledger.lock_record(session)
-    known = session.info.get("ogp_plan_id")
-    plan = session.get(Plan, known) if known is not None else None  # the identity map: no query, no flush
-    if plan is None:
-        plan = session.scalars(select(Plan).order_by(Plan.id).limit(1)).first()
+    # Held in the session's info, not only its identity map (which lets go of an object nobody
+    # holds, so a batch read the plan again for every proposal it moved).
+    plan = session.info.get("ogp_plan")
+    if isinstance(plan, Plan) and plan in session:
+        return plan
+    plan = session.scalars(select(Plan).order_by(Plan.id).limit(1)).first()
     if plan is None:
         raise NoWorkspaceError("this database", "it has tables but no plan")
-    session.info["ogp_plan_id"] = plan.id
+    session.info["ogp_plan"] = plan
     return plan
 
 
