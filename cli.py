@@ -189,8 +189,27 @@ class ActorType(click.ParamType):
         return actor
 
 
+class InputFileType(click.Path):
+    """A file to read (an import, a batch file, a logo): it must exist and be a regular file one
+    may read. A folder, a named pipe, a device or an unreadable file is bad usage (exit 2), the
+    same for every command, before anything is opened (`workflow.inputs` checks again as it reads)."""
+
+    def __init__(self) -> None:
+        super().__init__(exists=True, dir_okay=False, readable=True, path_type=Path)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from workflow.inputs import file_kind
+
+        path = super().convert(value, param, ctx)
+        mode = os.stat(path).st_mode
+        if not stat.S_ISREG(mode):
+            self.fail(f"{terminal_safe(str(path))} is {file_kind(mode)}, not a regular file", param, ctx)
+        return path
+
+
 DATE = DateType()
 DATETIME = DateTimeType()
+INPUT_FILE = InputFileType()
 MONTH = MonthType()
 LANGS = LanguagesType()
 PROPOSAL_ID = KeyType("proposal")
@@ -544,7 +563,7 @@ def progress_bar(total: int, label: str, *, quiet: bool = False) -> Iterator[Cal
 @click.option("--no-copy-to", is_flag=True, help="Remove every «نسخة إلى» line.")
 @click.option(
     "--logo",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=INPUT_FILE,
     help="A PNG or JPEG shown at the top of the letterhead.",
 )
 @click.option("--no-logo", is_flag=True, help="Remove the letterhead's logo.")
@@ -774,7 +793,7 @@ def proposal_add(app: App, allow_duplicates: bool, **fields: Any) -> None:
 
 
 @proposal.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=INPUT_FILE)
 @click.option(
     "--allow-duplicates",
     is_flag=True,
@@ -1114,7 +1133,7 @@ def interview_cancel(app: App, id: str, reason: str, dated: dt.date | None) -> N
 
 
 @interview.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=INPUT_FILE)
 @quiet_option
 @pass_app
 def interview_import(app: App, file: Path, quiet: bool) -> None:
@@ -1202,7 +1221,7 @@ Example:
 @click.option(
     "--from-file",
     "from_file",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=INPUT_FILE,
     help="A CSV or JSON file naming the proposals (columns: ref, and optionally reason, lead, dated).",
 )
 @click.option("--reason", default="", help="Why (required for reject, withdraw and discard; kept in the audit trail).")
@@ -2016,12 +2035,16 @@ def score_give(app: App, id: str, member: str, criterion_key: str, value: int, n
     from workflow.evaluation import ScoreInput, record_score
 
     with app.session() as session:
-        given = record_score(session, ScoreInput(id, member, criterion_key, value, note), actor=app.actor)
-        echo(f"{given.member.name} scored {id} {given.value} on {given.criterion.code}.")
+        given, entry = record_score(session, ScoreInput(id, member, criterion_key, value, note), actor=app.actor)
+        if entry is None:
+            echo(f"{given.member.name}'s score of {id} on {given.criterion.code} is already {given.value}"
+                 f"{' with this note' if given.note else ''}: nothing recorded.")  # fmt: skip
+        else:
+            echo(f"{given.member.name} scored {id} {given.value} on {given.criterion.code}.")
 
 
 @score.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=INPUT_FILE)
 @quiet_option
 @pass_app
 def score_import(app: App, file: Path, quiet: bool) -> None:
@@ -2035,7 +2058,10 @@ def score_import(app: App, file: Path, quiet: bool) -> None:
 
     with app.session() as session, progress_bar(_rows_in(file, quiet=quiet), "score import", quiet=quiet) as step:
         imported = import_scores(session, file, actor=app.actor, progress=step)
-        echo(f"Imported {_count(imported, 'score')}.")
+        echo(f"Imported {_count(imported.recorded, 'score')}." + (
+            f" {_count(imported.unchanged, 'row')} gave a score the value and note it already has: "
+            "nothing recorded for them." if imported.unchanged else ""
+        ))  # fmt: skip
 
 
 @score.command("withdraw")
@@ -2294,7 +2320,7 @@ def response_record(app: App, id: str, entity_key: str, agreed: bool, responded_
 
 
 @response.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=INPUT_FILE)
 @quiet_option
 @pass_app
 def response_import(app: App, file: Path, quiet: bool) -> None:

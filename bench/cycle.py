@@ -23,6 +23,7 @@ import argparse
 import csv
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -77,11 +78,13 @@ def score(ref: str, member: int, criterion: int) -> int:
     return max(1, min(5, 1 + (number * 7919) % 5 + ((member + criterion) % 3) - 1))
 
 
-def run_cycle(n: int, folder: Path, sample: int) -> list[Stage]:
+def run_cycle(n: int, folder: Path, sample: int, keep: bool = False) -> list[Stage]:
     env = {**os.environ, "OGP_DB": str(folder / "ogp.db"), "PYTHONPATH": str(ROOT), "OGP_ACTOR": "bench"}
     stages: list[Stage] = []
 
     def stage(name: str, items: int, args: list[str]) -> None:
+        if keep:  # the workspace as this stage found it, to run the stage again under a profiler
+            shutil.copyfile(folder / "ogp.db", folder / f"before-{len(stages) + 1:02d}.db")
         seconds, peak = ogp(args, env)
         stages.append(Stage(name, items, seconds, peak))
         print(f"  {name:<34} {items:>8} items {seconds:8.1f} s {items / seconds:9.0f}/s  peak {peak:6.0f} MiB",
@@ -129,7 +132,7 @@ def run_cycle(n: int, folder: Path, sample: int) -> list[Stage]:
     agreeing = referred[:commit]
     answers = write_csv(
         folder / "responses.csv", ["ref", "entity", "agreed", "responded_on"],
-        [[ref, code, "yes" if ref in agreeing else "no", "2021-08-15"]
+        [[ref, code, "yes" if ref in agreeing else "no", ""]  # answered today: the letters are dated today
          for ref in referred for code in ("MODEE", "ROS")],
     )  # fmt: skip
     stage("response import", 2 * len(referred), ["response", "import", str(answers), "--quiet"])
@@ -156,10 +159,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sizes", nargs="*", type=int, default=[1000], help="N, the number of proposals (several: each)")
     parser.add_argument("--sample", type=int, default=20, help="Proposals moved one command each, for the baseline.")
+    parser.add_argument("--keep", type=Path, help="Build the workspaces in this folder and keep them "
+                        "(N/ogp.db, and N/before-KK.db as stage KK found it), to profile a stage again.")
     options = parser.parse_args()
     results: dict[int, list[Stage]] = {}
     for n in options.sizes:
         print(f"N = {n}:", flush=True)
+        if options.keep:
+            folder = options.keep / str(n)
+            folder.mkdir(parents=True, exist_ok=False)
+            results[n] = run_cycle(n, folder, min(options.sample, n), keep=True)
+            continue
         with tempfile.TemporaryDirectory() as tmp:
             results[n] = run_cycle(n, Path(tmp), min(options.sample, n))
     if len(results) > 1:

@@ -206,7 +206,8 @@ def test_interviews_and_responses_imported_then_moved_in_batches(ogp, workspace:
         for code in CRITERIA:
             assert ogp("score", ref, "--member", SCORER, "--criterion", code, "--value", "4").exit_code == 0
     assert ogp("advance", "P-1", "P-2", "shortlist").exit_code == 0
-    assert ogp("advance", "--state", "shortlisted", "refer").exit_code == 0
+    # The letters of a round held earlier: dated so, as the answers below come after them.
+    assert ogp("advance", "--state", "shortlisted", "refer", "--dated", "2021-08-02").exit_code == 0
     responses = tmp_path / "responses.csv"
     responses.write_text("ref,entity,agreed,responded_on\nP-1,MODEE,نعم,2021-08-10\nP-2,MODEE,no,2021-08-11\n",
                          encoding="utf-8")  # fmt: skip

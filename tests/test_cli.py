@@ -145,8 +145,18 @@ def test_the_whole_path_from_the_command_line(runner: CliRunner, workspace: Work
         "Error: Cannot commit proposal P-1: a relevant body must have agreed to it (ogp response record … --agreed) "
         "(no body has answered yet).\n"
     )
-    answered = ogp(runner, "response", "record", "P-1", "--entity", "ROS", "--agreed", "--on", "2021-08-01")
-    assert answered.stdout == f"P-1: ROS agreed on 2021-08-01 (audit #{refer_seq + 1})\n"
+    early = runner.invoke(cli, ["response", "record", "P-1", "--entity", "ROS", "--agreed", "--on", "2021-08-01"])
+    assert (early.exit_code, early.stderr) == (
+        1, f"Error: proposal P-1: --on: 2021-08-01 is before the referral letter to ROS was issued "
+        f"({listed[1]['reference']}, dated {listed[1]['issued_on']})\n",
+    )  # fmt: skip
+    today = dt.date.today().isoformat()
+    answered = ogp(runner, "response", "record", "P-1", "--entity", "ROS", "--agreed")
+    assert answered.stdout == f"P-1: ROS agreed on {today} (audit #{refer_seq + 1})\n"
+    again = runner.invoke(cli, ["response", "record", "P-1", "--entity", "ROS", "--agreed"])
+    assert (again.exit_code, again.stderr) == (
+        1, f"Error: ROS's answer on proposal P-1 (agreed on {today}) is already recorded; nothing was recorded.\n"
+    )  # fmt: skip
     assert ogp(runner, "advance", "P-1", "commit", "--reason", "وافقت الجهة").exit_code == 0
     shown = json.loads(ogp(runner, "proposal", "show", "p-1", "--json").stdout)
     assert shown["state"] == "committed" and shown["next_events"] == []
@@ -156,7 +166,7 @@ def test_the_whole_path_from_the_command_line(runner: CliRunner, workspace: Work
         ("submit", "tester", ""), ("record_interview", "tester", "interview held on 2021-07-28 (Zoom)"),
         ("interview", "tester", ""),
         *[("score", "tester", f"ندى خاطر: {code} 4") for code in CRITERIA],
-        ("shortlist", "tester", ""), ("refer", "tester", ""), ("response", "tester", "ROS agreed on 2021-08-01"),
+        ("shortlist", "tester", ""), ("refer", "tester", ""), ("response", "tester", f"ROS agreed on {today}"),
         ("commit", "tester", "وافقت الجهة"),
     ]  # fmt: skip
     assert history[-3]["letters"] == [item["digest"] for item in listed]
@@ -473,10 +483,8 @@ def test_the_evaluation_flow_from_the_command_line(runner: CliRunner, workspace:
     assert json.loads(ogp(runner, "conflict", "list", "--json").stdout)[0]["ref"] == "P-2"
     assert json.loads(ogp(runner, "ranking", "--json").stdout)[0]["scorers"] == 1
     assert ogp(runner, "advance", "P-1", "refer").exit_code == 0
-    answered = ogp(
-        runner, "response", "record", "P-1", "--entity", "MODEE", "--declined", "--on", "2021-08-01", "--note", "لا"
-    )
-    assert answered.stdout.startswith("P-1: MODEE declined on 2021-08-01: لا (audit #")
+    answered = ogp(runner, "response", "record", "P-1", "--entity", "MODEE", "--declined", "--note", "لا")
+    assert answered.stdout.startswith(f"P-1: MODEE declined on {dt.date.today().isoformat()}: لا (audit #")
     assert json.loads(ogp(runner, "response", "list", "--json").stdout)[0]["agreed"] is False
     meeting = ogp(
         runner,

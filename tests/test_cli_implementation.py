@@ -31,7 +31,7 @@ def ok(runner: CliRunner, *args: str) -> str:
 def commit(runner: CliRunner, ref: str = "P-1", *bodies: str) -> None:
     add(runner, ref, *(x for body in bodies for x in ("--entity", body)))
     to_shortlisted(runner, ref)
-    ok(runner, "advance", ref, "refer")
+    ok(runner, "advance", ref, "refer", "--dated", "2021-08-01")  # the answer below comes after the letter
     ok(runner, "response", "record", ref, "--entity", "MODEE", "--agreed", "--on", "2021-08-15")
     ok(runner, "advance", ref, "commit")
 

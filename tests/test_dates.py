@@ -150,7 +150,7 @@ def test_a_response_before_the_submission_is_refused(ogp, workspace: Workspace) 
     assert ogp("proposal", "add", "--ref", "P-1", "--title", "فكرة", "--org", "جهة", "--entity", "MODEE",
                "--submitted-on", "2021-06-20").exit_code == 0  # fmt: skip
     cli_to_shortlisted(ogp, "P-1")
-    assert ogp("advance", "P-1", "refer").exit_code == 0
+    assert ogp("advance", "P-1", "refer", "--dated", "2021-07-30").exit_code == 0
     refused = ogp("response", "record", "P-1", "--entity", "MODEE", "--agreed", "--on", "2021-06-01")
     assert (refused.exit_code, refused.stderr) == (
         1, "Error: proposal P-1: --on: 2021-06-01 is before the proposal was submitted (2021-06-20)\n",

@@ -282,13 +282,19 @@ def test_commit_needs_an_agreeing_body_which_leads(session_scope: SessionFactory
         pytest.raises(GuardError, match=r"a relevant body must have agreed to it .* \(1 declined\)"),
     ):
         move(s, "P-1", Event.COMMIT)
+    # A body cannot answer before the letter it answers was issued (the referral is dated NOW).
+    with (
+        session_scope() as s,
+        pytest.raises(InvalidInputError, match=r"--on: 2021-07-27 is before the referral letter to ROS was issued \(.*, dated 2021-07-28\)"),
+    ):
+        record_response(s, "P-1", "ROS", agreed=True, responded_on=dt.date(2021, 7, 27), note="", actor="t", now=NOW)
     with session_scope() as s:
         _, entry = record_response(
-            s, "P-1", "ROS", agreed=True, responded_on=dt.date(2021, 7, 27), note="", actor="t", now=NOW
+            s, "P-1", "ROS", agreed=True, responded_on=dt.date(2021, 7, 28), note="", actor="t", now=NOW
         )
         assert (entry.event, entry.reason, entry.from_state, entry.to_state) == (
             "response",
-            "ROS agreed on 2021-07-27",
+            "ROS agreed on 2021-07-28",
             "referred",
             "referred",
         )
@@ -371,6 +377,27 @@ def test_bad_score_files_change_nothing_and_name_every_row(session_scope: Sessio
         "line 5, column 'criterion': no criterion 'beauty' (known: importance, global_trend, ogp_values, national_priorities, government_mandate).",
         "line 6, column 'value': 'x' is not a whole number",
     ]
+    # A blank value is missing, not a number misspelt; each row's problems in the file's column order.
+    path.write_text("proposal,member,criterion,value\nS-9,ز,importance,\n", encoding="utf-8")
+    with session_scope() as s:
+        register(s, "S-9")
+    with session_scope() as s, pytest.raises(ImportFileError) as refused:
+        import_scores(s, path, actor="t", now=NOW)
+    assert [str(p) for p in refused.value.problems] == [
+        "line 2, column 'proposal': Cannot score proposal S-9: it is 'submitted'; this is done only while it is interviewed",
+        "line 2, column 'member': no member 'ز'.",
+        "line 2, column 'value': is required",
+    ]
+    # In JSON, a cell of the wrong kind or a key given twice is named once, by what is wrong with it.
+    typed = tmp_path / "typed.json"
+    typed.write_text('[{"proposal": "P-1", "member": ["أ"], "criterion": "importance", "value": 4, "value": 5}]',
+                     encoding="utf-8")  # fmt: skip
+    with session_scope() as s, pytest.raises(ImportFileError) as refused:
+        import_scores(s, typed, actor="t", now=NOW)
+    assert [str(p) for p in refused.value.problems] == [
+        "item 1, column 'value': is given twice in this item (keys must be unique)",
+        "item 1, column 'member': must be a string, not list",
+    ]
     with session_scope() as s:
         assert s.scalar(select(func.count(Score.id))) == 0
     good = tmp_path / "scores.json"
@@ -378,7 +405,7 @@ def test_bad_score_files_change_nothing_and_name_every_row(session_scope: Sessio
         '[{"proposal": "P-1", "member": "أ", "criterion": "importance", "value": 4, "note": "جيد"}]', encoding="utf-8"
     )
     with session_scope() as s:
-        assert import_scores(s, good, actor="t", now=NOW) == 1
+        assert import_scores(s, good, actor="t", now=NOW).recorded == 1
     with session_scope() as s:
         (only,) = s.scalars(select(Score))
         assert (only.value, only.note) == (4, "جيد")

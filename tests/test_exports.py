@@ -51,7 +51,7 @@ def record(runner: CliRunner) -> CliRunner:
     for code in CRITERIA:
         ok(runner, "score", "P-1", "--member", "أ", "--criterion", code, "--value", "4")
     ok(runner, "advance", "P-1", "shortlist")
-    ok(runner, "advance", "P-1", "refer")
+    ok(runner, "advance", "P-1", "refer", "--dated", "2021-08-01")
     ok(runner, "response", "record", "P-1", "--entity", "MODEE", "--agreed", "--on", "2021-08-10")
     return runner
 

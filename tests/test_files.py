@@ -159,11 +159,15 @@ def test_inputs_that_are_not_regular_files_are_refused_without_hanging(
     before = dump_tables(url_of(workspace))
     start = time.monotonic()
     for args, code, message in [
-        (("proposal", "import", str(fifo)), 1, "  file: is a named pipe (FIFO), not a regular file\n"),
-        (("score", "import", str(fifo)), 1, "  file: is a named pipe (FIFO), not a regular file\n"),
-        (("proposal", "import", "/dev/zero"), 1, "  file: is a device, not a regular file\n"),
-        (("score", "import", "/dev/zero"), 1, "  file: is a device, not a regular file\n"),
+        # Every file given as input is checked alike before anything is opened: bad usage, exit 2.
+        (("proposal", "import", str(fifo)), 2, f"Invalid value for 'FILE': {fifo} is a named pipe (FIFO), not a regular file\n"),
+        (("score", "import", str(fifo)), 2, "is a named pipe (FIFO), not a regular file\n"),
+        (("interview", "import", str(fifo)), 2, "is a named pipe (FIFO), not a regular file\n"),
+        (("response", "import", "/dev/zero"), 2, "Invalid value for 'FILE': /dev/zero is a device, not a regular file\n"),
+        (("proposal", "import", "/dev/zero"), 2, "/dev/zero is a device, not a regular file\n"),
+        (("advance", "--from-file", str(fifo), "reject"), 2, "is a named pipe (FIFO), not a regular file\n"),
         (("proposal", "import", str(tmp_path)), 2, "is a directory"),
+        (("score", "import", str(tmp_path)), 2, "is a directory"),
         (("init", "--logo", "/dev/zero"), 2, "Invalid value for '--logo': /dev/zero is a device, not a regular file"),
         (("init", "--logo", str(fifo)), 2, "is a named pipe (FIFO), not a regular file"),
         (("--db", str(fifo), "proposal", "list"), 1, "is not a regular file"),
@@ -291,3 +295,21 @@ def test_commands_that_read_work_on_a_read_only_copy(tmp_path: Path) -> None:
         refused = ogp("--db", str(copy / "ogp.db"), "member", "add", "عضو", "--org", "جهة")
         assert refused.exit_code == 1 and refused.stderr.startswith("Error: the database refused the command (")
     assert sorted(p.name for p in copy.iterdir()) == ["ogp.db"]
+
+
+def test_a_tilde_name_with_no_such_user_is_a_file_name_not_a_crash(
+    ogp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+) -> None:
+    """`~0` or `~nosuchuser/…` (a name a proposer or a coordinator typed) is kept as typed, a
+    relative name, where Path.expanduser would raise RuntimeError (found by the hostile run)."""
+    from workflow.errors import InvalidInputError
+    from workflow.progress import evidence_from
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InvalidInputError, match=r"--evidence: cannot read ~0: No such file or directory"):
+        evidence_from("~0", "milestone M1")
+    (tmp_path / "~0").write_bytes(b"%PDF-1.4 evidence")
+    assert evidence_from("~0", "milestone M1").content == b"%PDF-1.4 evidence"
+    listed = ogp("--db", "~no-such-user-here/ogp.db", "proposal", "list")
+    assert listed.exit_code == 1 and "Traceback" not in listed.output
+    assert "~no-such-user-here/ogp.db" in listed.stderr

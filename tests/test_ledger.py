@@ -78,7 +78,7 @@ def test_every_command_that_changes_the_record_appends_one_entry(runner: CliRunn
         (("score", "P-1", "--member", "ندى خاطر", "--criterion", "importance", "--value", "5"), 1, "score"),
         (("conflict", "declare", "--member", "مي عليمات", "--proposal", "P-1"), 1, "declare_conflict"),
         (("shortlist", "--top", "1"), 1, "shortlist"),
-        (("advance", "P-1", "refer"), 1, "refer"),
+        (("advance", "P-1", "refer", "--dated", "2021-07-30"), 1, "refer"),
         (("followup", "P-1", "--entity", "MODEE"), 1, "followup"),
         (("response", "record", "P-1", "--entity", "MODEE", "--agreed", "--on", "2021-08-01"), 1, "response"),
         (("advance", "P-1", "commit"), 1, "commit"),

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 from workflow.errors import AuditChainError, InvalidInputError, NoWorkspaceError, SchemaOutdatedError, WorkflowError
+from workflow.inputs import home_expanded
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ def resolve(db: str | None, cwd: Path | None = None) -> Workspace:
     cwd = cwd or Path.cwd()
     raw = db or DEFAULT_DB
     if "://" not in raw:
-        return _sqlite_workspace(cwd / Path(raw).expanduser())
+        return _sqlite_workspace(cwd / home_expanded(Path(raw)))
     try:
         url = make_url(raw)
     except ArgumentError as exc:

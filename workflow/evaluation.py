@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from documents import one_line
-from states import Action, State
+from states import Action, DocumentKind, State
 from workflow import audit, fields, ledger
 from workflow.dates import supported
 from workflow.errors import InvalidInputError, NotFoundError, WorkflowError
@@ -246,7 +246,7 @@ def score_problems(
     try:
         value = int(str(raw.value).strip())
     except ValueError:
-        problems.append(("value", f"{raw.value!r} is not a whole number"))
+        problems.append(("value", f"{raw.value!r} is not a whole number" if str(raw.value).strip() else "is required"))
     else:
         if criterion and not criterion.scale_min <= value <= criterion.scale_max:
             scale = f"{criterion.scale_min}–{criterion.scale_max}"
@@ -276,20 +276,24 @@ def record_score(
     *,
     actor: str,
     now: dt.datetime | None = None,
-) -> Score:
+) -> tuple[Score, AuditEntry | None]:
     """Give or revise a score (a recorded step); every change is also kept in the score history.
+    Returns the score and the step's audit entry, or None when the score already had this value
+    and note (given again: nothing is recorded, as a second `score import` of the same file).
     Raises `WorkflowError` / `InvalidInputError` for a score that may not be given. (Many scores
     from a file: `record_scores`.)"""
     note = fields.line(raw.note, f"score of proposal {raw.proposal.strip()}", "--note", limit=fields.REASON)
     proposal, member, criterion, value = _checked_score(session, raw)
     check_acting_as(session, member, "score")
-    with ledger.recorded(session, Action.SCORE, actor=actor, now=now, proposal=proposal) as step:
+    with ledger.recorded(session, Action.SCORE, actor=actor, now=now, proposal=proposal, optional=True) as step:
         # Checked again under the record's lock: a conflict or a move may have come in between.
         proposal, member, criterion, value = _checked_score(session, raw)
         query = select(Score).where(
             Score.proposal_id == proposal.id, Score.member_id == member.id, Score.criterion_id == criterion.id
         )
         score = session.scalars(query).first()
+        if score is not None and score.value == value and score.note == note:
+            return score, None  # the block changed nothing: `recorded` appends no entry
         old = score.value if score else None
         stamp = audit.utc_stamp(step.now)
         if score is None:
@@ -304,7 +308,7 @@ def record_score(
         )  # fmt: skip
         was = "" if old is None else f" (was {old})"
         step.reason = f"{member.name}: {criterion.code} {value}{was}" + (f" — {note}" if note else "")
-    return score
+    return score, step.entry
 
 
 # Proposals whose scores one pass of `record_scores` writes and chains: bounds the memory a large
@@ -322,8 +326,9 @@ def record_scores(
 ) -> int:
     """Record many scores already checked by `score_problems` (an import): one recorded step per
     proposal, whatever the number of its scores, written with bulk statements and chained in one
-    pass (`ledger.append_steps`). Returns how many scores were recorded; `progress(n)` is called as
-    they are.
+    pass (`ledger.append_steps`). Returns how many scores were recorded: a score given again with
+    the value and note it already has is not (no step, no history line; a file imported twice
+    records nothing the second time). `progress(n)` is called as they are.
 
     The caller holds the record's lock since before the checks (`plans.current_plan(lock=True)`),
     so what was checked still holds. Each proposal's entry holds every row its scores wrote: the
@@ -380,6 +385,8 @@ def _record_score_chunk(
             criterion_id, code = codes[id(criterion)]
             key = (proposal_id, member_id, criterion_id)
             before = standing.get(key)
+            if before is not None and before["value"] == value and before["note"] == note:
+                continue  # given again as it stands (a file imported twice): nothing to record
             after = {
                 "proposal_id": proposal_id, "member_id": member_id, "criterion_id": criterion_id,
                 "value": value, "note": note, "updated_at": stamp, "updated_by": actor,
@@ -402,7 +409,8 @@ def _record_score_chunk(
             )  # fmt: skip
             was = "" if old is None else f" (was {old})"
             reasons.append(f"{member_name}: {code} {value}{was}" + (f" — {note}" if note else ""))
-        plan.append((proposal, reasons, written, history_rows))
+        if written:
+            plan.append((proposal, reasons, written, history_rows))
     ledger.insert_rows(session, scores_table, inserts)
     if updates:
         session.execute(
@@ -784,28 +792,27 @@ def record_response(
     actor: str,
     now: dt.datetime | None = None,
 ) -> tuple[Response, AuditEntry]:
-    """Record a body's answer to a referral letter (a recorded step, while the proposal is referred)."""
+    """Record a body's answer to a referral letter (a recorded step, while the proposal is referred).
+
+    Refused as `Referrals.problems` says (`InvalidInputError`, or `WorkflowError` for an answer given
+    again): no referral letter went to the body; a day in the future, before that letter was issued
+    or before the proposal was submitted; the answer the body last gave, given again."""
     proposal = get_proposal(session, key)
     entity = EntityIndex(session).get(entity_key)
     with ledger.recorded(session, Action.RESPONSE, actor=actor, now=now, proposal=proposal) as step:
         record = f"proposal {proposal.ref}"
-        written = referred_bodies(session, proposal)
-        if entity not in written:
-            names = ", ".join(e.code or e.name for e in written)
-            raise InvalidInputError(
-                record, "--entity", f"no referral letter went to {entity.name} (it went to: {names})"
-            )
         today = step.now.astimezone().date()
         responded_on = responded_on or today
-        if responded_on > today:
-            raise InvalidInputError(record, "--on", f"{responded_on} is in the future")
-        problem = response_date_problem(proposal, responded_on)
-        if problem:
-            raise InvalidInputError(record, "--on", problem)
+        said = fields.line(note, record, "--note", limit=fields.REASON)
+        for name, problem in Referrals.load(session, [proposal.id]).problems(
+            proposal, entity, agreed, responded_on, said, today
+        ):
+            if not name:
+                raise WorkflowError(f"{problem}; nothing was recorded.")
+            raise InvalidInputError(record, "--entity" if name == "entity" else "--on", problem)
         response = Response(
             proposal_id=proposal.id, entity_id=entity.id, agreed=agreed, responded_on=responded_on,
-            note=fields.line(note, record, "--note", limit=fields.REASON), recorded_by=actor,
-            recorded_at=audit.utc_stamp(step.now),
+            note=said, recorded_by=actor, recorded_at=audit.utc_stamp(step.now),
         )  # fmt: skip
         session.add(response)
         answer = "agreed" if agreed else "declined"
@@ -881,6 +888,80 @@ def response_date_problem(proposal: Proposal, responded_on: dt.date) -> str:
     except ValueError as exc:
         return str(exc)
     return ""
+
+
+@dataclass
+class Referrals:
+    """What a body's answer to a referral is checked against, read once for many proposals: the
+    referral letters each body was sent, and each body's latest answer. Used alike by `ogp
+    response record` and `ogp response import`, so both refuse the same answers the same way."""
+
+    # proposal id → entity id → (the day its first referral letter was issued, that letter's
+    # reference number), in the order the letters were written
+    sent: dict[int, dict[int, tuple[dt.date, str]]]
+    # (proposal id, entity id) → (agreed, responded_on, note) of the body's latest answer
+    latest: dict[tuple[int, int], tuple[bool, dt.date, str]]
+    names: dict[int, str]  # entity id → its code, else its name: how a message names a body
+
+    @classmethod
+    def load(cls, session: Session, proposal_ids: Iterable[int]) -> Referrals:
+        """The referral letters and latest answers of these proposals (two queries a chunk of
+        `LOOKUP_CHUNK`)."""
+        ids = sorted(set(proposal_ids))
+        sent: dict[int, dict[int, tuple[dt.date, str]]] = {}
+        latest: dict[tuple[int, int], tuple[bool, dt.date, str]] = {}
+        names = {entity_id: code or name for entity_id, code, name in session.execute(
+            select(Entity.id, Entity.code, Entity.name))}  # fmt: skip
+        for start in range(0, len(ids), LOOKUP_CHUNK):
+            chunk = ids[start : start + LOOKUP_CHUNK]
+            letters = (
+                select(Letter.proposal_id, Letter.entity_id, Letter.issued_on, Letter.reference)
+                .where(Letter.kind == DocumentKind.REFERRAL.value, Letter.proposal_id.in_(chunk))
+                .order_by(Letter.id)
+            )
+            for proposal_id, entity_id, issued_on, reference in session.execute(letters):
+                if entity_id is not None:
+                    sent.setdefault(proposal_id, {}).setdefault(entity_id, (issued_on, reference))
+            answers = (
+                select(Response.proposal_id, Response.entity_id, Response.agreed, Response.responded_on, Response.note)
+                .where(Response.proposal_id.in_(chunk))
+                .order_by(Response.id)
+            )
+            for proposal_id, entity_id, agreed, responded_on, note in session.execute(answers):
+                latest[(proposal_id, entity_id)] = (agreed, responded_on, note)
+        return cls(sent, latest, names)
+
+    def problems(
+        self, proposal: Proposal, entity: Entity, agreed: bool | None, responded_on: dt.date, note: str, today: dt.date
+    ) -> list[tuple[str, str]]:
+        """What is wrong with this answer, as (field, problem) pairs, field one of "entity",
+        "responded_on" or "" (the answer as a whole); [] when it may be recorded. The body must have
+        been sent a referral letter, and answered neither after `today` nor before that letter was
+        issued (nor before the proposal was submitted: `response_date_problem`); the answer it last
+        gave is not recorded again (a file imported twice, a command run twice)."""
+        sent = self.sent.get(proposal.id, {})
+        found: list[tuple[str, str]] = []
+        if entity.id not in sent:
+            written = ", ".join(self.names.get(entity_id, f"#{entity_id}") for entity_id in sent)
+            went = f"it went to: {written}" if written else f"none went out for proposal {proposal.ref}"
+            found.append(("entity", f"no referral letter went to {entity.name} ({went})"))
+        body = entity.code or entity.name
+        early = response_date_problem(proposal, responded_on)
+        if responded_on > today:
+            found.append(("responded_on", f"{responded_on} is in the future"))
+        elif early:
+            found.append(("responded_on", early))
+        elif entity.id in sent and responded_on < sent[entity.id][0]:
+            issued_on, reference = sent[entity.id]
+            found.append(
+                ("responded_on", f"{responded_on} is before the referral letter to {body} was issued "
+                 f"({reference}, dated {issued_on})")
+            )  # fmt: skip
+        if agreed is not None and self.latest.get((proposal.id, entity.id)) == (agreed, responded_on, note):
+            said = "agreed" if agreed else "declined"
+            answer = f"{body}'s answer on proposal {proposal.ref} ({said} on {responded_on})"
+            found.append(("", f"{answer} is already recorded"))
+        return found
 
 
 def list_responses(session: Session, key: str | None = None) -> list[Response]:

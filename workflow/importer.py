@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from documents import clean_block, one_line
 from documents.text import neutralise
-from states import Action, DocumentKind
+from states import Action
 from workflow import fields, ledger
 from workflow.dates import parse_date
 from workflow.errors import (
@@ -24,18 +24,18 @@ from workflow.errors import (
 )
 from workflow.evaluation import (
     GivenResponse,
+    Referrals,
     ScoreBook,
     ScoreInput,
     record_responses,
     record_scores,
-    response_date_problem,
     score_problems,
 )
-from workflow.interviews import MAX_ANSWER, HeldInterview, record_interviews
+from workflow.interviews import MAX_ANSWER, HeldInterview, days_held, record_interviews, repeated_interview
 from workflow.members import MemberIndex
-from workflow.models import Criterion, Entity, Interview, Letter, Member, Proposal, Response
+from workflow.models import Criterion, Entity, Interview, Member, Proposal, Response
 from workflow.names import name_key
-from workflow.plans import EntityIndex, current_plan, list_entities
+from workflow.plans import EntityIndex, current_plan
 from workflow.proposals import (
     LOOKUP_CHUNK,
     LikelyDuplicates,
@@ -95,6 +95,7 @@ def import_proposals(
     now = now or dt.datetime.now(dt.UTC)
     current_plan(session, lock=True)
     rows, problems = read_rows(path, PROPOSALS)
+    read = len(problems)  # what reading the file found, before the checks
     entities = EntityIndex(session)
     likely = LikelyDuplicates(session)
     existing = record_refs(session)
@@ -129,8 +130,25 @@ def import_proposals(
     if not rows and not problems:
         problems.append(RowProblem("line 1", "", "the file holds no proposals"))
     if problems:
-        raise ImportFileError(str(path), sorted(problems, key=_position))
+        raise _refused(path, problems, read, PROPOSALS)
     return store_many(session, cleaned, actor=actor, now=now, taken=existing | set(seen), progress=progress)
+
+
+def _refused(path: Path, problems: list[RowProblem], read: int, spec: TableSpec) -> ImportFileError:
+    """The refusal of a file whose first `read` problems are what reading it found: every problem,
+    top to bottom; in each row what reading found first, then the checks in the order of the
+    columns (those about the whole row last). A cell the file gave in a form that could not be read
+    (a JSON list for a title, a key given twice) is named once, by that, not again as missing."""
+    unreadable = {(problem.where, problem.column) for problem in problems[:read] if problem.column}
+    kept: list[tuple[int, int, RowProblem]] = []
+    order = {name: place for place, name in enumerate(spec.columns)}
+    for number, problem in enumerate(problems):
+        if number >= read and (problem.where, problem.column) in unreadable:
+            continue
+        column = -1 if number < read else order.get(problem.column, len(order))
+        kept.append((_position(problem), column, problem))
+    kept.sort(key=lambda item: item[:2])
+    return ImportFileError(str(path), [problem for _, _, problem in kept])
 
 
 def _position(problem: RowProblem) -> int:
@@ -154,6 +172,14 @@ def export_proposals(proposals: list[Proposal]) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
+@dataclass(frozen=True)
+class ScoreImport:
+    """What `import_scores` did: scores recorded, and rows that gave a score as it already stood."""
+
+    recorded: int
+    unchanged: int
+
+
 def import_scores(
     session: Session,
     path: Path,
@@ -161,10 +187,11 @@ def import_scores(
     actor: str,
     now: dt.datetime | None = None,
     progress: Callable[[int], None] | None = None,
-) -> int:
+) -> ScoreImport:
     """Record every score in the file, or none: any bad row refuses the whole file (raises
     `ImportFileError` naming every bad row, line and column). Returns how many scores were
-    recorded; `progress(n)` is called as they are.
+    recorded and how many rows were unchanged: a row giving a score the value and note it already
+    has records nothing (a file imported twice). `progress(n)` is called as they are.
 
     Everything a row is checked against is loaded once (`evaluation.ScoreBook`) and the scores are
     written in bulk, one recorded step per proposal (`evaluation.record_scores`)."""
@@ -173,6 +200,7 @@ def import_scores(
     # checked once, not again inside its step.
     current_plan(session, lock=True)
     rows, problems = read_rows(path, SCORES)
+    read = len(problems)  # what reading the file found, before the checks
     book = ScoreBook(session, (row.get("proposal", "") for _, row in rows))
     seen: dict[tuple[int, int, int], str] = {}
     good: list[tuple[ScoreInput, tuple[Proposal, Member, Criterion, int]]] = []
@@ -195,10 +223,11 @@ def import_scores(
     if not rows and not problems:
         problems.append(RowProblem("line 1", "", "the file holds no scores"))
     if problems:
-        raise ImportFileError(str(path), sorted(problems, key=_position))
+        raise _refused(path, problems, read, SCORES)
     for member in {checked[1].id: checked[1] for _, checked in good}.values():
         check_acting_as(session, member, "score")  # a member's own login scores only for them
-    return record_scores(session, good, actor=actor, now=now, progress=progress)
+    recorded = record_scores(session, good, actor=actor, now=now, progress=progress)
+    return ScoreImport(recorded, len(good) - recorded)
 
 
 def parse_agreed(text: str) -> bool:
@@ -237,15 +266,18 @@ def import_interviews(
 
     Every row is checked first, under the record's lock, against proposals, members and the
     step's rules loaded once; every problem of every row is raised together as `ImportFileError`,
-    nothing recorded. A proposal named by two rows is refused. The interviews are then written in
-    bulk (`interviews.record_interviews`).
+    nothing recorded. A proposal named by two rows is refused, and so is an interview on a day one
+    is already recorded for (a file imported twice). The interviews are then written in bulk
+    (`interviews.record_interviews`).
     """
     now = now or dt.datetime.now(dt.UTC)
     ledger.lock_record(session)  # what is checked stays so until every row is recorded
     rows, problems = read_rows(path, INTERVIEWS)
+    read = len(problems)  # what reading the file found, before the checks
     today = now.astimezone().date()
     proposals = find_proposals(session, (_cell(row, "ref").strip() for _, row in rows))
     members = MemberIndex(session)
+    held_before = days_held(session, (p.id for p in proposals.values()))
     seen: dict[int, str] = {}
     good: list[_InterviewRow] = []
     for where, row in rows:
@@ -256,6 +288,8 @@ def import_interviews(
             found.append(("held_on", f"{held_on} is in the future; record an interview once it has taken place"))
         elif held_on is not None and proposal is not None and held_on < proposal.submitted_on:
             found.append(("held_on", f"{held_on} is before the proposal was submitted ({proposal.submitted_on})"))
+        elif held_on is not None and proposal is not None and held_on in held_before.get(proposal.id, ()):
+            found.append(("held_on", repeated_interview(proposal, held_on)))
         present = []
         for name in row.get("members", []):
             member = members.find(name) if name.strip() else None
@@ -278,7 +312,7 @@ def import_interviews(
     if not rows and not problems:
         problems.append(RowProblem("line 1", "", "the file holds no interviews"))
     if problems:
-        raise ImportFileError(str(path), sorted(problems, key=_position))
+        raise _refused(path, problems, read, INTERVIEWS)
 
     held = [
         HeldInterview(
@@ -321,17 +355,18 @@ def import_responses(
 
     `entity` is a body's code or name; `agreed` one of `AGREED` or `DECLINED`; a blank
     `responded_on` is the day of the import, as `ogp response record` without `--on`. Checked
-    and refused as `import_interviews` is; the same body's answer on the same proposal given by
-    two rows is refused.
+    and refused as `import_interviews` is, and as `record_response` refuses (`Referrals.problems`:
+    no referral letter to the body, a day before it was issued, the answer the body last gave
+    given again); the same body's answer on the same proposal given by two rows is refused.
     """
     now = now or dt.datetime.now(dt.UTC)
     ledger.lock_record(session)
     rows, problems = read_rows(path, RESPONSES)
+    read = len(problems)  # what reading the file found, before the checks
     today = now.astimezone().date()
     proposals = find_proposals(session, (_cell(row, "ref").strip() for _, row in rows))
     bodies = EntityIndex(session)
-    by_id = {entity.id: entity for entity in list_entities(session)}
-    referred = _referred_bodies(session, {p.id for p in proposals.values()})
+    referrals = Referrals.load(session, (p.id for p in proposals.values()))
     seen: dict[tuple[int, int], str] = {}
     good: list[_ResponseRow] = []
     for where, row in rows:
@@ -345,10 +380,6 @@ def import_responses(
             entity = bodies.find(typed)
             if entity is None:
                 found.append(("entity", f"unknown government body {typed!r} (register it with 'ogp entity add')"))
-        if proposal is not None and entity is not None and entity.id not in referred.get(proposal.id, []):
-            written = ", ".join(by_id[i].code or by_id[i].name for i in referred.get(proposal.id, []))
-            went = f"it went to: {written}" if written else f"none went out for proposal {proposal.ref}"
-            found.append(("entity", f"no referral letter went to {entity.name} ({went})"))
         agreed = None
         answer = _cell(row, "agreed")
         if not answer.strip():
@@ -359,12 +390,9 @@ def import_responses(
             except ValueError as exc:
                 found.append(("agreed", str(exc)))
         responded_on = _date(_cell(row, "responded_on"), "responded_on", found, required=False) or today
-        if responded_on > today:
-            found.append(("responded_on", f"{responded_on} is in the future"))
-        elif proposal is not None and (problem := response_date_problem(proposal, responded_on)):
-            found.append(("responded_on", problem))
         note = _checked(one_line(_cell(row, "note")), "note", fields.REASON, found)
         if proposal is not None and entity is not None:
+            found.extend(referrals.problems(proposal, entity, agreed, responded_on, note, today))
             key = (proposal.id, entity.id)
             if key in seen:
                 body = entity.code or entity.name
@@ -376,7 +404,7 @@ def import_responses(
     if not rows and not problems:
         problems.append(RowProblem("line 1", "", "the file holds no responses"))
     if problems:
-        raise ImportFileError(str(path), sorted(problems, key=_position))
+        raise _refused(path, problems, read, RESPONSES)
 
     given = [GivenResponse(item.proposal, item.entity, item.agreed, item.responded_on, item.note) for item in good]
     ids = record_responses(session, given, actor=actor, now=now, progress=progress)
@@ -425,25 +453,6 @@ def _checked(text: str, column: str, limit: int, found: list[tuple[str, str]]) -
     if problem:
         found.append((column, problem))
     return text
-
-
-def _referred_bodies(session: Session, proposal_ids: Iterable[int]) -> dict[int, list[int]]:
-    """The bodies a referral letter went to (as `evaluation.referred_bodies`), for many proposals
-    at once: proposal id → entity ids, in the order written."""
-    ids = sorted(proposal_ids)
-    referred: dict[int, list[int]] = {}
-    for start in range(0, len(ids), LOOKUP_CHUNK):
-        query = (
-            select(Letter.proposal_id, Letter.entity_id)
-            .where(Letter.kind == DocumentKind.REFERRAL.value)
-            .where(Letter.proposal_id.in_(ids[start : start + LOOKUP_CHUNK]))
-            .order_by(Letter.id)
-        )
-        for proposal_id, entity_id in session.execute(query):
-            bodies = referred.setdefault(proposal_id, [])
-            if entity_id is not None and entity_id not in bodies:
-                bodies.append(entity_id)
-    return referred
 
 
 Loaded = TypeVar("Loaded", Interview, Response)

@@ -14,7 +14,18 @@ from workflow.errors import InputFileError
 MEGABYTE = 1024 * 1024
 
 
-def _kind(mode: int) -> str:
+def home_expanded(path: Path) -> Path:
+    """`path` with a leading `~` or `~user` expanded as a shell would; where there is no such user
+    (`~0`, a file a proposer named so) or no home, the name is kept as typed, relative like any
+    other (`Path.expanduser` raises RuntimeError there)."""
+    try:
+        return path.expanduser()
+    except RuntimeError:
+        return path
+
+
+def file_kind(mode: int) -> str:
+    """What a file of this `st_mode` is, in words: "a folder", "a named pipe (FIFO)", "a device", …."""
     if stat.S_ISDIR(mode):
         return "a folder"
     if stat.S_ISFIFO(mode):
@@ -44,7 +55,7 @@ def read_input(path: Path, *, limit: int, what: str = "file") -> bytes:
     try:
         mode = os.fstat(descriptor).st_mode
         if not stat.S_ISREG(mode):
-            raise InputFileError(path, what, f"is {_kind(mode)}, not a regular file")
+            raise InputFileError(path, what, f"is {file_kind(mode)}, not a regular file")
         os.set_blocking(descriptor, True)
         chunks: list[bytes] = []
         size = 0

@@ -4,7 +4,7 @@ scheduling those to come, which invites the proposer by letter."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ from workflow.members import MemberIndex
 from workflow.models import AuditEntry, Base, Interview, InterviewMember, Letter, Proposal, ScheduledInterview
 from workflow.outbox import Outbox, PendingLetter
 from workflow.plans import current_plan
-from workflow.proposals import get_proposal
+from workflow.proposals import LOOKUP_CHUNK, get_proposal
 from workflow.templates import renderer, templates_folder
 
 MAX_ANSWER = fields.LONG
@@ -47,7 +47,11 @@ def record_interview(
     now: dt.datetime | None = None,
 ) -> Interview:
     """Record that the working group interviewed the proposer, and what the proposer answered
-    (a recorded step, while the proposal is submitted or interviewed)."""
+    (a recorded step, while the proposal is submitted or interviewed). Returns the interview.
+
+    Raises `InvalidInputError` for a day in the future or before the proposal was submitted, and
+    `WorkflowError` for a day on which an interview of the proposal is already recorded (the same
+    command run twice, or a file imported twice: one interview a day)."""
     proposal = get_proposal(session, key)
     index = MemberIndex(session)
     present = list(dict.fromkeys(index.get(name) for name in members))
@@ -61,6 +65,8 @@ def record_interview(
             raise InvalidInputError(
                 record, "--on", f"{held_on} is before the proposal was submitted ({proposal.submitted_on})"
             )
+        if held_on in days_held(session, [proposal.id]).get(proposal.id, ()):
+            raise WorkflowError(f"{repeated_interview(proposal, held_on)}; nothing was recorded.")
         interview = Interview(
             proposal_id=proposal.id,
             held_on=held_on,
@@ -173,6 +179,24 @@ class Scheduled:
     interview: ScheduledInterview
     entry: AuditEntry
     letters: list[PendingLetter]
+
+
+def days_held(session: Session, proposal_ids: Iterable[int]) -> dict[int, set[dt.date]]:
+    """The days on which each of these proposals' interviews were held: proposal id → days."""
+    ids = sorted(set(proposal_ids))
+    held: dict[int, set[dt.date]] = {}
+    for start in range(0, len(ids), LOOKUP_CHUNK):
+        query = select(Interview.proposal_id, Interview.held_on).where(
+            Interview.proposal_id.in_(ids[start : start + LOOKUP_CHUNK])
+        )
+        for proposal_id, held_on in session.execute(query):
+            held.setdefault(proposal_id, set()).add(held_on)
+    return held
+
+
+def repeated_interview(proposal: Proposal, held_on: dt.date) -> str:
+    """The refusal of a second interview of `proposal` on a day one is already recorded for."""
+    return f"an interview of proposal {proposal.ref} held on {held_on.isoformat()} is already recorded"
 
 
 def schedule_interview(

@@ -18,6 +18,7 @@ from documents import one_line, safe_filename, xml_safe
 from states import Action
 from workflow import audit, fields, ledger
 from workflow.errors import InvalidInputError
+from workflow.inputs import home_expanded
 from workflow.milestones import get_milestone, label
 from workflow.models import Evidence, Progress
 from workflow.vocabulary import SIDES
@@ -94,7 +95,7 @@ def evidence_from(text: str, record: str) -> EvidenceItem:
     """An --evidence value: a web address, or the path of a file to keep."""
     if looks_like_url(text):
         return EvidenceItem(url=checked_url(text, record))
-    return read_evidence_file(Path(text).expanduser(), record)
+    return read_evidence_file(home_expanded(Path(text)), record)
 
 
 def record_progress(

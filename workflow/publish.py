@@ -30,6 +30,7 @@ from states import FINAL, Action, State
 from workflow import audit, ledger
 from workflow.errors import InvalidInputError, WorkflowError
 from workflow.evaluation import quorum_size
+from workflow.inputs import home_expanded
 from workflow.members import list_meetings, list_members, minutes
 from workflow.models import (
     AuditEntry,
@@ -107,7 +108,7 @@ def staged_site(folder: Path, workspace_folder: Path | None = None) -> Iterator[
 
     Enter it before the session, so the swap happens only after the commit. Raises `WorkflowError`.
     """
-    target = folder.expanduser().absolute()
+    target = home_expanded(folder).absolute()
     if workspace_folder is not None:
         home = workspace_folder.resolve()
         resolved = target.resolve()

@@ -212,18 +212,26 @@ def _header_problems(names: list[str], where: str, spec: TableSpec) -> list[RowP
     return problems
 
 
-def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
+class _JsonObject(dict[str, Any]):
+    """A JSON object as read, with the keys it gave more than once (JSON says nothing of which one
+    counts, so a row that repeats a key is refused, naming the item and the key)."""
+
+    repeated: list[str]
+
+
+def _keep_repeated_keys(pairs: list[tuple[str, Any]]) -> _JsonObject:
+    result = _JsonObject()
+    result.repeated = []
     for key, value in pairs:
-        if key in result:
-            raise ValueError(f"the key {key!r} appears twice in one object")
+        if key in result and key not in result.repeated:
+            result.repeated.append(key)
         result[key] = value
     return result
 
 
 def _json_rows(text: str, spec: TableSpec) -> tuple[list[Row], list[RowProblem]]:
     try:
-        document = json.loads(text, object_pairs_hook=_reject_duplicate_keys)
+        document = json.loads(text, object_pairs_hook=_keep_repeated_keys)
     except json.JSONDecodeError as exc:
         return [], [RowProblem(f"line {exc.lineno}", "", f"not valid JSON: {exc.msg}")]
     except (ValueError, RecursionError) as exc:
@@ -237,8 +245,12 @@ def _json_rows(text: str, spec: TableSpec) -> tuple[list[Row], list[RowProblem]]
         if not isinstance(item, dict):
             problems.append(RowProblem(where, "", "must be a JSON object"))
             continue
+        repeated = getattr(item, "repeated", [])
+        problems.extend(RowProblem(where, key, "is given twice in this item (keys must be unique)") for key in repeated)
         row: dict[str, Any] = {}
         for key, value in item.items():
+            if key in repeated:
+                continue
             if key not in spec.columns:
                 problems.append(RowProblem(where, key, f"unknown key (known: {', '.join(spec.columns)})"))
             elif key in spec.lists:

@@ -21,6 +21,7 @@ from documents.site.render import STYLESHEET, SUBFOLDER
 from documents.text import LANGUAGES
 from states import DocumentKind
 from workflow.errors import WorkflowError
+from workflow.inputs import home_expanded
 from workflow.models import Plan
 
 
@@ -35,7 +36,7 @@ def templates_folder(plan: Plan, workspace_folder: Path | None, override: Path |
     if override is not None:
         folder, source = override, "--templates"
     elif plan.templates_dir:
-        folder = Path(plan.templates_dir).expanduser()
+        folder = home_expanded(Path(plan.templates_dir))
         if not folder.is_absolute() and workspace_folder is not None:
             folder = workspace_folder / folder
         source = "the workspace's settings (change it with 'ogp init --templates-dir')"
