@@ -216,3 +216,21 @@ def test_interviews_and_responses_imported_then_moved_in_batches(ogp, workspace:
     answers = {r["ref"]: r["agreed"] for r in json.loads(ogp("response", "list", "--json").stdout)}
     assert answers == {"P-1": True, "P-2": False}
     assert ogp("audit", "verify").exit_code == 0
+
+
+def test_a_refused_row_of_a_batch_file_names_its_column_not_the_option(ogp, workspace: Workspace, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A value a row gave is named by its line and column, as every importer names it; a value the
+    command's option gave is still named by the option."""
+    add(ogp, "P-1", "P-2", "P-3")
+    before = dump_tables(url_of(workspace))
+    rows = tmp_path / "rows.csv"
+    rows.write_text(f"ref,reason,lead\nP-1,{'x' * 2001},\nP-2,مكرر,MODEE\nP-3,,\n", encoding="utf-8")
+    refused = ogp("advance", "--from-file", str(rows), "withdraw", "--reason", "y" * 2001)
+    assert (refused.exit_code, refused.stderr) == (
+        1,
+        "Error: 3 of 3 proposals cannot take 'withdraw'; nothing was moved (give --skip-refused to move the others):\n"
+        "  P-1 (line 2, column 'reason'): is 2001 characters long; at most 2000 are allowed\n"
+        "  P-2 (line 3, column 'lead'): only 'commit' names a lead body, not 'withdraw'\n"
+        "  P-3 (line 4): proposal P-3: --reason: is 2001 characters long; at most 2000 are allowed\n",
+    )
+    assert dump_tables(url_of(workspace)) == before

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from states import Event, State
 from workflow.dates import parse_date
-from workflow.errors import ImportFileError, RowProblem, WorkflowError
+from workflow.errors import ImportFileError, InvalidInputError, RowProblem, WorkflowError
 from workflow.models import Proposal
 from workflow.moves import MoveResult, advance
 from workflow.proposals import get_proposal
@@ -27,6 +27,8 @@ from workflow.spreadsheets import TableSpec, read_rows
 
 # `ogp advance --from-file FILE EVENT`: one proposal a row; the other columns override the options.
 BATCH_FILE = TableSpec(columns=("ref", "reason", "lead", "dated"), required=("ref",))
+# The option each column stands in for, as a refusal names it → the column.
+_FILE_COLUMNS = {"--reason": "reason", "--lead": "lead", "--dated": "dated"}
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,13 @@ def advance_many(
                 lead=item.lead or lead, dated=item.dated or dated, now=now,
                 templates_dir=templates_dir, workspace_folder=workspace_folder,
             )  # fmt: skip
+        except InvalidInputError as refusal:
+            column = _FILE_COLUMNS.get(refusal.field)
+            if item.where and column is not None and getattr(item, column) is not None:
+                # The value came from the file's row: name its column, as every importer does.
+                result.refused.append((f"{item.key} ({item.where}, column '{column}')", refusal.problem))
+            else:
+                result.refused.append((who, str(refusal).removeprefix("Error: ")))
         except WorkflowError as refusal:
             result.refused.append((who, str(refusal).removeprefix("Error: ")))
         else:
