@@ -1274,7 +1274,7 @@ def _advance_one(
 
     if dry_run:
         with app.session() as session:
-            explained = views.explanation_view(explain_move(session, key, event, reason=reason))
+            explained = views.explanation_view(explain_move(session, key, event, reason=reason, lead=lead))
         _print_explanation(explained)
         return
     with app.session() as session:

@@ -60,9 +60,15 @@ def test_status_says_what_each_open_proposal_waits_for(runner: CliRunner) -> Non
     assert "scores missing from ب: every criterion" in p3
     (awaited,) = waiting["P-2"]["waits_for"]
     assert awaited.startswith("an answer from MODEE, written to ") and awaited.endswith(" days ago")
+    # What to do next is to record that answer, not to commit (which would be refused).
+    assert waiting["P-2"]["command"] == "ogp response record P-2 --entity MODEE --agreed|--declined"
     text = ok(runner, "status").stdout
     assert "P-3 [interviewed] → shortlist: next, ogp shortlist --top N --dry-run" in text
     assert "Warning: letters go out unsigned" in text
+    # Once one body agrees the commitment can be made: the others' answers are not waited for.
+    ok(runner, "response", "record", "P-2", "--entity", "ROS", "--agreed", "--on", "2021-08-12")
+    after = {w["ref"]: w for w in json.loads(ok(runner, "status", "--json").stdout)["waiting"]}
+    assert (after["P-2"]["waits_for"], after["P-2"]["command"]) == ([], "ogp advance P-2 commit")
 
     plan = json.loads(ok(runner, "plan", "show", "--json").stdout)
     assert (plan["shortlist_size"], plan["commitment_target"], plan["quorum"], plan["quorum_in_force"]) == (
@@ -105,6 +111,17 @@ def test_a_dry_run_explains_instead_of_refusing(runner: CliRunner) -> None:
     assert head != before  # the real steps above were recorded …
     ok(runner, "advance", "P-1", "reject", "--dry-run", "--reason", "x")
     assert ok(runner, "audit", "head").stdout == head  # … and no dry run was
+    # A commit's dry run names its letter to the lead body it would choose, as the commit writes it.
+    ok(runner, "advance", "P-1", "refer", "--dated", "2021-08-01")
+    ok(runner, "response", "record", "P-1", "--entity", "ROS", "--agreed", "--on", "2021-08-10")
+    commit = ok(runner, "advance", "P-1", "commit", "--dry-run")
+    assert commit.stdout == (
+        "Would move P-1: commit (referred → committed).\n"
+        "  would write a letter (commitment) to عطوفة أمين سجل الجمعيات المحترم\n"
+        "  would write a letter (acceptance) to السادة جمعية المحترمين\n"
+    ), commit.stdout
+    named = ok(runner, "advance", "P-1", "commit", "--lead", "MODEE", "--dry-run")
+    assert "'MODEE' has not agreed to lead it (bodies that agreed: ROS)" in named.stdout
 
 
 def test_init_says_when_letters_would_go_out_unsigned(tmp_path: Path) -> None:

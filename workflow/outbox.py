@@ -182,14 +182,16 @@ class Outbox:
         step.letters.extend(rows)
         step.stamp = stamp
 
-    def recipients(self, document: Document) -> list[Recipient]:
-        """Who receives `document` for this proposal."""
+    def recipients(self, document: Document, lead: Entity | None = None) -> list[Recipient]:
+        """Who receives `document` for this proposal. `lead`: the body a commit would make its lead,
+        for a dry run (the proposal's own lead is set only by the move itself)."""
         proposal = self.proposal
         match document.to:
             case Addressees.RELEVANT_ENTITIES:
                 return [Recipient.body(entity) for entity in proposal.entities]
             case Addressees.LEAD_ENTITY:
-                return [Recipient.body(proposal.lead_entity)] if proposal.lead_entity else []
+                leader = lead or proposal.lead_entity
+                return [Recipient.body(leader)] if leader else []
             case Addressees.PROPOSER:
                 language = proposal.language
                 addressee = organisation_addressee(language, proposal.organization)

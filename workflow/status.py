@@ -5,6 +5,7 @@ counts against its caps; what a move would do, explained instead of refused (`--
 from __future__ import annotations
 
 import datetime as dt
+import shlex
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -12,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from states import GUARD_RULES, OPEN, SHORTLIST_PLACES, Event, Guard, State, events_from, transition_for
+from workflow.errors import WorkflowError
 from workflow.evaluation import ScoreSheet, eligible_members, latest_answers, referred_bodies, standing
 from workflow.guards import LiveFacts, failures
 from workflow.models import Letter, Member, Plan, Proposal, ScheduledInterview, Score
@@ -62,9 +64,12 @@ class MoveExplanation:
         return not self.blockers
 
 
-def explain_move(session: Session, key: str, event: Event, *, reason: str = "") -> MoveExplanation:
+def explain_move(
+    session: Session, key: str, event: Event, *, reason: str = "", lead: str | None = None
+) -> MoveExplanation:
     """Explain `event` on a proposal without taking it: the state it would reach, the letters it
-    would write and to whom, or every rule that stands in the way. Changes nothing."""
+    would write and to whom (a commit's to the lead body it would choose, or `lead`), or every rule
+    that stands in the way. Changes nothing."""
     proposal = get_proposal(session, key)
     row = transition_for(event)
     if proposal.state not in row.sources:
@@ -74,11 +79,19 @@ def explain_move(session: Session, key: str, event: Event, *, reason: str = "") 
     plan = current_plan(session)
     facts = LiveFacts(session, plan, proposal, reason)
     blockers = tuple(f"{GUARD_RULES[g]} ({detail})" for g, detail in failures(row.guards, facts))
+    chosen = None
+    if event is Event.COMMIT:
+        from workflow.moves import choose_lead  # here: `ogp status` need not load the machine
+
+        try:
+            chosen = choose_lead(session, proposal, lead)
+        except WorkflowError as exc:
+            blockers += (getattr(exc, "problem", None) or str(exc).removeprefix("Error: "),)
     outbox = Outbox(session, plan, proposal, renderer(None), dt.datetime.now(dt.UTC), event.value, reason)
     letters = tuple(
         (document.kind.value, recipient.addressee)
         for document in row.documents
-        for recipient in outbox.recipients(document)
+        for recipient in outbox.recipients(document, lead=chosen)
     )
     return MoveExplanation(proposal.ref, event.value, proposal.state.value, row.dest.value, blockers, letters)
 
@@ -128,9 +141,12 @@ def waiting_for(
             command = f"ogp proposal link {ref} --entity CODE"
     else:  # referred
         next_event, command = Event.COMMIT, f"ogp advance {ref} commit"
-        waits += _awaited_answers(session, proposal, today)
         facts = LiveFacts(session, plan, proposal, sheet=sheet, counted=counted)
-        if not waits and facts.answers()[0] == 0:
+        awaited = _awaited_answers(session, proposal, today) if facts.answers()[0] == 0 else []
+        if awaited:  # no body has agreed yet: the next thing to do is to record an answer
+            waits += [text for _, text in awaited]
+            command = f"ogp response record {ref} --entity {shlex.quote(awaited[0][0])} --agreed|--declined"
+        elif facts.answers()[0] == 0:
             waits.append("every body written to declined: reject it with a reason")
             command = f"ogp advance {ref} reject --reason TEXT"
         elif facts.count_in({State.COMMITTED}) >= plan.commitment_target:
@@ -168,7 +184,8 @@ def _missing_scores(session: Session, proposal: Proposal, plan: Plan, sheet: Sco
     ]
 
 
-def _awaited_answers(session: Session, proposal: Proposal, today: dt.date) -> list[str]:
+def _awaited_answers(session: Session, proposal: Proposal, today: dt.date) -> list[tuple[str, str]]:
+    """The bodies written to that have not answered: (code or name, what is awaited from it)."""
     answered = set(latest_answers(session, proposal))
     waits = []
     for body in referred_bodies(session, proposal):
@@ -180,7 +197,7 @@ def _awaited_answers(session: Session, proposal: Proposal, today: dt.date) -> li
             )
         )
         days = (today - sent).days if sent else 0
-        waits.append(f"an answer from {body.code or body.name}, written to {days} days ago")
+        waits.append((body.code or body.name, f"an answer from {body.code or body.name}, written to {days} days ago"))
     return waits
 
 
