@@ -198,18 +198,36 @@ class InputFileType(click.Path):
         super().__init__(exists=True, dir_okay=False, readable=True, path_type=Path)
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        from workflow.inputs import file_kind
+        from workflow.inputs import file_kind, home_expanded
 
-        path = super().convert(value, param, ctx)
+        # `--logo=~/logo.png` reaches us with its `~`, which the shell expands only after a space.
+        text = os.fsdecode(value)
+        if "\0" in text:
+            self.fail(f"{terminal_safe(repr(text))} is not a file name (it holds a NUL character)", param, ctx)
+        path = super().convert(home_expanded(Path(text)) if text.startswith("~") else value, param, ctx)
         mode = os.stat(path).st_mode
         if not stat.S_ISREG(mode):
             self.fail(f"{terminal_safe(str(path))} is {file_kind(mode)}, not a regular file", param, ctx)
         return path
 
 
+class EvidenceType(InputFileType):
+    """Evidence of progress: an http(s) address, kept as given, or a file, checked as every input
+    file is (`InputFileType`: exit 2 for a folder, a pipe or a device)."""
+
+    name = "FILE|URL"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from workflow.progress import looks_like_url
+
+        text = str(value)
+        return text if looks_like_url(text) else str(super().convert(text, param, ctx))
+
+
 DATE = DateType()
 DATETIME = DateTimeType()
 INPUT_FILE = InputFileType()
+EVIDENCE = EvidenceType()
 MONTH = MonthType()
 LANGS = LanguagesType()
 PROPOSAL_ID = KeyType("proposal")
@@ -1152,26 +1170,43 @@ def interview_import(app: App, file: Path, quiet: bool) -> None:
 
 
 @interview.command("list")
+@click.option("--held", is_flag=True, help="The interviews recorded as held (scheduled or not), not the schedule.")
 @json_option
 @pass_app
-def interview_list(app: App, as_json: bool) -> None:
-    """The interview schedule, soonest first, with whether each interview has been held.
+def interview_list(app: App, held: bool, as_json: bool) -> None:
+    """The interview schedule, soonest first, with whether each interview has been held; with
+    --held, every interview recorded as held.
 
     \b
     Example:
       ogp interview list
+      ogp interview list --held --json
     """
     from workflow import views
-    from workflow.interviews import list_schedule
+    from workflow.interviews import list_held, list_schedule
 
     with app.session(readonly=True) as session:
-        found = [views.schedule_view(planned) for planned in list_schedule(session)]
+        if held:
+            recorded = [views.held_view(interview) for interview in list_held(session)]
+        else:
+            found = [views.schedule_view(planned) for planned in list_schedule(session)]
+            count = len(list_held(session)) if not found else 0
+    if held:
+        emit_records(
+            recorded,
+            as_json,
+            ("HELD", "REF", "PLATFORM", "MEMBERS", "TITLE"),
+            lambda f: (f["held_on"], f["ref"], f["platform"] or "-", ", ".join(f["members"]) or "-", f["title"]),
+            empty="No interview is recorded as held.",
+        )
+        return
     emit_records(
         found,
         as_json,
         ("AT", "REF", "PLATFORM", "STATE", "HELD", "TITLE"),
         lambda f: (f["at"].replace("T", " "), f["ref"], f["platform"], f["state"], f["held_on"] or "-", f["title"]),
-        empty="No interviews are scheduled.",
+        empty="No interviews are scheduled."
+        + (f" {_count(count, 'interview')} recorded as held: 'ogp interview list --held' lists them." if count else ""),
     )
 
 
@@ -2618,6 +2653,7 @@ def progress() -> None:
 @click.option(
     "--evidence",
     multiple=True,
+    type=EVIDENCE,
     metavar="FILE|URL",
     help="Evidence: an http(s) address, or a file (at most 10 MB) kept with its sha256 (repeatable).",
 )

@@ -234,3 +234,19 @@ def test_a_refused_row_of_a_batch_file_names_its_column_not_the_option(ogp, work
         "  P-3 (line 4): proposal P-3: --reason: is 2001 characters long; at most 2000 are allowed\n",
     )
     assert dump_tables(url_of(workspace)) == before
+
+
+def test_a_batch_file_s_bad_cells_are_named_once_in_file_order(ogp, workspace: Workspace, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    add(ogp, "P-1")
+    rows = tmp_path / "rows.json"
+    rows.write_text('[{"ref": 5}, {"ref": "P-1", "ref": "P-1"}, {"reason": "x"}, {"ref": "P-1", "dated": [1]}]',
+                    encoding="utf-8")  # fmt: skip
+    refused = ogp("advance", "--from-file", str(rows), "reject", "--reason", "x")
+    assert (refused.exit_code, refused.stderr) == (
+        1,
+        f"Error: {rows}: 4 problems, nothing was moved:\n"
+        "  item 1, column 'ref': must be a string, not a number\n"
+        "  item 2, column 'ref': is given twice in this item (keys must be unique)\n"
+        "  item 3, column 'ref': is empty\n"
+        "  item 4, column 'dated': must be a string, not an array\n",
+    )

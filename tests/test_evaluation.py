@@ -395,8 +395,8 @@ def test_bad_score_files_change_nothing_and_name_every_row(session_scope: Sessio
     with session_scope() as s, pytest.raises(ImportFileError) as refused:
         import_scores(s, typed, actor="t", now=NOW)
     assert [str(p) for p in refused.value.problems] == [
+        "item 1, column 'member': must be a string, not an array",
         "item 1, column 'value': is given twice in this item (keys must be unique)",
-        "item 1, column 'member': must be a string, not list",
     ]
     with session_scope() as s:
         assert s.scalar(select(func.count(Score.id))) == 0
@@ -509,3 +509,28 @@ def test_agree_helper_matches_the_guard(session_scope: SessionFactory) -> None:
         agree(s, "P-1")
         move(s, "P-1", Event.COMMIT)
         assert get_proposal(s, "P-1").state is State.COMMITTED
+
+
+def test_score_values_as_json_numbers_and_absurd_ones(session_scope: SessionFactory, tmp_path: Path) -> None:
+    """A whole number is one however JSON writes it (4, 4.0); a value of thousands of digits is
+    named shortly, not echoed whole; a null criterion is missing, not 'no criterion '''."""
+    with session_scope() as s:
+        group(s, ("أ",))
+        interviewed(s, "P-1")
+    path = tmp_path / "scores.json"
+    huge = "9" * 5000
+    path.write_text(
+        '[{"proposal": "P-1", "member": "أ", "criterion": "importance", "value": 4.0},'
+        f' {{"proposal": "P-1", "member": "أ", "criterion": "global_trend", "value": "{huge}"}},'
+        ' {"proposal": "P-1", "member": "أ", "criterion": null, "value": 3}]',
+        encoding="utf-8",
+    )
+    with session_scope() as s, pytest.raises(ImportFileError) as refused:
+        import_scores(s, path, actor="t", now=NOW)
+    assert [str(p) for p in refused.value.problems] == [
+        f"item 2, column 'value': '{huge[:20]}… (5000 characters)' is far outside any scale",
+        "item 3, column 'criterion': is required",
+    ]
+    path.write_text('[{"proposal": "P-1", "member": "أ", "criterion": "importance", "value": 4.0}]', encoding="utf-8")
+    with session_scope() as s:
+        assert import_scores(s, path, actor="t", now=NOW).recorded == 1

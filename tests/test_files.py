@@ -313,3 +313,23 @@ def test_a_tilde_name_with_no_such_user_is_a_file_name_not_a_crash(
     listed = ogp("--db", "~no-such-user-here/ogp.db", "proposal", "list")
     assert listed.exit_code == 1 and "Traceback" not in listed.output
     assert "~no-such-user-here/ogp.db" in listed.stderr
+
+
+def test_a_tilde_in_an_input_file_and_evidence_that_is_no_file(
+    ogp, workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+) -> None:
+    """`--logo=~/x.png` and `proposal import ~/p.csv` reach the program with their `~` (a shell
+    expands it only after a space): it is the home folder, as for --db and --evidence. Evidence
+    that is a folder, a pipe or a NUL is bad usage (exit 2), as every input file is."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "p.csv").write_text("title,organization\nفكرة,جهة\n", encoding="utf-8")
+    assert ogp("proposal", "import", "~/p.csv").stdout == "Imported 1 proposal: P-001\n"
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    before = dump_tables(url_of(workspace))
+    for evidence, message in ((str(fifo), "is a named pipe (FIFO), not a regular file"),
+                              (str(tmp_path), "is a directory"), ("\0", "is not a file name")):  # fmt: skip
+        refused = ogp("progress", "record", "M1", "--percent", "10", "--note", "x", "--by", "government",
+                      "--evidence", evidence)  # fmt: skip
+        assert refused.exit_code == 2 and message in refused.stderr, refused.output
+    assert dump_tables(url_of(workspace)) == before

@@ -148,13 +148,13 @@ def test_malformed_csv_files_are_refused_with_reasons(
         (
             '[{"title": 5, "organization": "o", "colour": "x"}, 7]',
             [
-                "item 1, column 'title': must be a string, not int",
                 "item 1, column 'colour': unknown key (known: ref, title, organization, email, problem, solution, values, entities, submitted_on, language)",
+                "item 1, column 'title': must be a string, not a number",
                 "item 2: must be a JSON object",
             ],
         ),
         ('{"title": "a"}', ["file: must be a JSON array of objects, one a row"]),
-        ('[{"title": "a",', ["line 1: not valid JSON: Expecting property name enclosed in double quotes"]),
+        ('[{"title": "a",', ["line 1: not valid JSON: Expecting property name enclosed in double quotes (character 16)"]),
     ],
 )
 def test_malformed_json_files_are_refused_with_reasons(
@@ -196,3 +196,38 @@ def test_the_listing_reads_in_plain_queries_what_the_objects_say(session_scope: 
             assert proposal_listing(s, where) == [proposal_view(p) for p in list_proposals(s, where=where)], where
         assert [p["ref"] for p in proposal_listing(s, ProposalFilter(org="مركز الشفافية"))] == ["A-1", "A-3"]
         assert proposal_listing(s, ProposalFilter())[0]["entities"] == ["MODEE", "ROS"]
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        # A value's kind is named in JSON's words, never by a Python class.
+        ('[{"title": "a", "organization": "o", "problem": {"a": 1}}]', ["item 1, column 'problem': must be a string, not an object"]),
+        ('[{"title": "a", "organization": "o", "email": true}]', ["item 1, column 'email': must be a string, not true/false"]),
+        # A number far too long to read is named like any other number, not with Python's advice.
+        ('[{"title": "a", "organization": "o", "submitted_on": ' + "9" * 5000 + "}]",
+         ["item 1, column 'submitted_on': must be a string, not a number"]),
+        # null is an empty cell, for a list as for text.
+        ('[{"title": "a", "organization": "o", "values": null, "problem": null}]', []),
+        # Each row's problems in the order of the file's columns, each cell once.
+        ('[{"entities": 5, "values": "x", "title": 7}]', [
+            "item 1, column 'title': must be a string, not a number",
+            "item 1, column 'organization': is required",
+            "item 1, column 'values': must be an array of strings",
+            "item 1, column 'entities': must be an array of strings",
+        ]),
+    ],
+)
+def test_json_cells_of_the_wrong_kind_are_named_once_in_json_words(
+    session_scope: SessionFactory, tmp_path: Path, content: str, expected: list[str]
+) -> None:
+    path = tmp_path / "f.json"
+    path.write_text(content, encoding="utf-8")
+    with session_scope() as s:
+        if not expected:
+            assert import_proposals(s, path, actor="tester", now=NOW) == ["P-001"]
+            return
+        with pytest.raises(ImportFileError) as refused:
+            import_proposals(s, path, actor="tester", now=NOW)
+    assert [str(p) for p in refused.value.problems] == expected
+    assert stored(session_scope) == (0, 0)

@@ -181,7 +181,7 @@ def test_bad_json_items_are_named_by_item(session_scope: SessionFactory, tmp_pat
         import_interviews(s, path, actor="tester", now=NOW)
     assert problems_of(raised) == [
         "item 1, column 'members': must be an array of strings",
-        "item 2, column 'held_on': must be a string, not int",
+        "item 2, column 'held_on': must be a string, not a number",
         "item 3: must be a JSON object",
         "item 4, column 'when': unknown key (known: ref, held_on, platform, members, notes, needs, plans, solves)",
     ]

@@ -149,3 +149,17 @@ def test_interviews_scores_and_answers_imported_twice_record_once(
     changed.write_text("ref,entity,agreed,responded_on\nP-2,MODEE,yes,2021-08-20\n", encoding="utf-8")
     assert ogp("response", "import", str(changed)).stdout == "Recorded 1 response.\n"
     assert ogp("audit", "verify").exit_code == 0
+
+
+def test_interviews_recorded_but_never_scheduled_are_listed_with_held(runner: CliRunner, workspace: Workspace) -> None:
+    assert runner.invoke(cli, ["proposal", "add", "--ref", "P-1", "--title", "فكرة", "--org", "جهة",
+                               "--submitted-on", "2021-06-20"]).exit_code == 0  # fmt: skip
+    assert runner.invoke(cli, ["interview", "record", "P-1", "--on", "2021-07-28", "--platform", "Zoom"]).exit_code == 0
+    schedule = runner.invoke(cli, ["interview", "list"])
+    assert schedule.stdout == (
+        "No interviews are scheduled. 1 interview recorded as held: 'ogp interview list --held' lists them.\n"
+    )
+    (held,) = json.loads(runner.invoke(cli, ["interview", "list", "--held", "--json"]).stdout)
+    assert (held["ref"], held["held_on"], held["platform"], held["members"]) == ("P-1", "2021-07-28", "Zoom", [])
+    assert set(held) == {"id", "ref", "title", "held_on", "platform", "notes", "needs", "plans", "solves", "members",
+                         "recorded_by", "recorded_at"}  # fmt: skip

@@ -19,11 +19,11 @@ from sqlalchemy.orm import Session
 
 from states import Event, State
 from workflow.dates import parse_date
-from workflow.errors import ImportFileError, InvalidInputError, RowProblem, WorkflowError
+from workflow.errors import InvalidInputError, RowProblem, WorkflowError
 from workflow.models import Proposal
 from workflow.moves import MoveResult, advance
 from workflow.proposals import get_proposal
-from workflow.spreadsheets import TableSpec, read_rows
+from workflow.spreadsheets import TableSpec, read_rows, refusal
 
 # `ogp advance --from-file FILE EVENT`: one proposal a row; the other columns override the options.
 BATCH_FILE = TableSpec(columns=("ref", "reason", "lead", "dated"), required=("ref",))
@@ -74,6 +74,7 @@ def items_from_file(path: Path) -> list[BatchItem]:
     `ref` required, `reason`, `lead` and `dated` optional. Raises `ImportFileError` naming every
     bad row and column; an empty file is refused too."""
     rows, problems = read_rows(path, BATCH_FILE)
+    read = len(problems)  # what reading the file found, before the checks
     items: list[BatchItem] = []
     for where, row in rows:
         ref = str(row.get("ref") or "").strip()
@@ -94,7 +95,7 @@ def items_from_file(path: Path) -> list[BatchItem]:
     if not rows and not problems:
         problems.append(RowProblem("line 1", "", "the file names no proposals"))
     if problems:
-        raise ImportFileError(str(path), problems, nothing="nothing was moved")
+        raise refusal(path, problems, read, BATCH_FILE, nothing="nothing was moved")
     return items
 
 

@@ -231,22 +231,28 @@ def score_problems(
     problems: list[tuple[str, str]] = []
     proposal = member = criterion = None
     value = 0
+    blank = [name for name in ("proposal", "member", "criterion") if not str(getattr(raw, name)).strip()]
+    problems.extend((name, "is required") for name in blank)
     try:
-        proposal = book.proposal(str(raw.proposal))
+        proposal = None if "proposal" in blank else book.proposal(str(raw.proposal))
     except NotFoundError as exc:
         problems.append(("proposal", str(exc)))
     try:
-        member = book.member(raw.member)
+        member = None if "member" in blank else book.member(raw.member)
     except NotFoundError as exc:
         problems.append(("member", str(exc)))
     try:
-        criterion = book.criterion(raw.criterion)
+        criterion = None if "criterion" in blank else book.criterion(raw.criterion)
     except NotFoundError as exc:
         problems.append(("criterion", str(exc)))
+    typed = str(raw.value).strip()
     try:
-        value = int(str(raw.value).strip())
+        value = int(typed) if len(typed) <= 30 else int("x")  # no score has 30 digits
     except ValueError:
-        problems.append(("value", f"{raw.value!r} is not a whole number" if str(raw.value).strip() else "is required"))
+        shown = typed if len(typed) <= 30 else typed[:20] + f"… ({len(typed)} characters)"
+        digits = typed.lstrip("+-").isdigit()
+        problems.append(("value", "is required" if not typed else f"{shown!r} is far outside any scale" if digits
+                         else f"{shown!r} is not a whole number"))  # fmt: skip
     else:
         if criterion and not criterion.scale_min <= value <= criterion.scale_max:
             scale = f"{criterion.scale_min}–{criterion.scale_max}"

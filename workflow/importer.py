@@ -19,7 +19,6 @@ from states import Action
 from workflow import fields, ledger
 from workflow.dates import parse_date
 from workflow.errors import (
-    ImportFileError,
     RowProblem,
 )
 from workflow.evaluation import (
@@ -46,7 +45,7 @@ from workflow.proposals import (
     validate,
 )
 from workflow.roles import check_acting_as
-from workflow.spreadsheets import TableSpec, read_rows
+from workflow.spreadsheets import TableSpec, read_rows, refusal
 
 PROPOSALS = TableSpec(
     columns=(
@@ -130,31 +129,8 @@ def import_proposals(
     if not rows and not problems:
         problems.append(RowProblem("line 1", "", "the file holds no proposals"))
     if problems:
-        raise _refused(path, problems, read, PROPOSALS)
+        raise refusal(path, problems, read, PROPOSALS)
     return store_many(session, cleaned, actor=actor, now=now, taken=existing | set(seen), progress=progress)
-
-
-def _refused(path: Path, problems: list[RowProblem], read: int, spec: TableSpec) -> ImportFileError:
-    """The refusal of a file whose first `read` problems are what reading it found: every problem,
-    top to bottom; in each row what reading found first, then the checks in the order of the
-    columns (those about the whole row last). A cell the file gave in a form that could not be read
-    (a JSON list for a title, a key given twice) is named once, by that, not again as missing."""
-    unreadable = {(problem.where, problem.column) for problem in problems[:read] if problem.column}
-    kept: list[tuple[int, int, RowProblem]] = []
-    order = {name: place for place, name in enumerate(spec.columns)}
-    for number, problem in enumerate(problems):
-        if number >= read and (problem.where, problem.column) in unreadable:
-            continue
-        column = -1 if number < read else order.get(problem.column, len(order))
-        kept.append((_position(problem), column, problem))
-    kept.sort(key=lambda item: item[:2])
-    return ImportFileError(str(path), [problem for _, _, problem in kept])
-
-
-def _position(problem: RowProblem) -> int:
-    """Where a problem stands in the file, so they are reported top to bottom."""
-    number = problem.where.rsplit(" ", 1)[-1]
-    return int(number) if number.isascii() and number.isdigit() else 0
 
 
 def export_proposals(proposals: list[Proposal]) -> bytes:
@@ -223,7 +199,7 @@ def import_scores(
     if not rows and not problems:
         problems.append(RowProblem("line 1", "", "the file holds no scores"))
     if problems:
-        raise _refused(path, problems, read, SCORES)
+        raise refusal(path, problems, read, SCORES)
     for member in {checked[1].id: checked[1] for _, checked in good}.values():
         check_acting_as(session, member, "score")  # a member's own login scores only for them
     recorded = record_scores(session, good, actor=actor, now=now, progress=progress)
@@ -312,7 +288,7 @@ def import_interviews(
     if not rows and not problems:
         problems.append(RowProblem("line 1", "", "the file holds no interviews"))
     if problems:
-        raise _refused(path, problems, read, INTERVIEWS)
+        raise refusal(path, problems, read, INTERVIEWS)
 
     held = [
         HeldInterview(
@@ -404,7 +380,7 @@ def import_responses(
     if not rows and not problems:
         problems.append(RowProblem("line 1", "", "the file holds no responses"))
     if problems:
-        raise _refused(path, problems, read, RESPONSES)
+        raise refusal(path, problems, read, RESPONSES)
 
     given = [GivenResponse(item.proposal, item.entity, item.agreed, item.responded_on, item.note) for item in good]
     ids = record_responses(session, given, actor=actor, now=now, progress=progress)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from documents.dates import gregorian_ar, gregorian_en
 from documents.letters import Replaces
@@ -305,6 +305,13 @@ def _invitation(session: Session, proposal: Proposal) -> Letter | None:
 def list_schedule(session: Session) -> list[ScheduledInterview]:
     """Every scheduled interview, soonest first."""
     return list(session.scalars(select(ScheduledInterview).order_by(ScheduledInterview.at, ScheduledInterview.id)))
+
+
+def list_held(session: Session) -> list[Interview]:
+    """Every interview recorded as held (scheduled or not), by the day held, then as recorded."""
+    links = selectinload(Interview.members).selectinload(InterviewMember.member)
+    query = select(Interview).options(selectinload(Interview.proposal), links)
+    return list(session.scalars(query.order_by(Interview.held_on, Interview.id)))
 
 
 def interview_context(at: dt.datetime, platform: str) -> dict[str, dict[str, str]]:

@@ -19,7 +19,7 @@ from typing import Any
 
 from documents import one_line
 from documents.text import FORMULA_STARTS
-from workflow.errors import InputFileError, RowProblem
+from workflow.errors import ImportFileError, InputFileError, RowProblem
 from workflow.inputs import read_input
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -212,6 +212,31 @@ def _header_problems(names: list[str], where: str, spec: TableSpec) -> list[RowP
     return problems
 
 
+def refusal(
+    path: Path, problems: list[RowProblem], read: int, spec: TableSpec, *, nothing: str = "nothing was imported"
+) -> ImportFileError:
+    """The refusal of a file, as every importer gives it, whose first `read` problems are what
+    `read_rows` found: every problem, top to bottom; in each row in the order of the file's columns
+    (a column the spec does not know first, the row as a whole last). A cell that could not be read
+    (a JSON list for a title, a key given twice) is named once, by that, not again as missing."""
+    unreadable = {(problem.where, problem.column) for problem in problems[:read] if problem.column}
+    kept: list[tuple[int, int, RowProblem]] = []
+    order = {name: place for place, name in enumerate(spec.columns)}
+    for number, problem in enumerate(problems):
+        if number >= read and (problem.where, problem.column) in unreadable:
+            continue
+        column = order.get(problem.column, -1) if problem.column else len(order)
+        kept.append((position(problem), column, problem))
+    kept.sort(key=lambda item: item[:2])
+    return ImportFileError(str(path), [problem for _, _, problem in kept], nothing=nothing)
+
+
+def position(problem: RowProblem) -> int:
+    """Where a problem stands in the file ("line 3", "item 3" → 3; the file as a whole → 0)."""
+    number = problem.where.rsplit(" ", 1)[-1]
+    return int(number) if number.isascii() and number.isdigit() else 0
+
+
 class _JsonObject(dict[str, Any]):
     """A JSON object as read, with the keys it gave more than once (JSON says nothing of which one
     counts, so a row that repeats a key is refused, naming the item and the key)."""
@@ -229,11 +254,44 @@ def _keep_repeated_keys(pairs: list[tuple[str, Any]]) -> _JsonObject:
     return result
 
 
+class _Digits(str):
+    """A JSON integer too long to be a number anyone means (Python refuses to read one of over
+    4,300 digits): kept as its digits, and refused as a number is, by the column's own check."""
+
+
+def _integer(digits: str) -> int | _Digits:
+    return int(digits) if len(digits) <= 30 else _Digits(digits)
+
+
+def _json_kind(value: Any) -> str:
+    """How a message names a JSON value's kind."""
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float | _Digits):
+        return "a number"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "an array"
+    return type(value).__name__
+
+
+def _whole(value: Any) -> str | None:
+    """A JSON number that is a whole number (4, 4.0, or a long run of digits), as text; else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | _Digits):
+        return str(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return None
+
+
 def _json_rows(text: str, spec: TableSpec) -> tuple[list[Row], list[RowProblem]]:
     try:
-        document = json.loads(text, object_pairs_hook=_keep_repeated_keys)
+        document = json.loads(text, object_pairs_hook=_keep_repeated_keys, parse_int=_integer)
     except json.JSONDecodeError as exc:
-        return [], [RowProblem(f"line {exc.lineno}", "", f"not valid JSON: {exc.msg}")]
+        return [], [RowProblem(f"line {exc.lineno}", "", f"not valid JSON: {exc.msg} (character {exc.colno})")]
     except (ValueError, RecursionError) as exc:
         return [], [RowProblem("file", "", f"not acceptable JSON: {exc}")]
     if not isinstance(document, list):
@@ -253,19 +311,21 @@ def _json_rows(text: str, spec: TableSpec) -> tuple[list[Row], list[RowProblem]]
                 continue
             if key not in spec.columns:
                 problems.append(RowProblem(where, key, f"unknown key (known: {', '.join(spec.columns)})"))
+            elif value is None:
+                continue  # null is an empty cell, as in a spreadsheet
             elif key in spec.lists:
                 if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                     problems.append(RowProblem(where, key, "must be an array of strings"))
                 else:
                     row[key] = value
-            elif value is None:
-                continue
-            elif isinstance(value, bool | int) and key in spec.flags:
+            elif isinstance(value, bool) and key in spec.flags:
                 row[key] = str(value).lower()
-            elif isinstance(value, int) and not isinstance(value, bool) and key == "value":
-                row[key] = str(value)  # a score may be a JSON number
-            elif not isinstance(value, str):
-                problems.append(RowProblem(where, key, f"must be a string, not {type(value).__name__}"))
+            elif key in spec.flags and _whole(value) is not None:
+                row[key] = _whole(value)  # 1 or 0
+            elif key == "value" and _whole(value) is not None:
+                row[key] = _whole(value)  # a score may be a JSON number
+            elif not isinstance(value, str) or isinstance(value, _Digits):
+                problems.append(RowProblem(where, key, f"must be a string, not {_json_kind(value)}"))
             else:
                 row[key] = value
         rows.append((where, row))

@@ -276,6 +276,12 @@ def meeting_view(meeting: Meeting) -> dict[str, Any]:
     }
 
 
+def held_view(interview: Interview) -> dict[str, Any]:
+    """An interview recorded as held, with the proposal it was held about (`interview list --held`)."""
+    proposal = interview.proposal
+    return {"id": interview.id, "ref": proposal.ref, "title": proposal.title, **interview_view(interview)}
+
+
 def schedule_view(planned: ScheduledInterview) -> dict[str, Any]:
     held = [i.held_on.isoformat() for i in planned.proposal.interviews]
     return {
