@@ -343,7 +343,9 @@ def check_image(data: bytes) -> str:
         image = Image.from_blob(data)
         kind, width, height = str(image.content_type), int(image.px_width), int(image.px_height)
     except Exception as exc:  # a truncated or odd file fails in many ways inside the parsers
-        raise ValueError(str(exc) or type(exc).__name__) from exc
+        # Their messages are for programmers (an empty UnrecognizedImageError, a struct error):
+        # the coordinator is told what the file is not, by the caller.
+        raise ValueError("its content is not one of these image formats") from exc
     if width < 1 or height < 1:
         raise ValueError(f"it is {width}×{height} pixels: an empty image")
     if width > MAX_IMAGE_PIXELS or height > MAX_IMAGE_PIXELS:
