@@ -284,3 +284,22 @@ def test_logos_are_checked() -> None:
         check_image(PNG[:20])  # a truncated file
     with pytest.raises(ValueError):
         check_image(b"plain text")
+
+
+def test_the_hand_written_zip_is_the_one_zipfile_writes() -> None:
+    """zip_parts writes the ZIP records itself (the parts every letter shares are deflated once);
+    its bytes must be those zipfile writes for the same parts, and read back as they went in."""
+    from documents.docx_writer import _zipfile_parts, zip_parts
+
+    parts = [
+        ("[Content_Types].xml", b'<?xml version="1.0"?><Types/>'),
+        ("word/document.xml", "<w:t>بسم الله الرحمن الرحيم</w:t>".encode() * 50),
+        ("word/empty.xml", b""),
+        ("word/media/شعار.png", bytes(range(256)) * 4),  # a non-ASCII name: UTF-8 flag set
+    ]
+    for _ in range(2):  # the second time from the cache
+        written = zip_parts(parts)
+        assert written == _zipfile_parts(parts)
+        with zipfile.ZipFile(io.BytesIO(written)) as archive:
+            assert archive.testzip() is None
+            assert [(info.filename, archive.read(info)) for info in archive.infolist()] == parts
