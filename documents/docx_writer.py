@@ -314,16 +314,73 @@ class PackageReading:
     properties: dict[str, str]
 
 
+@functools.lru_cache(maxsize=256)
+def _inflated(compressed: bytes, size: int, crc: int) -> bytes | None:
+    """A ZIP member's bytes from its raw deflate stream, or None unless they are exactly `size`
+    bytes with CRC-32 `crc`. Cached, as `_deflated` is: the parts letters share are read once."""
+    try:
+        inflater = zlib.decompressobj(-15)
+        data = inflater.decompress(compressed, size + 1)
+    except zlib.error:
+        return None
+    if len(data) != size or not inflater.eof or inflater.unused_data or zlib.crc32(data) != crc:
+        return None
+    return data
+
+
+def _own_zip(data: bytes) -> Parts | None:
+    """The parts of a ZIP laid out exactly as `zip_parts` writes one (every letter this program
+    stores), read with `struct` and `zlib` alone; None for any other layout, which `read_package`
+    then reads with zipfile. A letter is read in a fraction of zipfile's time, which `audit
+    verify` and `letters verify` spend on every letter of the plan."""
+    try:
+        signature, _, _, count, total, size, start, comment = _END.unpack_from(data, len(data) - _END.size)
+        if signature != 0x06054B50 or count != total or comment or start + size != len(data) - _END.size:
+            return None
+        parts: Parts = []
+        at, expected, unpacked = start, 0, 0
+        for _ in range(count):
+            (signature, _, need, flags, method, _, _, crc, packed, length, name_length, extra, note, disk, _, _,
+             offset) = _CENTRAL.unpack_from(data, at)  # fmt: skip
+            raw_name = data[at + _CENTRAL.size : at + _CENTRAL.size + name_length]
+            at += _CENTRAL.size + name_length
+            if signature != 0x02014B50 or need != 20 or method != zipfile.ZIP_DEFLATED or extra or note or disk:
+                return None
+            if flags not in (0, 0x800) or offset != expected or (flags == 0 and not raw_name.isascii()):
+                return None
+            local = _LOCAL.unpack_from(data, offset)
+            if local != (0x04034B50, 20, flags, method, _DOS_TIME, _DOS_DATE, crc, packed, length, name_length, 0):
+                return None
+            begin = offset + _LOCAL.size
+            if data[begin : begin + name_length] != raw_name:
+                return None
+            unpacked += length
+            if unpacked > MAX_PACKAGE_BYTES:
+                return None
+            content = _inflated(data[begin + name_length : begin + name_length + packed], length, crc)
+            if content is None:
+                return None
+            parts.append((raw_name.decode("utf-8"), content))
+            expected = begin + name_length + packed
+        if expected != start or at != start + size or len({name for name, _ in parts}) != len(parts):
+            return None
+        return parts
+    except (struct.error, UnicodeDecodeError):
+        return None
+
+
 def read_package(data: bytes) -> PackageReading:
     """The digest and custom properties of a .docx's bytes; ValueError if they are not a .docx."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            infos = archive.infolist()
-            if sum(info.file_size for info in infos) > MAX_PACKAGE_BYTES:
-                raise ValueError(f"it unpacks to more than {MAX_PACKAGE_BYTES} bytes")
-            parts = [(info.filename, archive.read(info)) for info in infos]
-    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as exc:
-        raise ValueError(f"not a .docx ({exc})") from exc
+    parts = _own_zip(data)
+    if parts is None:
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                infos = archive.infolist()
+                if sum(info.file_size for info in infos) > MAX_PACKAGE_BYTES:
+                    raise ValueError(f"it unpacks to more than {MAX_PACKAGE_BYTES} bytes")
+                parts = [(info.filename, archive.read(info)) for info in infos]
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError, RuntimeError) as exc:
+            raise ValueError(f"not a .docx ({exc})") from exc  # zlib.error: a damaged deflate stream
     properties: dict[str, str] = {}
     custom = dict(parts).get(CUSTOM)
     if custom:

@@ -289,10 +289,20 @@ def test_verify_finds_altered_files_and_stored_letters(session_scope: SessionFac
         letter_service.write_files(own, [(x.file_name, x.content) for x in letters])
         letter_service.write_files(exported, [(letters[0].file_name, letters[0].content)])
         names = [x.file_name for x in letters]
+        letters_bytes = [x.content for x in letters]
     with session_scope() as s:
         result = letter_service.verify(s, [own, exported], expect_all=[own])
         assert result.ok
         assert [(len(f.matching), f.missing) for f in result.folders] == [(2, []), (1, [])]
+    # A byte changed inside a part's deflate stream (a disk error, a careless edit): zipfile raised
+    # zlib.error there, a traceback; it is an altered letter like any other.
+    damaged = bytearray((own / names[0]).read_bytes())
+    inside = damaged.index(b"word/document.xml") + len(b"word/document.xml") + 40
+    damaged[inside] ^= 0xFF
+    (own / names[0]).write_bytes(bytes(damaged))
+    with session_scope() as s:
+        assert letter_service.verify(s, [own], expect_all=[own]).folders[0].altered == [names[0]]
+    (own / names[0]).write_bytes(letters_bytes[0])
     (own / names[1]).write_bytes(b"edited after signing")
     (exported / names[0]).unlink()
     (exported / "notes.docx").write_bytes(b"x")
