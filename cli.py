@@ -903,7 +903,7 @@ def proposal_export(app: App, file: Path, state: str | None) -> None:
         write_atomic(target.parent, target.name, content)
     except OSError as exc:
         raise click.ClickException(f"cannot write {file}: {exc.strerror or exc}") from exc
-    echo(f"Wrote {len(chosen)} proposals to {file}")
+    echo(f"Wrote {_count(len(chosen), 'proposal')} to {file}")
 
 
 @proposal.command("show")
@@ -1581,7 +1581,7 @@ def letters_export(app: App, dir: Path, proposal_id: str | None) -> None:
         paths = write_files(dir, found)
     except OSError as exc:
         raise click.ClickException(f"cannot write letters to {dir}: {exc}") from exc
-    echo(f"Wrote {len(paths)} letters to {dir}")
+    echo(f"Wrote {_count(len(paths), 'letter')} to {dir}")
 
 
 @letters.command("register")
@@ -1633,7 +1633,7 @@ def letters_pdf(app: App, dir: Path, proposal_id: str | None) -> None:
         raise click.ClickException(str(exc)) from exc
     except OSError as exc:
         raise click.ClickException(f"cannot write the PDFs to {dir}: {exc.strerror or exc}") from exc
-    echo(f"Wrote {len(written)} letters as PDF to {dir}")
+    echo(f"Wrote {_count(len(written), 'letter')} as PDF to {dir}")
 
 
 @letters.command("void")
@@ -1734,7 +1734,8 @@ def templates_export(dir: Path, force: bool) -> None:
     from workflow.templates import export_defaults as export_templates
 
     written = export_templates(dir, force=force)
-    echo(f"Wrote {len(written)} templates to {dir}: {', '.join(p.relative_to(dir).as_posix() for p in written)}")
+    names = ", ".join(p.relative_to(dir).as_posix() for p in written)
+    echo(f"Wrote {_count(len(written), 'template')} to {dir}: {names}")
 
 
 @templates.command("check")
@@ -2929,34 +2930,54 @@ def db_roles(app: App) -> None:
 
 
 @cli.command("export")
-@click.argument("kind", type=click.Choice(list(EXPORT_KINDS)))
+@click.argument("kind", metavar="KIND", type=click.Choice(list(EXPORT_KINDS)))
 @click.option(
-    "--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True, help="The file's format."
-)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The file to write.")
+    "--format", "fmt", type=click.Choice(FORMATS),
+    help="The file's format. [default: from --out's extension (.csv, .xlsx, .json), else csv]",
+)  # fmt: skip
+@click.option(
+    "--out", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path), required=True,
+    help="The file to write; - writes to standard output.",
+)  # fmt: skip
 @pass_app
-def export_cmd(app: App, kind: str, fmt: str, out: Path) -> None:
+def export_cmd(app: App, kind: str, fmt: str | None, out: Path) -> None:
     """Export KIND (proposals, scores, ranking, responses, register, history) as CSV, .xlsx or JSON,
     with the stable columns the README lists. CSV is UTF-8 with the BOM Excel wants; .xlsx has a
     right-to-left sheet with its header frozen; a cell a spreadsheet would run as a formula is
-    written as text.
+    written as text. The format follows --out's extension unless --format says otherwise; a
+    format that contradicts the extension (an .xlsx named .csv) is refused.
 
     \b
     Example:
-      ogp export ranking --format xlsx --out ranking.xlsx
+      ogp export ranking --out ranking.xlsx
+      ogp export proposals --format json --out - | jq length
     """
     from documents import write_atomic
     from workflow.exports import export as export_table
 
-    target = checked_output(out, "--out")
-    with app.session() as session:
+    to_stdout = str(out) == "-"
+    named = out.suffix.lower().lstrip(".") if not to_stdout else ""
+    if fmt is None:
+        fmt = named if named in FORMATS else "csv"
+    elif named in FORMATS and named != fmt:
+        raise click.BadParameter(
+            f"{fmt} does not go in a file named {out.name!r} (name it {out.stem}.{fmt}, or leave --format out)",
+            param_hint="'--format'",
+        )
+    target = None if to_stdout else checked_output(out, "--out")
+    with app.session(readonly=True) as session:
         table = export_table(session, kind)
         content = write_table(table.columns, table.rows, fmt, title=kind)
+    if target is None:
+        sys.stdout.buffer.write(content)
+        sys.stdout.flush()
+        echo(f"Wrote {_count(len(table.rows), 'row')} of {kind} to standard output", err=True)
+        return
     try:
         write_atomic(target.parent, target.name, content)
     except OSError as exc:
         raise click.ClickException(f"cannot write {out}: {exc.strerror or exc}") from exc
-    echo(f"Wrote {len(table.rows)} rows of {kind} to {out}")
+    echo(f"Wrote {_count(len(table.rows), 'row')} of {kind} to {out}")
 
 
 # --- what is going on ---------------------------------------------------------------------------

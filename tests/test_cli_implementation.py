@@ -63,8 +63,8 @@ def test_a_commitment_from_its_template_to_its_milestones_progress_and_reports(
     )
     missing = ogp(runner, "progress", "record", "M1", "--percent", "100", "--note", "تم", "--by", "government",
                   "--evidence", "nope.pdf")  # fmt: skip
-    assert missing.exit_code == 1
-    assert missing.stderr == "Error: milestone M1: --evidence: cannot read nope.pdf: No such file or directory\n"
+    assert missing.exit_code == 2  # a file that is not there, as for every input file: bad usage
+    assert missing.stderr.splitlines()[-1] == "Error: Invalid value for '--evidence': File 'nope.pdf' does not exist."
     (tmp_path / "report.pdf").write_bytes(b"%PDF-1.4 evidence")
     assert ok(runner, "progress", "record", "M1", "--percent", "100", "--note", "نُشرت البيانات", "--by", "government",
               "--evidence", "report.pdf", "--evidence", "https://example.org/data", "--on", "2022-04-20") == (

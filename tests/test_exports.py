@@ -99,6 +99,24 @@ def test_bad_export_requests_are_refused(record: CliRunner, tmp_path: Path) -> N
     assert climbing.exit_code == 2 and "climbs out of the current folder" in climbing.stderr
     missing = record.invoke(cli, ["export", "proposals", "--out", "nowhere/x.csv"])
     assert missing.exit_code == 2 and "does not exist" in missing.stderr
+    # The format follows the file's extension; one that contradicts it is refused, nothing written.
+    mismatch = record.invoke(cli, ["export", "proposals", "--format", "xlsx", "--out", "x.csv"])
+    assert (mismatch.exit_code, mismatch.stderr.splitlines()[-1]) == (
+        2, "Error: Invalid value for '--format': xlsx does not go in a file named 'x.csv' "
+        "(name it x.xlsx, or leave --format out)",
+    )  # fmt: skip
+    assert not (tmp_path / "x.csv").exists()
+    assert ok(record, "export", "proposals", "--out", "p.xlsx").exit_code == 0
+    assert (tmp_path / "p.xlsx").read_bytes()[:2] == b"PK"  # an .xlsx, not CSV under that name
+    usage = record.invoke(cli, ["export", "bogus", "--out", "x.csv"])
+    assert usage.exit_code == 2 and " export [OPTIONS] KIND\n" in usage.stderr
+
+
+def test_an_export_to_standard_output(record: CliRunner, tmp_path: Path) -> None:
+    piped = ok(record, "export", "proposals", "--format", "json", "--out", "-")
+    refs = [row["ref"] for row in json.loads(piped.stdout)]
+    assert refs[0] == "P-1" and piped.stderr == f"Wrote {len(refs)} rows of proposals to standard output\n"
+    assert not (tmp_path / "-").exists()
 
 
 @pytest.mark.slow
@@ -109,7 +127,7 @@ def test_letters_become_pdfs_whose_text_reads_back(record: CliRunner, tmp_path: 
             pytest.fail(f"OGP_REQUIRE_LIBREOFFICE is set, but {reason}")
         pytest.skip(reason)
     done = ok(record, "letters", "pdf", "--proposal", "P-1", "pdf")
-    assert done.stdout == "Wrote 1 letters as PDF to pdf\n"
+    assert done.stdout == "Wrote 1 letter as PDF to pdf\n"
     (pdf,) = (tmp_path / "pdf").iterdir()
     assert pdf.name.startswith("P-1_referral_MODEE_") and pdf.suffix == ".pdf"
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
