@@ -134,15 +134,15 @@ def advance_many(
                 lead=item.lead or lead, dated=item.dated or dated, now=now,
                 templates_dir=templates_dir, workspace_folder=workspace_folder,
             )  # fmt: skip
-        except InvalidInputError as refusal:
-            column = _FILE_COLUMNS.get(refusal.field)
+        except InvalidInputError as bad:
+            column = _FILE_COLUMNS.get(bad.field)
             if item.where and column is not None and getattr(item, column) is not None:
                 # The value came from the file's row: name its column, as every importer does.
-                result.refused.append((f"{item.key} ({item.where}, column '{column}')", refusal.problem))
+                result.refused.append((f"{item.key} ({item.where}, column '{column}')", bad.problem))
             else:
-                result.refused.append((who, str(refusal).removeprefix("Error: ")))
-        except WorkflowError as refusal:
-            result.refused.append((who, str(refusal).removeprefix("Error: ")))
+                result.refused.append((who, str(bad).removeprefix("Error: ")))
+        except WorkflowError as refused:
+            result.refused.append((who, str(refused).removeprefix("Error: ")))
         else:
             result.moved.append(done)
         if progress is not None:

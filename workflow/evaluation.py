@@ -246,17 +246,20 @@ def score_problems(
     except NotFoundError as exc:
         problems.append(("criterion", str(exc)))
     typed = str(raw.value).strip()
-    try:
-        value = int(typed) if len(typed) <= 30 else int("x")  # no score has 30 digits
-    except ValueError:
-        shown = typed if len(typed) <= 30 else typed[:20] + f"… ({len(typed)} characters)"
-        digits = typed.lstrip("+-").isdigit()
-        problems.append(("value", "is required" if not typed else f"{shown!r} is far outside any scale" if digits
-                         else f"{shown!r} is not a whole number"))  # fmt: skip
+    shown = typed if len(typed) <= 30 else typed[:20] + f"… ({len(typed)} characters)"  # never echoed whole
+    if not typed:
+        problems.append(("value", "is required"))
+    elif len(typed) > 30 and typed.lstrip("+-").isdigit():  # no scale reaches 30 digits
+        problems.append(("value", f"{shown!r} is far outside any scale"))
     else:
-        if criterion and not criterion.scale_min <= value <= criterion.scale_max:
-            scale = f"{criterion.scale_min}–{criterion.scale_max}"
-            problems.append(("value", f"{value} is outside {criterion.code}'s scale {scale}"))
+        try:
+            value = int(typed)
+        except ValueError:
+            problems.append(("value", f"{shown!r} is not a whole number"))
+        else:
+            if criterion and not criterion.scale_min <= value <= criterion.scale_max:
+                scale = f"{criterion.scale_min}–{criterion.scale_max}"
+                problems.append(("value", f"{value} is outside {criterion.code}'s scale {scale}"))
     note_problem = fields.too_long(one_line(raw.note), fields.REASON) if raw.note else None
     if note_problem:
         problems.append(("note", note_problem))
