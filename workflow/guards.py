@@ -122,6 +122,9 @@ class LiveFacts:
     # Read once for many proposals (`ogp status`): the scores sheet, and counts by state set.
     sheet: ScoreSheet | None = None
     counted: dict[frozenset[State], int] | None = None
+    # The proposal's tally, when the caller computed it in this transaction under the record's
+    # lock (a move out of `interviewed` ranks the proposal to keep its standing: `moves._decided`).
+    known_tally: Tally | None = None
 
     @property
     def shortlist_size(self) -> int:
@@ -145,6 +148,8 @@ class LiveFacts:
         return agreed, len(answers) - agreed
 
     def tally(self) -> Tally:
+        if self.known_tally is not None:
+            return self.known_tally
         if self.sheet is not None and self.proposal.state in self.sheet.states:
             return self.sheet.standing(self.proposal).tally
         return standing(self.session, self.proposal, self.plan).tally

@@ -45,7 +45,10 @@ class Move:
         self.from_state = self.proposal.state
 
     def check_guards(self) -> None:
-        facts = guards.LiveFacts(self.session, self.plan, self.proposal, self.step.reason)
+        # The standing the move keeps was ranked in this transaction, under the record's lock: its
+        # tally is the proposal's now, so the quorum guard need not read the scores again.
+        known = self.decided[0].tally if self.decided is not None else None
+        facts = guards.LiveFacts(self.session, self.plan, self.proposal, self.step.reason, known_tally=known)
         guards.check(transition_for(self.event).guards, facts, self.proposal.ref, self.event.value)
 
     def prepare(self) -> None:
