@@ -156,6 +156,21 @@ def test_a_response_before_the_submission_is_refused(ogp, workspace: Workspace) 
         1, "Error: proposal P-1: --on: 2021-06-01 is before the proposal was submitted (2021-06-20)\n",
     )  # fmt: skip
     assert ogp("response", "record", "P-1", "--entity", "MODEE", "--agreed", "--on", "١/٨/٢٠٢١").exit_code == 0
+    # The letters that close or confirm a referral cannot be dated before it, nor before the answer.
+    early = ogp("advance", "P-1", "reject", "--reason", "x", "--dated", "2021-07-29")
+    assert (early.exit_code, early.stderr) == (
+        1, f"Error: proposal P-1: --dated: 2021-07-29 is before the letter {referral_of(ogp)} about it, dated 2021-07-30\n"
+    )  # fmt: skip
+    before_answer = ogp("advance", "P-1", "commit", "--dated", "2021-07-31")
+    assert (before_answer.exit_code, before_answer.stderr) == (
+        1, "Error: proposal P-1: --dated: 2021-07-31 is before an answer recorded from a body on 2021-08-01\n"
+    )  # fmt: skip
+    assert ogp("advance", "P-1", "commit", "--dated", "2021-08-01").exit_code == 0
+
+
+def referral_of(ogp) -> str:  # type: ignore[no-untyped-def]
+    (letter,) = [x for x in json.loads(ogp("letters", "list", "--json").stdout) if x["kind"] == "referral"]
+    return str(letter["reference"])
 
 
 def test_minutes_of_a_meeting_stored_before_dates_were_checked_are_refused_not_a_traceback(

@@ -131,14 +131,13 @@ def follow_up(
                 "date_en": gregorian_en(day),
             }
         }
+        issued_on = dated or step.now.astimezone().date()
+        if issued_on < day:  # said of the referral itself, before the outbox's rule for every letter
+            raise InvalidInputError(record, "--dated", f"{issued_on} is before the referral it follows up ({day})")
         letters = renderer(templates_folder(plan, workspace_folder, templates_dir))
         outbox = Outbox(
             session, plan, proposal, letters, step.now, Action.FOLLOWUP, extra=extra, to=entity, dated=dated
         )
-        if outbox.issued_on < day:
-            raise InvalidInputError(
-                record, "--dated", f"{outbox.issued_on} is before the referral it follows up ({day})"
-            )
         outbox.render(step.spec.documents)
         outbox.attach(step)
         late = "overdue since" if outbox.issued_on > awaited.due_on else "due"

@@ -21,7 +21,7 @@ from documents.letters import Replaces
 from states import Addressees, Document, DocumentKind
 from workflow.errors import DocumentError, InvalidInputError
 from workflow.ledger import Step
-from workflow.models import AuditEntry, Entity, Letter, Plan, Proposal
+from workflow.models import AuditEntry, Entity, Letter, Plan, Proposal, Response
 from workflow.vocabulary import VALUE_NAMES_AR, VALUE_NAMES_EN, OgpValue, organisation_addressee
 
 LETTERHEAD_TOP = {"ar": "المملكة الأردنية الهاشمية", "en": "The Hashemite Kingdom of Jordan"}
@@ -106,6 +106,27 @@ class Outbox:
                     "--dated",
                     f"{self.dated} is before the proposal was submitted ({self.proposal.submitted_on})",
                 )
+            problem = self._before_the_record(self.dated)
+            if problem:
+                raise InvalidInputError(record, "--dated", problem)
+
+    def _before_the_record(self, day: dt.date) -> str:
+        """Why letters about the proposal cannot be dated `day`, or "": not before a letter already
+        written about it (its register follows the order letters went out: a rejection cannot close
+        a referral sent after it), nor before an answer already recorded from a body."""
+        last = self.session.execute(
+            select(Letter.issued_on, Letter.reference)
+            .where(Letter.proposal_id == self.proposal.id)
+            .order_by(Letter.issued_on.desc(), Letter.id.desc())
+            .limit(1)
+        ).first()
+        if last is not None and day < last.issued_on:
+            return f"{day} is before the letter {last.reference} about it, dated {last.issued_on}"
+        answers = select(func.max(Response.responded_on)).where(Response.proposal_id == self.proposal.id)
+        answered = self.session.scalar(answers)
+        if answered is not None and day < answered:
+            return f"{day} is before an answer recorded from a body on {answered}"
+        return ""
 
     @property
     def issued_on(self) -> dt.date:
