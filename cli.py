@@ -2957,8 +2957,13 @@ def export_cmd(app: App, kind: str, fmt: str | None, out: Path) -> None:
 
     to_stdout = str(out) == "-"
     named = out.suffix.lower().lstrip(".") if not to_stdout else ""
+    if fmt is None and named and named not in FORMATS:
+        raise click.BadParameter(
+            f"cannot tell the format from {out.name!r}: name it .csv, .xlsx or .json, or give --format",
+            param_hint="'--out'",
+        )
     if fmt is None:
-        fmt = named if named in FORMATS else "csv"
+        fmt = named or "csv"
     elif named in FORMATS and named != fmt:
         raise click.BadParameter(
             f"{fmt} does not go in a file named {out.name!r} (name it {out.stem}.{fmt}, or leave --format out)",

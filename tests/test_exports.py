@@ -106,6 +106,11 @@ def test_bad_export_requests_are_refused(record: CliRunner, tmp_path: Path) -> N
         "(name it x.xlsx, or leave --format out)",
     )  # fmt: skip
     assert not (tmp_path / "x.csv").exists()
+    unknown = record.invoke(cli, ["export", "ranking", "--out", "ranking.ods"])
+    assert (unknown.exit_code, unknown.stderr.splitlines()[-1]) == (
+        2, "Error: Invalid value for '--out': cannot tell the format from 'ranking.ods': "
+        "name it .csv, .xlsx or .json, or give --format",
+    )  # fmt: skip
     assert ok(record, "export", "proposals", "--out", "p.xlsx").exit_code == 0
     assert (tmp_path / "p.xlsx").read_bytes()[:2] == b"PK"  # an .xlsx, not CSV under that name
     usage = record.invoke(cli, ["export", "bogus", "--out", "x.csv"])
