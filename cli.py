@@ -613,7 +613,7 @@ def init(
     from sqlalchemy.orm import Session
 
     from workflow import db
-    from workflow.plans import PlanSettings, configure_plan
+    from workflow.plans import PlanSettings, configure_plan, seed_leftovers
 
     if copy_to and no_copy_to:
         raise click.UsageError("give --copy-to or --no-copy-to, not both")
@@ -634,6 +634,7 @@ def init(
                 f"commitments {plan.commitment_target}"
             )
             unsigned = not plan.signatory_name
+            leftovers = seed_leftovers(plan)
     finally:
         engine.dispose()
     if before is None:
@@ -647,6 +648,8 @@ def init(
         echo(
             "Note: no signatory name is set, so letters go out unsigned; set it with 'ogp init --signatory-name NAME'."
         )
+    for leftover in leftovers:
+        echo(f"Note: this plan is not the seed's fifth, but {leftover}.")
 
 
 # --- government bodies -------------------------------------------------------------------------

@@ -130,6 +130,17 @@ def test_init_says_when_letters_would_go_out_unsigned(tmp_path: Path) -> None:
     assert "Note: no signatory name is set, so letters go out unsigned" in first.stdout
     signed = runner.invoke(cli, ["--db", "w.db", "init", "--signatory-name", "د. سامية"])
     assert "unsigned" not in signed.stdout
+    assert "Note: this plan is not the seed's fifth" not in signed.stdout  # the seed's plan: nothing left over
+    # A new plan that keeps the fifth plan's reference prefix and English title is told so.
+    sixth = runner.invoke(cli, ["--db", "w.db", "init", "--plan", "الخطة الوطنية السادسة", "--period", "2025-2027"])
+    assert sixth.stdout.splitlines()[-2:] == [
+        "Note: this plan is not the seed's fifth, but letters are numbered «ت ح/5/…», the fifth plan's prefix "
+        "(--letter-prefix).",
+        "Note: this plan is not the seed's fifth, but English letters name the plan «Fifth National Action Plan of "
+        "the Open Government Partnership» (--plan-en).",
+    ]
+    renamed = runner.invoke(cli, ["--db", "w.db", "init", "--letter-prefix", "ت ح/6", "--plan-en", "Sixth plan"])
+    assert "Note: this plan is not the seed's fifth" not in renamed.stdout
 
 
 def test_english_letters_use_their_own_reference_prefix(runner: CliRunner, tmp_path: Path) -> None:

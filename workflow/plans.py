@@ -81,6 +81,21 @@ def current_plan(session: Session, *, lock: bool = False) -> Plan:
     return plan
 
 
+def seed_leftovers(plan: Plan) -> list[str]:
+    """The settings still those of the seed's plan (the fifth, 2021-2023) when the plan is another
+    one (its title or period changed): its letters' reference prefix and English title, which a
+    coordinator starting a new plan easily leaves as they were. [] when none are; each item names
+    the setting, its value and the option that sets it."""
+    if plan.title == DEFAULT_TITLE and plan.period == DEFAULT_PERIOD:
+        return []
+    left = []
+    if plan.letter_prefix == DEFAULT_LETTER_PREFIX:
+        left.append(f"letters are numbered «{DEFAULT_LETTER_PREFIX}/…», the fifth plan's prefix (--letter-prefix)")
+    if plan.title_en == DEFAULT_TITLE_EN:
+        left.append(f"English letters name the plan «{DEFAULT_TITLE_EN}» (--plan-en)")
+    return left
+
+
 def configure_plan(
     session: Session, settings: PlanSettings, *, actor: str, now: dt.datetime | None = None
 ) -> tuple[Plan, bool]:
