@@ -211,6 +211,23 @@ class InputFileType(click.Path):
         return path
 
 
+class OgpValueType(click.ParamType):
+    """One of OGP's values, by its code or its Arabic name, as `vocabulary.parse_value` reads it:
+    a misspelt value is bad usage (exit 2), like any other choice. Kept as typed."""
+
+    name = "VALUE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from workflow.vocabulary import OgpValue, parse_value
+
+        text = str(value)
+        if text.strip() and parse_value(text) is None:
+            known = ", ".join(v.value for v in OgpValue)
+            self.fail(f"{terminal_safe(repr(text.strip()))} is not an OGP value (known: {known}, or the Arabic names)",
+                      param, ctx)  # fmt: skip
+        return text
+
+
 class EvidenceType(InputFileType):
     """Evidence of progress: an http(s) address, kept as given, or a file, checked as every input
     file is (`InputFileType`: exit 2 for a folder, a pipe or a device)."""
@@ -228,6 +245,7 @@ DATE = DateType()
 DATETIME = DateTimeType()
 INPUT_FILE = InputFileType()
 EVIDENCE = EvidenceType()
+OGP_VALUE = OgpValueType()
 MONTH = MonthType()
 LANGS = LanguagesType()
 PROPOSAL_ID = KeyType("proposal")
@@ -768,6 +786,7 @@ def proposal() -> None:
     "--value",
     "values",
     multiple=True,
+    type=OGP_VALUE,
     help="An OGP value it serves (repeatable): access_to_information, accountability, "
     "public_participation, technology_innovation, or the Arabic name.",
 )
@@ -849,7 +868,7 @@ def proposal_import(app: App, file: Path, allow_duplicates: bool, quiet: bool) -
     "--search", default="", help="Only those whose ref, title, organisation, problem or solution contain TEXT."
 )
 @click.option("--entity", default="", help="Only those linked to this body (code or name).")
-@click.option("--value", default="", help="Only those serving this OGP value.")
+@click.option("--value", default="", type=OGP_VALUE, help="Only those serving this OGP value.")
 @click.option("--org", default="", help="Only those proposed by this organisation.")
 @json_option
 @pass_app
@@ -1011,7 +1030,9 @@ def proposal_link(app: App, id: str, entities: tuple[str, ...]) -> None:
 @click.option("--email", help="The corrected contact e-mail ('' removes it).")
 @click.option("--problem", help="The corrected public problem.")
 @click.option("--solution", help="The corrected proposed solution.")
-@click.option("--value", "values", multiple=True, help="The OGP values it serves (repeatable; replaces the list).")
+@click.option(
+    "--value", "values", multiple=True, type=OGP_VALUE, help="The OGP values it serves (repeatable; replaces the list)."
+)
 @click.option(
     "--entity", "entities", multiple=True, help="The relevant bodies (repeatable; replaces the list; before referral)."
 )

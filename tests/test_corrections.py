@@ -220,4 +220,7 @@ def test_proposals_are_found_as_arabic_is_typed(runner: CliRunner) -> None:
     assert ok(runner, "conflict", "list").stdout == "No conflicts of interest are declared.\n"
     assert ok(runner, "letters", "list", "--json").stdout == "[]\n"
     bad = ogp(runner, "proposal", "list", "--value", "transparency")
-    assert bad.exit_code == 1 and "unknown OGP value 'transparency'" in bad.stderr
+    assert bad.exit_code == 2 and "'transparency' is not an OGP value (known: access_to_information" in bad.stderr
+    misspelt = ogp(runner, "proposal", "add", "--title", "فكرة", "--org", "جهة", "--value", "accountabilty")
+    assert misspelt.exit_code == 2 and "'accountabilty' is not an OGP value" in misspelt.stderr  # as --sector is
+    assert ok(runner, "proposal", "list", "--value", "المساءلة").exit_code == 0  # the Arabic name is one
