@@ -374,12 +374,24 @@ def emit_records(
         emit_table(headers, [row(record) for record in records])
 
 
+# A column of a table is at most this wide, but the last: a long reason (a score import's entry
+# lists every score it gave) would push every other row's last column off the screen. --json has
+# every cell whole.
+TABLE_CELL = 60
+
+
 def emit_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """Aligned columns; cells are printed as they are (Arabic included)."""
+    """Aligned columns; cells are printed as they are (Arabic included), those of every column but
+    the last cut at `TABLE_CELL` characters with an ellipsis."""
     if not rows:
         return
     cells = [[str(c) for c in headers]] + [["" if c is None else str(c) for c in row] for row in rows]
-    cells = [[terminal_safe(cell) for cell in row] for row in cells]
+    last = len(headers) - 1
+    cells = [
+        [terminal_safe(cell if i == last or len(cell) <= TABLE_CELL else cell[: TABLE_CELL - 1] + "…")
+         for i, cell in enumerate(row)]
+        for row in cells
+    ]  # fmt: skip
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     for row in cells:
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())

@@ -108,3 +108,18 @@ def test_a_reader_that_goes_away_is_not_an_error(tmp_path: Path) -> None:
     error = listing.stderr.read()
     listing.stderr.close()
     assert listing.wait(timeout=120) == 0 and first.startswith(b"ID") and error == b""
+
+
+def test_a_long_cell_does_not_widen_the_table_but_json_keeps_it_whole(runner: CliRunner) -> None:
+    """`ogp history` after a score import: its entry's reason lists every score, hundreds of
+    characters; in the table it is cut at TABLE_CELL with an ellipsis (but for the last column)."""
+    from cli import TABLE_CELL
+
+    reason = "سبب " * 100
+    assert runner.invoke(cli, ["proposal", "add", "--ref", "P-1", "--title", "فكرة", "--org", "جهة"]).exit_code == 0
+    assert runner.invoke(cli, ["advance", "P-1", "withdraw", "--reason", reason]).exit_code == 0
+    table = runner.invoke(cli, ["history", "P-1"]).stdout.splitlines()
+    assert all(len(line) < 2 * TABLE_CELL + 100 for line in table), table
+    assert any(reason.strip()[: TABLE_CELL - 1] + "…" in line for line in table)
+    whole = json.loads(runner.invoke(cli, ["history", "P-1", "--json"]).stdout)
+    assert whole[-1]["reason"] == reason.strip()
