@@ -3060,9 +3060,9 @@ def status_cmd(app: App, as_json: bool) -> None:
     if not shown["waiting"]:
         echo("No open proposal is waiting for anything.")
     for waiting in shown["waiting"]:
-        echo(f"{waiting['ref']} [{waiting['state']}] → {waiting['next_event']}: next, {waiting['command']}")
+        echo(f"{waiting['ref']} [{waiting['state']}] → {waiting['next_event']}; next: {waiting['command']}")
         for what in waiting["waits_for"]:
-            echo(f"    waits for {what}")
+            echo(f"    - {what}")
 
 
 @cli.group("plan")
@@ -3300,9 +3300,26 @@ def demo(app: App, folder: Path) -> None:
             echo(f"  overdue: {' '.join(x for x in (item['ref'], item['subject']) if x)}: {item['what']}")
     echo(f"OGP requirements as of {AS_OF}: " + ", ".join(f"{f['requirement']} {f['status']}" for f in findings))
     echo(f"Audit chain verified: {report.entries} entries, head #{report.head_seq} {report.head_hash[:16]}…")
-    echo(f"Try: ogp --db {workspace.describe()} proposal list")
-    echo(f"     ogp --db {workspace.describe()} due --as-of {AS_OF}")
-    echo(f"     ogp --db {workspace.describe()} compliance --as-of {AS_OF}")
+    program = _program()
+    echo(f"Try: {program} --db {workspace.describe()} proposal list")
+    echo(f"     {program} --db {workspace.describe()} due --as-of {AS_OF}")
+    echo(f"     {program} --db {workspace.describe()} compliance --as-of {AS_OF}")
+
+
+def _program() -> str:
+    """How to run this program again: `ogp` when that is what the shell finds, else the path it
+    was started by (`make demo` runs `.venv/bin/ogp`, which is not on the PATH until the virtual
+    environment is activated)."""
+    import shutil
+
+    started = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
+    found = shutil.which("ogp")
+    if started is None or started.name != "ogp" or (found and Path(found).resolve() == started.resolve()):
+        return "ogp"
+    try:
+        return str(started.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(started)
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -156,3 +157,20 @@ def test_the_demo_writes_the_half_year_s_report_and_the_plan_and_its_chain_verif
     assert any("طلب ديوان التشريع والرأي" in c for c in cells)
     assert "Implementation: 5 commitments in OGP's template; milestones on 2022-07-15: 1 cancelled, 3 completed, 1 delayed, 2 planned, 5 started; progress reported: 9 by government, 9 by civil society\n" in out
     assert ogp(folder, "audit", "verify").startswith("Audit chain verified: ")
+
+
+def test_the_demo_s_hints_name_the_program_as_it_can_be_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`make demo` runs .venv/bin/ogp, which is not on the PATH: the hints after the demo say
+    `.venv/bin/ogp …`, not an `ogp` the shell would not find."""
+    import cli as cli_module
+
+    program = tmp_path / ".venv" / "bin" / "ogp"
+    program.parent.mkdir(parents=True)
+    program.write_text("#!/bin/sh\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.setattr(sys, "argv", [".venv/bin/ogp", "demo"])
+    assert cli_module._program() == ".venv/bin/ogp"
+    monkeypatch.setenv("PATH", str(program.parent))
+    program.chmod(0o755)
+    assert cli_module._program() == "ogp"  # what the shell finds is this very program

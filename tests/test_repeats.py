@@ -39,6 +39,10 @@ def test_a_file_without_refs_imported_twice_is_refused_unless_allowed(
     retyped = tmp_path / "retyped.csv"
     retyped.write_text("title,organization\r\nبوابة المشـاركة\u200f,جمعیة المثال\r\n", encoding="utf-8")
     assert "likely a duplicate of proposal P-001" in runner.invoke(cli, ["proposal", "import", str(retyped)]).stderr
+    # … and so is a title typed again with a full stop, quotation marks or a double space.
+    punctuated = tmp_path / "punctuated.csv"
+    punctuated.write_text("title,organization\r\n«بوابة  المشاركة.»,جمعية المثال\r\n", encoding="utf-8")
+    assert "likely a duplicate of proposal P-001" in runner.invoke(cli, ["proposal", "import", str(punctuated)]).stderr
     allowed = runner.invoke(cli, ["proposal", "import", str(path), "--allow-duplicates"])
     assert allowed.stdout == "Imported 2 proposals: P-003, P-004\n"
 

@@ -10,7 +10,7 @@ import docx
 from click.testing import CliRunner, Result
 
 from cli import cli
-from tests.helpers import SOON
+from tests.helpers import SOON, cli_to_shortlisted
 from workflow.members import for_the
 
 CRITERIA = ("importance", "global_trend", "ogp_values", "national_priorities", "government_mandate")
@@ -63,7 +63,7 @@ def test_status_says_what_each_open_proposal_waits_for(runner: CliRunner) -> Non
     # What to do next is to record that answer, not to commit (which would be refused).
     assert waiting["P-2"]["command"] == "ogp response record P-2 --entity MODEE --agreed|--declined"
     text = ok(runner, "status").stdout
-    assert "P-3 [interviewed] → shortlist: next, ogp shortlist --top N --dry-run" in text
+    assert "P-3 [interviewed] → shortlist; next: ogp shortlist --top N --dry-run\n    - quorum not reached (" in text
     assert "Warning: letters go out unsigned" in text
     # Once one body agrees the commitment can be made: the others' answers are not waited for.
     ok(runner, "response", "record", "P-2", "--entity", "ROS", "--agreed", "--on", "2021-08-12")
@@ -163,3 +163,14 @@ def test_the_default_minutes_title_joins_the_preposition_as_arabic_does(runner: 
     title = docx.Document(str(tmp_path / "m.docx")).paragraphs[0].text
     assert title.startswith("اجتماع مجموعة العمل الوطنية للخطة الوطنية الخامسة")
     assert "لـال" not in title
+
+
+def test_when_every_body_declined_status_points_at_the_rejection(runner: CliRunner) -> None:
+    ok(runner, "proposal", "add", "--ref", "P-1", "--title", "فكرة", "--org", "جمعية", "--entity", "MODEE",
+       "--submitted-on", "2021-06-20")  # fmt: skip
+    cli_to_shortlisted(lambda *args: runner.invoke(cli, list(args)), "P-1")
+    ok(runner, "advance", "P-1", "refer", "--dated", "2021-08-01")
+    ok(runner, "response", "record", "P-1", "--entity", "MODEE", "--declined", "--on", "2021-08-10")
+    (waiting,) = json.loads(ok(runner, "status", "--json").stdout)["waiting"]
+    assert (waiting["next_event"], waiting["command"]) == ("reject", "ogp advance P-1 reject --reason TEXT")
+    assert "P-1 [referred] → reject; next: ogp advance P-1 reject --reason TEXT\n" in ok(runner, "status").stdout

@@ -376,19 +376,29 @@ def find_proposals(session: Session, keys: Iterable[str]) -> dict[str, Proposal]
     return found
 
 
+# What a title typed again may differ by and still be the same: punctuation and spacing around and
+# between its words ("بوابة المشاركة." is "بوابة المشاركة"), Arabic punctuation included.
+_PUNCTUATION = re.compile(r"[\s\.,;:!?\-–—_'\"«»()\[\]،؛؟]+")
+
+
+def _duplicate_key(text: str) -> str:
+    return _PUNCTUATION.sub(" ", name_key(text)).strip()
+
+
 class LikelyDuplicates:
-    """Proposals with the same title and organisation (compared by `names.name_key`): a file
-    imported twice, or a proposal typed in again, without refs to tell them apart."""
+    """Proposals with the same title and organisation (compared by `names.name_key`, and
+    punctuation and spacing left out): a file imported twice, or a proposal typed in again,
+    without refs to tell them apart."""
 
     def __init__(self, session: Session) -> None:
         self._seen: dict[tuple[str, str], str] = {}
         for ref, title, organization in session.execute(select(Proposal.ref, Proposal.title, Proposal.organization)):
-            self._seen.setdefault((name_key(title), name_key(organization)), f"proposal {ref}")
+            self._seen.setdefault((_duplicate_key(title), _duplicate_key(organization)), f"proposal {ref}")
 
     def check(self, title: str, organization: str, where: str) -> str:
         """The problem if a proposal with this title and organisation is already known (then "")
         and remember this one as found at `where` (e.g. "line 3")."""
-        key = (name_key(title), name_key(organization))
+        key = (_duplicate_key(title), _duplicate_key(organization))
         earlier = self._seen.setdefault(key, where)
         if earlier == where:
             return ""

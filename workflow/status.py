@@ -148,7 +148,7 @@ def waiting_for(
             command = f"ogp response record {ref} --entity {shlex.quote(awaited[0][0])} --agreed|--declined"
         elif facts.answers()[0] == 0:
             waits.append("every body written to declined: reject it with a reason")
-            command = f"ogp advance {ref} reject --reason TEXT"
+            next_event, command = Event.REJECT, f"ogp advance {ref} reject --reason TEXT"
         elif facts.count_in({State.COMMITTED}) >= plan.commitment_target:
             waits.append(f"the plan's {plan.commitment_target} commitments are made")
     if not waits:
