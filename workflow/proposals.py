@@ -159,19 +159,8 @@ def _ref_taken(session: Session, ref: str) -> bool:
     return session.scalar(query) is not None
 
 
-_GENERATED_REF = re.compile(r"P-(\d{1,9})", re.IGNORECASE)
-
-
-def highest_generated(session: Session) -> int:
-    """The highest number of a ref this program gives (`P-001`, `P-002`, …) in the record, or 0.
-    A new proposal without a ref gets the next one: refs given by hand (`J-1`, `HX-12`) leave no
-    gap in the series, and a hand-given `P-050` moves it on past 50."""
-    refs = session.scalars(select(Proposal.ref).where(func.upper(func.substr(Proposal.ref, 1, 2)) == "P-"))
-    return max((int(found.group(1)) for ref in refs if (found := _GENERATED_REF.fullmatch(ref))), default=0)
-
-
 def _next_ref(session: Session, taken: set[str]) -> str:
-    number = highest_generated(session) + 1
+    number = int(session.scalar(select(func.count(Proposal.id))) or 0) + 1
     while True:
         ref = f"P-{number:03d}"
         if ref.casefold() not in taken and not _ref_taken(session, ref):
@@ -231,7 +220,7 @@ def store_many(
     ledger.lock_record(session)
     session.flush()
     plan_id = current_plan(session).id
-    highest = highest_generated(session)
+    count = int(session.scalar(select(func.count(Proposal.id))) or 0)
     refs: list[str] = []
     proposals_table, links_table = Base.metadata.tables["proposals"], Base.metadata.tables["proposal_entities"]
     for start in range(0, len(cleaned), STORE_CHUNK):
@@ -240,13 +229,12 @@ def store_many(
         for clean in chunk:
             ref = clean.ref
             if not ref:
-                number = highest + 1
+                number = count + 1
                 while f"P-{number:03d}".casefold() in taken:
                     number += 1
                 ref = f"P-{number:03d}"
             taken.add(ref.casefold())
-            if found := _GENERATED_REF.fullmatch(ref):
-                highest = max(highest, int(found.group(1)))
+            count += 1
             rows.append(
                 {
                     "plan_id": plan_id, "ref": ref, "title": clean.title, "organization": clean.organization,
