@@ -204,6 +204,11 @@ class InputFileType(click.Path):
         text = os.fsdecode(value)
         if "\0" in text:
             self.fail(f"{terminal_safe(repr(text))} is not a file name (it holds a NUL character)", param, ctx)
+        try:
+            os.fsencode(text)
+        except UnicodeEncodeError:  # a lone surrogate: no file system can hold that name
+            self.fail(f"{terminal_safe(repr(text))} is not a file name (it holds characters no file name can)",
+                      param, ctx)  # fmt: skip
         path = super().convert(home_expanded(Path(text)) if text.startswith("~") else value, param, ctx)
         mode = os.stat(path).st_mode
         if not stat.S_ISREG(mode):

@@ -328,7 +328,8 @@ def test_a_tilde_in_an_input_file_and_evidence_that_is_no_file(
     os.mkfifo(fifo)
     before = dump_tables(url_of(workspace))
     for evidence, message in ((str(fifo), "is a named pipe (FIFO), not a regular file"),
-                              (str(tmp_path), "is a directory"), ("\0", "is not a file name")):  # fmt: skip
+                              (str(tmp_path), "is a directory"), ("\0", "is not a file name"),
+                              ("\ud800", "is not a file name")):  # fmt: skip
         refused = ogp("progress", "record", "M1", "--percent", "10", "--note", "x", "--by", "government",
                       "--evidence", evidence)  # fmt: skip
         assert refused.exit_code == 2 and message in refused.stderr, refused.output
