@@ -10,6 +10,7 @@ import docx
 import pytest
 from sqlalchemy import select, text
 
+from documents.dates import gregorian_ar
 from states import Event, State
 from tests.conftest import SessionFactory
 from tests.helpers import NOW, agree, bring_to, move, register
@@ -78,6 +79,12 @@ def test_rejection_after_referral_closes_it_with_each_body_and_tells_the_propose
         ]
         closing = " ".join(texts(done.letters[0].rendered.content))
         assert "قد تقرر عدم المضي في المقترح" in closing
+        # Each closing letter cites the referral it closes, to that body, by number and date.
+        referrals = {x.entity.code: x for x in letter_service.list_letters(s) if x.kind == "referral"}
+        for letter, code in ((done.letters[0], "MODEE"), (done.letters[1], "ROS")):
+            referral = referrals[code]
+            cited = f"إلحاقاً بكتابنا رقم {referral.reference} تاريخ {gregorian_ar(referral.issued_on)} بشأن"
+            assert cited in " ".join(texts(letter.rendered.content))
         assert "وذلك للسبب الآتي: اعتذرت الجهة عن تبني المقترح" in closing
         assert "للسبب الآتي: اعتذرت الجهة عن تبني المقترح." in " ".join(texts(done.letters[2].rendered.content))
 

@@ -11,13 +11,12 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from documents.dates import gregorian_ar, gregorian_en, hijri_ar
 from states import Action, DocumentKind, step_for
 from workflow import ledger
 from workflow.errors import InvalidInputError
 from workflow.evaluation import latest_responses
 from workflow.models import AuditEntry, Entity, Letter, Plan, Proposal, Response
-from workflow.outbox import Outbox, PendingLetter
+from workflow.outbox import Outbox, PendingLetter, referral_context
 from workflow.plans import EntityIndex, current_plan
 from workflow.proposals import get_proposal
 from workflow.templates import renderer, templates_folder
@@ -122,15 +121,7 @@ def follow_up(
         awaited = next(a for a in awaited_for(session, plan, proposal) if a.entity.id == entity.id)
         referral = awaited.referral
         day = referral.issued_on
-        extra = {
-            "referral": {
-                "reference": referral.reference,
-                "date": day.isoformat(),
-                "date_ar": gregorian_ar(day),
-                "date_hijri": hijri_ar(day),
-                "date_en": gregorian_en(day),
-            }
-        }
+        extra = {"referral": referral_context(referral)}
         issued_on = dated or step.now.astimezone().date()
         if issued_on < day:  # said of the referral itself, before the outbox's rule for every letter
             raise InvalidInputError(record, "--dated", f"{issued_on} is before the referral it follows up ({day})")

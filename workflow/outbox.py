@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from documents import LetterRenderer, LetterRequest, LetterTemplateError, RenderedLetter, safe_filename
+from documents.dates import gregorian_ar, gregorian_en, hijri_ar
 from documents.letters import Replaces
 from states import Addressees, Document, DocumentKind
 from workflow.errors import DocumentError, InvalidInputError
@@ -228,6 +229,22 @@ class Outbox:
             case Addressees.NAMED_ENTITY:
                 return [Recipient.body(self.to)] if self.to is not None else []
 
+    def _referral_to(self, document: Document, recipient: Recipient) -> dict[str, Any]:
+        """For a letter closing a referral: the referral letter it closes (the last one to that body,
+        not voided), which the letter cites by number and date; {} otherwise."""
+        if document.kind is not DocumentKind.REFERRAL_CLOSED or recipient.entity is None:
+            return {}
+        letter = self.session.scalars(
+            select(Letter)
+            .where(
+                Letter.proposal_id == self.proposal.id, Letter.entity_id == recipient.entity.id,
+                Letter.kind == DocumentKind.REFERRAL.value, Letter.void_reason == "",
+            )
+            .order_by(Letter.id.desc())
+            .limit(1)
+        ).first()  # fmt: skip
+        return {"referral": referral_context(letter)} if letter is not None else {}
+
     def _request(self, document: Document, recipient: Recipient, reference: str, issued_on: dt.date) -> LetterRequest:
         plan, proposal, arabic = self.plan, self.proposal, recipient.language == "ar"
         values = VALUE_NAMES_AR if arabic else VALUE_NAMES_EN
@@ -262,6 +279,17 @@ class Outbox:
                 "interview": {"date": "", "date_ar": "", "date_en": "", "time": "", "platform": ""},
                 "referral": {"reference": "", "date": "", "date_ar": "", "date_hijri": "", "date_en": ""},
                 "reply_within": plan.reply_within,
+                **self._referral_to(document, recipient),
                 **self.extra,
             },
         )
+
+
+def referral_context(letter: Letter) -> dict[str, str]:
+    """How a letter cites an earlier referral letter: its reference number and its date, in the
+    forms the templates use (`referral.reference`, `.date`, `.date_ar`, `.date_hijri`, `.date_en`)."""
+    day = letter.issued_on
+    return {
+        "reference": letter.reference, "date": day.isoformat(), "date_ar": gregorian_ar(day),
+        "date_hijri": hijri_ar(day), "date_en": gregorian_en(day),
+    }  # fmt: skip
