@@ -234,6 +234,10 @@ def test_list_and_show_json_shapes(runner: CliRunner) -> None:
          "submitted_on": "2021-06-20", "entities": ["MODEE"], "version": 1, "language": "ar", "lead": None},
     ]  # fmt: skip
     assert json.loads(ogp(runner, "proposal", "list", "--state", "referred", "--json").stdout) == []
+    add(runner, "P-2")
+    lines = ogp(runner, "proposal", "list", "--json").stdout.splitlines()  # a listing: one object a line
+    assert lines[0] == "[" and lines[-1] == "]" and len(lines) == 4
+    assert [json.loads(line.strip().rstrip(","))["ref"] for line in lines[1:-1]] == ["P-1", "P-2"]
     shown = json.loads(ogp(runner, "proposal", "show", "1", "--json").stdout)
     assert set(shown) == {"id", "ref", "title", "organization", "state", "submitted_on", "entities", "version",
                           "language", "lead", "email", "problem", "solution", "values", "interviews", "next_events", "decision", "corrections", "events"}  # fmt: skip
