@@ -26,7 +26,7 @@ from tests.helpers import NOW, bring_to, drop_audit_guards, register
 from workflow import audit, db, ledger, replay
 from workflow.db import Workspace
 from workflow.errors import AuditChainError
-from workflow.models import AuditEntry, Member, Proposal
+from workflow.models import AuditEntry, Letter, Member, Proposal
 from workflow.outbox import PROPERTY_HASH, PROPERTY_SEQ
 
 CRITERIA = ("importance", "global_trend", "ogp_values", "national_priorities", "government_mandate")
@@ -351,3 +351,30 @@ def test_members_are_named_in_the_chain(session_scope: SessionFactory) -> None:
              "row": {"id": member.id, "name": "ندى خاطر", "organization": "وزارة", "sector": "civil-society",
                      "active": True, "login": None}}
         ]  # fmt: skip
+
+
+def test_a_key_held_by_two_rows_behind_the_products_back_is_named(
+    session_scope: SessionFactory, runner: CliRunner
+) -> None:
+    """A table rebuilt without its key's constraint, then given a second row with a key already
+    held (here a letter's year and number): `audit verify` names the row, never a traceback."""
+    with session_scope() as s:
+        register(s, "P-1", entities=("MODEE",))
+        bring_to(s, "P-1", State.REFERRED)
+    assert ogp(runner, "audit", "verify").exit_code == 0
+    columns = [c.name for c in Letter.__table__.c]
+    copied = ", ".join("id + 1000" if c == "id" else f"{c} || '-copy'" if c in ("reference", "file_name") else c
+                       for c in columns)  # fmt: skip
+    with session_scope() as s:
+        if s.get_bind().dialect.name == "postgresql":
+            s.execute(text("ALTER TABLE letters DROP CONSTRAINT uq_letters_year"))
+        else:
+            s.execute(text("CREATE TABLE letters_rebuilt AS SELECT * FROM letters"))
+            s.execute(text("DROP TABLE letters"))
+            s.execute(text("ALTER TABLE letters_rebuilt RENAME TO letters"))
+        s.execute(text(f"INSERT INTO letters ({', '.join(columns)}) SELECT {copied} FROM letters"))
+        (year, number) = s.execute(text("SELECT year, number FROM letters ORDER BY id LIMIT 1")).one()
+    verified = ogp(runner, "audit", "verify")
+    assert verified.exit_code == 1
+    assert f'at table letters, row {{"number":{number},"year":{year}}}' in verified.stderr
+    assert "the chain says one row, the table says more than one row" in verified.stderr
