@@ -275,18 +275,6 @@ def zip_parts(parts: Parts) -> bytes:
     return bytes(out)
 
 
-def _zipfile_parts(parts: Parts) -> bytes:
-    """`zip_parts` as zipfile writes it: what tests compare the hand-written records with."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in parts:
-            info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            archive.writestr(info, data)
-    return out.getvalue()
-
-
 def repack(data: bytes) -> bytes:
     """A .docx another writer saved (python-docx stamps every part with the time it was saved),
     zipped again by `zip_parts`: the same document then always has the same bytes."""

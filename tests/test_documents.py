@@ -289,7 +289,17 @@ def test_logos_are_checked() -> None:
 def test_the_hand_written_zip_is_the_one_zipfile_writes() -> None:
     """zip_parts writes the ZIP records itself (the parts every letter shares are deflated once);
     its bytes must be those zipfile writes for the same parts, and read back as they went in."""
-    from documents.docx_writer import _zipfile_parts, zip_parts
+    from documents.docx_writer import _ZIP_TIME, zip_parts
+
+    def zipfile_parts(parts: list[tuple[str, bytes]]) -> bytes:
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name, data in parts:
+                info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.external_attr = 0o644 << 16
+                archive.writestr(info, data)
+        return out.getvalue()
 
     parts = [
         ("[Content_Types].xml", b'<?xml version="1.0"?><Types/>'),
@@ -299,7 +309,7 @@ def test_the_hand_written_zip_is_the_one_zipfile_writes() -> None:
     ]
     for _ in range(2):  # the second time from the cache
         written = zip_parts(parts)
-        assert written == _zipfile_parts(parts)
+        assert written == zipfile_parts(parts)
         with zipfile.ZipFile(io.BytesIO(written)) as archive:
             assert archive.testzip() is None
             assert [(info.filename, archive.read(info)) for info in archive.infolist()] == parts
