@@ -8,10 +8,14 @@ from pathlib import Path
 
 import docx
 from click.testing import CliRunner, Result
+from sqlalchemy import Engine, event
 
 from cli import cli
-from tests.helpers import SOON, cli_to_shortlisted
+from states import State
+from tests.conftest import SessionFactory
+from tests.helpers import SOON, bring_to, cli_to_shortlisted, register
 from workflow.members import for_the
+from workflow.status import plan_status
 
 CRITERIA = ("importance", "global_trend", "ogp_values", "national_priorities", "government_mandate")
 
@@ -174,3 +178,32 @@ def test_when_every_body_declined_status_points_at_the_rejection(runner: CliRunn
     (waiting,) = json.loads(ok(runner, "status", "--json").stdout)["waiting"]
     assert (waiting["next_event"], waiting["command"]) == ("reject", "ogp advance P-1 reject --reason TEXT")
     assert "P-1 [referred] → reject; next: ogp advance P-1 reject --reason TEXT\n" in ok(runner, "status").stdout
+
+
+def test_status_reads_the_plan_in_as_many_statements_whatever_its_size(
+    engine: Engine, session_scope: SessionFactory
+) -> None:
+    """Issue 13: no query inside the per-proposal loop. A status of a plan with two proposals in
+    each open state runs as many SQL statements as one with a single proposal in each."""
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+
+    def add(round_: int) -> None:
+        with session_scope() as s:
+            for state in (State.SUBMITTED, State.INTERVIEWED, State.SHORTLISTED, State.REFERRED):
+                ref = f"P-{state.value[:3]}-{round_}"
+                register(s, ref, title=f"فكرة {ref}")
+                if state is not State.SUBMITTED:
+                    bring_to(s, ref, state)
+
+    def counted() -> tuple[int, int]:
+        statements.clear()
+        with session_scope() as s:
+            found = plan_status(s)
+        return len(statements), len(found.waiting)
+
+    add(1)
+    small, waiting = counted()
+    assert waiting == 4
+    add(2)
+    assert counted() == (small, 8)
