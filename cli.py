@@ -410,15 +410,20 @@ def emit_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
 
 
-def write_letter_files(folder: Path, letters: Sequence[PendingLetter]) -> list[Path]:
-    """After the commit: write the letters' files (their bytes are already in the database). The
-    step happened, so a file that cannot be written is a warning naming the way to write it
-    later, and the command still exits 0."""
+def write_letter_files(folder: Path, letters: Sequence[PendingLetter] | Callable[[], list[Path]]) -> list[Path]:
+    """After the commit: write the letters' files (their bytes are already in the database), from
+    the letters just rendered, or by `letters` (a batch: read back from the workspace). The step
+    happened, so a file that cannot be written is a warning naming the way to write it later, and
+    the command still exits 0."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from workflow.letters import write_files
 
     try:
+        if callable(letters):
+            return letters()
         return write_files(folder, [(letter.file_name, letter.content) for letter in letters])
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, SQLAlchemyError) as exc:
         reason = describe_os_error(exc) if isinstance(exc, OSError) else str(exc)
         warn(
             f"this was saved, but its letters could not be written to {folder} ({reason}); "
@@ -1385,11 +1390,10 @@ def _advance_batch(
     app: App, keys: Sequence[str], in_state: str | None, from_file: Path | None, event: Event, reason: str,
     lead: str | None, dated: dt.date | None, dry_run: bool, skip_refused: bool, quiet: bool,
 ) -> None:  # fmt: skip
-    from workflow.batch import BatchItem, advance_many, items_from_file, items_in_state
+    from workflow.batch import BatchItem, BatchMove, advance_many, items_from_file, items_in_state
 
     items = items_from_file(from_file) if from_file else [BatchItem(key) for key in keys]
-    moved: list[tuple[str, str, str, int]] = []
-    letters: list[PendingLetter] = []
+    moved: list[BatchMove] = []
     try:
         with app.session() as session:
             if in_state:
@@ -1401,11 +1405,8 @@ def _advance_batch(
                     workspace_folder=app.workspace().folder, progress=step,
                 )  # fmt: skip
             if dry_run:
-                raise _DryRun([done.proposal.ref for done in result.moved], result.refused)
-            for done in result.moved:
-                entry = done.entry
-                moved.append((done.proposal.ref, entry.from_state or "", entry.to_state, entry.seq))
-                letters.extend(done.letters)
+                raise _DryRun([done.ref for done in result.moved], result.refused)
+            moved = result.moved
     except _DryRun as trial:
         if not items:
             echo(f"No proposals to {event.value}.")
@@ -1418,9 +1419,17 @@ def _advance_batch(
     if not items:
         echo(f"No proposals to {event.value}.")
         return
-    for ref, state_from, state_to, seq in moved:
-        echo(f"{ref}: {state_from} → {state_to} (audit #{seq})")
-    written = write_letter_files(app.workspace().letters_dir, letters)
+    for done in moved:
+        echo(f"{done.ref}: {done.from_state} → {done.to_state} (audit #{done.seq})")
+    folder = app.workspace().letters_dir
+
+    def from_workspace() -> list[Path]:
+        from workflow.letters import write_stored
+
+        with app.session(readonly=True) as session:
+            return write_stored(session, folder, [name for done in moved for name in done.letter_files])
+
+    written = write_letter_files(folder, from_workspace)
     echo(f"Moved {len(moved)} of {len(items)} by '{event.value}'; {_count(len(written), 'letter')} written to "
          f"{app.workspace().letters_dir}.")  # fmt: skip
     for who, why in result.refused:

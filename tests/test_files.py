@@ -107,6 +107,15 @@ def test_a_letter_that_cannot_be_written_warns_and_exits_0(ogp, workspace: Works
     assert moved.stderr.startswith("Warning: this was saved, but its letters could not be written to ")
     assert "run 'ogp letters export DIR' to write them." in moved.stderr
     assert json.loads(ogp("proposal", "show", "P-2", "--json").stdout)["state"] == "rejected"
+    # A batch writes its letters from the workspace after the commit: the same warning, exit 0.
+    add(ogp, "P-3")
+    add(ogp, "P-4")
+    moved = ogp("advance", "P-3", "P-4", "reject", "--reason", "سبب")
+    assert moved.exit_code == 0, moved.output
+    assert moved.stderr.startswith("Warning: this was saved, but its letters could not be written to ")
+    assert [json.loads(ogp("proposal", "show", ref, "--json").stdout)["state"] for ref in ("P-3", "P-4")] == [
+        "rejected", "rejected"
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize("mask", [0o022, 0o002, 0o077])

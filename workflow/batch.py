@@ -42,12 +42,31 @@ class BatchItem:
     dated: dt.date | None = None
 
 
+@dataclass(frozen=True)
+class BatchMove:
+    """One move a batch made, as it is reported: not the letters' bytes (a batch of 5,000
+    referrals writes 10,000 letters; holding them to the end made its memory grow with the batch),
+    only their file names, to write the files from the workspace after the commit."""
+
+    ref: str
+    from_state: str
+    to_state: str
+    seq: int  # its audit entry
+    letter_files: tuple[str, ...]
+
+    @classmethod
+    def of(cls, done: MoveResult) -> BatchMove:
+        entry = done.entry
+        files = tuple(letter.file_name for letter in done.letters)
+        return cls(done.proposal.ref, entry.from_state or "", entry.to_state or "", entry.seq, files)
+
+
 @dataclass
 class BatchResult:
     """What a batch did: the moves made, and each refused proposal with the refusal."""
 
     event: Event
-    moved: list[MoveResult] = field(default_factory=list)
+    moved: list[BatchMove] = field(default_factory=list)
     refused: list[tuple[str, str]] = field(default_factory=list)  # (proposal, why), in the batch's order
 
 
@@ -144,7 +163,7 @@ def advance_many(
         except WorkflowError as refused:
             result.refused.append((who, str(refused).removeprefix("Error: ")))
         else:
-            result.moved.append(done)
+            result.moved.append(BatchMove.of(done))
         if progress is not None:
             progress(1)
     if result.refused and not skip_refused:
