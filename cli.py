@@ -423,7 +423,7 @@ def write_letter_files(folder: Path, letters: Sequence[PendingLetter] | Callable
         if callable(letters):
             return letters()
         return write_files(folder, [(letter.file_name, letter.content) for letter in letters])
-    except (OSError, ValueError, SQLAlchemyError) as exc:
+    except (OSError, ValueError, SQLAlchemyError, WorkflowError) as exc:
         reason = describe_os_error(exc) if isinstance(exc, OSError) else str(exc)
         warn(
             f"this was saved, but its letters could not be written to {folder} ({reason}); "
@@ -1423,13 +1423,15 @@ def _advance_batch(
         echo(f"{done.ref}: {done.from_state} → {done.to_state} (audit #{done.seq})")
     folder = app.workspace().letters_dir
 
+    names = [name for done in moved for name in done.letter_files]
+
     def from_workspace() -> list[Path]:
         from workflow.letters import write_stored
 
-        with app.session(readonly=True) as session:
-            return write_stored(session, folder, [name for done in moved for name in done.letter_files])
+        with app.session(readonly=True) as session:  # the moves are committed: read their letters back
+            return write_stored(session, folder, names)
 
-    written = write_letter_files(folder, from_workspace)
+    written = write_letter_files(folder, from_workspace) if names else []
     echo(f"Moved {len(moved)} of {len(items)} by '{event.value}'; {_count(len(written), 'letter')} written to "
          f"{app.workspace().letters_dir}.")  # fmt: skip
     for who, why in result.refused:

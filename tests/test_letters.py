@@ -330,3 +330,22 @@ def test_verify_finds_altered_files_and_stored_letters(session_scope: SessionFac
     with session_scope() as s:
         result = letter_service.verify(s, [], expect_all=[])
         assert result.bad_stored == [f"ت ح/5/2021/0001 ({names[0]}): its bytes are not those registered"]
+
+
+def test_stored_letters_are_written_back_byte_for_byte_and_a_name_not_in_the_register_is_refused(
+    session_scope: SessionFactory, tmp_path: Path
+) -> None:
+    """What a batch writes after its commit (`write_stored`): each letter's stored bytes, in the
+    order named; a name the register does not hold stops it with NotFoundError, never silently."""
+    with session_scope() as s:
+        register(s, "P-1", entities=("MODEE", "ROS"))
+        bring_to(s, "P-1", State.REFERRED)
+    with session_scope() as s:
+        stored = {letter.file_name: letter.content for letter in s.scalars(select(Letter).order_by(Letter.id.desc()))}
+        names = list(stored)
+        paths = letter_service.write_stored(s, tmp_path / "out", names)
+        assert [path.name for path in paths] == names
+        assert all(path.read_bytes() == stored[path.name] for path in paths)
+        with pytest.raises(WorkflowError, match=r"nope\.docx \(not in the register\)"):
+            letter_service.write_stored(s, tmp_path / "again", [names[0], "nope.docx"])
+        assert [path.name for path in (tmp_path / "again").iterdir()] == [names[0]]

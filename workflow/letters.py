@@ -58,13 +58,17 @@ STORED_CHUNK = 200
 def write_stored(session: Session, folder: Path, file_names: Sequence[str]) -> list[Path]:
     """Write the stored letters named `file_names` into `folder` (a batch's letters, after its
     commit), reading their bytes from the workspace `STORED_CHUNK` at a time; return the paths, in
-    the order given. Raises as `write_files` does; a name the register does not hold is skipped."""
+    the order given. Raises as `write_files` does, and `NotFoundError` for a name the register
+    does not hold (the files before it are written)."""
     paths = []
     for start in range(0, len(file_names), STORED_CHUNK):
         chunk = file_names[start : start + STORED_CHUNK]
         query = select(Letter.file_name, Letter.content).where(Letter.file_name.in_(chunk))
         found = {name: content for name, content in session.execute(query)}
-        paths += write_files(folder, ((name, found[name]) for name in chunk if name in found))
+        for name in chunk:
+            if name not in found:
+                raise NotFoundError("letter", f"{name} (not in the register)")
+            paths.append(write_files(folder, [(name, found[name])])[0])
     return paths
 
 
