@@ -272,7 +272,11 @@ _UNPRINTABLE = re.compile(f"[\x00-\x08\x0b-\x1f\ud800-\udfff]|{INVISIBLE.pattern
 
 
 def _escape(match: re.Match[str]) -> str:
-    return f"\\u{ord(match.group()):04x}"
+    code = ord(match.group())
+    if code > 0xFFFF:  # beyond the BMP (a tag character): its UTF-16 pair, as JSON reads it back
+        code -= 0x10000
+        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+    return f"\\u{code:04x}"
 
 
 def terminal_safe(text: str) -> str:

@@ -85,6 +85,12 @@ def test_entry_already_drops_what_a_terminal_would_run(runner: CliRunner) -> Non
 def test_terminal_safe_escapes_only_what_must_not_reach_a_terminal() -> None:
     assert terminal_safe("مرحبا\tP-1\n") == "مرحبا\tP-1\n"
     assert terminal_safe("a\x1bb\x9bc\u202ed\ud800") == "a\\u001bb\\u009bc\\u202ed\\ud800"
+    # Beyond the BMP (a tag character) as its UTF-16 pair: JSON reads back the very character
+    # (written as \ue0001 it read back as U+E000 and "1").
+    assert terminal_safe("\U000e0001b") == "\\udb40\\udc01b"
+    assert json.loads(terminal_safe(json.dumps(["\U000e0001b", "\u200fx"], ensure_ascii=False))) == [
+        "\U000e0001b", "\u200fx"
+    ]  # fmt: skip
 
 
 def test_a_reader_that_goes_away_is_not_an_error(tmp_path: Path) -> None:
