@@ -90,7 +90,12 @@ class RowStore:
         self.db = sqlite3.connect(folder / "replay.db", isolation_level=None)
         self.db.execute("PRAGMA journal_mode=OFF")
         self.db.execute("PRAGMA synchronous=OFF")
-        self.db.execute("CREATE TABLE rows (t TEXT, k TEXT, v TEXT NOT NULL, PRIMARY KEY (t, k)) WITHOUT ROWID")
+        # `seen`: matched by a row of the live table (`_match_table`), so a key two live rows hold
+        # cannot match one rebuilt row twice.
+        self.db.execute(
+            "CREATE TABLE rows (t TEXT, k TEXT, v TEXT NOT NULL, seen INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (t, k))"
+            " WITHOUT ROWID"
+        )
         self.db.execute("CREATE TABLE live (t TEXT, k TEXT, v TEXT NOT NULL, PRIMARY KEY (t, k)) WITHOUT ROWID")
         self.db.execute("BEGIN")
         self.pending: dict[tuple[str, str], Row | None] = {}  # None: deleted
@@ -115,7 +120,7 @@ class RowStore:
         """Write the rows held in memory to the file."""
         writes = [(t, k, plain_json(row)) for (t, k), row in self.pending.items() if row is not None]
         deletes = [(t, k) for (t, k), row in self.pending.items() if row is None]
-        self.db.executemany("INSERT OR REPLACE INTO rows VALUES (?, ?, ?)", writes)
+        self.db.executemany("INSERT OR REPLACE INTO rows (t, k, v) VALUES (?, ?, ?)", writes)
         self.db.executemany("DELETE FROM rows WHERE t = ? AND k = ?", deletes)
         self.pending.clear()
 
@@ -792,23 +797,22 @@ def _live_rows(session: Session, table: Any) -> Generator[Mapping[Any, Any], Non
 
 
 def _match_table(session: Session, replay: Replay, table: Any) -> int | None:
-    """How many rows `table` holds, each the same as the rebuilt record's row of its key, with no
-    rebuilt row left over; None at the first difference (`_name_divergence` then names the first
-    in key order). Each row is looked up in the rebuilt record as it streams by: no copy of the
-    table is written (the usual case, where everything matches)."""
-    name, lookup = table.name, replay.store.db.cursor()
-    matched, previous = 0, None
+    """How many rows `table` holds, each the same as a rebuilt row of its key that no other live
+    row matched, with no rebuilt row left over; None at the first difference (`_name_divergence`
+    then names the first in key order). Each row is matched in the rebuilt record as it streams
+    by: no copy of the table is written (the usual case, where everything matches)."""
+    name, match = table.name, replay.store.db.cursor()
+    matched = 0
     with closing(_live_rows(session, table)) as rows:
         for row in rows:
             if name == "letters":
                 _check_letter_bytes(replay, row)
-            key = _key_text(row_key(name, row))
-            if key == previous:  # rows come in key order: a key two rows hold comes twice in a row
+            key, value = _key_text(row_key(name, row)), plain_json(canonical_row(name, row))
+            # 0 rows: no such key, another value, or a key a live row before this one matched.
+            match.execute("UPDATE rows SET seen = 1 WHERE t = ? AND k = ? AND v = ? AND seen = 0", (name, key, value))
+            if match.rowcount != 1:
                 return None
-            found = lookup.execute("SELECT v FROM rows WHERE t = ? AND k = ?", (name, key)).fetchone()
-            if found is None or found[0] != plain_json(canonical_row(name, row)):
-                return None
-            matched, previous = matched + 1, key
+            matched += 1
     stored = replay.store.db.execute("SELECT count(*) FROM rows WHERE t = ?", (name,)).fetchone()[0]
     return matched if matched == stored else None
 
