@@ -386,3 +386,36 @@ def test_a_key_held_by_two_rows_behind_the_products_back_is_named(
     assert verified.exit_code == 1
     assert f'at table letters, row {{"number":{number},"year":{year}}}' in verified.stderr
     assert "the chain says one row, the table says more than one row" in verified.stderr
+
+
+@pytest.mark.parametrize("tampering", ["true for 1 in a JSON column", "a fraction as a letter number", "text as a letter's bytes"])
+def test_values_of_a_kind_no_step_writes_are_named_not_a_traceback(
+    session_scope: SessionFactory, runner: CliRunner, tampering: str
+) -> None:
+    """Values the product never writes, put in behind its back (SQLite keeps whatever it is given
+    where a column's affinity allows): `audit verify` names the table and row, exit 1."""
+    with session_scope() as s:
+        register(s, "P-1", entities=("MODEE",))
+        bring_to(s, "P-1", State.REFERRED)
+    assert ogp(runner, "audit", "verify").exit_code == 0
+    with session_scope() as s:
+        postgres = s.get_bind().dialect.name == "postgresql"
+        if postgres and tampering != "true for 1 in a JSON column":
+            pytest.skip("PostgreSQL's column types refuse it")
+        if tampering == "true for 1 in a JSON column":
+            criteria = s.execute(text("SELECT criteria FROM decided_standings")).scalar_one()
+            criteria = json.loads(criteria) if isinstance(criteria, str) else criteria
+            code = next(c for c, facts in criteria.items() if facts.get("weight") == 1)
+            criteria[code]["weight"] = True
+            cast = "CAST(:v AS json)" if postgres else ":v"
+            s.execute(text(f"UPDATE decided_standings SET criteria = {cast}"), {"v": json.dumps(criteria)})
+            expected = "at table decided_standings, row {\"proposal_id\":1}, field criteria"
+        elif tampering == "a fraction as a letter number":
+            s.execute(text("UPDATE letters SET number = number + 0.5"))
+            expected = "at table letters, row year="
+        else:
+            s.execute(text("UPDATE letters SET content = 'not a letter'"))
+            expected = "field content: the chain says a .docx, the table says no bytes (str)"
+    verified = ogp(runner, "audit", "verify")
+    assert verified.exit_code == 1, verified.output
+    assert expected in verified.stderr, verified.stderr

@@ -415,6 +415,7 @@ class Replay:
     legacy_states: dict[int, tuple[int, str]] = field(default_factory=dict)
     legacy_letters: dict[int, list[str]] = field(default_factory=dict)
     hashes: dict[int, str] = field(default_factory=dict)  # entries that wrote letters: seq → hash
+    position: str = ""  # the key of the live row last read, to name where an unreadable one is
     rebuilt: bool = False  # whether the record is known from a body (not only from legacy entries)
 
     def entry(self, row: Mapping[Any, Any]) -> None:
@@ -778,10 +779,17 @@ def _compare_tables(session: Session, replay: Replay) -> tuple[int, int]:
     replay.store.flush()
     rows = letters = 0
     for table in RECORD_TABLES:
-        matched = _match_table(session, replay, table)
-        if matched is None:
-            _name_divergence(session, replay, table)
-            raise AssertionError(f"{table.name} diverged, but no row could be named")  # pragma: no cover
+        replay.position = ""
+        try:
+            matched = _match_table(session, replay, table)
+            if matched is None:
+                _name_divergence(session, replay, table)
+                raise AssertionError(f"{table.name} diverged, but no row could be named")  # pragma: no cover
+        except (TypeError, ValueError, OverflowError) as exc:  # reading a row the database gave
+            where = f"the row after {replay.position}" if replay.position else "its first row"
+            raise RecordMismatchError(
+                table.name, where, "", "values of the kinds its columns hold", f"a value that cannot be read ({exc})"
+            ) from exc
         rows += matched
         if table.name == "letters":
             letters = matched
@@ -807,7 +815,8 @@ def _match_table(session: Session, replay: Replay, table: Any) -> int | None:
         for row in rows:
             if name == "letters":
                 _check_letter_bytes(replay, row)
-            key, value = _key_text(row_key(name, row)), plain_json(canonical_row(name, row))
+            key, value = _row_texts(name, row)
+            replay.position = key
             # 0 rows: no such key, another value, or a key a live row before this one matched.
             match.execute("UPDATE rows SET seen = 1 WHERE t = ? AND k = ? AND v = ? AND seen = 0", (name, key, value))
             if match.rowcount != 1:
@@ -826,8 +835,8 @@ def _name_divergence(session: Session, replay: Replay, table: Any) -> None:
         for row in rows:
             if name == "letters":
                 _check_letter_bytes(replay, row)
-            key = _key_text(row_key(name, row))
-            value = plain_json(canonical_row(name, row))
+            key, value = _row_texts(name, row)
+            replay.position = key
             added = db.execute("INSERT OR IGNORE INTO live VALUES (?, ?, ?)", (name, key, value))
             if added.rowcount == 0:  # a table rebuilt without its key's constraint, behind the product's back
                 raise RecordMismatchError(name, key, "", "one row", "more than one row", "its key must name one row")
@@ -852,8 +861,33 @@ def _name_divergence(session: Session, replay: Replay, table: Any) -> None:
     ).fetchone()
     if differs:
         chained, found = json.loads(differs[1]), json.loads(differs[2])
-        column = next(c for c in sorted({*chained, *found}) if chained.get(c) != found.get(c))
+        # Compared as the chain writes them: 1 and true, 1 and 1.0 are different values.
+        def written(values: Mapping[str, Any], name: str) -> tuple[bool, str]:
+            return name in values, plain_json(values.get(name))
+
+        column = next((c for c in sorted({*chained, *found}) if written(chained, c) != written(found, c)), None)
+        if column is None:  # pragma: no cover - the texts differ, so some column does
+            raise RecordMismatchError(name, differs[0], "", _show(chained), _show(found))
         raise RecordMismatchError(name, differs[0], column, _show(chained.get(column)), _show(found.get(column)))
+
+
+def _row_texts(name: str, row: Mapping[Any, Any]) -> tuple[str, str]:
+    """A live row's key and values as the rebuilt record files them; `RecordMismatchError` naming
+    the row for a value no step writes (a float or a list of them where the chain has integers:
+    SQLite keeps what it is given in a table rebuilt behind the product's back)."""
+    try:
+        key = _key_text(row_key(name, row))
+    except (TypeError, ValueError, OverflowError) as exc:
+        shown = ", ".join(f"{column}={row[column]!r}" for column in KEY_COLUMNS[name])
+        raise RecordMismatchError(
+            name, shown, "", "a key of the kind its columns hold", f"a key that cannot be read ({exc})"
+        ) from exc
+    try:
+        return key, plain_json(canonical_row(name, row))
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise RecordMismatchError(
+            name, key, "", "values of the kinds its columns hold", f"a value that cannot be read ({exc})"
+        ) from exc
 
 
 def _show(value: Any) -> str:
@@ -863,8 +897,10 @@ def _show(value: Any) -> str:
 def _check_letter_bytes(replay: Replay, row: Mapping[Any, Any]) -> None:
     """A stored letter is the one its entry recorded: the digest of its parts, and (written from
     schema 0005 on) its custom properties naming that entry's number and hash."""
-    content = bytes(row["content"])
     name = f"letter {row['reference']} ({row['file_name']})"
+    if not isinstance(row["content"], bytes | bytearray | memoryview):
+        raise RecordMismatchError("letters", name, "content", "a .docx", f"no bytes ({type(row['content']).__name__})")
+    content = bytes(row["content"])
     seq = row["audit_seq"]
     if hashlib.sha256(content).hexdigest() != row["sha256"]:
         raise RecordMismatchError("letters", name, "content", f"bytes with sha256 {row['sha256']}", "other bytes")
