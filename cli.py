@@ -1397,6 +1397,7 @@ def _advance_batch(
     from workflow.batch import BatchItem, BatchMove, advance_many, items_from_file, items_in_state
 
     items = items_from_file(from_file) if from_file else [BatchItem(key) for key in keys]
+    folder = app.workspace().letters_dir  # before anything moves: after the commit, only warnings
     moved: list[BatchMove] = []
     try:
         with app.session() as session:
@@ -1425,8 +1426,6 @@ def _advance_batch(
         return
     for done in moved:
         echo(f"{done.ref}: {done.from_state} → {done.to_state} (audit #{done.seq})")
-    folder = app.workspace().letters_dir
-
     names = [name for done in moved for name in done.letter_files]
 
     def from_workspace() -> list[Path]:
@@ -1437,7 +1436,7 @@ def _advance_batch(
 
     written = write_letter_files(folder, from_workspace) if names else []
     echo(f"Moved {len(moved)} of {len(items)} by '{event.value}'; {_count(len(written), 'letter')} written to "
-         f"{app.workspace().letters_dir}.")  # fmt: skip
+         f"{folder}.")  # fmt: skip
     for who, why in result.refused:
         echo(f"Skipped {who}: {why}")
 
