@@ -419,3 +419,26 @@ def test_values_of_a_kind_no_step_writes_are_named_not_a_traceback(
     verified = ogp(runner, "audit", "verify")
     assert verified.exit_code == 1, verified.output
     assert expected in verified.stderr, verified.stderr
+
+
+def test_a_letters_id_is_a_handle_the_workflow_never_orders_by(session_scope: SessionFactory, runner: CliRunner) -> None:
+    """A letter's id is not part of the record the chain vouches for (its year and number are), so
+    swapping two letters' ids behind the product's back verifies; then nothing the workflow decides
+    may change with it: the bodies written to, in the register's order, stay as they were."""
+    from workflow.evaluation import referred_bodies
+    from workflow.proposals import get_proposal
+
+    with session_scope() as s:
+        register(s, "P-1", entities=("MODEE", "ROS"))
+        bring_to(s, "P-1", State.REFERRED)
+        before = [body.code for body in referred_bodies(s, get_proposal(s, "P-1"))]
+    waiting = ogp(runner, "status", "--json").stdout
+    assert before == ["MODEE", "ROS"] and "an answer from MODEE" in waiting
+    with session_scope() as s:
+        first, last = s.execute(text("SELECT min(id), max(id) FROM letters")).one()
+        for old, new in ((first, -1), (last, first), (-1, last)):
+            s.execute(text("UPDATE letters SET id = :new WHERE id = :old"), {"old": old, "new": new})
+    assert ogp(runner, "audit", "verify").exit_code == 0
+    with session_scope() as s:
+        assert [body.code for body in referred_bodies(s, get_proposal(s, "P-1"))] == before
+    assert ogp(runner, "status", "--json").stdout == waiting

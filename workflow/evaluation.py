@@ -768,7 +768,7 @@ def referred_bodies(session: Session, proposal: Proposal) -> list[Entity]:
         select(Entity)
         .join(Letter, Letter.entity_id == Entity.id)
         .where(Letter.proposal_id == proposal.id, Letter.kind == "referral")
-        .order_by(Letter.id)
+        .order_by(Letter.year, Letter.number)
     )
     return list(dict.fromkeys(session.scalars(query)))
 
@@ -926,7 +926,7 @@ class Referrals:
             letters = (
                 select(Letter.proposal_id, Letter.entity_id, Letter.issued_on, Letter.reference)
                 .where(Letter.kind == DocumentKind.REFERRAL.value, Letter.proposal_id.in_(chunk))
-                .order_by(Letter.id)
+                .order_by(Letter.year, Letter.number)
             )
             for proposal_id, entity_id, issued_on, reference in session.execute(letters):
                 if entity_id is not None:

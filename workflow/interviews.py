@@ -298,7 +298,7 @@ def _invitation(session: Session, proposal: Proposal) -> Letter | None:
             Letter.kind == DocumentKind.INVITATION.value,
             Letter.void_reason == "",
         )
-        .order_by(Letter.id.desc())
+        .order_by(Letter.year.desc(), Letter.number.desc())  # the register's order, which the chain vouches for
     ).first()
 
 

@@ -118,7 +118,7 @@ class Outbox:
         last = self.session.execute(
             select(Letter.issued_on, Letter.reference)
             .where(Letter.proposal_id == self.proposal.id)
-            .order_by(Letter.issued_on.desc(), Letter.id.desc())
+            .order_by(Letter.issued_on.desc(), Letter.year.desc(), Letter.number.desc())
             .limit(1)
         ).first()
         if last is not None and day < last.issued_on:
@@ -223,7 +223,7 @@ class Outbox:
                     select(Entity)
                     .join(Letter, Letter.entity_id == Entity.id)
                     .where(Letter.proposal_id == proposal.id, Letter.kind == DocumentKind.REFERRAL.value)
-                    .order_by(Letter.id)
+                    .order_by(Letter.year, Letter.number)
                 )
                 return [Recipient.body(entity) for entity in dict.fromkeys(self.session.scalars(query))]
             case Addressees.NAMED_ENTITY:
@@ -240,7 +240,7 @@ class Outbox:
                 Letter.proposal_id == self.proposal.id, Letter.entity_id == recipient.entity.id,
                 Letter.kind == DocumentKind.REFERRAL.value, Letter.void_reason == "",
             )
-            .order_by(Letter.id.desc())
+            .order_by(Letter.year.desc(), Letter.number.desc())
             .limit(1)
         ).first()  # fmt: skip
         return {"referral": referral_context(letter)} if letter is not None else {}

@@ -148,16 +148,19 @@ class OpenBook:
         linked = select(ProposalEntity.proposal_id, func.count()).group_by(ProposalEntity.proposal_id)
         links = Counter({proposal_id: n for proposal_id, n in session.execute(linked)})
         referrals = (
-            select(Letter.proposal_id, Letter.entity_id, Entity.code, Entity.name, func.min(Letter.issued_on))
+            select(Letter.proposal_id, Letter.entity_id, Entity.code, Entity.name, Letter.issued_on)
             .join(Entity, Entity.id == Letter.entity_id)
             .where(Letter.kind == "referral")
-            .group_by(Letter.proposal_id, Letter.entity_id, Entity.code, Entity.name)
-            .order_by(func.min(Letter.id))
+            .order_by(Letter.year, Letter.number)
         )
         written_to: dict[int, dict[int, tuple[str, dt.date]]] = {}
         for proposal_id, entity_id, code, name, sent in session.execute(referrals):
-            if entity_id is not None:  # joined with its body: always
-                written_to.setdefault(proposal_id, {})[entity_id] = (code or name, sent)
+            if entity_id is None:  # joined with its body: never
+                continue
+            bodies = written_to.setdefault(proposal_id, {})
+            first = bodies.setdefault(entity_id, (code or name, sent))
+            if sent < first[1]:
+                bodies[entity_id] = (first[0], sent)
         answers: dict[int, dict[int, bool]] = {}
         query = select(Response.proposal_id, Response.entity_id, Response.agreed).order_by(Response.id)
         for proposal_id, entity_id, agreed in session.execute(query):
