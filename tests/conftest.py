@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from hypothesis import settings
-from sqlalchemy import Engine
+from sqlalchemy import Engine, make_url
 from sqlalchemy.orm import Session
 
 from tests.pgcluster import PostgresCluster
@@ -82,19 +83,24 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database URL with nothing in it yet: a SQLite file, or a fresh PostgreSQL database."""
+    """A database URL: a SQLite file, or a fresh PostgreSQL database. Empty; for a test that asks
+    for `workspace` too, a copy of the initialised workspace (`workspace`)."""
+    wanted = "workspace" in request.fixturenames
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'ogp.db'}"
+        path = tmp_path / "ogp.db"
+        if wanted:
+            shutil.copyfile(request.getfixturevalue("_sqlite_workspace_template"), path)
+        yield f"sqlite:///{path}"
         return
     cluster: PostgresCluster = request.getfixturevalue("postgres")
-    with cluster.database() as url:
+    template = request.getfixturevalue("_postgres_workspace_template") if wanted else None
+    with cluster.database(template=template) as url:
         yield url
 
 
-@pytest.fixture
-def workspace(db_url: str, tmp_path: Path) -> db.Workspace:
-    """An initialised workspace with the default plan and three bodies."""
-    where = db.resolve(db_url, cwd=tmp_path)
+def initialise_workspace(url: str, folder: Path) -> db.Workspace:
+    """The workspace every database test starts from: migrated, the default plan, three bodies."""
+    where = db.resolve(url, cwd=folder)
     engine = db.make_engine(where)
     try:
         db.upgrade(engine)
@@ -110,8 +116,34 @@ def workspace(db_url: str, tmp_path: Path) -> db.Workspace:
             add_entity(session, "سجل الجمعيات", "ROS", "عطوفة أمين سجل الجمعيات المحترم", actor="tester")
             add_entity(session, "وزارة الصحة", "MOH", actor="tester")
     finally:
-        engine.dispose()
+        engine.dispose()  # SQLite: the last connection closed writes the WAL back into the file
     return where
+
+
+# The workspace is built once per run (per worker) and copied for each test: a SQLite file copied,
+# a PostgreSQL database created from it as a template. What a test starts from is the same as
+# building it each time (the copy is byte for byte), at a fraction of the migrations' cost.
+@pytest.fixture(scope="session")
+def _sqlite_workspace_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("workspace-template")
+    initialise_workspace(f"sqlite:///{folder / 'ogp.db'}", folder)
+    assert not (folder / "ogp.db-wal").exists() or not (folder / "ogp.db-wal").stat().st_size
+    return folder / "ogp.db"
+
+
+@pytest.fixture(scope="session")
+def _postgres_workspace_template(postgres: PostgresCluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with postgres.database() as url:
+        initialise_workspace(url, tmp_path_factory.mktemp("workspace-template"))
+        name = make_url(url).database
+        assert name
+        yield name
+
+
+@pytest.fixture
+def workspace(db_url: str, tmp_path: Path) -> db.Workspace:
+    """An initialised workspace with the default plan and three bodies (`initialise_workspace`)."""
+    return db.resolve(db_url, cwd=tmp_path)
 
 
 @pytest.fixture

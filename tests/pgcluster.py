@@ -87,13 +87,16 @@ class PostgresCluster:
             shutil.rmtree(self.folder, ignore_errors=True)
 
     @contextmanager
-    def database(self) -> Iterator[str]:
+    def database(self, template: str | None = None) -> Iterator[str]:
+        """A new database's URL, dropped afterwards: empty, or a copy of the database `template`
+        (`CREATE DATABASE … TEMPLATE`: nobody may be connected to it meanwhile)."""
         if not self.url_base:
             raise Unavailable(self.reason)
         name = f"ogp_test_{os.getpid()}_{next(self._counter)}"
         admin = create_engine(self.url_base, isolation_level="AUTOCOMMIT")
         with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
+            copied = f' TEMPLATE "{template}"' if template else ""
+            connection.execute(text(f'CREATE DATABASE "{name}"{copied}'))
         url = admin.url.set(database=name).render_as_string(hide_password=False)
         try:
             yield url
