@@ -2,6 +2,9 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
+# The suite runs in one worker per core (pytest-xdist); a worker that finishes early takes tests
+# from the others. `make test PYTEST_WORKERS=-n0` runs it in one process.
+PYTEST_WORKERS ?= -n auto --dist worksteal
 
 .PHONY: demo test test-floors bench stress tamper publish-bench clean
 
@@ -22,14 +25,14 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_WORKERS)
 
 # The suite on the oldest versions pyproject.toml allows (.ci/floors.txt); CI runs it once.
 test-floors:
 	$(PYTHON) -m venv .venv-floors
 	.venv-floors/bin/python -m pip install --quiet --upgrade pip
 	.venv-floors/bin/python -m pip install --quiet -c .ci/floors.txt -e '.[test]'
-	.venv-floors/bin/pytest
+	.venv-floors/bin/pytest $(PYTEST_WORKERS)
 
 # Benchmarks print figures; none is part of `make test`.
 # Letters against docxtpl and a zipfile floor (interleaved rounds); the CLI's start-up against its

@@ -17,6 +17,7 @@ from hypothesis import settings
 from sqlalchemy import Engine, make_url
 from sqlalchemy.orm import Session
 
+from tests.helpers import CLI_PROPERTY_RUN
 from tests.pgcluster import PostgresCluster
 from workflow import db
 from workflow.plans import PlanSettings, add_entity, configure_plan
@@ -172,15 +173,23 @@ def runner(workspace: db.Workspace, monkeypatch: pytest.MonkeyPatch) -> CliRunne
     return CliRunner()
 
 
+CLI_PROPERTY_RUNS: list[dict[str, Any]] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Keeps what the property-based run over the command line counted (tests/test_cli_property.py
+    puts it on its report: this sees it in the controller when xdist runs the tests in workers)."""
+    if report.when == "call":
+        CLI_PROPERTY_RUNS.extend(value for name, value in report.user_properties if name == CLI_PROPERTY_RUN)
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """The counts of the property-based run over the command line, to quote."""
-    from tests.helpers import CLI_PROPERTY_RUNS
-
-    for run in CLI_PROPERTY_RUNS:
-        codes = ", ".join(f"exit {code}: {n}" for code, n in sorted(run["exit_codes"].items()))
+    for run in sorted(CLI_PROPERTY_RUNS, key=lambda run: run["backend"]):
+        codes = ", ".join(f"exit {code}: {n}" for code, n in run["exit_codes"].items())
         terminalreporter.write_line(
             f"CLI property run on {run['backend']}: {run['invocations']} invocations ({codes}); "
-            f"{len(run['commands'])} commands and {len(run['options'])} command options exercised; "
+            f"{run['commands']} commands and {run['options']} command options exercised; "
             f"{run['refusals_checked']} refusals checked against a dump of every table, "
             f"{run['changed_on_refusal']} changed a record; {run['tracebacks']} tracebacks."
         )

@@ -21,8 +21,9 @@ from workflow.proposals import ProposalInput, add_proposal, get_proposal
 NOW = dt.datetime(2021, 7, 28, 9, 30, tzinfo=dt.UTC)
 # A day still ahead whenever the suite runs: an invitation is for a time still to come.
 SOON = (dt.date.today() + dt.timedelta(days=30)).isoformat()
-# What tests/test_cli_property.py ran, printed at the end of the pytest run (tests/conftest.py).
-CLI_PROPERTY_RUNS: list[dict[str, Any]] = []
+# The name under which tests/test_cli_property.py puts what it ran on its test's report (plain
+# counts), printed at the end of the pytest run by tests/conftest.py.
+CLI_PROPERTY_RUN = "cli_property_run"
 PATH = (
     (State.INTERVIEWED, Event.INTERVIEW),
     (State.SHORTLISTED, Event.SHORTLIST),

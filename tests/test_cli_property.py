@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cli import DateTimeType, DateType, KeyType, cli
-from tests.helpers import CLI_PROPERTY_RUNS, cli_to_shortlisted, dump_tables
+from tests.helpers import CLI_PROPERTY_RUN, cli_to_shortlisted, dump_tables
 from workflow.db import Workspace
 
 pytestmark = pytest.mark.slow
@@ -236,11 +236,19 @@ def run_command(
 
 
 def test_every_command_and_option_never_tracebacks_and_refusals_change_nothing(
-    world: dict[str, Any], db_url: str
+    world: dict[str, Any], db_url: str, request: pytest.FixtureRequest
 ) -> None:
     backend = "postgresql" if db_url.startswith("postgresql") else "sqlite"
     counts = run_property(world, backend)
-    CLI_PROPERTY_RUNS.append(counts)
+    # Carried on the test's report (to the controller when xdist runs the suite in workers), and
+    # printed at the end of the run by tests/conftest.py.
+    summary = {
+        **{name: counts[name] for name in ("backend", "invocations", "refusals_checked", "changed_on_refusal", "tracebacks")},
+        "exit_codes": {str(code): n for code, n in sorted(counts["exit_codes"].items())},
+        "commands": len(counts["commands"]),
+        "options": len(counts["options"]),
+    }
+    request.node.user_properties.append((CLI_PROPERTY_RUN, summary))
     assert counts["tracebacks"] == 0 and counts["changed_on_refusal"] == 0
     every_command = {" ".join(path) for path, _ in COMMANDS}
     assert counts["commands"] == every_command, every_command - counts["commands"]
