@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
@@ -156,6 +156,17 @@ class ScoreInput:
     note: str = ""
 
 
+class CheckedScore(NamedTuple):
+    """A score `score_problems` found nothing wrong with, as `record_scores` takes it: what it
+    scores, its value, and its note as given (cleaned when it is recorded)."""
+
+    proposal: Proposal
+    member: Member
+    criterion: Criterion
+    value: int
+    note: str
+
+
 @dataclass
 class ScoreCheck:
     """What is wrong with one score, column by column; and what it scores, when that is known."""
@@ -179,14 +190,27 @@ class ScoreBook:
         for criterion in criteria:
             for name in criterion_names(criterion):
                 self.criteria.setdefault(name_key(name), criterion)
-        self.proposals = find_proposals(session, (str(key) for key in proposal_keys))
-        ids = sorted({p.id for p in self.proposals.values()})
+        self.session = session
+        self.proposals: dict[str, Proposal] = {}
+        self._looked_up: set[str] = set()
+        self._ids: set[int] = set()
         self.conflicts: dict[tuple[int, int], Conflict] = {}
+        self.add(proposal_keys)
+
+    def add(self, proposal_keys: Iterable[str]) -> None:
+        """Load the proposals `proposal_keys` name that are not loaded yet, and the conflicts
+        declared on them, in a few queries (an import adds each block of rows it reads)."""
+        keys = [key for key in dict.fromkeys(str(key) for key in proposal_keys) if key not in self._looked_up]
+        self._looked_up.update(keys)
+        found = find_proposals(self.session, keys, light=True)
+        self.proposals.update(found)
+        ids = sorted({p.id for p in found.values()} - self._ids)
+        self._ids.update(ids)
         for start in range(0, len(ids), LOOKUP_CHUNK):
             query = select(Conflict).where(
                 Conflict.proposal_id.in_(ids[start : start + LOOKUP_CHUNK]), Conflict.late.is_(False)
             )
-            self.conflicts.update(((c.proposal_id, c.member_id), c) for c in session.scalars(query))
+            self.conflicts.update(((c.proposal_id, c.member_id), c) for c in self.session.scalars(query))
 
     def member(self, key: str) -> Member:
         """The member `key` names (`members.MemberIndex`'s rule); NotFoundError otherwise."""
@@ -327,7 +351,7 @@ SCORES_CHUNK = 500
 
 def record_scores(
     session: Session,
-    scores: Sequence[tuple[ScoreInput, tuple[Proposal, Member, Criterion, int]]],
+    scores: Iterable[CheckedScore],
     *,
     actor: str,
     now: dt.datetime | None = None,
@@ -347,9 +371,9 @@ def record_scores(
     stamp = audit.utc_stamp(now or dt.datetime.now(dt.UTC))
     ledger.lock_record(session)
     session.flush()
-    by_proposal: dict[int, list[tuple[ScoreInput, tuple[Proposal, Member, Criterion, int]]]] = {}
+    by_proposal: dict[int, list[CheckedScore]] = {}
     for item in scores:
-        by_proposal.setdefault(item[1][0].id, []).append(item)
+        by_proposal.setdefault(item.proposal.id, []).append(item)
     groups = list(by_proposal.values())
     recorded = 0
     for start in range(0, len(groups), SCORES_CHUNK):
@@ -362,14 +386,14 @@ def record_scores(
 
 def _record_score_chunk(
     session: Session,
-    groups: Sequence[Sequence[tuple[ScoreInput, tuple[Proposal, Member, Criterion, int]]]],
+    groups: Sequence[Sequence[CheckedScore]],
     *,
     actor: str,
     stamp: str,
     now: dt.datetime | None,
 ) -> int:
     scores_table, history_table = Base.metadata.tables["scores"], Base.metadata.tables["score_changes"]
-    ids = [group[0][1][0].id for group in groups]
+    ids = [group[0].proposal.id for group in groups]
     standing = {
         (row.proposal_id, row.member_id, row.criterion_id): row._asdict()
         for row in session.execute(select(scores_table).where(scores_table.c.proposal_id.in_(ids)))
@@ -380,16 +404,16 @@ def _record_score_chunk(
     plan: list[tuple[Proposal, list[str], list[tuple[str, dict[str, Any]]], list[int]]] = []
     # Plain values read once from the mapped objects: a file names the same few members and
     # criteria on every row, and an attribute of a mapped object costs a descriptor call.
-    people = {id(m): (m.id, m.name) for _, (_, m, _, _) in (item for group in groups for item in group)}
-    codes = {id(c): (c.id, c.code) for _, (_, _, c, _) in (item for group in groups for item in group)}
+    people = {id(item.member): (item.member.id, item.member.name) for group in groups for item in group}
+    codes = {id(item.criterion): (item.criterion.id, item.criterion.code) for group in groups for item in group}
     for group in groups:
-        proposal = group[0][1][0]
+        proposal = group[0].proposal
         proposal_id, ref = proposal.id, proposal.ref
         reasons: list[str] = []
         written: list[tuple[str, dict[str, Any]]] = []  # (op, row) in the order written
         history_rows: list[int] = []
-        for raw, (_, member, criterion, value) in group:
-            note = fields.line(raw.note, f"score of proposal {ref}", "--note", limit=fields.REASON) if raw.note else ""
+        for _, member, criterion, value, given in group:
+            note = fields.line(given, f"score of proposal {ref}", "--note", limit=fields.REASON) if given else ""
             member_id, member_name = people[id(member)]
             criterion_id, code = codes[id(criterion)]
             key = (proposal_id, member_id, criterion_id)

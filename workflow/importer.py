@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ from workflow.errors import (
     RowProblem,
 )
 from workflow.evaluation import (
+    CheckedScore,
     GivenResponse,
     Referrals,
     ScoreBook,
@@ -32,7 +34,7 @@ from workflow.evaluation import (
 )
 from workflow.interviews import MAX_ANSWER, HeldInterview, days_held, record_interviews, repeated_interview
 from workflow.members import MemberIndex
-from workflow.models import Criterion, Entity, Interview, Member, Proposal, Response
+from workflow.models import Entity, Interview, Proposal, Response
 from workflow.names import name_key
 from workflow.plans import EntityIndex, current_plan
 from workflow.proposals import (
@@ -45,7 +47,7 @@ from workflow.proposals import (
     validate,
 )
 from workflow.roles import check_acting_as
-from workflow.spreadsheets import TableSpec, read_rows, refusal
+from workflow.spreadsheets import TableSpec, iter_rows, read_rows, refusal
 
 PROPOSALS = TableSpec(
     columns=(
@@ -156,6 +158,11 @@ class ScoreImport:
     unchanged: int
 
 
+# Rows of a score file read and checked at a time: the proposals they name are looked up together
+# (a few queries a block, none a row), and no more than a block of rows is held as read.
+SCORE_BLOCK = 5000
+
+
 def import_scores(
     session: Session,
     path: Path,
@@ -169,38 +176,48 @@ def import_scores(
     recorded and how many rows were unchanged: a row giving a score the value and note it already
     has records nothing (a file imported twice). `progress(n)` is called as they are.
 
-    Everything a row is checked against is loaded once (`evaluation.ScoreBook`) and the scores are
-    written in bulk, one recorded step per proposal (`evaluation.record_scores`)."""
+    The file is read a block of rows at a time (`SCORE_BLOCK`); what a row is checked against is
+    loaded once for the block (`evaluation.ScoreBook`), and of each good row only what it scores is
+    kept (`evaluation.CheckedScore`). The scores are written in bulk, one recorded step per
+    proposal (`evaluation.record_scores`)."""
     now = now or dt.datetime.now(dt.UTC)
     # The lock first: what is checked below still holds when it is recorded, so each score is
     # checked once, not again inside its step.
     current_plan(session, lock=True)
-    rows, problems = read_rows(path, SCORES)
-    read = len(problems)  # what reading the file found, before the checks
-    book = ScoreBook(session, (row.get("proposal", "") for _, row in rows))
+    read: list[RowProblem] = []  # what reading the file finds, before the checks
+    problems: list[RowProblem] = []
+    rows = iter_rows(path, SCORES, read)
+    book = ScoreBook(session, ())
     seen: dict[tuple[int, int, int], str] = {}
-    good: list[tuple[ScoreInput, tuple[Proposal, Member, Criterion, int]]] = []
-    for where, row in rows:
-        raw = ScoreInput(
-            proposal=row.get("proposal", ""),
-            member=row.get("member", ""),
-            criterion=row.get("criterion", ""),
-            value=row.get("value", ""),
-            note=row.get("note", ""),
-        )
-        found = score_problems(session, raw, book=book)
-        problems.extend(RowProblem(where, column, reason) for column, reason in found.problems)
-        if found.key is not None:
-            if found.key in seen:
-                problems.append(RowProblem(where, "", f"the same score is given twice (also at {seen[found.key]})"))
-            seen.setdefault(found.key, where)
-        if found.found is not None:
-            good.append((raw, found.found))
-    if not rows and not problems:
+    good: list[CheckedScore] = []
+    count = 0
+    while block := list(itertools.islice(rows, SCORE_BLOCK)):
+        count += len(block)
+        book.add(str(row.get("proposal", "")) for _, row in block)
+        for where, row in block:
+            raw = ScoreInput(
+                proposal=row.get("proposal", ""),
+                member=row.get("member", ""),
+                criterion=row.get("criterion", ""),
+                value=row.get("value", ""),
+                note=row.get("note", ""),
+            )
+            found = score_problems(session, raw, book=book)
+            problems.extend(RowProblem(where, column, reason) for column, reason in found.problems)
+            if found.key is not None:
+                if found.key in seen:
+                    problems.append(RowProblem(where, "", f"the same score is given twice (also at {seen[found.key]})"))
+                seen.setdefault(found.key, where)
+            if found.found is not None and not problems and not read:  # once a row is bad, none is recorded
+                good.append(CheckedScore(*found.found, raw.note))
+        if problems or read:
+            good.clear()
+    if not count and not read and not problems:
         problems.append(RowProblem("line 1", "", "the file holds no scores"))
-    if problems:
-        raise refusal(path, problems, read, SCORES)
-    for member in {checked[1].id: checked[1] for _, checked in good}.values():
+    if read or problems:
+        raise refusal(path, read + problems, len(read), SCORES)
+    del seen
+    for member in {checked.member.id: checked.member for checked in good}.values():
         check_acting_as(session, member, "score")  # a member's own login scores only for them
     recorded = record_scores(session, good, actor=actor, now=now, progress=progress)
     return ScoreImport(recorded, len(good) - recorded)
