@@ -2397,11 +2397,14 @@ def response() -> None:
 @response.command("record")
 @click.argument("id", type=PROPOSAL_ID)
 @click.option("--entity", "entity_key", required=True, help="The body that answered, by code or name.")
-@click.option("--agreed/--declined", required=True, help="Whether the body agreed to take the idea on.")
+@click.option("--agreed", is_flag=True, help="The body agreed to take the idea on (give this or --declined).")
+@click.option("--declined", is_flag=True, help="The body declined it (give this or --agreed).")
 @click.option("--on", "responded_on", type=DATE, help="The date of the body's answer. [default: today]")
 @click.option("--note", default="", help="What the body said.")
 @pass_app
-def response_record(app: App, id: str, entity_key: str, agreed: bool, responded_on: dt.date | None, note: str) -> None:
+def response_record(
+    app: App, id: str, entity_key: str, agreed: bool, declined: bool, responded_on: dt.date | None, note: str
+) -> None:
     """Record a body's answer to a referral letter (a commitment needs one that agreed).
 
     \b
@@ -2411,6 +2414,12 @@ def response_record(app: App, id: str, entity_key: str, agreed: bool, responded_
     from workflow.evaluation import record_response
     from workflow.proposals import get_proposal
 
+    # Two flags, not click's --agreed/--declined switch: with that, the last one typed silently
+    # won, and `--agreed --declined` recorded a refusal.
+    if agreed and declined:
+        raise click.UsageError("give --agreed or --declined, not both")
+    if not agreed and not declined:
+        raise click.UsageError("Missing option '--agreed' or '--declined' (what the body answered)")
     with app.session() as session:
         _, entry = record_response(
             session, id, entity_key, agreed=agreed, responded_on=responded_on, note=note, actor=app.actor
