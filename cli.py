@@ -2210,7 +2210,7 @@ def score_list(app: App, id: str, history: bool, as_json: bool) -> None:
         else:
             found = [views.score_view(s) for s in scores_of(session, proposal)]
     if as_json:
-        emit_json(found)
+        emit_json_lines(found)
     elif history:
         emit_table(
             ("AT (UTC)", "MEMBER", "CRITERION", "FROM", "TO", "BY"),
@@ -2333,7 +2333,7 @@ def ranking(app: App, all_states: bool, as_json: bool) -> None:
         if all_states:
             found += [views.decided_place_view(place) for place in decided_places(session, decided_states)]
     if as_json:
-        emit_json(found)
+        emit_json_lines(found)
         return
     codes = list(found[0]["criteria"]) if found else []
     emit_table(
@@ -2805,7 +2805,7 @@ def due_cmd(app: App, as_of: dt.date | None, as_json: bool) -> None:
     with app.session(readonly=True) as session:
         found = [views.due_view(item) for item in due_on(session, day)]
     if as_json:
-        emit_json(found)
+        emit_json_lines(found)
         return
     if not found:
         echo(f"Nothing is due as of {day}.")
@@ -2841,7 +2841,7 @@ def compliance_cmd(app: App, as_of: dt.date | None, as_json: bool) -> None:
     with app.session(readonly=True) as session:
         found = [views.finding_view(finding) for finding in compliance(session, day)]
     if as_json:
-        emit_json(found)
+        emit_json_lines(found)
         return
     echo(f"OGP minimum requirements as of {day}:")
     for f in found:

@@ -51,3 +51,29 @@ def test_a_body_agreed_or_declined_never_both(runner: CliRunner, workspace: Work
     assert dump_tables(url_of(workspace)) == before
     done = ok(runner, "response", "record", "P-1", "--entity", "MODEE", "--declined", "--on", "2021-08-10")
     assert "declined" in done.stdout
+
+
+def test_every_listing_prints_one_object_per_line(runner: CliRunner, workspace: Workspace) -> None:
+    add(runner, "P-1")
+    add(runner, "P-2")
+    ok(runner, "interview", "record", "P-2", "--on", "2021-07-28", "--platform", "Zoom")
+    ok(runner, "advance", "P-2", "interview")
+    cli_to_shortlisted(lambda *args: ogp(runner, *args), "P-1")  # P-1 scored and shortlisted
+    ok(runner, "advance", "P-1", "refer", "--dated", "2021-08-01")
+    listings = [
+        ("proposal", "list"), ("score", "list", "P-1"), ("ranking", "--all"), ("due", "--as-of", "2021-09-30"),
+        ("compliance", "--as-of", "2021-09-30"), ("letters", "list"), ("member", "list"), ("entity", "list"),
+    ]  # fmt: skip
+    shown = 0
+    for args in listings:
+        out = ok(runner, *args, "--json").stdout
+        records = json.loads(out)
+        assert isinstance(records, list), args
+        lines = out.splitlines()
+        if not records:
+            assert lines == ["[]"], args
+            continue
+        shown += 1
+        assert lines[0] == "[" and lines[-1] == "]" and len(lines) == len(records) + 2, (args, out[:300])
+        assert [json.loads(line.strip().rstrip(",")) for line in lines[1:-1]] == records, args
+    assert shown >= 6  # the layout was seen, not only empty listings
