@@ -1378,8 +1378,17 @@ def _advance_one(
         ref, seq, state_from, state_to = done.proposal.ref, done.entry.seq, done.entry.from_state, done.entry.to_state
         letters = list(done.letters)
     echo(f"{ref}: {state_from} → {state_to} (audit #{seq})")
+    if dated is not None and not letters:
+        warn(_UNDATED.format(what=f"{event.value} of {ref} wrote no letter", dated=dated))
     for path in write_letter_files(app.workspace().letters_dir, letters):
         echo(f"  letter: {path}")
+
+
+# --dated dates letters (what was signed and sent); a move that writes none has nothing to carry it.
+_UNDATED = (
+    "{what}: --dated {dated} dates letters only, so the record and the published site date this move "
+    "by when it was entered"
+)
 
 
 class _DryRun(Exception):
@@ -1426,6 +1435,10 @@ def _advance_batch(
         return
     for done in moved:
         echo(f"{done.ref}: {done.from_state} → {done.to_state} (audit #{done.seq})")
+    unlettered = [done.ref for done in moved if not done.letter_files]
+    if dated is not None and unlettered:
+        shown = ", ".join(unlettered[:5]) + (f" and {len(unlettered) - 5} more" if len(unlettered) > 5 else "")
+        warn(_UNDATED.format(what=f"{event.value} of {shown} wrote no letter", dated=dated))
     names = [name for done in moved for name in done.letter_files]
 
     def from_workspace() -> list[Path]:

@@ -77,3 +77,74 @@ def test_every_listing_prints_one_object_per_line(runner: CliRunner, workspace: 
         assert lines[0] == "[" and lines[-1] == "]" and len(lines) == len(records) + 2, (args, out[:300])
         assert [json.loads(line.strip().rstrip(",")) for line in lines[1:-1]] == records, args
     assert shown >= 6  # the layout was seen, not only empty listings
+
+
+def test_letters_are_not_dated_before_the_interview_they_report(runner: CliRunner, workspace: Workspace) -> None:
+    add(runner, "P-1")
+    cli_to_shortlisted(lambda *args: ogp(runner, *args), "P-1")  # interviewed on 2021-07-28
+    before = dump_tables(url_of(workspace))
+    early = ogp(runner, "advance", "P-1", "refer", "--dated", "2021-07-15")
+    assert early.exit_code == 1
+    assert early.stderr == (
+        "Error: proposal P-1: --dated: 2021-07-15 is before the interview held with its proposers on 2021-07-28\n"
+    )
+    assert dump_tables(url_of(workspace)) == before
+    ok(runner, "advance", "P-1", "refer", "--dated", "2021-07-28")  # the same day is possible
+
+
+def test_a_void_letter_does_not_hold_its_reissue_to_the_wrong_date(runner: CliRunner, workspace: Workspace) -> None:
+    add(runner, "P-1")
+    cli_to_shortlisted(lambda *args: ogp(runner, *args), "P-1")
+    ok(runner, "advance", "P-1", "refer")  # --dated forgotten: the letter bears today's date
+    (letter,) = json.loads(ok(runner, "letters", "list", "--json").stdout)
+    assert letter["issued_on"] == dt.date.today().isoformat()
+    done = ok(runner, "letters", "void", letter["reference"], "--reason", "التاريخ خطأ", "--reissue", "--dated", "2021-08-01")
+    assert "replacement" in done.stdout
+    listed = json.loads(ok(runner, "letters", "list", "--json").stdout)
+    assert [(x["issued_on"], x["void_reason"]) for x in listed] == [
+        (dt.date.today().isoformat(), "التاريخ خطأ"), ("2021-08-01", ""),
+    ]  # fmt: skip
+    # What still counts holds: the reissued referral, not the void letter.
+    early = ogp(runner, "response", "record", "P-1", "--entity", "MODEE", "--agreed", "--on", "2021-08-10")
+    assert early.exit_code == 0, early.output
+    later = ogp(runner, "advance", "P-1", "commit", "--dated", "2021-07-31")
+    assert later.exit_code == 1 and "before the letter" in later.stderr and "2021-08-01" in later.stderr
+    ok(runner, "advance", "P-1", "commit", "--dated", "2021-08-22")
+    ok(runner, "audit", "verify")
+
+
+def test_the_published_site_dates_a_decision_by_the_letters_that_carry_it(
+    runner: CliRunner, workspace: Workspace, tmp_path: Path
+) -> None:
+    referred(runner, "P-1")
+    ok(runner, "response", "record", "P-1", "--entity", "MODEE", "--agreed", "--on", "2021-08-15")
+    ok(runner, "advance", "P-1", "commit", "--dated", "2021-08-22")
+    add(runner, "P-2")
+    ok(runner, "advance", "P-2", "reject", "--reason", "خارج نطاق الخطة", "--dated", "2021-06-25")
+    ok(runner, "publish", "site", "--dated", "2021-08-31")
+    rows = {r["ref"]: r for r in json.loads((tmp_path / "site" / "data" / "response.json").read_text("utf-8"))}
+    assert rows["P-1"]["decided_on"] == "2021-08-22"  # the commitment letter's date, not the day it was typed in
+    assert rows["P-2"]["decided_on"] == "2021-06-25"  # the rejection letter to the proposer
+    page = (tmp_path / "site" / "en" / "proposals" / "P-1.html").read_text("utf-8")
+    # The commitment and the referral, in the timeline, on the days their letters bear.
+    for day in ("2021-08-22", "2021-08-01"):
+        assert f'<time datetime="{day}">' in page, day
+
+
+def test_a_dated_move_that_writes_no_letter_says_the_date_is_not_kept(runner: CliRunner, workspace: Workspace) -> None:
+    add(runner, "P-1")
+    ok(runner, "interview", "record", "P-1", "--on", "2021-07-28", "--platform", "Zoom")
+    moved = ok(runner, "advance", "P-1", "interview", "--dated", "2021-07-29")
+    assert "P-1: submitted → interviewed" in moved.stdout
+    assert moved.stderr == (
+        "Warning: interview of P-1 wrote no letter: --dated 2021-07-29 dates letters only, so the record and the "
+        "published site date this move by when it was entered\n"
+    )
+    add(runner, "P-2")
+    add(runner, "P-3")
+    for ref in ("P-2", "P-3"):
+        ok(runner, "interview", "record", ref, "--on", "2021-07-28", "--platform", "Zoom")
+    batch = ok(runner, "advance", "P-2", "P-3", "interview", "--dated", "2021-07-29")
+    assert "Warning: interview of P-2, P-3 wrote no letter: --dated 2021-07-29 dates letters only" in batch.stderr
+    quiet = ok(runner, "advance", "P-1", "reject", "--reason", "دون خط القطع", "--dated", "2021-07-30")
+    assert "Warning" not in quiet.stderr  # a rejection writes to the proposer: the letter carries the date

@@ -22,7 +22,7 @@ from documents.letters import Replaces
 from states import Addressees, Document, DocumentKind
 from workflow.errors import DocumentError, InvalidInputError
 from workflow.ledger import Step
-from workflow.models import AuditEntry, Entity, Letter, Plan, Proposal, Response
+from workflow.models import AuditEntry, Entity, Interview, Letter, Plan, Proposal, Response
 from workflow.vocabulary import VALUE_NAMES_AR, VALUE_NAMES_EN, OgpValue, organisation_addressee
 
 LETTERHEAD_TOP = {"ar": "المملكة الأردنية الهاشمية", "en": "The Hashemite Kingdom of Jordan"}
@@ -113,16 +113,22 @@ class Outbox:
 
     def _before_the_record(self, day: dt.date) -> str:
         """Why letters about the proposal cannot be dated `day`, or "": not before a letter already
-        written about it (its register follows the order letters went out: a rejection cannot close
-        a referral sent after it), nor before an answer already recorded from a body."""
+        written about it and not void (its register follows the order letters went out: a
+        rejection cannot close a referral sent after it; a void letter counts for nothing, and its
+        reissue may bear the date it should have had), nor before an interview held with its
+        proposers (a referral says they were interviewed), nor before an answer already recorded
+        from a body."""
         last = self.session.execute(
             select(Letter.issued_on, Letter.reference)
-            .where(Letter.proposal_id == self.proposal.id)
+            .where(Letter.proposal_id == self.proposal.id, func.coalesce(Letter.void_reason, "") == "")
             .order_by(Letter.issued_on.desc(), Letter.year.desc(), Letter.number.desc())
             .limit(1)
         ).first()
         if last is not None and day < last.issued_on:
             return f"{day} is before the letter {last.reference} about it, dated {last.issued_on}"
+        held = self.session.scalar(select(func.max(Interview.held_on)).where(Interview.proposal_id == self.proposal.id))
+        if held is not None and day < held:
+            return f"{day} is before the interview held with its proposers on {held}"
         answers = select(func.max(Response.responded_on)).where(Response.proposal_id == self.proposal.id)
         answered = self.session.scalar(answers)
         if answered is not None and day < answered:

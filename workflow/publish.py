@@ -263,17 +263,6 @@ def gather(
     )
     refs = {p.id: p.ref for p in proposals}
 
-    entries: dict[int, list[tuple[int, str, str, str | None, str]]] = defaultdict(list)
-    query = (
-        select(AuditEntry.seq, AuditEntry.at, AuditEntry.proposal_id, AuditEntry.event, AuditEntry.from_state,
-               AuditEntry.reason)
-        .where(AuditEntry.proposal_id.is_not(None))
-        .order_by(AuditEntry.seq)
-    )  # fmt: skip
-    for seq, at, proposal_id, event, from_state, reason in session.execute(query):
-        assert proposal_id is not None
-        entries[proposal_id].append((seq, at, event, from_state, reason))
-
     letters = session.execute(
         select(Letter.proposal_id, Letter.kind, Letter.entity_id, Letter.year, Letter.number, Letter.reference,
                Letter.issued_on, Letter.language, Letter.void_reason, Letter.replaces, Letter.audit_seq)
@@ -282,6 +271,7 @@ def gather(
     letters_of: dict[int, list[site.LetterInfo]] = defaultdict(list)
     register = []
     letter_seq: dict[str, int] = {}
+    signed: dict[int, dt.date] = {}  # audit entry → the earliest day its letters bear
     for row in letters:
         body = _body(entities[row.entity_id]) if row.entity_id is not None else None
         info = site.LetterInfo(
@@ -291,6 +281,21 @@ def gather(
         register.append(info)
         letters_of[row.proposal_id].append(info)
         letter_seq[row.reference] = row.audit_seq
+        if not row.void_reason and row.audit_seq is not None:
+            signed[row.audit_seq] = min(signed.get(row.audit_seq, row.issued_on), row.issued_on)
+
+    # The day of each step: the day its letters bear where it wrote any (a round entered later with
+    # --dated: the letters are what was signed and sent), else the local day it was recorded.
+    entries: dict[int, list[tuple[int, dt.date, str, str | None, str]]] = defaultdict(list)
+    query = (
+        select(AuditEntry.seq, AuditEntry.at, AuditEntry.proposal_id, AuditEntry.event, AuditEntry.from_state,
+               AuditEntry.reason)
+        .where(AuditEntry.proposal_id.is_not(None))
+        .order_by(AuditEntry.seq)
+    )  # fmt: skip
+    for seq, at, proposal_id, event, from_state, reason in session.execute(query):
+        assert proposal_id is not None
+        entries[proposal_id].append((seq, signed.get(seq) or _local_date(at), event, from_state, reason))
 
     responses: dict[int, list[Response]] = defaultdict(list)
     for response in session.scalars(select(Response).order_by(Response.id)):
@@ -400,7 +405,7 @@ def _public_minutes(data: MinutesData) -> MinutesData:
 
 def _decision(
     proposal: Proposal,
-    entries: list[tuple[int, str, str, str | None, str]],
+    entries: list[tuple[int, dt.date, str, str | None, str]],
     decided: DecidedStanding | None,
     cut_line: Fraction | None,
     letters: list[site.LetterInfo],
@@ -458,7 +463,7 @@ def _decision(
         outcome=OUTCOME_OF.get(state, "open"),
         state=state.value,
         event=final[2] if final else "",
-        decided_on=_local_date(final[1]) if final else None,
+        decided_on=final[1] if final else None,
         left_at=(final[3] or "") if final else "",
         reason=_public(final[4]) if final else "",
         seq=final[0] if final else None,
@@ -473,7 +478,7 @@ def _decision(
 
 def _timeline(
     proposal: Proposal,
-    entries: list[tuple[int, str, str, str | None, str]],
+    entries: list[tuple[int, dt.date, str, str | None, str]],
     held: list[dt.date],
     responses: list[Response],
     letters: list[site.LetterInfo],
@@ -482,16 +487,14 @@ def _timeline(
 ) -> tuple[site.Step, ...]:
     steps: list[tuple[tuple[dt.date, int, int], site.Step]] = []
     scores = [e for e in entries if e[2] == "score"]
-    for seq, at, event, _, reason in entries:
+    for seq, day, event, _, reason in entries:
         if event in SHOWN_STEPS:
             detail = _public(reason) if event in DECIDING else ""
-            day = _local_date(at)
             steps.append(((day, seq, 0), site.Step(day, event, seq, detail)))
         elif event == "declare_conflict":
-            day = _local_date(at)
             steps.append(((day, seq, 0), site.Step(day, event, seq)))
     if scores:
-        day = _local_date(scores[-1][1])
+        day = scores[-1][1]
         steps.append(((day, scores[-1][0], 0), site.Step(day, "scores", count=len(scores))))
     for day in held:
         steps.append(((day, 0, 0), site.Step(day, "record_interview")))
@@ -515,7 +518,7 @@ def _timeline(
 
 def _milestones(
     proposals: list[Proposal],
-    entries: dict[int, list[tuple[int, str, str, str | None, str]]],
+    entries: dict[int, list[tuple[int, dt.date, str, str | None, str]]],
     held: dict[int, list[dt.date]],
     register: list[site.LetterInfo],
     responses: dict[int, list[Response]],
@@ -532,9 +535,9 @@ def _milestones(
     span("interviews", [day for days in held.values() for day in days])
     by_event: dict[str, list[dt.date]] = defaultdict(list)
     for mine in entries.values():
-        for _, at, event, _, _ in mine:
+        for _, day, event, _, _ in mine:
             if event in ("shortlist", "commit"):
-                by_event[event].append(_local_date(at))
+                by_event[event].append(day)
     span("shortlist", by_event["shortlist"])
     span("referrals", [letter.issued_on for letter in register if letter.kind == "referral"])
     span("answers", [r.responded_on for rs in responses.values() for r in rs])
