@@ -148,3 +148,29 @@ def test_a_dated_move_that_writes_no_letter_says_the_date_is_not_kept(runner: Cl
     assert "Warning: interview of P-2, P-3 wrote no letter: --dated 2021-07-29 dates letters only" in batch.stderr
     quiet = ok(runner, "advance", "P-1", "reject", "--reason", "دون خط القطع", "--dated", "2021-07-30")
     assert "Warning" not in quiet.stderr  # a rejection writes to the proposer: the letter carries the date
+
+
+def test_an_unclosed_quote_and_a_workbook_are_named(runner: CliRunner, workspace: Workspace, tmp_path: Path) -> None:
+    before = dump_tables(url_of(workspace))
+    unclosed = tmp_path / "proposals.csv"
+    unclosed.write_text('title,organization\n"عنوان, مع فاصلة,جمعية\nفكرة ثانية,جمعية\nفكرة ثالثة,جمعية\n', "utf-8")
+    refused = ogp(runner, "proposal", "import", str(unclosed))
+    assert refused.exit_code == 1
+    assert "line 2: a quoted cell opened on this line is never closed: lines 2–4, to the end of the file" in refused.stderr
+    scores = tmp_path / "scores.csv"
+    scores.write_text('proposal,member,criterion,value,note\nP-1,أ,importance,4,"ملاحظة\nP-2,أ,importance,3,\n', "utf-8")
+    refused = ogp(runner, "score", "import", str(scores))
+    assert refused.exit_code == 1 and "a quoted cell opened on this line is never closed" in refused.stderr
+    quoted = tmp_path / "multiline.csv"  # a cell over two lines, closed: a row like any other
+    quoted.write_text('title,organization,problem\nفكرة,جمعية,"سطر أول\nسطر ثان"\n', "utf-8")
+    assert "Imported 1 proposal" in ok(runner, "proposal", "import", str(quoted)).stdout
+    before = dump_tables(url_of(workspace))
+    for name, head, kind in (("ranking.xlsx", b"PK\x03\x04", ".xlsx"), ("old.xls", b"\xd0\xcf\x11\xe0", ".xls")):
+        workbook = tmp_path / name
+        workbook.write_bytes(head + b"\x14\x00\x06\x00" + bytes(range(256)) * 4)
+        for command in (("proposal", "import"), ("score", "import"), ("response", "import"), ("interview", "import")):
+            refused = ogp(runner, *command, str(workbook))
+            assert refused.exit_code == 1, (command, refused.output)
+            assert f"file: is {'an' if kind == '.xlsx' else 'an old'} Excel workbook ({kind})" in refused.stderr
+            assert "Save As › 'CSV UTF-8 (Comma delimited)'" in refused.stderr
+    assert dump_tables(url_of(workspace)) == before

@@ -80,6 +80,11 @@ def iter_rows(path: Path, spec: TableSpec, problems: list[RowProblem]) -> Iterat
 def decode(data: bytes) -> tuple[str, RowProblem | None]:
     """The file's text: UTF-8 (with or without a BOM) or UTF-16 (with a BOM, or plainly so);
     else a problem naming the encoding it looks like and how to save the file as UTF-8."""
+    if data.startswith(b"PK\x03\x04"):
+        workbook = "is an Excel workbook (.xlsx) or another zip file, not CSV or JSON"
+        return "", RowProblem("file", "", f"{workbook}; {SAVE_AS_UTF8}")
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        return "", RowProblem("file", "", f"is an old Excel workbook (.xls), not CSV or JSON; {SAVE_AS_UTF8}")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return data.decode("utf-16"), None
@@ -157,11 +162,13 @@ def _csv_rows(text: str, spec: TableSpec, problems: list[RowProblem]) -> Iterato
         return
     columns = [(index, name, name in spec.lists) for index, name in enumerate(names, start=1)]
     blank_used: dict[int, str] = {}
+    last: tuple[int, list[str]] = (0, [])
     for start, cells, error in _records(reader, offset):
         where = f"line {start}"
         if error:
             problems.append(RowProblem(where, "", f"not readable as CSV: {error}"))
             break
+        last = (start, cells)
         if not any(cell.strip() for cell in cells):
             continue
         if len(cells) > len(names):
@@ -179,6 +186,9 @@ def _csv_rows(text: str, spec: TableSpec, problems: list[RowProblem]) -> Iterato
             else:
                 row[name] = cell
         yield where, row
+    unclosed = _unclosed_quote(text, *last, reader.line_num + offset)
+    if unclosed is not None:
+        problems.append(unclosed)
     for index, where in sorted(blank_used.items()):
         problems.append(
             RowProblem(
@@ -188,6 +198,21 @@ def _csv_rows(text: str, spec: TableSpec, problems: list[RowProblem]) -> Iterato
                 position=index,
             )
         )
+
+
+def _unclosed_quote(text: str, start: int, cells: list[str], end: int) -> RowProblem | None:
+    """The problem of a quote opened and never closed, or None. The csv module (as Excel) then
+    reads the rest of the file into that one cell without a word, rows and all: the last record
+    holds a line break in a cell, and the file an odd number of quote characters (a closed quote
+    and a doubled one inside a cell are pairs)."""
+    if not any("\n" in cell or "\r" in cell for cell in cells) or text.count('"') % 2 == 0:
+        return None
+    return RowProblem(
+        f"line {start}",
+        "",
+        f"a quoted cell opened on this line is never closed: lines {start}–{end}, to the end of the file, "
+        'were read as one cell; add the closing " (or remove the opening one)',
+    )
 
 
 # A line as io.StringIO(newline="") gives it to the csv module: ended by \r\n, \r or \n, kept.
