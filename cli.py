@@ -453,10 +453,16 @@ def read_logo(path: Path) -> bytes:
     return data
 
 
-def checked_output(path: Path, hint: str, *, folder: bool = False) -> Path:
+def checked_output(path: Path, hint: str, *, folder: bool = False, suffix: str = "") -> Path:
     """An output path the user can trust: no climbing out of the current folder with '..' in a
     relative path (give an absolute path for elsewhere), and a folder that exists (for a `folder`
-    to write into, its parent: the folder itself is created)."""
+    to write into, its parent: the folder itself is created). With `suffix` (".docx"), a file
+    named for another kind of file is refused: a Word document saved as plan.xlsx opens nowhere."""
+    if suffix and path.suffix.lower() != suffix:
+        raise click.BadParameter(
+            f"{path.name!r} is not named as the {suffix} file this writes; name it {path.stem}{suffix}",
+            param_hint=f"'{hint}'",
+        )
     if not path.is_absolute() and ".." in path.parts:
         raise click.BadParameter(
             f"{path} climbs out of the current folder with '..'; give a path inside it, or an absolute path",
@@ -951,7 +957,7 @@ def proposal_export(app: App, file: Path, state: str | None) -> None:
     from workflow.importer import export_proposals
     from workflow.proposals import list_proposals
 
-    target = checked_output(file, "FILE")
+    target = checked_output(file, "FILE", suffix=".csv")
     with app.session(readonly=True) as session:
         chosen = list_proposals(session, State(state) if state else None)
         content = export_proposals(chosen)
@@ -2055,7 +2061,7 @@ def meeting_minutes(app: App, id: str, out: Path | None) -> None:
         plan = current_plan(session)
         content = render_minutes(minutes(found, plan.title, plan.period, str(audit.current_head(session))))
         name = f"meeting-{found.id}-{found.held_on.isoformat()}.docx"
-    target = checked_output(out, "--out") if out else app.workspace().folder / "minutes" / name
+    target = checked_output(out, "--out", suffix=".docx") if out else app.workspace().folder / "minutes" / name
     try:
         path = write_atomic(target.parent, target.name, content)
     except OSError as exc:
@@ -2877,7 +2883,7 @@ language_option = click.option(
 def _write_report(app: App, out: Path | None, name: str, content: bytes) -> Path:
     from documents import write_atomic
 
-    target = checked_output(out, "--out") if out else app.workspace().folder / "reports" / name
+    target = checked_output(out, "--out", suffix=".docx") if out else app.workspace().folder / "reports" / name
     return write_atomic(target.parent, target.name, content)
 
 

@@ -174,3 +174,15 @@ def test_an_unclosed_quote_and_a_workbook_are_named(runner: CliRunner, workspace
             assert f"file: is {'an' if kind == '.xlsx' else 'an old'} Excel workbook ({kind})" in refused.stderr
             assert "Save As › 'CSV UTF-8 (Comma delimited)'" in refused.stderr
     assert dump_tables(url_of(workspace)) == before
+
+
+def test_files_written_must_be_named_for_what_they_hold(runner: CliRunner, workspace: Workspace, tmp_path: Path) -> None:
+    add(runner, "P-1")
+    for args in (("report", "plan", "--out", "plan.xlsx"), ("report", "plan", "--out", "plan"),
+                 ("proposal", "export", "proposals.xlsx")):  # fmt: skip
+        refused = ogp(runner, *args)
+        assert refused.exit_code == 2, (args, refused.output)
+        assert "is not named as the" in refused.stderr and "name it " in refused.stderr
+    assert not list(tmp_path.glob("plan*")) and not (tmp_path / "proposals.xlsx").exists()
+    ok(runner, "report", "plan", "--out", "PLAN.DOCX")
+    ok(runner, "proposal", "export", "proposals.csv")
