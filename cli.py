@@ -2133,10 +2133,10 @@ class DefaultCommandGroup(click.Group):
 
 @cli.group(cls=DefaultCommandGroup)
 def score() -> None:
-    """Members' scores: 'ogp score ID …' gives one; 'import' and 'list' are below."""
+    """Members' scores: 'ogp score ID …' (or 'ogp score give ID …') gives one; the others are below."""
 
 
-@score.command("give", hidden=True)
+@score.command("give")
 @click.argument("id", type=PROPOSAL_ID)
 @click.option("--member", required=True, type=MEMBER, help="Who scores, by name or number.")
 @click.option("--criterion", "criterion_key", required=True, help="The criterion, by code (see 'ogp criterion list').")
@@ -2149,6 +2149,7 @@ def score_give(app: App, id: str, member: str, criterion_key: str, value: int, n
     \b
     Example:
       ogp score P-001 --member "ندى خاطر" --criterion importance --value 4
+      ogp score give P-002 --member "ندى خاطر" --criterion importance --value 3
     """
     from workflow.evaluation import ScoreInput, record_score
 

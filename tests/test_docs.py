@@ -49,7 +49,7 @@ def test_the_expected_commands_exist() -> None:
         "ogp proposal add", "ogp proposal discard", "ogp proposal edit", "ogp proposal export", "ogp proposal import",
         "ogp proposal link", "ogp proposal list", "ogp proposal show", "ogp publish", "ogp ranking",
         "ogp report plan", "ogp report progress", "ogp response import", "ogp response list", "ogp response record",
-        "ogp score import",
+        "ogp score give", "ogp score import",
         "ogp score list", "ogp score withdraw", "ogp shortlist", "ogp status", "ogp templates check",
         "ogp templates export",
     ]  # fmt: skip
