@@ -223,13 +223,11 @@ class OgpValueType(click.ParamType):
     name = "VALUE"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
-        from workflow.vocabulary import OgpValue, parse_value
+        from workflow.vocabulary import known_values, parse_value
 
         text = str(value)
         if text.strip() and parse_value(text) is None:
-            known = ", ".join(v.value for v in OgpValue)
-            self.fail(f"{terminal_safe(repr(text.strip()))} is not an OGP value (known: {known}, or the Arabic names)",
-                      param, ctx)  # fmt: skip
+            self.fail(f"{terminal_safe(repr(text.strip()))} is not an OGP value (known: {known_values()})", param, ctx)
         return text
 
 
@@ -243,7 +241,16 @@ class EvidenceType(InputFileType):
         from workflow.progress import looks_like_url
 
         text = str(value)
-        return text if looks_like_url(text) else str(super().convert(text, param, ctx))
+        if looks_like_url(text):
+            return text
+        if not Path(text).exists() and _WEB_ADDRESS.match(text.strip()):  # example.org/report: no scheme
+            self.fail(f"{text.strip()!r} is not a file here; a web address needs https:// "
+                      f"(https://{text.strip()})", param, ctx)  # fmt: skip
+        return str(super().convert(text, param, ctx))
+
+
+# What reads as a web address typed without its scheme (www.… is read as one already): a dotted host, a path.
+_WEB_ADDRESS = re.compile(r"^[\w-]+(\.[\w-]+)*\.[a-z]{2,}/\S*$", re.IGNORECASE)
 
 
 DATE = DateType()
@@ -335,9 +342,15 @@ class App:
     templates: Path | None
 
     def workspace(self) -> db.Workspace:
+        """The workspace `--db` names; a `--db` that cannot name one (a folder, an unsupported
+        database, not a URL) is bad usage (exit 2), as a bad option value is."""
         from workflow import db
+        from workflow.errors import InvalidInputError
 
-        return db.resolve(self.db)
+        try:
+            return db.resolve(self.db)
+        except InvalidInputError as exc:
+            raise click.BadParameter(f"{exc.field}: {exc.problem}", param_hint="'--db'") from None
 
     @contextmanager
     def session(self, *, readonly: bool = False) -> Iterator[Session]:

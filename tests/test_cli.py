@@ -76,8 +76,11 @@ def test_init_creates_then_reports_up_to_date(tmp_path: Path) -> None:
 def test_a_file_that_is_not_a_workspace_is_refused(tmp_path: Path) -> None:
     (tmp_path / "notes.db").write_text("hello, not a database " * 100)
     result = CliRunner().invoke(cli, ["--db", "notes.db", "proposal", "list"])
-    assert result.exit_code == 1
-    assert result.stderr.startswith("Error: the database refused the command (file is not a database)")
+    assert result.exit_code == 2  # a --db that names no workspace is bad usage
+    assert result.stderr.endswith(
+        f"Error: Invalid value for '--db': path: {tmp_path / 'notes.db'} is not a workspace: it is not a SQLite "
+        "database (a CSV or another file?)\n"
+    )
 
 
 def test_bad_usage_exits_2(runner: CliRunner) -> None:

@@ -179,8 +179,12 @@ def test_inputs_that_are_not_regular_files_are_refused_without_hanging(
         (("score", "import", str(tmp_path)), 2, "is a directory"),
         (("init", "--logo", "/dev/zero"), 2, "Invalid value for '--logo': /dev/zero is a device, not a regular file"),
         (("init", "--logo", str(fifo)), 2, "is a named pipe (FIFO), not a regular file"),
-        (("--db", str(fifo), "proposal", "list"), 1, "is not a regular file"),
-        (("--db", "/dev/zero", "proposal", "list"), 1, "/dev/zero is not a regular file"),
+        # A --db that cannot name a workspace is bad usage too (it was exit 1).
+        (("--db", str(fifo), "proposal", "list"), 2, "Invalid value for '--db': path: "),
+        (("--db", "/dev/zero", "proposal", "list"), 2, "/dev/zero is not a regular file"),
+        (("--db", str(tmp_path), "proposal", "list"), 2, "is a folder; name a file in it"),
+        (("--db", "mysql://h/x", "proposal", "list"), 2, "unsupported database 'mysql'"),
+        (("--db", "sqlite://", "status"), 2, "an in-memory SQLite database keeps nothing"),
     ]:
         result = ogp(*args)
         assert result.exit_code == code, (args, result.output)

@@ -91,7 +91,7 @@ def test_every_bad_row_is_reported_and_nothing_is_imported(session_scope: Sessio
         "line 4, column 'ref': 'old-1' is already used by another proposal",
         "line 5, column 'title': is required",
         "line 5, column 'email': 'not-mail' is not an e-mail address",
-        "line 5, column 'values': unknown OGP value 'transparency' (known: access_to_information, accountability, public_participation, technology_innovation)",
+        "line 5, column 'values': unknown OGP value 'transparency' (known: access_to_information (إتاحة الوصول إلى المعلومات), accountability (المساءلة), public_participation (المشاركة الشعبية), technology_innovation (الانفتاح على التكنولوجيا والابتكار))",
         "line 5, column 'entities': unknown government body 'وزارة المالية' (register it with 'ogp entity add')",
         "line 5, column 'submitted_on': '2021-02-30' is not a real date (day is out of range for month)",
         "line 7, column 'submitted_on': 2999-01-01 is outside the supported dates (1924-08-01 to 2077-11-16, the Umm al-Qura calendar letters are dated in)",

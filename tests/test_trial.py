@@ -186,3 +186,26 @@ def test_files_written_must_be_named_for_what_they_hold(runner: CliRunner, works
     assert not list(tmp_path.glob("plan*")) and not (tmp_path / "proposals.xlsx").exists()
     ok(runner, "report", "plan", "--out", "PLAN.DOCX")
     ok(runner, "proposal", "export", "proposals.csv")
+
+
+def test_mistyped_values_addresses_and_workspaces_are_named(
+    runner: CliRunner, workspace: Workspace, tmp_path: Path
+) -> None:
+    wrong = ogp(runner, "proposal", "add", "--title", "ت", "--org", "ج", "--value", "المشاركه الشعبيه ")
+    assert wrong.exit_code == 0  # ta marbuta typed as ha: the same name
+    wrong = ogp(runner, "proposal", "add", "--title", "ت", "--org", "ج", "--value", "الشفافية")
+    assert wrong.exit_code == 2
+    assert "public_participation (المشاركة الشعبية)" in wrong.stderr and "accountability (المساءلة)" in wrong.stderr
+    (tmp_path / "proposals.csv").write_text("title,organization\nفكرة,جمعية\n", "utf-8")
+    for args in (("--db", "proposals.csv", "status"), ("--db", "proposals.csv", "proposal", "list")):
+        refused = ogp(runner, *args)
+        assert refused.exit_code == 2, refused.output
+        assert "proposals.csv is not a workspace: it is not a SQLite database" in refused.stderr
+    for typed, hint in (("example.org/report", "https://example.org/report"), ("moh.gov.jo/a/b.pdf", "https://moh.gov.jo/a/b.pdf")):
+        refused = ogp(runner, "progress", "record", "M1", "--percent", "10", "--note", "ن", "--by", "government",
+                      "--evidence", typed)  # fmt: skip
+        assert refused.exit_code == 2
+        assert f"'{typed}' is not a file here; a web address needs https:// ({hint})" in refused.stderr
+    missing = ogp(runner, "progress", "record", "M1", "--percent", "10", "--note", "ن", "--by", "government",
+                  "--evidence", "report.pdf")  # fmt: skip
+    assert missing.exit_code == 2 and "File 'report.pdf' does not exist" in missing.stderr

@@ -74,12 +74,26 @@ def resolve(db: str | None, cwd: Path | None = None) -> Workspace:
     raise InvalidInputError("--db", "URL", f"unsupported database {backend!r}: use SQLite or PostgreSQL")
 
 
+# The first 16 bytes of every SQLite database file (sqlite.org/fileformat.html, 1.3).
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
 def _sqlite_workspace(path: Path, url: URL | None = None) -> Workspace:
     path = path.resolve()
     if path.is_dir():
         raise InvalidInputError("--db", "path", f"{path} is a folder; name a file in it, e.g. {path / DEFAULT_DB}")
     if path.exists() and not path.is_file():  # a named pipe or a device would hang or be read for ever
         raise InvalidInputError("--db", "path", f"{path} is not a regular file")
+    if path.is_file():
+        try:
+            with path.open("rb") as stream:
+                head = stream.read(len(SQLITE_HEADER))
+        except OSError as exc:
+            raise InvalidInputError("--db", "path", f"{path} cannot be read ({exc.strerror})") from None
+        if head and head != SQLITE_HEADER:  # an empty file is an empty database to SQLite
+            raise InvalidInputError(
+                "--db", "path", f"{path} is not a workspace: it is not a SQLite database (a CSV or another file?)"
+            )
     return Workspace((url or URL.create("sqlite")).set(database=str(path)), path.parent)
 
 

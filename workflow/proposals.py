@@ -21,7 +21,7 @@ from workflow.keys import parse_key
 from workflow.models import Base, Entity, Proposal, ProposalEntity
 from workflow.names import name_key
 from workflow.plans import EntityIndex, current_plan
-from workflow.vocabulary import OgpValue, parse_value
+from workflow.vocabulary import OgpValue, known_values, parse_value
 
 REF_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
@@ -108,7 +108,7 @@ def validate(
             continue
         value = parse_value(item)
         if value is None:
-            known = ", ".join(v.value for v in OgpValue)
+            known = known_values()
             problems.append(("values", f"unknown OGP value {item.strip()!r} (known: {known})"))
         elif value not in values:
             values.append(value)
@@ -488,7 +488,7 @@ def _kept(where: ProposalFilter) -> Callable[[list[str], str, Sequence[str]], bo
     if where.value:
         value = parse_value(where.value)
         if value is None:
-            known = ", ".join(v.value for v in OgpValue)
+            known = known_values()
             raise InvalidInputError("proposal list", "--value", f"unknown OGP value {where.value!r} (known: {known})")
     org = name_key(where.org) if where.org else None
     needle = name_key(where.search) if where.search else None

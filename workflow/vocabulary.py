@@ -70,6 +70,11 @@ for _name, _value in _VALUE_ALIASES.items():
     _VALUE_LOOKUP[name_key(_name)] = _value
 
 
+def known_values() -> str:
+    """The OGP values as a refusal lists them: each code with its Arabic name, as either is typed."""
+    return ", ".join(f"{value.value} ({VALUE_NAMES_AR[value]})" for value in OgpValue)
+
+
 def parse_value(text: str) -> OgpValue | None:
     """The OGP value `text` names (code, Arabic or English name), or None."""
     return _VALUE_LOOKUP.get(name_key(text.replace("-", "_")))
