@@ -220,7 +220,7 @@ def test_shortlist_top_is_all_or_nothing_and_shows_the_cut_line(session_scope: S
     with session_scope() as s, pytest.raises(WorkflowError) as refused:
         shortlist_top(s, 4, actor="t", now=NOW)
     assert str(refused.value) == (
-        "Cannot shortlist the top 4: 0 of the plan's 3 places are taken, so at most 3 more can be shortlisted; nothing was changed."
+        "Cannot shortlist the top 4: --top 4 is more than the 3 places left (0 of the plan's 3 are taken); nothing was changed."
     )
     with session_scope() as s:
         dry = shortlist_top(s, 2, actor="t", dry_run=True, now=NOW)
@@ -237,8 +237,18 @@ def test_shortlist_top_is_all_or_nothing_and_shows_the_cut_line(session_scope: S
             "ranked 1 of 4, weighted mean 5.00",
             "ranked 2 of 4, weighted mean 4.00",
         ]
-    with session_scope() as s, pytest.raises(WorkflowError, match="at most 1 more can be shortlisted"):
+    with session_scope() as s, pytest.raises(WorkflowError) as refused:
         shortlist_top(s, 2, actor="t", now=NOW)
+    assert "--top 2 is more than the 1 place left (2 of the plan's 3 are taken)" in str(refused.value)
+    # Run again as if --top were the shortlist's size: no "try --top 2", which would take the two
+    # the first shortlist passed over.
+    with session_scope() as s, pytest.raises(WorkflowError) as refused:
+        shortlist_top(s, 3, actor="t", now=NOW)
+    assert str(refused.value) == (
+        "Cannot shortlist the top 3: only 2 interviewed proposals are not shortlisted yet; 2 already hold a place "
+        "(--top counts the proposals to shortlist now, not the shortlist's size); --top 3 is more than the 1 place "
+        "left (2 of the plan's 3 are taken); nothing was changed."
+    )
 
 
 def test_shortlist_top_refuses_whole_when_one_lacks_a_quorum(session_scope: SessionFactory) -> None:

@@ -72,14 +72,23 @@ def shortlist_top(
     ranked = ranking(session)
     selected = ranked[:top]
     blockers = []
-    if top > len(ranked):
-        blockers.append(f"only {len(ranked)} proposals are interviewed (try --top {len(ranked)})" if ranked else
-                        "no proposal is interviewed yet")  # fmt: skip
     taken = count_in(session, plan, SHORTLIST_PLACES)
+    if top > len(ranked):
+        if not ranked:
+            blockers.append("no proposal is interviewed yet")
+        elif taken:
+            # Not "try --top N": after a shortlist, the interviewed ones left are those it passed over.
+            blockers.append(
+                f"only {len(ranked)} interviewed proposals are not shortlisted yet; {taken} already hold a place "
+                f"(--top counts the proposals to shortlist now, not the shortlist's size)"
+            )
+        else:
+            blockers.append(f"only {len(ranked)} proposals are interviewed (try --top {len(ranked)})")
     if taken + top > plan.shortlist_size:
+        left = plan.shortlist_size - taken
         blockers.append(
-            f"{taken} of the plan's {plan.shortlist_size} places are taken, so at most "
-            f"{plan.shortlist_size - taken} more can be shortlisted"
+            f"--top {top} is more than the {left} place{'' if left == 1 else 's'} left "
+            f"({taken} of the plan's {plan.shortlist_size} are taken)"
         )
     short = [f"{s.proposal.ref} ({', '.join(s.short_of_quorum())})" for s in selected if not s.complete]
     if short:
