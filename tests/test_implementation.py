@@ -112,14 +112,28 @@ def test_the_proposal_s_text_starts_the_commitment_and_edits_are_recorded(sessio
         replay.verify(s)
 
 
+def test_a_start_moved_past_the_end_kept_is_said_of_the_start(session_scope: SessionFactory) -> None:
+    with session_scope() as s:
+        committed(s)
+        edit_commitment(s, "P-1", CommitmentChanges(start="2021-11", end="2022-06"), actor="tester", now=LATER)
+    with session_scope() as s, pytest.raises(InvalidInputError) as refused:
+        edit_commitment(s, "P-1", CommitmentChanges(start="2022-09"), actor="tester", now=LATER)
+    assert str(refused.value) == "commitment P-1: --start: 2022-09 is after the end month 2022-06"
+    with session_scope() as s, pytest.raises(InvalidInputError) as refused:
+        edit_commitment(s, "P-1", CommitmentChanges(end="2021-10"), actor="tester", now=LATER)
+    assert str(refused.value) == "commitment P-1: --end: 2021-10 is before the start month 2021-11"
+
+
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
         (CommitmentChanges(start="2021-11", end="2021-10"), "commitment P-1: --end: 2021-10 is before the start month 2021-11"),
         (CommitmentChanges(end="2024-01"), "commitment P-1: --end: 2024-01 is outside the plan's period 2021-2023"),
+        # Outside the period is said of the month given, before any order between the two.
+        (CommitmentChanges(start="2024-01", end="2023-06"), "commitment P-1: --start: 2024-01 is outside the plan's period 2021-2023"),
         (CommitmentChanges(start="2021-13"), "commitment P-1: --start: '2021-13' is not a month: use YYYY-MM, e.g. 2022-05"),
         (CommitmentChanges(ogp_id="JO 70"), "commitment P-1: --ogp-id: 'JO 70' is not an OGP commitment number (e.g. JO0070)"),
-        (CommitmentChanges(relevance=(("openness", "x"),)), "commitment P-1: --relevance: unknown OGP value 'openness' (known: access_to_information, accountability, public_participation, technology_innovation)"),
+        (CommitmentChanges(relevance=(("openness", "x"),)), "commitment P-1: --relevance: unknown OGP value 'openness' (known: access_to_information (إتاحة الوصول إلى المعلومات), accountability (المساءلة), public_participation (المشاركة الشعبية), technology_innovation (الانفتاح على التكنولوجيا والابتكار))"),
         (CommitmentChanges(supporting=("MODEE",)), "commitment P-1: --supporting: وزارة الاقتصاد الرقمي والريادة leads the commitment; it cannot support it"),
     ],
 )  # fmt: skip
@@ -357,9 +371,10 @@ def test_evidence_files_are_read_capped_and_only_when_regular(tmp_path: Path) ->
 # --- completion on the IRM's scale ------------------------------------------------------------------
 
 
-def standing(state: MilestoneState, percent: int | None = None) -> MilestoneStanding:
+def standing(state: MilestoneState, percent: int | None = None, *, begun: bool | None = None) -> MilestoneStanding:
     government = Progress(percent=percent) if percent is not None else None
-    return MilestoneStanding(Milestone(), state, "2022-01", government, None, ())
+    begun = state in (MilestoneState.STARTED, MilestoneState.COMPLETED) if begun is None else begun
+    return MilestoneStanding(Milestone(), state, "2022-01", government, None, (), begun)
 
 
 @pytest.mark.parametrize(
@@ -369,6 +384,11 @@ def standing(state: MilestoneState, percent: int | None = None) -> MilestoneStan
         ([standing(MilestoneState.PLANNED)], (Completion.NOT_STARTED, 0)),
         ([standing(MilestoneState.CANCELLED)], (Completion.NOT_STARTED, 0)),
         ([standing(MilestoneState.STARTED)], (Completion.LIMITED, 0)),
+        # Delayed before it ever started: not begun (the README's "none has begun").
+        ([standing(MilestoneState.DELAYED)], (Completion.NOT_STARTED, 0)),
+        ([standing(MilestoneState.DELAYED), standing(MilestoneState.PLANNED)], (Completion.NOT_STARTED, 0)),
+        # Started, then delayed: it had begun.
+        ([standing(MilestoneState.DELAYED, begun=True)], (Completion.LIMITED, 0)),
         ([standing(MilestoneState.PLANNED, 10)], (Completion.LIMITED, 10)),
         ([standing(MilestoneState.STARTED, 49), standing(MilestoneState.STARTED, 50)], (Completion.LIMITED, 49)),
         ([standing(MilestoneState.STARTED, 50), standing(MilestoneState.STARTED, 50)], (Completion.SUBSTANTIAL, 50)),

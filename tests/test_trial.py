@@ -188,6 +188,22 @@ def test_files_written_must_be_named_for_what_they_hold(runner: CliRunner, works
     ok(runner, "proposal", "export", "proposals.csv")
 
 
+def test_the_plan_s_period_is_two_years_in_order(runner: CliRunner, workspace: Workspace) -> None:
+    before = dump_tables(url_of(workspace))
+    for typed, problem in (
+        ("2025-2023", "plan: period: '2025-2023' ends before it starts (give it as 2023-2025?)"),
+        ("2023/25", "plan: period: '2023/25' is not a period: give two years, e.g. 2021-2023"),
+        ("الخطة الخامسة", "plan: period: 'الخطة الخامسة' is not a period: give two years, e.g. 2021-2023"),
+        ("2021-2031", "plan: period: '2021-2031' is 10 years; an OGP action plan runs at most 4"),
+    ):
+        refused = ogp(runner, "init", "--period", typed)
+        assert refused.exit_code == 1 and refused.stderr == f"Error: {problem}\n", (typed, refused.stderr)
+    assert dump_tables(url_of(workspace)) == before
+    for typed in ("2023/2025", "٢٠٢٣–٢٠٢٥", " 2023 - 2025 "):
+        ok(runner, "init", "--period", typed)
+        assert json.loads(ok(runner, "plan", "show", "--json").stdout)["period"] == "2023-2025", typed
+
+
 def test_mistyped_values_addresses_and_workspaces_are_named(
     runner: CliRunner, workspace: Workspace, tmp_path: Path
 ) -> None:

@@ -19,13 +19,12 @@ from workflow import audit, fields, ledger
 from workflow.errors import InvalidInputError, NotFoundError
 from workflow.models import Commitment, CommitmentPartner, Entity, Milestone, Plan, Proposal
 from workflow.periods import parse_month
-from workflow.plans import EntityIndex, current_plan
+from workflow.plans import PERIOD_PATTERN, EntityIndex, current_plan
 from workflow.proposals import get_proposal
-from workflow.vocabulary import OgpValue, parse_value
+from workflow.vocabulary import OgpValue, known_values, parse_value
 
 # OGP's own commitment numbers: a country code and a number (JO0070), or a SAMPLE label.
 OGP_ID_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9-]{1,31}$")
-PERIOD_PATTERN = re.compile(r"^\s*(\d{4})\s*[-–]\s*(\d{4})\s*$")
 TEXT_FIELDS = ("problem", "status_quo", "description", "how_it_solves")
 
 
@@ -68,7 +67,8 @@ class CommitmentText:
 
 
 def plan_months(plan: Plan) -> tuple[str, str] | None:
-    """The first and last month of the plan's period when it reads YYYY-YYYY (2021-2023)."""
+    """The first and last month of the plan's period when it reads YYYY-YYYY (2021-2023; every
+    period set since `plans.parse_period` does; one stored before may be free text: then None)."""
     match = PERIOD_PATTERN.match(plan.period or "")
     if not match:
         return None
@@ -123,16 +123,22 @@ def _month(value: str, record: str, option: str) -> str:
         raise InvalidInputError(record, option, str(exc)) from exc
 
 
-def check_months(plan: Plan, record: str, start: str, end: str, start_option: str, end_option: str) -> None:
-    """A span of months in order and within the plan's period (when the period reads YYYY-YYYY)."""
-    if start and end and end < start:
-        raise InvalidInputError(record, end_option, f"{end} is before the start month {start}")
+def check_months(
+    plan: Plan, record: str, start: str, end: str, start_option: str, end_option: str, *, kept_end: bool = False
+) -> None:
+    """A span of months within the plan's period (when the period reads YYYY-YYYY) and in order.
+    Raises `InvalidInputError` naming the option at fault: a month outside the period first; for
+    months out of order, the end, or the start where the end was kept as it stood (`kept_end`:
+    only the start was given, so the start is what moved past the end)."""
     span = plan_months(plan)
-    if span is None:
-        return
-    for month, option in ((start, start_option), (end, end_option)):
-        if month and not span[0] <= month <= span[1]:
-            raise InvalidInputError(record, option, f"{month} is outside the plan's period {plan.period}")
+    if span is not None:
+        for month, option in ((start, start_option), (end, end_option)):
+            if month and not span[0] <= month <= span[1]:
+                raise InvalidInputError(record, option, f"{month} is outside the plan's period {plan.period}")
+    if start and end and end < start:
+        if kept_end:
+            raise InvalidInputError(record, start_option, f"{start} is after the end month {end}")
+        raise InvalidInputError(record, end_option, f"{end} is before the start month {start}")
 
 
 def edit_commitment(
@@ -155,7 +161,7 @@ def edit_commitment(
     for value_name, text in changes.relevance:
         value = parse_value(value_name)
         if value is None:
-            known = ", ".join(v.value for v in OgpValue)
+            known = known_values()
             raise InvalidInputError(record, "--relevance", f"unknown OGP value {value_name.strip()!r} (known: {known})")
         relevance[value.value] = fields.block(text, record, "--relevance")
     with ledger.recorded(
@@ -191,7 +197,8 @@ def edit_commitment(
             row.relevance = {code: merged[code] for code in (v.value for v in OgpValue) if merged.get(code)}
         start = _month(changes.start, record, "--start") if changes.start is not None else row.start_month
         end = _month(changes.end, record, "--end") if changes.end is not None else row.end_month
-        check_months(plan, record, start, end, "--start", "--end")
+        kept_end = changes.end is None and changes.start is not None
+        check_months(plan, record, start, end, "--start", "--end", kept_end=kept_end)
         _check_milestones_inside(session, proposal, record, start, end)
         row.start_month, row.end_month = start, end
         if supporting is not None or orgs is not None:

@@ -247,6 +247,9 @@ class MilestoneStanding:
     government: Progress | None
     civil_society: Progress | None
     delays: tuple[MilestoneMove, ...]
+    # Whether work on it had begun by then: it was started (a milestone delayed before it ever
+    # started has not begun) or delivered.
+    begun: bool = False
 
     @property
     def percent(self) -> int:
@@ -268,7 +271,8 @@ def standing_on(milestone: Milestone, day: dt.date | None = None) -> MilestoneSt
         ordered = sorted((p for p in reported if p.side == side), key=lambda p: (p.reported_on, p.id))
         return ordered[-1] if ordered else None
 
-    return MilestoneStanding(milestone, state, end, latest(GOVERNMENT), latest(CIVIL_SOCIETY), delays)
+    begun = state is MilestoneState.COMPLETED or any(m.event == MilestoneEvent.START.value for m in moves)
+    return MilestoneStanding(milestone, state, end, latest(GOVERNMENT), latest(CIVIL_SOCIETY), delays, begun)
 
 
 def completion(standings: Sequence[MilestoneStanding]) -> tuple[Completion, int]:
@@ -283,8 +287,8 @@ def completion(standings: Sequence[MilestoneStanding]) -> tuple[Completion, int]
     mean = sum(percents) // len(percents)  # shown rounded down, so 49.5% never reads as 50%
     if all(s.state is MilestoneState.COMPLETED for s in counted):
         return Completion.COMPLETE, 100
-    if not any(percents) and all(s.state is MilestoneState.PLANNED for s in counted):
-        return Completion.NOT_STARTED, 0
+    if not any(percents) and not any(s.begun or s.state is MilestoneState.STARTED for s in counted):
+        return Completion.NOT_STARTED, 0  # planned, or delayed before they ever started
     if sum(percents) >= SUBSTANTIAL_FROM_PERCENT * len(percents):  # the exact mean against the line
         return Completion.SUBSTANTIAL, mean
     return Completion.LIMITED, mean

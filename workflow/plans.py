@@ -149,6 +149,29 @@ def configure_plan(
     return plan, created
 
 
+# A plan's period as typed: two years, ASCII, Arabic-Indic or Persian digits, a hyphen, dash or slash
+# between them (2021-2023, ٢٠٢١–٢٠٢٣, 2021/2023).
+PERIOD_PATTERN = re.compile(r"^\s*(\d{4})\s*[-–—/]\s*(\d{4})\s*$")
+_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+# OGP action plans run two years, some four (OGP Articles of Governance; the National Handbook).
+MAX_PLAN_YEARS = 4
+
+
+def parse_period(text: str) -> str:
+    """A plan's period as stored: "YYYY-YYYY" (`PERIOD_PATTERN` says what is read). Raises
+    ValueError naming the problem: not two years, a second before the first, longer than
+    `MAX_PLAN_YEARS`. Every check of months against the plan (commitments, milestones) rests on it."""
+    match = PERIOD_PATTERN.match(text.translate(_DIGITS))
+    if not match:
+        raise ValueError(f"{text.strip()!r} is not a period: give two years, e.g. 2021-2023")
+    first, last = int(match.group(1)), int(match.group(2))
+    if last < first:
+        raise ValueError(f"{text.strip()!r} ends before it starts (give it as {last}-{first}?)")
+    if last - first > MAX_PLAN_YEARS:
+        raise ValueError(f"{text.strip()!r} is {last - first} years; an OGP action plan runs at most {MAX_PLAN_YEARS}")
+    return f"{first}-{last}"
+
+
 def _apply_settings(session: Session, plan: Plan, settings: PlanSettings) -> None:
     for name in (
         "title", "period", "letter_prefix", "letter_prefix_en", "issuer", "signatory_name", "signatory_title",
@@ -159,6 +182,11 @@ def _apply_settings(session: Session, plan: Plan, settings: PlanSettings) -> Non
             value = fields.line(value, "plan", name.replace("_", "-"), limit=fields.column_limit(getattr(Plan, name)))
             if not value and name in ("title", "issuer", "title_en", "issuer_en"):
                 raise InvalidInputError("plan", name.replace("_", "-"), "must not be empty")
+            if name == "period":
+                try:
+                    value = parse_period(value)
+                except ValueError as exc:
+                    raise InvalidInputError("plan", "period", str(exc)) from None
             if getattr(plan, name) != value:
                 setattr(plan, name, value)
     if settings.digits is not None:
