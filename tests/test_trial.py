@@ -156,14 +156,25 @@ def test_an_unclosed_quote_and_a_workbook_are_named(runner: CliRunner, workspace
     unclosed.write_text('title,organization\n"عنوان, مع فاصلة,جمعية\nفكرة ثانية,جمعية\nفكرة ثالثة,جمعية\n', "utf-8")
     refused = ogp(runner, "proposal", "import", str(unclosed))
     assert refused.exit_code == 1
-    assert "line 2: a quoted cell opened on this line is never closed: lines 2–4, to the end of the file" in refused.stderr
+    assert (
+        "line 2: a quoted cell opened on this line is not closed where its row ends: lines 2–4 were read as one "
+        "cell, rows and all" in refused.stderr
+    )
     scores = tmp_path / "scores.csv"
-    scores.write_text('proposal,member,criterion,value,note\nP-1,أ,importance,4,"ملاحظة\nP-2,أ,importance,3,\n', "utf-8")
-    refused = ogp(runner, "score", "import", str(scores))
-    assert refused.exit_code == 1 and "a quoted cell opened on this line is never closed" in refused.stderr
-    quoted = tmp_path / "multiline.csv"  # a cell over two lines, closed: a row like any other
-    quoted.write_text('title,organization,problem\nفكرة,جمعية,"سطر أول\nسطر ثان"\n', "utf-8")
-    assert "Imported 1 proposal" in ok(runner, "proposal", "import", str(quoted)).stdout
+    for text in (
+        'proposal,member,criterion,value,note\nP-1,أ,importance,4,"ملاحظة\nP-2,أ,importance,3,\n',  # to the end
+        # Closed by the next quote: P-2's row would vanish into P-1's note.
+        'proposal,member,criterion,value,note\nP-1,أ,importance,3,"فكرة جيدة\nP-2,أ,importance,4,"جيدة"\nP-3,أ,importance,5,\n',
+        # Another stray quote makes the count even: still found.
+        'proposal,member,criterion,value,note\nP-1,أ,importance,3,5" screen\nP-2,أ,importance,4,"جيدة\nP-3,أ,importance,5,\n',
+    ):
+        scores.write_text(text, "utf-8")
+        refused = ogp(runner, "score", "import", str(scores))
+        assert refused.exit_code == 1 and "a quoted cell opened on this line is not closed" in refused.stderr, text
+    assert dump_tables(url_of(workspace)) == before
+    quoted = tmp_path / "multiline.csv"  # a cell over two lines, closed, beside a stray quote: rows like any other
+    quoted.write_text('title,organization,problem\nشاشة 5" بوصة,جمعية,\nفكرة,جمعية,"سطر أول\nسطر ثان"\n', "utf-8")
+    assert "Imported 2 proposals" in ok(runner, "proposal", "import", str(quoted)).stdout
     before = dump_tables(url_of(workspace))
     for name, head, kind in (("ranking.xlsx", b"PK\x03\x04", ".xlsx"), ("old.xls", b"\xd0\xcf\x11\xe0", ".xls")):
         workbook = tmp_path / name

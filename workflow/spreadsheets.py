@@ -144,8 +144,8 @@ def _csv_rows(text: str, spec: TableSpec, problems: list[RowProblem]) -> Iterato
     first = text[: text.find("\n")] if "\n" in text else text
     delimiter, skip = _delimiter(first)
     offset = 1 if skip else 0
-    start = len(first) + 1 if skip else 0
-    reader = csv.reader(_lines(text, start), delimiter=delimiter)
+    start_at = len(first) + 1 if skip else 0
+    reader = csv.reader(_lines(text, start_at), delimiter=delimiter)
     try:
         header = next(reader)
     except StopIteration:
@@ -162,13 +162,14 @@ def _csv_rows(text: str, spec: TableSpec, problems: list[RowProblem]) -> Iterato
         return
     columns = [(index, name, name in spec.lists) for index, name in enumerate(names, start=1)]
     blank_used: dict[int, str] = {}
-    last: tuple[int, list[str]] = (0, [])
+    spans: list[tuple[int, int]] = []  # (first line, last line) of each record with a line break in a cell
     for start, cells, error in _records(reader, offset):
         where = f"line {start}"
         if error:
             problems.append(RowProblem(where, "", f"not readable as CSV: {error}"))
             break
-        last = (start, cells)
+        if any("\n" in cell or "\r" in cell for cell in cells):
+            spans.append((start, reader.line_num + offset))
         if not any(cell.strip() for cell in cells):
             continue
         if len(cells) > len(names):
@@ -186,9 +187,10 @@ def _csv_rows(text: str, spec: TableSpec, problems: list[RowProblem]) -> Iterato
             else:
                 row[name] = cell
         yield where, row
-    unclosed = _unclosed_quote(text, *last, reader.line_num + offset)
-    if unclosed is not None:
-        problems.append(unclosed)
+    if spans:
+        unclosed = _unclosed_quote(text, start_at, delimiter, offset, spans)
+        if unclosed is not None:
+            problems.append(unclosed)
     for index, where in sorted(blank_used.items()):
         problems.append(
             RowProblem(
@@ -200,19 +202,32 @@ def _csv_rows(text: str, spec: TableSpec, problems: list[RowProblem]) -> Iterato
         )
 
 
-def _unclosed_quote(text: str, start: int, cells: list[str], end: int) -> RowProblem | None:
-    """The problem of a quote opened and never closed, or None. The csv module (as Excel) then
-    reads the rest of the file into that one cell without a word, rows and all: the last record
-    holds a line break in a cell, and the file an odd number of quote characters (a closed quote
-    and a doubled one inside a cell are pairs)."""
-    if not any("\n" in cell or "\r" in cell for cell in cells) or text.count('"') % 2 == 0:
-        return None
-    return RowProblem(
-        f"line {start}",
-        "",
-        f"a quoted cell opened on this line is never closed: lines {start}–{end}, to the end of the file, "
-        'were read as one cell; add the closing " (or remove the opening one)',
-    )
+def _unclosed_quote(
+    text: str, start_at: int, delimiter: str, offset: int, spans: list[tuple[int, int]]
+) -> RowProblem | None:
+    """The problem of a quoted cell not closed where it should be, or None. The csv module (as
+    Excel) then reads on, rows and all, into that one cell without a word: to the end of the file,
+    or to the next quote. Such a cell holds a line break (`spans`: the records that do); the file
+    is then read again as strict CSV, which refuses a quote left open at the end or closed and
+    followed by more text, and the record it stumbles in is named. A stray quote inside a cell
+    that is not quoted (5" screen) is fine either way."""
+    strict = csv.reader(_lines(text, start_at), delimiter=delimiter, strict=True)
+    try:
+        for _ in strict:
+            pass
+    except csv.Error:
+        stumbled = strict.line_num + offset
+        first, last = next(
+            (span for span in spans if span[0] <= stumbled <= span[1]),
+            max((span for span in spans if span[0] <= stumbled), default=spans[-1]),
+        )
+        return RowProblem(
+            f"line {first}",
+            "",
+            f"a quoted cell opened on this line is not closed where its row ends: lines {first}–{last} were "
+            'read as one cell, rows and all; close it with " (or remove the opening one)',
+        )
+    return None
 
 
 # A line as io.StringIO(newline="") gives it to the csv module: ended by \r\n, \r or \n, kept.
