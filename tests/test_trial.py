@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 from click.testing import CliRunner, Result
@@ -92,6 +93,23 @@ def test_letters_are_not_dated_before_the_interview_they_report(runner: CliRunne
     ok(runner, "advance", "P-1", "refer", "--dated", "2021-07-28")  # the same day is possible
 
 
+def test_interview_letters_may_precede_the_interview_and_a_void_letter_not_reissued_still_counts(
+    runner: CliRunner, workspace: Workspace
+) -> None:
+    add(runner, "P-1")
+    ok(runner, "interview", "record", "P-1", "--on", "2021-07-28", "--platform", "Zoom")
+    # The invitation that went out before it, entered after the interview: what happened, in any order.
+    ok(runner, "interview", "schedule", "P-1", "--at", "2021-07-28 10:00", "--platform", "Zoom", "--dated", "2021-07-18")
+    referred(runner, "P-2")  # referral dated 2021-08-01
+    (referral,) = [x for x in json.loads(ok(runner, "letters", "list", "--json").stdout) if x["ref"] == "P-2"]
+    ok(runner, "letters", "void", referral["reference"], "--reason", "أرسل خطأً")  # void, not reissued
+    before = dump_tables(url_of(workspace))
+    early = ogp(runner, "advance", "P-2", "reject", "--reason", "خارج النطاق", "--dated", "2021-07-29")
+    assert early.exit_code == 1
+    assert f"2021-07-29 is before the letter {referral['reference']} (void, not reissued) about it" in early.stderr
+    assert dump_tables(url_of(workspace)) == before
+
+
 def test_a_void_letter_does_not_hold_its_reissue_to_the_wrong_date(runner: CliRunner, workspace: Workspace) -> None:
     add(runner, "P-1")
     cli_to_shortlisted(lambda *args: ogp(runner, *args), "P-1")
@@ -126,9 +144,30 @@ def test_the_published_site_dates_a_decision_by_the_letters_that_carry_it(
     assert rows["P-1"]["decided_on"] == "2021-08-22"  # the commitment letter's date, not the day it was typed in
     assert rows["P-2"]["decided_on"] == "2021-06-25"  # the rejection letter to the proposer
     page = (tmp_path / "site" / "en" / "proposals" / "P-1.html").read_text("utf-8")
-    # The commitment and the referral, in the timeline, on the days their letters bear.
+    # The commitment and the referral, in the timeline, on the days their letters bear; no step
+    # entered today is shown after them (registered, scored, shortlisted take the next one's day).
     for day in ("2021-08-22", "2021-08-01"):
         assert f'<time datetime="{day}">' in page, day
+    timeline = re.findall(r'<time datetime="(\d{4}-\d{2}-\d{2})">', page.split('<ol class="steps">', 1)[1].split("</ol>")[0])
+    assert timeline and timeline == sorted(timeline) and max(timeline) <= "2021-08-31", timeline
+    # A referral sent with today's date by mistake, voided and reissued with its real date: the
+    # referral step is dated by the reissue, not by the day it was voided.
+    add(runner, "P-3")
+    cli_to_shortlisted(lambda *args: ogp(runner, *args), "P-3")
+    ok(runner, "advance", "P-3", "refer")
+    (wrong,) = [x for x in json.loads(ok(runner, "letters", "list", "--json").stdout) if x["ref"] == "P-3"]
+    ok(runner, "letters", "void", wrong["reference"], "--reason", "التاريخ خطأ", "--reissue", "--dated", "2021-08-02")
+    ok(runner, "advance", "P-3", "reject", "--reason", "لم توافق الجهة", "--dated", "2021-08-20")
+    ok(runner, "publish", "site", "--dated", "2021-08-31")
+    rows = {r["ref"]: r for r in json.loads((tmp_path / "site" / "data" / "response.json").read_text("utf-8"))}
+    assert rows["P-3"]["decided_on"] == "2021-08-20"
+    page = (tmp_path / "site" / "en" / "proposals" / "P-3.html").read_text("utf-8")
+    steps = page.split('<ol class="steps">', 1)[1].split("</ol>")[0].split("<li>")[1:]
+    timeline = [re.findall(r'<time datetime="(\d{4}-\d{2}-\d{2})">', step)[0] for step in steps]
+    assert "2021-08-02" in timeline and timeline == sorted(timeline), timeline
+    # Only the void letter itself bears today's date (it was signed today, then voided).
+    late = [step for step, day in zip(steps, timeline, strict=True) if day > "2021-08-31"]
+    assert len(late) == 1 and wrong["reference"] in late[0], late
 
 
 def test_a_dated_move_that_writes_no_letter_says_the_date_is_not_kept(runner: CliRunner, workspace: Workspace) -> None:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from documents import LetterRenderer, LetterRequest, LetterTemplateError, RenderedLetter, safe_filename
 from documents.dates import gregorian_ar, gregorian_en, hijri_ar
 from documents.letters import Replaces
-from states import Addressees, Document, DocumentKind
+from states import Action, Addressees, Document, DocumentKind
 from workflow.errors import DocumentError, InvalidInputError
 from workflow.ledger import Step
 from workflow.models import AuditEntry, Entity, Interview, Letter, Plan, Proposal, Response
@@ -76,6 +76,11 @@ class PendingLetter:
     content: bytes = b""
 
 
+# The steps whose letters are about an interview itself (sent before it is held, or about one that
+# will not be): the rule that letters follow an interview held does not bind them.
+_INTERVIEW_LETTERS = frozenset({Action.SCHEDULE_INTERVIEW.value, Action.CANCEL_INTERVIEW.value})
+
+
 @dataclass
 class Outbox:
     """The letters of one recorded step about one proposal."""
@@ -113,22 +118,30 @@ class Outbox:
 
     def _before_the_record(self, day: dt.date) -> str:
         """Why letters about the proposal cannot be dated `day`, or "": not before a letter already
-        written about it and not void (its register follows the order letters went out: a
-        rejection cannot close a referral sent after it; a void letter counts for nothing, and its
-        reissue may bear the date it should have had), nor before an interview held with its
-        proposers (a referral says they were interviewed), nor before an answer already recorded
-        from a body."""
+        written about it (its register follows the order letters went out: a rejection cannot close
+        a referral sent after it) — a void letter too, unless it is reissued (a void letter's
+        reissue, now or earlier, may bear the date it should have had); not before an interview
+        held with its proposers, for every letter but an interview's own invitation or
+        cancellation (a referral says they were interviewed); nor before an answer already
+        recorded from a body."""
+        void = func.coalesce(Letter.void_reason, "") != ""
+        reissued = select(Letter.replaces).where(Letter.proposal_id == self.proposal.id, Letter.replaces != "")
+        replacing = self.replaces.reference if self.replaces is not None else ""
         last = self.session.execute(
-            select(Letter.issued_on, Letter.reference)
-            .where(Letter.proposal_id == self.proposal.id, func.coalesce(Letter.void_reason, "") == "")
+            select(Letter.issued_on, Letter.reference, void.label("void"))
+            .where(Letter.proposal_id == self.proposal.id)
+            .where(~(void & (Letter.reference.in_(reissued) | (Letter.reference == replacing))))
             .order_by(Letter.issued_on.desc(), Letter.year.desc(), Letter.number.desc())
             .limit(1)
         ).first()
         if last is not None and day < last.issued_on:
-            return f"{day} is before the letter {last.reference} about it, dated {last.issued_on}"
-        held = self.session.scalar(select(func.max(Interview.held_on)).where(Interview.proposal_id == self.proposal.id))
-        if held is not None and day < held:
-            return f"{day} is before the interview held with its proposers on {held}"
+            marked = " (void, not reissued)" if last.void else ""
+            return f"{day} is before the letter {last.reference}{marked} about it, dated {last.issued_on}"
+        if self.event not in _INTERVIEW_LETTERS:
+            held = select(func.max(Interview.held_on)).where(Interview.proposal_id == self.proposal.id)
+            held_on = self.session.scalar(held)
+            if held_on is not None and day < held_on:
+                return f"{day} is before the interview held with its proposers on {held_on}"
         answers = select(func.max(Response.responded_on)).where(Response.proposal_id == self.proposal.id)
         answered = self.session.scalar(answers)
         if answered is not None and day < answered:

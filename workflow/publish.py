@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -271,7 +272,6 @@ def gather(
     letters_of: dict[int, list[site.LetterInfo]] = defaultdict(list)
     register = []
     letter_seq: dict[str, int] = {}
-    signed: dict[int, dt.date] = {}  # audit entry → the earliest day its letters bear
     for row in letters:
         body = _body(entities[row.entity_id]) if row.entity_id is not None else None
         info = site.LetterInfo(
@@ -281,11 +281,7 @@ def gather(
         register.append(info)
         letters_of[row.proposal_id].append(info)
         letter_seq[row.reference] = row.audit_seq
-        if not row.void_reason and row.audit_seq is not None:
-            signed[row.audit_seq] = min(signed.get(row.audit_seq, row.issued_on), row.issued_on)
-
-    # The day of each step: the day its letters bear where it wrote any (a round entered later with
-    # --dated: the letters are what was signed and sent), else the local day it was recorded.
+    signed = _signed_days(letters)
     entries: dict[int, list[tuple[int, dt.date, str, str | None, str]]] = defaultdict(list)
     query = (
         select(AuditEntry.seq, AuditEntry.at, AuditEntry.proposal_id, AuditEntry.event, AuditEntry.from_state,
@@ -296,6 +292,15 @@ def gather(
     for seq, at, proposal_id, event, from_state, reason in session.execute(query):
         assert proposal_id is not None
         entries[proposal_id].append((seq, signed.get(seq) or _local_date(at), event, from_state, reason))
+    for mine in entries.values():
+        # A step is never shown after a later one: one with no letter, entered after the round it
+        # belongs to, takes the day of the next step that has (the order of the chain stands).
+        bound: dt.date | None = None
+        for index in range(len(mine) - 1, -1, -1):
+            seq, day, *rest = mine[index]
+            if bound is not None and day > bound and seq not in signed:
+                mine[index] = (seq, bound, *rest)  # type: ignore[assignment]
+            bound = mine[index][1] if bound is None else min(bound, mine[index][1])
 
     responses: dict[int, list[Response]] = defaultdict(list)
     for response in session.scalars(select(Response).order_by(Response.id)):
@@ -401,6 +406,27 @@ def _public_minutes(data: MinutesData) -> MinutesData:
         topics=[_public(x) for x in data.topics], outcomes=[_public(x) for x in data.outcomes],
         audit_head=data.audit_head,
     )  # fmt: skip
+
+
+def _signed_days(letters: Sequence[Any]) -> dict[int, dt.date]:
+    """Audit entry → the earliest day its letters bear, for dating the steps the published site
+    shows (a round entered later with --dated: the letters are what was signed and sent). A void
+    letter dates nothing; a letter reissued in its place dates the step the void one was written
+    by (its chain of `replaces` followed back), not the voiding."""
+    by_reference = {row.reference: row for row in letters}
+    signed: dict[int, dt.date] = {}
+    for row in letters:
+        if row.void_reason:
+            continue
+        origin, seen = row, {row.reference}
+        while origin.replaces in by_reference and origin.replaces not in seen:
+            if not by_reference[origin.replaces].void_reason:
+                break  # a moved interview's invitation replaces one that stood: its own step it dates
+            origin = by_reference[origin.replaces]
+            seen.add(origin.reference)
+        if origin.audit_seq is not None:
+            signed[origin.audit_seq] = min(signed.get(origin.audit_seq, row.issued_on), row.issued_on)
+    return signed
 
 
 def _decision(
