@@ -350,7 +350,7 @@ class App:
         try:
             return db.resolve(self.db)
         except InvalidInputError as exc:
-            raise click.BadParameter(f"{exc.field}: {exc.problem}", param_hint="'--db'") from None
+            raise click.BadParameter(terminal_safe(f"{exc.field}: {exc.problem}"), param_hint="'--db'") from None
 
     @contextmanager
     def session(self, *, readonly: bool = False) -> Iterator[Session]:
@@ -2979,9 +2979,14 @@ def db_copy(app: App, target_url: str) -> None:
     from sqlalchemy.orm import Session
 
     from workflow import db
+    from workflow.errors import InvalidInputError
     from workflow.transfer import copy_workspace, ensure_empty
 
-    source, target = app.workspace(), db.resolve(target_url)
+    source = app.workspace()
+    try:
+        target = db.resolve(target_url)
+    except InvalidInputError as exc:  # a --to that names no database, as a bad --db is: bad usage
+        raise click.BadParameter(terminal_safe(exc.problem), param_hint="'--to'") from None
     if source.url == target.url:
         raise click.BadParameter("is the workspace itself; name another database", param_hint="'--to'")
     if db.workspace_exists(target) and not (target.is_sqlite and Path(str(target.url.database)).stat().st_size == 0):

@@ -267,6 +267,9 @@ def test_mistyped_values_addresses_and_workspaces_are_named(
         refused = ogp(runner, *args)
         assert refused.exit_code == 2, refused.output
         assert "proposals.csv is not a workspace: it is not a SQLite database" in refused.stderr
+    copy_to = ogp(runner, "db", "copy", "--to", "proposals.csv")  # the same, named by its own option
+    assert copy_to.exit_code == 2 and "Invalid value for '--to': " in copy_to.stderr
+    assert "proposals.csv is not a workspace" in copy_to.stderr
     for typed, hint in (("example.org/report", "https://example.org/report"), ("moh.gov.jo/a/b.pdf", "https://moh.gov.jo/a/b.pdf")):
         refused = ogp(runner, "progress", "record", "M1", "--percent", "10", "--note", "ن", "--by", "government",
                       "--evidence", typed)  # fmt: skip
