@@ -278,3 +278,20 @@ def test_mistyped_values_addresses_and_workspaces_are_named(
     missing = ogp(runner, "progress", "record", "M1", "--percent", "10", "--note", "ن", "--by", "government",
                   "--evidence", "report.pdf")  # fmt: skip
     assert missing.exit_code == 2 and "File 'report.pdf' does not exist" in missing.stderr
+
+
+def test_a_reissued_invitation_is_still_for_a_time_after_the_day_it_bears(
+    runner: CliRunner, workspace: Workspace
+) -> None:
+    add(runner, "P-1")
+    ok(runner, "interview", "schedule", "P-1", "--at", "2021-07-28 10:00", "--platform", "Zoom", "--dated", "2021-07-18")
+    (invitation,) = json.loads(ok(runner, "letters", "list", "--json").stdout)
+    before = dump_tables(url_of(workspace))
+    late = ogp(runner, "letters", "void", invitation["reference"], "--reason", "خطأ", "--reissue", "--dated", "2021-07-30")
+    assert late.exit_code == 1
+    assert late.stderr == (
+        f"Error: letter {invitation['reference']}: --dated: 2021-07-28 10:00 is not after the invitation's date "
+        "(2021-07-30); an invitation is for a time still to come\n"
+    )
+    assert dump_tables(url_of(workspace)) == before
+    ok(runner, "letters", "void", invitation["reference"], "--reason", "خطأ", "--reissue", "--dated", "2021-07-19")

@@ -19,9 +19,9 @@ from documents.docx_writer import MAX_PACKAGE_BYTES, read_package
 from documents.letters import Replaces
 from states import Action, Addressees, Document, DocumentKind
 from workflow import audit, ledger
-from workflow.errors import InputFileError, NotFoundError, WorkflowError
+from workflow.errors import InputFileError, InvalidInputError, NotFoundError, WorkflowError
 from workflow.inputs import read_input
-from workflow.interviews import interview_context
+from workflow.interviews import interview_context, schedule_time_problem
 from workflow.models import AuditEntry, Letter, ScheduledInterview
 from workflow.names import name_key
 from workflow.outbox import PROPERTY_HASH, PROPERTY_SEQ, Outbox, PendingLetter, Recipient
@@ -279,6 +279,10 @@ def _reissue(
         ).first()
         if planned is not None:
             extra = interview_context(planned.at, planned.platform)
+            # A reissued invitation is still an invitation: for a time after the day it bears.
+            problem = schedule_time_problem(planned.at, step.now, dated) if kind is DocumentKind.INVITATION else ""
+            if problem:
+                raise InvalidInputError(f"letter {letter.reference}", "--dated", problem)
     outbox = Outbox(
         session, plan, proposal, renderer(templates_folder(plan, workspace_folder, templates_dir)), step.now,
         written_by.event, written_by.reason, extra=extra, dated=dated,
