@@ -168,7 +168,7 @@ def _csv_rows(text: str, spec: TableSpec, problems: list[RowProblem]) -> Iterato
         if error:
             problems.append(RowProblem(where, "", f"not readable as CSV: {error}"))
             break
-        if any("\n" in cell or "\r" in cell for cell in cells):
+        if reader.line_num + offset > start:  # the record ran over several lines: a cell holds a line break
             spans.append((start, reader.line_num + offset))
         if not any(cell.strip() for cell in cells):
             continue
