@@ -1467,8 +1467,11 @@ def _advance_batch(
             return write_stored(session, folder, names)
 
     written = write_letter_files(folder, from_workspace) if names else []
-    echo(f"Moved {len(moved)} of {len(items)} by '{event.value}'; {_count(len(written), 'letter')} written to "
-         f"{folder}.")  # fmt: skip
+    if names and len(written) < len(names):  # the warning above says why and how to write them
+        letters = f"{_count(len(names), 'letter')} saved in the workspace but not all written to {folder}"
+    else:
+        letters = f"{_count(len(written), 'letter')} written to {folder}"
+    echo(f"Moved {len(moved)} of {len(items)} by '{event.value}'; {letters}.")
     for who, why in result.refused:
         echo(f"Skipped {who}: {why}")
 

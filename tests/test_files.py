@@ -113,6 +113,10 @@ def test_a_letter_that_cannot_be_written_warns_and_exits_0(ogp, workspace: Works
     moved = ogp("advance", "P-3", "P-4", "reject", "--reason", "سبب")
     assert moved.exit_code == 0, moved.output
     assert moved.stderr.startswith("Warning: this was saved, but its letters could not be written to ")
+    # The summary does not say "0 letters written" as if there had been none.
+    assert moved.stdout.splitlines()[-1] == (
+        f"Moved 2 of 2 by 'reject'; 2 letters saved in the workspace but not all written to {workspace.letters_dir}."
+    )
     assert [json.loads(ogp("proposal", "show", ref, "--json").stdout)["state"] for ref in ("P-3", "P-4")] == [
         "rejected", "rejected"
     ]  # fmt: skip
