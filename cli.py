@@ -143,6 +143,7 @@ class RelevanceType(click.ParamType):
         name, sep, text = str(value).partition("=")
         if not sep or not name.strip():
             self.fail(f'{value!r} is not VALUE=TEXT, e.g. accountability="…"', param, ctx)
+        OGP_VALUE.convert(name, param, ctx)  # a misspelt value is bad usage here as in --value (exit 2)
         return name.strip(), text
 
 

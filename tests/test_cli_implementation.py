@@ -132,6 +132,8 @@ def test_a_commitment_from_its_template_to_its_milestones_progress_and_reports(
         (("due", "--as-of", "yesterday"), "'--as-of'", "'yesterday' is not a date: use YYYY-MM-DD (or D/M/YYYY)"),
         (("compliance", "--as-of", "31/2/2022"), "'--as-of'", "'31/2/2022' is not a real date"),
         (("commitment", "edit", "P-1", "--relevance", "accountability"), "'--relevance'", "'accountability' is not VALUE=TEXT"),
+        # A misspelt value is bad usage here as in 'proposal add --value' (it exited 1).
+        (("commitment", "edit", "P-1", "--relevance", "accountabilty=نص"), "'--relevance'", "'accountabilty' is not an OGP value (known: "),
         (("commitment", "edit", "P-1", "--end", "June"), "'--end'", "'June' is not a month"),
         (("progress", "record", "M1", "--percent", "101", "--note", "x", "--by", "government"), "'--percent'", "101 is not in the range 0<=x<=100"),
         (("progress", "record", "M1", "--percent", "1", "--note", "x", "--by", "ministry"), "'--by'", "'ministry' is not one of 'government', 'civil-society'"),
