@@ -295,3 +295,19 @@ def test_a_reissued_invitation_is_still_for_a_time_after_the_day_it_bears(
     )
     assert dump_tables(url_of(workspace)) == before
     ok(runner, "letters", "void", invitation["reference"], "--reason", "خطأ", "--reissue", "--dated", "2021-07-19")
+
+
+def test_a_ref_held_by_a_discarded_proposal_says_so(runner: CliRunner, workspace: Workspace, tmp_path: Path) -> None:
+    add(runner, "P-1")
+    ok(runner, "advance", "P-1", "discard", "--reason", "سُجّل مرتين")
+    again = ogp(runner, "proposal", "add", "--ref", "p-1", "--title", "فكرة", "--org", "جمعية")
+    assert again.exit_code == 1
+    assert "'p-1' is already used by another proposal (discarded, it keeps its ref: give this one another" in again.stderr
+    csv_file = tmp_path / "proposals.csv"
+    csv_file.write_text("ref,title,organization\nP-1,فكرة,جمعية\n", "utf-8")
+    imported = ogp(runner, "proposal", "import", str(csv_file))
+    assert imported.exit_code == 1 and "(discarded, it keeps its ref" in imported.stderr
+    add(runner, "P-2")
+    taken = ogp(runner, "proposal", "add", "--ref", "P-2", "--title", "فكرة", "--org", "جمعية")
+    assert taken.exit_code == 1 and "'P-2' is already used by another proposal" in taken.stderr
+    assert "discarded" not in taken.stderr

@@ -100,7 +100,7 @@ def validate(
         elif ref.casefold() in (taken_refs or set()) or (
             ref.casefold() in record_refs if record_refs is not None else _ref_taken(session, ref)
         ):
-            problems.append(("ref", f"{ref!r} is already used by another proposal"))
+            problems.append(("ref", f"{ref!r} is already used by another proposal{_holder(session, ref)}"))
 
     values: list[OgpValue] = []
     for item in raw.values:
@@ -152,6 +152,15 @@ def validate(
 def record_refs(session: Session) -> set[str]:
     """Every ref the record holds, casefolded (refs are Latin: as `lower(ref)` compares them)."""
     return {ref.casefold() for ref in session.scalars(select(Proposal.ref))}
+
+
+def _holder(session: Session, ref: str) -> str:
+    """What a message adds about the proposal holding `ref`: its state when that is discarded (a
+    proposal registered by mistake keeps its ref, which a coordinator may not think of), else ""."""
+    state = session.scalar(select(Proposal.state).where(func.lower(Proposal.ref) == ref.casefold()))
+    if state is State.DISCARDED:
+        return " (discarded, it keeps its ref: give this one another, or leave ref empty for the next free one)"
+    return ""
 
 
 def _ref_taken(session: Session, ref: str) -> bool:
