@@ -2412,10 +2412,11 @@ def shortlist_cmd(app: App, top: int, dry_run: bool) -> None:
 
     with app.session() as session:
         result = shortlist_top(session, top, actor=app.actor, dry_run=dry_run, workspace_folder=app.workspace().folder)
-        verb = "Would shortlist" if dry_run else "Shortlisted"
-        if result.blockers:
-            verb = "Could not shortlist yet"
-        echo(f"{verb} {len(result.selected)}: " + ", ".join(p.proposal.ref for p in result.selected))
+        refs = ", ".join(p.proposal.ref for p in result.selected) or "(none)"
+        if result.blockers:  # a dry run: what would be taken, and below, what stands in the way
+            echo(f"Would not shortlist the top {top} yet; ranked there now ({len(result.selected)}): {refs}")
+        else:
+            echo(f"{'Would shortlist' if dry_run else 'Shortlisted'} {len(result.selected)}: {refs}")
         echo("Cut-line:")
         for line in _cut_line(result):
             echo(line)

@@ -108,6 +108,7 @@ def test_a_dry_run_explains_instead_of_refusing(runner: CliRunner) -> None:
         "  would write a letter (referral) to عطوفة أمين سجل الجمعيات المحترم\n"
     )
     short = ok(runner, "shortlist", "--top", "3", "--dry-run")
+    assert short.stdout.startswith("Would not shortlist the top 3 yet; ranked there now (0): (none)\n")
     assert "What stands in the way: no proposal is interviewed yet" in short.stdout
     refused_for_real = ogp(runner, "shortlist", "--top", "3")
     assert refused_for_real.exit_code == 1 and "no proposal is interviewed yet" in refused_for_real.stderr
