@@ -293,6 +293,9 @@ def test_a_reissued_invitation_is_still_for_a_time_after_the_day_it_bears(
         f"Error: letter {invitation['reference']}: --dated: 2021-07-28 10:00 is not after the invitation's date "
         "(2021-07-30); an invitation is for a time still to come\n"
     )
+    undated = ogp(runner, "letters", "void", invitation["reference"], "--reason", "خطأ", "--reissue")
+    assert undated.exit_code == 1
+    assert "2021-07-28 10:00 has already passed; an invitation is for a time still to come; give --dated" in undated.stderr
     assert dump_tables(url_of(workspace)) == before
     ok(runner, "letters", "void", invitation["reference"], "--reason", "خطأ", "--reissue", "--dated", "2021-07-19")
 

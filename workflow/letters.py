@@ -282,7 +282,8 @@ def _reissue(
             # A reissued invitation is still an invitation: for a time after the day it bears.
             problem = schedule_time_problem(planned.at, step.now, dated) if kind is DocumentKind.INVITATION else ""
             if problem:
-                raise InvalidInputError(f"letter {letter.reference}", "--dated", problem)
+                hint = "" if dated else "; give --dated the day it should bear, or void it without --reissue"
+                raise InvalidInputError(f"letter {letter.reference}", "--dated", problem + hint)
     outbox = Outbox(
         session, plan, proposal, renderer(templates_folder(plan, workspace_folder, templates_dir)), step.now,
         written_by.event, written_by.reason, extra=extra, dated=dated,
