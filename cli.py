@@ -3329,7 +3329,8 @@ def demo(app: App, folder: Path) -> None:
         due_items = [views.due_view(item) for item in due_on(session, AS_OF)]
         findings = [views.finding_view(finding) for finding in compliance(session, AS_OF)]
     paths = [
-        write_atomic(workspace.letters_dir, letter.file_name, letter.rendered.content, exclusive=True)
+        # The stamped bytes the register keeps (as every command writes them): `letters verify` checks them.
+        write_atomic(workspace.letters_dir, letter.file_name, letter.content, exclusive=True)
         for letter in result.letters
     ]
     minutes_path = write_atomic(workspace.folder / "minutes", result.minutes_name, result.minutes, exclusive=True)
