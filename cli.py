@@ -472,6 +472,8 @@ def checked_output(path: Path, hint: str, *, folder: bool = False, suffix: str =
     relative path (give an absolute path for elsewhere), and a folder that exists (for a `folder`
     to write into, its parent: the folder itself is created). With `suffix` (".docx"), a file
     named for another kind of file is refused: a Word document saved as plan.xlsx opens nowhere."""
+    if not folder and path.name in ("", ".", ".."):  # --out "" is the current folder, not a file
+        raise click.BadParameter(f"{str(path)!r} names no file; give a file name", param_hint=f"'{hint}'")
     if suffix and path.suffix.lower() != suffix:
         raise click.BadParameter(
             f"{path.name!r} is not named as the {suffix} file this writes; name it {path.stem}{suffix}",

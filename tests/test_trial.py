@@ -314,3 +314,32 @@ def test_a_ref_held_by_a_discarded_proposal_says_so(runner: CliRunner, workspace
     taken = ogp(runner, "proposal", "add", "--ref", "P-2", "--title", "فكرة", "--org", "جمعية")
     assert taken.exit_code == 1 and "'P-2' is already used by another proposal" in taken.stderr
     assert "discarded" not in taken.stderr
+
+
+def test_a_body_s_code_stays_its_own_and_letters_are_found_as_printed(
+    runner: CliRunner, workspace: Workspace
+) -> None:
+    # The workspace has سجل الجمعيات with the code ROS: no other body may be named "Ros".
+    before = dump_tables(url_of(workspace))
+    for typed in ("Ros", " ros "):
+        taken = ogp(runner, "entity", "add", typed, "--addressee", "السادة المحترمين")
+        assert taken.exit_code == 1 and "is the code of سجل الجمعيات; name this body otherwise" in taken.stderr
+    coded = ogp(runner, "entity", "add", "هيئة", "--code", "MOH", "--addressee", "السادة")
+    assert coded.exit_code == 1  # MOH is already a code
+    assert dump_tables(url_of(workspace)) == before
+    referred(runner, "P-1")
+    (letter,) = json.loads(ok(runner, "letters", "list", "--json").stdout)
+    year, number = letter["reference"].rsplit("/", 2)[-2:]
+    arabic = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+    # As --digits arabic-indic prints it, then pasted with direction marks: the same letter.
+    found = ogp(runner, "letters", "void", f"{year}/{number}".translate(arabic), "--reason", "خطأ")
+    assert found.exit_code == 0, found.output
+    pasted = ogp(runner, "letters", "void", "\u200f" + letter["reference"] + "\u200e", "--reason", "خطأ")
+    assert pasted.exit_code == 1 and "is already void" in pasted.stderr  # found, not "no letter"
+
+
+def test_an_empty_output_name_is_a_usage_error(runner: CliRunner, workspace: Workspace) -> None:
+    for args in (("export", "proposals", "--out", ""), ("report", "plan", "--out", ""), ("proposal", "export", "")):
+        refused = ogp(runner, *args)
+        assert refused.exit_code == 2 and "names no file; give a file name" in refused.stderr, (args, refused.output)
+        assert "Traceback" not in refused.output

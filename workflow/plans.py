@@ -287,6 +287,11 @@ def add_entity(
         for existing in session.scalars(select(Entity)):
             if name_key(existing.name) == key:
                 raise DuplicateError("government body", "name", existing.name)
+            if existing.code and key in (existing.code.casefold(), name_key(existing.code)):
+                problem = f"{name!r} is the code of {existing.name}; name this body otherwise"
+                raise InvalidInputError(record, "name", problem)
+            if code is not None and name_key(code) == name_key(existing.name):
+                raise InvalidInputError(record, "code", f"{code!r} is the name of another body; give another code")
         entity = Entity(name=name, code=code, addressee=addressee, rank=rank, title=title, language=language)
         session.add(entity)
     return entity
@@ -302,8 +307,12 @@ class EntityIndex:
 
     def __init__(self, session: Session) -> None:
         self._by_key: dict[str, Entity] = {}
-        for entity in list_entities(session):
+        entities = list_entities(session)
+        for entity in entities:
             self._by_key[name_key(entity.name)] = entity
+        # Codes last: a code always names its own body, whatever another body is called ("Ros"
+        # must not take ROS's letters).
+        for entity in entities:
             if entity.code:
                 self._by_key[entity.code.casefold()] = entity
 
