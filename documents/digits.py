@@ -14,6 +14,13 @@ import re
 import unicodedata
 
 _ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+_WESTERN = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+
+
+def western_digits(text: str) -> str:
+    """`text` with Arabic-Indic and Persian digits as Western ones (as users type a period or a
+    letter's reference); everything else unchanged."""
+    return text.translate(_WESTERN)
 _WORD = re.compile(r"\S+")
 _LATIN = re.compile(r"[A-Za-z@]|://|www\.", re.IGNORECASE)
 

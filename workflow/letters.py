@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from documents import write_atomic
+from documents.digits import western_digits
 from documents.docx_writer import MAX_PACKAGE_BYTES, read_package
 from documents.letters import Replaces
 from documents.text import INVISIBLE
@@ -193,16 +194,13 @@ def verify(session: Session, folders: Sequence[Path], *, expect_all: Sequence[Pa
     return LetterCheck(count, bad, checks, head)
 
 
-_WESTERN_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
-
-
 def find_letter(session: Session, number: str) -> Letter:
     """A letter by its reference number as printed («ت ح/5/2021/0001»), or as YEAR/NUMBER, or as
     NUMBER alone when only one year has it. Raises `NotFoundError`, or `WorkflowError` naming the
     letters a bare number could mean."""
     # As printed with --digits arabic-indic (٢٠٢١/٠٠٠٢), or pasted with a direction mark around it.
     typed = INVISIBLE.sub("", number).strip()
-    text = typed.translate(_WESTERN_DIGITS)
+    text = western_digits(typed)
     found = session.scalars(select(Letter).where(Letter.reference.in_({typed, text}))).first()
     if found is not None:
         return found

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from documents.digits import western_digits
 from documents.text import DIGITS, LANGUAGES
 from states import SHORTLIST_PLACES, Action, State
 from workflow import fields, ledger
@@ -152,7 +153,6 @@ def configure_plan(
 # A plan's period as typed: two years, ASCII, Arabic-Indic or Persian digits, a hyphen, dash or slash
 # between them (2021-2023, ٢٠٢١–٢٠٢٣, 2021/2023).
 PERIOD_PATTERN = re.compile(r"^\s*(\d{4})\s*[-–—/]\s*(\d{4})\s*$")
-_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 # OGP action plans run two years, some four (OGP Articles of Governance; the National Handbook).
 MAX_PLAN_YEARS = 4
 
@@ -161,7 +161,7 @@ def parse_period(text: str) -> str:
     """A plan's period as stored: "YYYY-YYYY" (`PERIOD_PATTERN` says what is read). Raises
     ValueError naming the problem: not two years, a second before the first, longer than
     `MAX_PLAN_YEARS`. Every check of months against the plan (commitments, milestones) rests on it."""
-    match = PERIOD_PATTERN.match(text.translate(_DIGITS))
+    match = PERIOD_PATTERN.match(western_digits(text))
     if not match:
         raise ValueError(f"{text.strip()!r} is not a period: give two years, e.g. 2021-2023")
     first, last = int(match.group(1)), int(match.group(2))
