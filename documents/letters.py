@@ -39,7 +39,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from documents.dates import gregorian_ar, gregorian_en, hijri_ar, hijri_en
 from documents.digits import arabic_indic_prose
 from documents.docx_writer import LetterStyle, Para, Parts, Skeleton, content_digest, with_properties, zip_parts
-from documents.loader import FolderLoader
+from documents.loader import FolderLoader, TemplateFileError
 from documents.text import LANGUAGES, one_line
 from documents.worker import WorkerLimitError, run_limited
 
@@ -217,8 +217,11 @@ class LetterRenderer:
             raise
         except Exception as exc:  # the template's own failure, reported with its name and line
             name, line = _where(exc, template, self.env)
-            problem = "needs more memory than a letter may take" if isinstance(exc, MemoryError) else ""
-            raise LetterTemplateError(name, line, problem or f"{type(exc).__name__}: {exc}") from None
+            if isinstance(exc, MemoryError):
+                problem = "needs more memory than a letter may take"
+            else:  # a file refused by the loader says why itself; anything else names its kind
+                problem = str(exc) if isinstance(exc, TemplateFileError) else f"{type(exc).__name__}: {exc}"
+            raise LetterTemplateError(name, line, problem) from None
         return "".join(written)
 
     def _context(self, template: Template, data: Mapping[str, Any]) -> Context:

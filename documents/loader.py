@@ -65,7 +65,7 @@ def read_template(path: Path, name: str, folder: Path) -> str:
     finally:
         os.close(descriptor)
     if len(data) > MAX_TEMPLATE_BYTES:
-        raise TemplateFileError(name, f"is larger than {MAX_TEMPLATE_BYTES // 1024} kB; a letter template is not")
+        raise TemplateFileError(name, f"is larger than {MAX_TEMPLATE_BYTES // 1024} kB; a template is not")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

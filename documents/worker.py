@@ -40,11 +40,17 @@ def can_isolate() -> bool:
     return hasattr(os, "fork") and hasattr(os, "waitpid")
 
 
-def run_limited(task: Callable[[Progress], T], *, seconds: float, memory_bytes: int) -> T:
+def run_limited(
+    task: Callable[[Progress], T], *, seconds: float, memory_bytes: int, step_seconds: float | None = None
+) -> T:
     """Run `task(progress)` in a forked worker and return its (picklable) result, or raise the
     exception it raised. `progress(label)` records what the worker is busy with, so that a time
-    limit can name it. Raises `WorkerLimitError` when `seconds` pass (the worker is killed) or the
-    worker dies without an answer; the worker's memory grows by at most `memory_bytes`.
+    limit can name it. Raises `WorkerLimitError` when `seconds` pass in all, or `step_seconds`
+    pass after the last `progress` report (the worker is killed), or the worker dies without an
+    answer; the worker's memory grows by at most `memory_bytes`.
+
+    `step_seconds` limits each step of work that does many (a site: each page's template), so
+    that one step cannot take the whole budget meant for thousands.
     """
     if not can_isolate():
         return task(lambda _label: None)
@@ -56,7 +62,7 @@ def run_limited(task: Callable[[Progress], T], *, seconds: float, memory_bytes: 
         _work(task, read_end, write_end, memory_bytes)
     os.close(write_end)
     try:
-        result: T = _await(pid, read_end, seconds)
+        result: T = _await(pid, read_end, seconds, step_seconds)
         return result
     finally:
         os.close(read_end)
@@ -110,30 +116,37 @@ def _send(fd: int, message: object) -> None:  # pragma: no cover - runs in the w
         data = data[written:]
 
 
-def _await(pid: int, fd: int, seconds: float) -> Any:
-    deadline = time.monotonic() + seconds
-    buffer = b""
+def _await(pid: int, fd: int, seconds: float, step_seconds: float | None) -> Any:
+    started = time.monotonic()
+    deadline = started + seconds
+    step_deadline = deadline if step_seconds is None else started + step_seconds
+    buffer = bytearray()  # grows in place: a large result (a whole site) arrives in many chunks
     label = ""
     try:
         while True:
             while len(buffer) >= _HEADER.size and len(buffer) >= _HEADER.size + _HEADER.unpack_from(buffer)[0]:
                 size = _HEADER.unpack_from(buffer)[0]
                 kind, value = pickle.loads(buffer[_HEADER.size : _HEADER.size + size])
-                buffer = buffer[_HEADER.size + size :]
+                del buffer[: _HEADER.size + size]
                 if kind == "progress":
                     label = value
+                    if step_seconds is not None:
+                        step_deadline = min(deadline, time.monotonic() + step_seconds)
                 elif kind == "ok":
                     return value
                 else:
                     raise value
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
+            now = time.monotonic()
+            if now >= deadline:
                 problem = f"took longer than {seconds:g} seconds and was stopped (a loop that does not end?)"
                 raise WorkerLimitError(label, problem)
-            ready, _, _ = select.select([fd], [], [], remaining)
+            if now >= step_deadline:
+                problem = f"took longer than {step_seconds:g} seconds and was stopped (a loop that does not end?)"
+                raise WorkerLimitError(label, problem)
+            ready, _, _ = select.select([fd], [], [], min(deadline, step_deadline) - now)
             if not ready:
                 continue
-            chunk = os.read(fd, 1 << 16)
+            chunk = os.read(fd, 1 << 20)
             if not chunk:
                 raise WorkerLimitError(label, "stopped without an answer (out of memory?)")
             buffer += chunk

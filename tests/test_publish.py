@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import json
 import re
 import zipfile
@@ -300,6 +301,85 @@ def test_a_broken_site_template_is_named_and_nothing_is_published(runner: CliRun
         "undefined; nothing was published.\n"
     )
     assert ogp(runner, "audit", "head").stdout == head and not (tmp_path / "site").exists()
+
+
+def _site_template(tmp_path: Path, name: str, text: str | bytes) -> None:
+    folder = tmp_path / "tpl" / "site"
+    folder.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        (folder / name).write_bytes(text)
+    else:
+        (folder / name).write_text(text, encoding="utf-8")
+
+
+_LATER_MEMBERS = itertools.count(1)
+
+
+def _refused_publication(runner: CliRunner, tmp_path: Path, problem: str) -> None:
+    """`publish` with the edited folder is refused with `problem`, records nothing, writes no site,
+    and leaves the record free for the next command."""
+    head = ogp(runner, "audit", "head").stdout
+    result = ogp(runner, "--templates", "tpl", "publish", "site")
+    assert (result.exit_code, result.stderr) == (
+        1,
+        f"Error: could not build the site: {problem}; nothing was published.\n",
+    )
+    assert ogp(runner, "audit", "head").stdout == head and not (tmp_path / "site").exists()
+    member = f"عضو بعد الرفض {next(_LATER_MEMBERS)}"
+    assert ogp(runner, "member", "add", member, "--org", "جهة").exit_code == 0  # the write lock is free
+
+
+def test_a_site_template_that_never_ends_is_stopped_and_named(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("documents.site.render.PAGE_SECONDS", 1.0)
+    _site_template(tmp_path, "home.html.j2", (
+        '{% extends "base.html.j2" %}\n{% block main %}{% for i in range(100000) %}{% for j in range(100000) %}'
+        "{% endfor %}{% endfor %}{% endblock %}\n"
+    ))  # fmt: skip
+    _refused_publication(
+        runner,
+        tmp_path,
+        "site template site/home.html.j2: took longer than 1 seconds and was stopped (a loop that does not end?)",
+    )
+    checked = ogp(runner, "templates", "check", "tpl")
+    assert checked.exit_code == 1 and "site/home.html.j2: took longer than 1 seconds" in checked.output
+
+
+def test_a_site_template_writing_too_much_is_stopped_and_named(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("documents.site.render.MAX_PAGE_CHARS", 50_000)
+    _site_template(tmp_path, "proposal.html.j2", "{% for i in range(60000) %}x{% endfor %}")
+    assert ogp(runner, "proposal", "add", "--ref", "P-1", "--title", "فكرة", "--org", "جهة",
+               "--submitted-on", "2021-06-20").exit_code == 0  # fmt: skip
+    _refused_publication(runner, tmp_path, "site template site/proposal.html.j2: writes more than 50,000 characters")
+    # one huge piece at once (a string multiplied) is caught by the worker's memory cap or the size
+    _site_template(tmp_path, "proposal.html.j2", '{{ "x" * 60000 }}')
+    _refused_publication(runner, tmp_path, "site template site/proposal.html.j2: writes more than 50,000 characters")
+
+
+def test_site_templates_are_read_only_inside_their_folder_and_as_utf8(runner: CliRunner, tmp_path: Path) -> None:
+    outside = tmp_path / "secret.html.j2"
+    outside.write_text("كلمة السر", encoding="utf-8")
+    _site_template(tmp_path, "style.css", "body {}")
+    (tmp_path / "tpl" / "site" / "home.html.j2").symlink_to(outside)
+    _refused_publication(
+        runner, tmp_path, "site template site/home.html.j2: cannot load it (home.html.j2: is a link to a file outside "
+        "the templates folder; copy the file in instead)",
+    )  # fmt: skip
+    (tmp_path / "tpl" / "site" / "home.html.j2").unlink()
+    _site_template(tmp_path, "home.html.j2", '{% include "../../secret.html.j2" %}')
+    _refused_publication(
+        runner, tmp_path, "site template site/home.html.j2, line 1: ../../secret.html.j2: a template may only "
+        "name files inside the templates folder (no '..')",
+    )  # fmt: skip
+    (tmp_path / "tpl" / "site" / "home.html.j2").unlink()
+    _site_template(tmp_path, "words.ar.j2", "{% set T = {} %}\nكلمة".encode("cp1256"))
+    _refused_publication(
+        runner, tmp_path, "site template site/words.ar.j2: cannot load it (words.ar.j2: is not UTF-8 text (byte 0xdf "
+        "on line 2); save it as UTF-8)",
+    )  # fmt: skip
 
 
 def test_reasoned_response_docx_in_both_languages_is_deterministic(

@@ -14,7 +14,6 @@ from typing import Any
 from jinja2 import (
     BaseLoader,
     ChoiceLoader,
-    FileSystemLoader,
     PackageLoader,
     StrictUndefined,
     Template,
@@ -26,10 +25,12 @@ from markupsafe import Markup, escape
 
 from documents.dates import gregorian_ar, gregorian_en
 from documents.docx_writer import repack
+from documents.loader import FolderLoader, TemplateFileError
 from documents.minutes import render_minutes
 from documents.reasoned_response import render_reasoned_response
 from documents.site import opendata
 from documents.site.data import OUTCOMES, ProposalEntry, SiteData
+from documents.worker import Progress, WorkerLimitError, run_limited
 
 LANGUAGE_NAMES = {"ar": "العربية", "en": "English"}
 DIRECTIONS = {"ar": "rtl", "en": "ltr"}
@@ -55,6 +56,17 @@ SUBFOLDER = "site"  # where a templates folder keeps its edited site templates
 STYLESHEET = "style.css"
 RESPONSE_DOCX = "downloads/reasoned-response.{lang}.docx"
 MINUTES_FOLDER = "downloads/minutes"
+# Limits on a coordinator's site templates (the shipped ones are the product's own code): each
+# template run (a page, a register row, a language's wording) may take PAGE_SECONDS and write
+# MAX_PAGE_CHARS; all of them together SITE_SECONDS plus SITE_SECONDS_PER_PROPOSAL a proposal
+# (the 10,000-proposal bench renders in about 20 s), in a worker whose memory may grow by
+# SITE_MEMORY. The workspace's write lock is held meanwhile, so a template past a limit is
+# stopped and the publication refused at once.
+PAGE_SECONDS = 10.0
+SITE_SECONDS = 60.0
+SITE_SECONDS_PER_PROPOSAL = 0.02
+SITE_MEMORY = 2 << 30
+MAX_PAGE_CHARS = 32_000_000
 
 
 class SiteTemplateError(Exception):
@@ -64,6 +76,9 @@ class SiteTemplateError(Exception):
         self.template, self.line, self.problem = template, line, problem
         where = f"{SUBFOLDER}/{template}" + (f", line {line}" if line else "")
         super().__init__(f"site template {where}: {problem}")
+
+    def __reduce__(self) -> tuple[type[SiteTemplateError], tuple[str, int | None, str]]:
+        return (type(self), (self.template, self.line, self.problem))  # back from the worker whole
 
 
 def _date(day: dt.date, language: str) -> str:
@@ -101,7 +116,7 @@ def make_environment(templates_dir: Path | None = None) -> ImmutableSandboxedEnv
     """The sandbox pages are rendered in: `templates_dir/site` first, then the shipped templates."""
     loaders: list[BaseLoader] = []
     if templates_dir is not None and (templates_dir / SUBFOLDER).is_dir():
-        loaders.append(FileSystemLoader(templates_dir / SUBFOLDER))
+        loaders.append(FolderLoader(templates_dir / SUBFOLDER))  # inside the folder only (documents/loader.py)
     loaders.append(PackageLoader("documents.site", "templates"))
     # Sandboxed as letters are; autoescaped: a title typed with <script> is shown, never run;
     # StrictUndefined: a misspelt variable is an error, never a silently empty heading.
@@ -124,11 +139,14 @@ def natural_key(ref: str) -> tuple[Any, ...]:
 
 
 class SiteRenderer:
-    """Renders a publication's files; compiles each template once."""
+    """Renders a publication's files; compiles each template once. A coordinator's site templates
+    run in a worker with the limits above (`PAGE_SECONDS`, `MAX_PAGE_CHARS` …)."""
 
     def __init__(self, templates_dir: Path | None = None) -> None:
         self.templates_dir = templates_dir
         self.env = make_environment(templates_dir)
+        self.edited = templates_dir is not None and (templates_dir / SUBFOLDER).is_dir()
+        self._progress: Progress = lambda _label: None
 
     def template(self, name: str) -> Template:
         try:
@@ -149,18 +167,31 @@ class SiteRenderer:
         return source.encode("utf-8")
 
     def _run(self, name: str, call: Callable[[], str]) -> str:
+        self._progress(name)  # in a worker: this template's own time limit starts now
         try:
             return call()
         except SiteTemplateError:
             raise
         except TemplateSyntaxError as exc:
             raise SiteTemplateError(exc.name or name, exc.lineno, exc.message or "syntax error") from exc
+        except MemoryError:
+            raise SiteTemplateError(name, None, "needs more memory than a site may take") from None
         except Exception as exc:  # the template's own failure, reported with its file and line
             where, line = _template_frame(exc, name)
-            raise SiteTemplateError(where, line, f"{type(exc).__name__}: {exc}") from exc
+            problem = str(exc) if isinstance(exc, TemplateFileError) else f"{type(exc).__name__}: {exc}"
+            raise SiteTemplateError(where, line, problem) from exc
 
     def _render(self, name: str, **context: Any) -> str:
-        return self._run(name, lambda: self.template(name).render(**context))
+        def written() -> str:
+            pieces, size = [], 0
+            for piece in self.template(name).generate(**context):
+                size += len(piece)
+                if size > MAX_PAGE_CHARS:
+                    raise SiteTemplateError(name, None, f"writes more than {MAX_PAGE_CHARS:,} characters")
+                pieces.append(piece)
+            return "".join(pieces)
+
+        return self._run(name, written)
 
     def words(self, language: str) -> Any:
         """The wording of one language (words.LANG.j2), as a module: labels in T, sentences as macros."""
@@ -168,20 +199,43 @@ class SiteRenderer:
         return self._run(name, lambda: self.template(name).make_module())  # type: ignore[arg-type, return-value]
 
     def render(self, site: SiteData) -> dict[str, bytes]:
-        """Every file of the site, by its path from the site's top."""
-        files: dict[str, bytes] = {}
-        words = {language: self.words(language) for language in site.languages}
+        """Every file of the site, by its path from the site's top. Raises `SiteTemplateError`
+        naming the template (and line) that is broken, fails, or passes a limit."""
         proposals = sorted(site.proposals, key=lambda p: natural_key(p.ref))
+        files = self.pages(site, proposals)
         for language in site.languages:
-            files.update(self._language(site, language, words[language], proposals))
-            response = render_reasoned_response(site, language, proposals)
-            files[RESPONSE_DOCX.format(lang=language)] = response
-        landing = self._render("landing.html.j2", site=site, languages=site.languages, words=words)
-        files["index.html"] = landing.encode("utf-8")
-        files[STYLESHEET] = self.stylesheet()
+            files[RESPONSE_DOCX.format(lang=language)] = render_reasoned_response(site, language, proposals)
         for meeting in site.meetings:
             files[f"{MINUTES_FOLDER}/{meeting.minutes_file}"] = repack(render_minutes(meeting.minutes))
         files.update(opendata.files(site, proposals))
+        return files
+
+    def pages(self, site: SiteData, proposals: list[ProposalEntry]) -> dict[str, bytes]:
+        """The files the templates make (the pages and the stylesheet): with a coordinator's
+        templates, in a worker under the limits above; else here."""
+        if not self.edited:
+            return self._pages(site, proposals)
+
+        def work(progress: Progress) -> dict[str, bytes]:
+            self._progress = progress
+            return self._pages(site, proposals)
+
+        seconds = SITE_SECONDS + SITE_SECONDS_PER_PROPOSAL * len(proposals)
+        try:
+            return run_limited(work, seconds=seconds, memory_bytes=SITE_MEMORY, step_seconds=PAGE_SECONDS)
+        except WorkerLimitError as exc:
+            raise SiteTemplateError(exc.label or "the site", None, exc.problem) from None
+        except MemoryError:
+            raise SiteTemplateError("the site", None, "needs more memory than a site may take") from None
+
+    def _pages(self, site: SiteData, proposals: list[ProposalEntry]) -> dict[str, bytes]:
+        files: dict[str, bytes] = {}
+        words = {language: self.words(language) for language in site.languages}
+        for language in site.languages:
+            files.update(self._language(site, language, words[language], proposals))
+        landing = self._render("landing.html.j2", site=site, languages=site.languages, words=words)
+        files["index.html"] = landing.encode("utf-8")
+        files[STYLESHEET] = self.stylesheet()
         return files
 
     def _language(
