@@ -277,6 +277,27 @@ def test_publish_refusals_exit_codes_and_messages(
     assert not (tmp_path / "site").exists() and not (tmp_path / "new").exists()
 
 
+def test_a_publication_is_not_dated_before_what_it_shows(runner: CliRunner, tmp_path: Path) -> None:
+    assert ogp(runner, "proposal", "add", "--ref", "P-1", "--title", "فكرة", "--org", "جهة",
+               "--submitted-on", "2021-06-20").exit_code == 0  # fmt: skip
+    head = ogp(runner, "audit", "head").stdout
+
+    def refused(dated: str, problem: str) -> None:
+        result = ogp(runner, "publish", "site", "--dated", dated)
+        assert (result.exit_code, result.stderr) == (1, f"Error: publication: --dated: {problem}\n")
+        assert ogp(runner, "audit", "head").stdout == head and not (tmp_path / "site").exists()
+
+    refused("2011-01-01", "2011-01-01 is before the OGP's launch (2011-09-20); a publication cannot be earlier")
+    refused("٢٠٢١-٠٦-١٩", "2021-06-19 is before the submission of P-1 (2021-06-20), which the publication shows; "
+            "date it on or after 2021-06-20")  # fmt: skip
+    assert ogp(runner, "advance", "P-1", "reject", "--reason", "خارج النطاق", "--dated", "2021-07-05").exit_code == 0
+    head = ogp(runner, "audit", "head").stdout
+    letter = json.loads(ogp(runner, "letters", "list", "--json").stdout)[0]["reference"]
+    refused("2021-07-04", f"2021-07-04 is before letter {letter} (2021-07-05), which the publication shows; "
+            "date it on or after 2021-07-05")  # fmt: skip
+    assert ogp(runner, "publish", "site", "--dated", "2021-07-05").exit_code == 0
+
+
 def test_publish_refuses_the_letters_folder(tmp_path: Path) -> None:
     runner = CliRunner()
     assert runner.invoke(cli, ["--db", "ws/ogp.db", "init"]).exit_code == 0

@@ -29,6 +29,7 @@ from documents.site.folder import check_target
 from documents.text import LANGUAGES, without_emails
 from states import FINAL, Action, State
 from workflow import audit, ledger
+from workflow.dates import OGP_LAUNCH, within
 from workflow.errors import InvalidInputError, WorkflowError
 from workflow.evaluation import quorum_size
 from workflow.inputs import home_expanded
@@ -152,8 +153,10 @@ def publish(
 ) -> PublishResult:
     """Gather the record, render the site into `staging` and record the publication (one step).
 
-    Raises `InvalidInputError` (a date in the future or before the last publication, an unknown
-    language), `WorkflowError` (a site template that fails, a folder that cannot be written).
+    Raises `InvalidInputError` (a date in the future, before the OGP's launch, before the last
+    publication or before a step, letter or meeting the publication shows: a repository dated D
+    shows what was known on D; an unknown language), `WorkflowError` (a site template that fails
+    or passes a limit, a folder that cannot be written).
     """
     now = now or dt.datetime.now(dt.UTC)
     today = now.astimezone().date()
@@ -163,6 +166,10 @@ def publish(
         raise InvalidInputError("publication", "--lang", f"{','.join(chosen)!r} is not a list of ar and en")
     if day > today:
         raise InvalidInputError("publication", "--dated", f"{day.isoformat()} is in the future")
+    too_early = within(day, OGP_LAUNCH, today, what="a publication", earliest_is="the OGP's launch (2011-09-20)",
+                       latest_is="today")  # fmt: skip
+    if too_early:
+        raise InvalidInputError("publication", "--dated", too_early)
     plan = current_plan(session)
     pages = renderer(templates_folder(plan, workspace_folder, templates_dir))
     with ledger.recorded(session, Action.PUBLISH, actor=actor, now=now) as step:
@@ -175,6 +182,13 @@ def publish(
         # The head this publication shows: the chain as it stands before the publication's own entry.
         head = audit.current_head(session)
         content = gather(session, plan, head, day, chosen, name_scorers, earlier)
+        shown = latest_shown(content)
+        if shown is not None and day < shown[0]:
+            raise InvalidInputError(
+                "publication", "--dated",
+                f"{day.isoformat()} is before {shown[1]} ({shown[0].isoformat()}), which the publication shows; "
+                f"date it on or after {shown[0].isoformat()}",
+            )  # fmt: skip
         try:
             files = pages.render(content)
         except SiteTemplateError as exc:
@@ -197,6 +211,32 @@ def publish(
     return PublishResult(
         staging.folder, day, head, step.entry.seq, digest, staging.count, len(content.proposals), chosen, len(earlier)
     )
+
+
+# The steps of a proposal's page whose day the record states (an interview held on, an answer
+# dated): with letters, meetings and submissions, what a publication's date may not come before.
+STATED_STEPS = {"record_interview": "the interview of {ref}", "answer": "an answer about {ref}"}
+
+
+def latest_shown(content: site.SiteData) -> tuple[dt.date, str] | None:
+    """The latest day the publication shows that the record states — a proposal's submission, an
+    interview held, a body's answer, a letter, a meeting — and what it is ("the interview of P-003",
+    "letter 0001/2021/0004", "the meeting of 2021-08-02"), or None when there is none.
+
+    A repository dated D claims to show what was known on D. Steps dated by when they were
+    entered (a withdrawal typed in later, without a letter) are not compared: entering a plan's
+    history after the fact is allowed, and such a move is warned about when it is dated."""
+    shown: list[tuple[dt.date, str]] = []
+    for proposal in content.proposals:
+        shown.append((proposal.submitted_on, f"the submission of {proposal.ref}"))
+        shown += [
+            (step.on, STATED_STEPS[step.kind].format(ref=proposal.ref))
+            for step in proposal.timeline
+            if step.kind in STATED_STEPS
+        ]
+    shown += [(letter.issued_on, f"letter {letter.reference}") for letter in content.letters]
+    shown += [(meeting.held_on, f"the meeting of {meeting.held_on.isoformat()}") for meeting in content.meetings]
+    return max(shown, key=lambda item: item[0], default=None)
 
 
 def list_publications(session: Session) -> list[Publication]:
