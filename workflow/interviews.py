@@ -302,6 +302,29 @@ def _invitation(session: Session, proposal: Proposal) -> Letter | None:
     ).first()
 
 
+def interview_of(session: Session, entry: AuditEntry) -> ScheduledInterview | None:
+    """The scheduled interview that `entry`'s step booked, moved or called off: the row of
+    scheduled_interviews its audit entry records it wrote. None where the entry records none (one
+    written before schema 0005, which kept no rows)."""
+    keys = ledger.keys_written(entry, ScheduledInterview.__tablename__)
+    return session.get(ScheduledInterview, keys[0]["id"]) if keys else None
+
+
+def rescheduled_since(session: Session, planned: ScheduledInterview, entry: AuditEntry) -> AuditEntry | None:
+    """The first step after `entry` that scheduled `planned` again (moved it: `--replace`), if any."""
+    later = session.scalars(
+        select(AuditEntry)
+        .where(
+            AuditEntry.proposal_id == planned.proposal_id,
+            AuditEntry.event == Action.SCHEDULE_INTERVIEW.value,
+            AuditEntry.seq > entry.seq,
+        )
+        .order_by(AuditEntry.seq)
+    )
+    key = {"id": planned.id}
+    return next((e for e in later if key in ledger.keys_written(e, ScheduledInterview.__tablename__)), None)
+
+
 def list_schedule(session: Session) -> list[ScheduledInterview]:
     """Every scheduled interview, soonest first."""
     return list(session.scalars(select(ScheduledInterview).order_by(ScheduledInterview.at, ScheduledInterview.id)))

@@ -504,6 +504,15 @@ def append_steps(
     return [seq for seq, _, _ in bodies]
 
 
+def keys_written(entry: AuditEntry, table: str) -> list[dict[str, Any]]:
+    """The keys of the rows of `table` that `entry`'s step inserted, updated or deleted, in the
+    order its body records them; [] for an entry written before schema 0005 (it has no body)."""
+    if entry.body is None:
+        return []
+    changes = json.loads(entry.body).get("changes", [])
+    return [change["key"] for change in changes if change["t"] == table]
+
+
 def current_step(session: Session) -> Step | None:
     """The step open in `session`, if any."""
     step: Step | None = session.info.get(STEP_KEY)
