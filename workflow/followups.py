@@ -77,6 +77,24 @@ def awaited_replies(session: Session, day: dt.date | None = None) -> list[Awaite
     return sorted(found, key=lambda r: (r.due_on, r.proposal.id, r.entity.id))
 
 
+def awaited_reply(session: Session, plan: Plan, proposal: Proposal, entity: Entity) -> AwaitedReply:
+    """The reply `entity` owes on the referral of `proposal` (as `awaited_for` finds it): what a
+    follow-up chases, and cites. Raises `InvalidInputError` (`--entity`) for a body no referral
+    letter went to, or one that has answered."""
+    record = f"proposal {proposal.ref}"
+    referrals = _letters(session, proposal, DocumentKind.REFERRAL, None)
+    if not any(letter.entity_id == entity.id for letter in referrals):
+        names = ", ".join(dict.fromkeys(e.code or e.name for e in (r.entity for r in referrals) if e)) or "none"
+        raise InvalidInputError(record, "--entity", f"no referral letter went to {entity.name} (it went to: {names})")
+    answer = latest_responses(session, proposal).get(entity.id)
+    if answer is not None:
+        said = "agreed" if answer.agreed else "declined"
+        raise InvalidInputError(
+            record, "--entity", f"{entity.name} answered on {answer.responded_on} ({said}); nothing to follow up"
+        )
+    return next(a for a in awaited_for(session, plan, proposal) if a.entity.id == entity.id)
+
+
 @dataclass(frozen=True)
 class FollowUp:
     """What a follow-up did: the reply it chases, its audit entry, its letter."""
@@ -106,19 +124,7 @@ def follow_up(
     with ledger.recorded(session, Action.FOLLOWUP, actor=actor, now=now, proposal=proposal) as step:
         record = f"proposal {proposal.ref}"
         plan = current_plan(session)
-        referrals = _letters(session, proposal, DocumentKind.REFERRAL, None)
-        if not any(letter.entity_id == entity.id for letter in referrals):
-            names = ", ".join(dict.fromkeys(e.code or e.name for e in (r.entity for r in referrals) if e)) or "none"
-            raise InvalidInputError(
-                record, "--entity", f"no referral letter went to {entity.name} (it went to: {names})"
-            )
-        answer = latest_responses(session, proposal).get(entity.id)
-        if answer is not None:
-            said = "agreed" if answer.agreed else "declined"
-            raise InvalidInputError(
-                record, "--entity", f"{entity.name} answered on {answer.responded_on} ({said}); nothing to follow up"
-            )
-        awaited = next(a for a in awaited_for(session, plan, proposal) if a.entity.id == entity.id)
+        awaited = awaited_reply(session, plan, proposal, entity)
         referral = awaited.referral
         day = referral.issued_on
         extra = {"referral": referral_context(referral)}
