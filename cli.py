@@ -1748,7 +1748,10 @@ def letters_pdf(app: App, dir: Path, proposal_id: str | None) -> None:
 def letters_void(app: App, number: str, reason: str, reissue: bool, dated: dt.date | None) -> None:
     """Void a letter: its number stays in the register, marked void with the reason. With --reissue a
     replacement (as the record now stands: a corrected title or addressee) gets a new number and
-    says which letter it replaces. NUMBER is the reference as printed, YEAR/NUMBER, or NUMBER.
+    says which letter it replaces; it states the facts of the original's step (the same interview,
+    reason, referral), and is refused where they no longer hold (an interview since rescheduled,
+    cancelled or held; a proposal no longer referred). NUMBER is the reference as printed,
+    YEAR/NUMBER, or NUMBER.
 
     \b
     Example:

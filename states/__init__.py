@@ -177,6 +177,24 @@ TRANSITIONS: tuple[Transition, ...] = (
 
 BY_EVENT: dict[Event, Transition] = {t.event: t for t in TRANSITIONS}
 
+# The proposal states in which what a letter of each kind says still holds, so that a voided one
+# may be reissued (`ogp letters void --reissue`): a reissue states the facts of the step that wrote
+# the letter it replaces, and is refused where sending them again would mislead. A referral asks a
+# body about a proposal still referred (or since committed on it); a follow-up chases a reply still
+# awaited; an invitation is for an interview with a proposal not since turned down or withdrawn
+# (and the interview itself must still stand: workflow/letters.py checks it); a cancellation, and
+# the letters of a final decision, stay true.
+REISSUE_STATES: dict[DocumentKind, tuple[State, ...]] = {
+    DocumentKind.REFERRAL: (State.REFERRED, State.COMMITTED),
+    DocumentKind.FOLLOWUP: (State.REFERRED,),
+    DocumentKind.COMMITMENT: (State.COMMITTED,),
+    DocumentKind.ACCEPTANCE: (State.COMMITTED,),
+    DocumentKind.REFERRAL_CLOSED: (State.REJECTED, State.WITHDRAWN),
+    DocumentKind.REJECTION: (State.REJECTED,),
+    DocumentKind.INVITATION: (State.SUBMITTED, State.INTERVIEWED, State.SHORTLISTED, State.REFERRED, State.COMMITTED),
+    DocumentKind.CANCELLATION: tuple(State),
+}
+
 # States in which the working group's evaluation of a proposal is still open: conflicts declared
 # then count in its ranking and quorum; later ones are recorded as late and change nothing decided.
 EVALUATION_STATES: tuple[State, ...] = (State.SUBMITTED, State.INTERVIEWED)

@@ -1,15 +1,19 @@
 """Repeats: a file imported twice, a proposal typed in twice, an interview scheduled twice, an
-answer or a score given again."""
+answer or a score given again, a letter written again (reissued)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 from pathlib import Path
 
+import docx
 from click.testing import CliRunner, Result
 
 from cli import cli
-from tests.helpers import CRITERIA, SCORER, dump_tables
+from documents.dates import gregorian_ar
+from tests.helpers import CRITERIA, SCORER, SOON, cli_to_shortlisted, dump_tables
 from workflow.db import Workspace
 
 ROWS = (
@@ -167,3 +171,145 @@ def test_interviews_recorded_but_never_scheduled_are_listed_with_held(runner: Cl
     assert (held["ref"], held["held_on"], held["platform"], held["members"]) == ("P-1", "2021-07-28", "Zoom", [])
     assert set(held) == {"id", "ref", "title", "held_on", "platform", "notes", "needs", "plans", "solves", "members",
                          "recorded_by", "recorded_at"}  # fmt: skip
+
+
+# --- letters written again: a reissue states the facts of the step the void letter belonged to ---
+
+
+def _ogp(runner: CliRunner, *args: str) -> Result:
+    result = runner.invoke(cli, list(args))
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result
+
+
+def _ok(runner: CliRunner, *args: str) -> Result:
+    result = _ogp(runner, *args)
+    assert result.exit_code == 0, (args, result.output)
+    return result
+
+
+def _add(runner: CliRunner, ref: str) -> None:
+    _ok(runner, "proposal", "add", "--ref", ref, "--title", f"منصة {ref}", "--org", "مركز الشفافية الأردني",
+        "--entity", "MODEE", "--submitted-on", "2021-06-20")  # fmt: skip
+
+
+def _letters(runner: CliRunner, kind: str, ref: str) -> list[str]:
+    """The reference numbers of `ref`'s letters of `kind`, in the order they were written."""
+    listed = json.loads(_ok(runner, "letters", "list", "--proposal", ref, "--json").stdout)
+    return [letter["reference"] for letter in listed if letter["kind"] == kind]
+
+
+def _reissued_text(result: Result) -> str:
+    """The text of the replacement letter a `letters void --reissue` wrote, reopened from its file."""
+    (path,) = [line.split("replacement: ", 1)[1] for line in result.stdout.splitlines() if "replacement: " in line]
+    return "\n".join(paragraph.text for paragraph in docx.Document(path).paragraphs)
+
+
+FIRST = dt.date.fromisoformat(SOON)
+LATER = FIRST + dt.timedelta(days=7)
+VOID = ("--reason", "خطأ في لقب المخاطَب", "--reissue")
+
+
+def test_a_reissued_cancellation_names_the_interview_it_called_off_not_a_later_one(
+    runner: CliRunner, workspace: Workspace
+) -> None:
+    _add(runner, "P-1")
+    _ok(runner, "interview", "schedule", "P-1", "--at", f"{FIRST} 10:00", "--platform", "Zoom")
+    _ok(runner, "interview", "cancel", "P-1", "--reason", "لتعذر انعقاد المجموعة")
+    _ok(runner, "interview", "schedule", "P-1", "--at", f"{LATER} 12:30", "--platform", "Teams")
+    (cancellation,) = _letters(runner, "cancellation", "P-1")
+    text = _reissued_text(_ok(runner, "letters", "void", cancellation, *VOID))
+    assert f"المقررة بتاريخ {gregorian_ar(FIRST)} في تمام الساعة 10:00 عبر Zoom" in text
+    assert gregorian_ar(LATER) not in text and "12:30" not in text and "Teams" not in text
+    assert "لتعذر انعقاد المجموعة" in text
+    assert f"يحل هذا الكتاب محل كتابنا رقم {cancellation}" in text
+    # The invitation to the later interview, which stands, is reissued for that interview.
+    later_invitation = _letters(runner, "invitation", "P-1")[-1]
+    text = _reissued_text(_ok(runner, "letters", "void", later_invitation, *VOID))
+    assert f"المقررة بتاريخ {gregorian_ar(LATER)} في تمام الساعة 12:30 عبر Teams" in text
+    _ok(runner, "audit", "verify")
+    _ok(runner, "letters", "verify")
+
+
+def test_an_invitation_is_not_reissued_for_an_interview_cancelled_moved_or_held_since(
+    runner: CliRunner, workspace: Workspace
+) -> None:
+    url = workspace.url.render_as_string(hide_password=False)
+    today = dt.date.today()
+    for ref in ("P-1", "P-2", "P-3"):
+        _add(runner, ref)
+    _ok(runner, "interview", "schedule", "P-1", "--at", f"{FIRST} 10:00", "--platform", "Zoom")
+    _ok(runner, "interview", "cancel", "P-1", "--reason", "اعتذار مقدم المقترح")
+    _ok(runner, "interview", "schedule", "P-2", "--at", f"{FIRST} 11:00")
+    moved = _ok(runner, "interview", "schedule", "P-2", "--at", f"{LATER} 09:00", "--replace").stdout
+    moved_by = re.search(r"\(audit #([0-9]+)\)", moved)
+    assert moved_by is not None
+    _ok(runner, "interview", "schedule", "P-3", "--at", f"{FIRST} 12:00")
+    _ok(runner, "interview", "record", "P-3", "--on", today.isoformat())  # held earlier than planned
+    (cancelled,) = _letters(runner, "invitation", "P-1")
+    replaced, standing = _letters(runner, "invitation", "P-2")
+    (held,) = _letters(runner, "invitation", "P-3")
+    refusals = {
+        cancelled: f"(invitation, proposal P-1): the interview of {FIRST} 10:00 it invites to was cancelled since "
+        "(اعتذار مقدم المقترح)",
+        replaced: f"(invitation, proposal P-2): the interview it invites to was rescheduled since (entry "
+        f"#{moved_by.group(1)}: interview on {LATER} 09:00, replacing the one of {FIRST} 11:00 (invitation {replaced}))",
+        held: f"(invitation, proposal P-3): the proposer's interview is recorded as held on {today}: a reissue "
+        f"bearing {today} would invite to it after the fact (--dated may give the earlier day it should bear)",
+    }
+    before = dump_tables(url)
+    for reference, why in refusals.items():
+        refused = _ogp(runner, "letters", "void", reference, *VOID)
+        assert (refused.exit_code, refused.stdout, refused.stderr) == (
+            1, "", f"Error: Cannot reissue letter {reference} {why}; nothing was changed (void it without --reissue).\n"
+        )  # fmt: skip
+    assert dump_tables(url) == before
+    # The moved interview's own invitation stands, and is reissued for the time it was moved to.
+    text = _reissued_text(_ok(runner, "letters", "void", standing, *VOID))
+    assert f"المقررة بتاريخ {gregorian_ar(LATER)} في تمام الساعة 09:00" in text
+    assert gregorian_ar(FIRST) not in text and "11:00" not in text
+    _ok(runner, "audit", "verify")
+
+
+def test_a_referral_is_reissued_only_while_referred_and_a_follow_up_cites_its_referral(
+    runner: CliRunner, workspace: Workspace
+) -> None:
+    url = workspace.url.render_as_string(hide_password=False)
+    today = dt.date.today()
+    _add(runner, "P-1")
+    cli_to_shortlisted(lambda *args: _ogp(runner, *args), "P-1")
+    _ok(runner, "advance", "P-1", "refer", "--dated", "2021-08-01")
+    (referral,) = _letters(runner, "referral", "P-1")
+    _ok(runner, "followup", "P-1", "--entity", "MODEE")
+    (followup,) = _letters(runner, "followup", "P-1")
+    text = _reissued_text(_ok(runner, "letters", "void", followup, *VOID))
+    cited = f"إلحاقاً بكتابنا رقم {referral} تاريخ {gregorian_ar(dt.date(2021, 8, 1))}"
+    assert cited in text
+    # While the proposal is referred its referral is reissued; the reissue stands in its place.
+    text = _reissued_text(_ok(runner, "letters", "void", referral, *VOID))
+    assert f"يحل هذا الكتاب محل كتابنا رقم {referral}" in text
+    _, reissued_referral = _letters(runner, "referral", "P-1")
+    # A body that has answered is not chased again.
+    _ok(runner, "response", "record", "P-1", "--entity", "MODEE", "--declined", "--on", today.isoformat())
+    reissued_followup = _letters(runner, "followup", "P-1")[-1]
+    before = dump_tables(url)
+    answered = _ogp(runner, "letters", "void", reissued_followup, *VOID)
+    assert (answered.exit_code, answered.stderr) == (
+        1,
+        f"Error: Cannot reissue letter {reissued_followup} (followup, proposal P-1): وزارة الاقتصاد الرقمي والريادة "
+        f"answered on {today} (declined); nothing to follow up; nothing was changed (void it without --reissue).\n",
+    )
+    assert dump_tables(url) == before
+    # Once the proposal is rejected its referral no longer holds.
+    _ok(runner, "advance", "P-1", "reject", "--reason", "اعتذرت الجهة عن تبنيه")
+    before = dump_tables(url)
+    rejected = _ogp(runner, "letters", "void", reissued_referral, *VOID)
+    assert (rejected.exit_code, rejected.stderr) == (
+        1,
+        f"Error: Cannot reissue letter {reissued_referral} (referral, proposal P-1): proposal P-1 is now 'rejected'; "
+        "a referral letter says what holds only while it is referred or committed; nothing was changed "
+        "(void it without --reissue).\n",
+    )
+    assert dump_tables(url) == before
+    _ok(runner, "audit", "verify")

@@ -19,6 +19,7 @@ from states import (
     MILESTONE_OPEN,
     MILESTONE_TRANSITIONS,
     OPEN,
+    REISSUE_STATES,
     STEPS,
     TRANSITIONS,
     Action,
@@ -100,6 +101,14 @@ def test_every_document_kind_has_a_shipped_template() -> None:
     for row in TRANSITIONS:
         for document in row.documents:
             assert (templates / template_name(document.kind.value, "ar")).is_file()
+
+
+def test_every_document_kind_says_in_which_states_it_may_be_reissued() -> None:
+    assert set(REISSUE_STATES) == set(DocumentKind)
+    # A move's letter may be reissued while its proposal stays where the move took it.
+    for row in TRANSITIONS:
+        for document in row.documents:
+            assert row.dest in REISSUE_STATES[document.kind], (row.event, document.kind)
 
 
 def test_state_and_event_names_are_identifiers() -> None:

@@ -180,6 +180,17 @@ class InputFileError(WorkflowError):
         super().__init__(f"{what} {path}: {problem}")
 
 
+class ReissueRefusedError(WorkflowError):
+    """A voided letter cannot be reissued: what it said of its step no longer holds."""
+
+    def __init__(self, reference: str, kind: str, ref: str, why: str) -> None:
+        self.reference, self.kind, self.ref, self.why = reference, kind, ref, why
+        super().__init__(
+            f"Cannot reissue letter {reference} ({kind}, proposal {ref}): {why}; nothing was changed "
+            "(void it without --reissue)."
+        )
+
+
 class AlreadyScheduledError(WorkflowError):
     """An interview is already scheduled with the proposer; a second one must say it replaces it."""
 

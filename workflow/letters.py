@@ -19,14 +19,15 @@ from documents.digits import western_digits
 from documents.docx_writer import MAX_PACKAGE_BYTES, read_package
 from documents.letters import Replaces
 from documents.text import INVISIBLE
-from states import Action, Addressees, Document, DocumentKind
+from states import REISSUE_STATES, Action, Addressees, Document, DocumentKind
 from workflow import audit, ledger
-from workflow.errors import InputFileError, InvalidInputError, NotFoundError, WorkflowError
+from workflow.errors import InputFileError, InvalidInputError, NotFoundError, ReissueRefusedError, WorkflowError
+from workflow.followups import awaited_reply
 from workflow.inputs import read_input
-from workflow.interviews import interview_context, schedule_time_problem
-from workflow.models import AuditEntry, Letter, ScheduledInterview
+from workflow.interviews import days_held, interview_context, interview_of, rescheduled_since, schedule_time_problem
+from workflow.models import AuditEntry, Letter
 from workflow.names import name_key
-from workflow.outbox import PROPERTY_HASH, PROPERTY_SEQ, Outbox, PendingLetter, Recipient
+from workflow.outbox import PROPERTY_HASH, PROPERTY_SEQ, Outbox, PendingLetter, Recipient, referral_context
 from workflow.plans import current_plan
 from workflow.proposals import get_proposal
 from workflow.templates import renderer, templates_folder
@@ -242,7 +243,10 @@ def void_letter(
     """Void a letter (a recorded step): it keeps its number in the register, marked void with the
     reason. With `reissue`, a new letter of the same kind goes to the same addressee, as the record
     now stands (a corrected title, addressee …), with a new number, and says which letter it
-    replaces. Raises `NotFoundError`, `InvalidInputError` (no reason), `WorkflowError` (already void)."""
+    replaces; it states the facts of the void letter's step (`reissue_facts`). Returns what was
+    done. Raises `NotFoundError`, `InvalidInputError` (no reason; an invitation's time not after
+    `dated`), `WorkflowError` (already void), `ReissueRefusedError` (its facts no longer hold);
+    a refusal changes nothing."""
     letter = find_letter(session, number)
     proposal = letter.proposal
     why = ledger.checked_reason(reason, f"letter {letter.reference}")
@@ -274,20 +278,7 @@ def _reissue(
     written_by = session.get(AuditEntry, letter.audit_seq)
     assert written_by is not None
     kind = DocumentKind(letter.kind)
-    extra: dict[str, Any] = {}
-    if kind in (DocumentKind.INVITATION, DocumentKind.CANCELLATION):
-        planned = session.scalars(
-            select(ScheduledInterview)
-            .where(ScheduledInterview.proposal_id == proposal.id)
-            .order_by(ScheduledInterview.id.desc())
-        ).first()
-        if planned is not None:
-            extra = interview_context(planned.at, planned.platform)
-            # A reissued invitation is still an invitation: for a time after the day it bears.
-            problem = schedule_time_problem(planned.at, step.now, dated) if kind is DocumentKind.INVITATION else ""
-            if problem:
-                hint = "" if dated else "; give --dated the day it should bear, or void it without --reissue"
-                raise InvalidInputError(f"letter {letter.reference}", "--dated", problem + hint)
+    extra = reissue_facts(session, letter, written_by, now=step.now, dated=dated)
     outbox = Outbox(
         session, plan, proposal, renderer(templates_folder(plan, workspace_folder, templates_dir)), step.now,
         written_by.event, written_by.reason, extra=extra, dated=dated,
@@ -300,3 +291,62 @@ def _reissue(
     outbox.render_to([(Document(kind, Addressees.PROPOSER), recipient)])
     outbox.attach(step)
     return outbox.pending
+
+
+def reissue_facts(
+    session: Session, letter: Letter, written_by: AuditEntry, *, now: dt.datetime, dated: dt.date | None = None
+) -> dict[str, Any]:
+    """What `letter` said of the step that wrote it (`written_by`), for a reissue written `now`
+    and bearing `dated` (default: today), as `Outbox.extra`: the interview an invitation or a
+    cancellation was about (the one that step booked or called off, not the latest), the referral
+    a follow-up chases.
+
+    Raises `ReissueRefusedError` where that no longer holds: the proposal is in none of the
+    `states.REISSUE_STATES` of the letter's kind; an invitation's interview was moved, cancelled or
+    held since; a follow-up's body has answered; or the entry does not say which interview it was
+    about. Raises `InvalidInputError` (`--dated`) for an invitation whose interview is not after
+    the day the reissue bears (see `interviews.schedule_time_problem`)."""
+    kind = DocumentKind(letter.kind)
+    day = dated or now.astimezone().date()
+    proposal = letter.proposal
+
+    def refused(why: str) -> ReissueRefusedError:
+        return ReissueRefusedError(letter.reference, kind.value, proposal.ref, why)
+
+    holds_in = REISSUE_STATES[kind]
+    if proposal.state not in holds_in:
+        where = " or ".join(state.value for state in holds_in)
+        raise refused(
+            f"proposal {proposal.ref} is now '{proposal.state.value}'; a {kind.value} letter says what holds "
+            f"only while it is {where}"
+        )
+    if kind is DocumentKind.FOLLOWUP and letter.entity is not None:
+        try:
+            awaited = awaited_reply(session, current_plan(session), proposal, letter.entity)
+        except InvalidInputError as exc:
+            raise refused(exc.problem) from exc
+        return {"referral": referral_context(awaited.referral)}
+    if kind not in (DocumentKind.INVITATION, DocumentKind.CANCELLATION):
+        return {}
+    planned = interview_of(session, written_by)
+    if planned is None:
+        raise refused(f"its audit entry #{written_by.seq} does not record which interview it was about")
+    if kind is DocumentKind.INVITATION:
+        moved = rescheduled_since(session, planned, written_by)
+        if moved is not None:
+            raise refused(f"the interview it invites to was rescheduled since (entry #{moved.seq}: {moved.reason})")
+        was = f"the interview of {planned.at:%Y-%m-%d %H:%M} it invites to"
+        if planned.cancelled_reason:
+            raise refused(f"{was} was cancelled since ({planned.cancelled_reason})")
+        held = sorted(d for d in days_held(session, [proposal.id]).get(proposal.id, ()) if letter.issued_on <= d <= day)
+        if held:
+            raise refused(
+                f"the proposer's interview is recorded as held on {held[0]}: a reissue bearing {day} would invite "
+                "to it after the fact (--dated may give the earlier day it should bear)"
+            )
+        # A reissued invitation is still an invitation: for a time after the day it bears.
+        problem = schedule_time_problem(planned.at, now, dated)
+        if problem:
+            hint = "" if dated else "; give --dated the day it should bear, or void it without --reissue"
+            raise InvalidInputError(f"letter {letter.reference}", "--dated", problem + hint)
+    return interview_context(planned.at, planned.platform)
