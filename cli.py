@@ -1254,8 +1254,8 @@ def interview_import(app: App, file: Path, quiet: bool) -> None:
 @json_option
 @pass_app
 def interview_list(app: App, held: bool, as_json: bool) -> None:
-    """The interview schedule, soonest first, with whether each interview has been held; with
-    --held, every interview recorded as held.
+    """The interview schedule, soonest first, with whether each interview has been held or was
+    cancelled (and why); with --held, every interview recorded as held.
 
     \b
     Example:
@@ -1283,8 +1283,11 @@ def interview_list(app: App, held: bool, as_json: bool) -> None:
     emit_records(
         found,
         as_json,
-        ("AT", "REF", "PLATFORM", "STATE", "HELD", "TITLE"),
-        lambda f: (f["at"].replace("T", " "), f["ref"], f["platform"], f["state"], f["held_on"] or "-", f["title"]),
+        ("AT", "REF", "PLATFORM", "STATE", "HELD", "CANCELLED", "TITLE"),
+        lambda f: (
+            f["at"].replace("T", " "), f["ref"], f["platform"], f["state"], f["held_on"] or "-",
+            f["cancelled"] or "-", f["title"],
+        ),
         empty="No interviews are scheduled."
         + (f" {_count(count, 'interview')} recorded as held: 'ogp interview list --held' lists them." if count else ""),
     )

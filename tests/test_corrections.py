@@ -159,6 +159,12 @@ def test_an_interview_is_called_off_and_the_proposer_told(runner: CliRunner, wor
     assert "_cancellation_" in letter.name
     body = text_of(letter)
     assert "إلغاء موعد المقابلة" in body and "لتعذر انعقاد المجموعة" in body
+    # The schedule shows it as called off, with why; never as an interview still to come.
+    (listed,) = json.loads(ok(runner, "interview", "list", "--json").stdout)
+    assert (listed["ref"], listed["cancelled"], listed["held_on"]) == ("P-1", "لتعذر انعقاد المجموعة", None)
+    header, row = ok(runner, "interview", "list").stdout.splitlines()
+    assert header.split() == ["AT", "REF", "PLATFORM", "STATE", "HELD", "CANCELLED", "TITLE"]
+    assert "لتعذر انعقاد المجموعة" in row
     ok(runner, "audit", "verify")
 
 

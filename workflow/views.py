@@ -293,6 +293,7 @@ def schedule_view(planned: ScheduledInterview) -> dict[str, Any]:
         "state": planned.proposal.state.value,
         "held_on": held[-1] if held else None,
         "scheduled_by": planned.scheduled_by,
+        "cancelled": planned.cancelled_reason or None,  # why it was called off; null while it stands
     }
 
 
