@@ -244,6 +244,17 @@ def test_a_reply_is_due_after_the_plan_s_reply_time_and_a_follow_up_cites_the_re
         assert (item.status, item.due_on) == ("due", D(2021, 9, 29))  # the follow-up gave it the reply time again
         assert f"followed up 1 time(s), last {letter.reference} of 2021-08-30" in item.what
         replay.verify(s)
+    # The same command again that day writes nothing: the body would get the same letter twice.
+    with session_scope() as s, pytest.raises(InvalidInputError) as repeated:
+        follow_up(s, "P-1", "ROS", actor="aya", now=chased_on + dt.timedelta(hours=3))
+    assert str(repeated.value) == (
+        f"proposal P-1: --entity: a follow-up to ROS already bears 2021-08-30 (letter {letter.reference}); one a "
+        "day is enough (to correct it: 'ogp letters void NUMBER --reason TEXT --reissue')"
+    )
+    with session_scope() as s:
+        assert len(s.scalars(select(Letter).where(Letter.kind == "followup")).all()) == 1
+        second = follow_up(s, "P-1", "ROS", actor="aya", now=chased_on + dt.timedelta(days=31))
+        assert second.letters[0].reference != letter.reference  # another day, another letter
 
 
 def test_a_follow_up_is_refused_to_a_body_that_answered_or_was_never_written_to(

@@ -118,7 +118,8 @@ def follow_up(
     """Write a follow-up letter to a body that has not answered a referral of `key`, citing the
     referral's number and date (a recorded step, while the proposal is referred); `dated` is the
     day the letter bears, for one sent earlier (default today). Raises `InvalidInputError` for a
-    body never written to or one that has answered, or a date before the referral."""
+    body never written to or one that has answered, a date before the referral, or a day on which
+    a follow-up to that body already stands (a repeat: one letter a day)."""
     proposal = get_proposal(session, key)
     entity = EntityIndex(session).get(entity_key)
     with ledger.recorded(session, Action.FOLLOWUP, actor=actor, now=now, proposal=proposal) as step:
@@ -131,6 +132,13 @@ def follow_up(
         issued_on = dated or step.now.astimezone().date()
         if issued_on < day:  # said of the referral itself, before the outbox's rule for every letter
             raise InvalidInputError(record, "--dated", f"{issued_on} is before the referral it follows up ({day})")
+        twin = next((f for f in awaited.followups if f.issued_on == issued_on), None)
+        if twin is not None:  # a command run twice must not send the body the same letter twice
+            raise InvalidInputError(
+                record, "--entity",
+                f"a follow-up to {entity.code or entity.name} already bears {issued_on} (letter {twin.reference}); "
+                "one a day is enough (to correct it: 'ogp letters void NUMBER --reason TEXT --reissue')",
+            )  # fmt: skip
         letters = renderer(templates_folder(plan, workspace_folder, templates_dir))
         outbox = Outbox(
             session, plan, proposal, letters, step.now, Action.FOLLOWUP, extra=extra, to=entity, dated=dated
