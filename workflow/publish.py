@@ -220,8 +220,9 @@ STATED_STEPS = {"record_interview": "the interview of {ref}", "answer": "an answ
 
 def latest_shown(content: site.SiteData) -> tuple[dt.date, str] | None:
     """The latest day the publication shows that the record states — a proposal's submission, an
-    interview held, a body's answer, a letter, a meeting — and what it is ("the interview of P-003",
-    "letter 0001/2021/0004", "the meeting of 2021-08-02"), or None when there is none.
+    interview held, a body's answer, a letter (not one made void: it stands for nothing), a
+    meeting — and what it is ("the interview of P-003", "letter 0001/2021/0004", "the meeting of
+    2021-08-02"), or None when there is none.
 
     A repository dated D claims to show what was known on D. Steps dated by when they were
     entered (a withdrawal typed in later, without a letter) are not compared: entering a plan's
@@ -234,7 +235,7 @@ def latest_shown(content: site.SiteData) -> tuple[dt.date, str] | None:
             for step in proposal.timeline
             if step.kind in STATED_STEPS
         ]
-    shown += [(letter.issued_on, f"letter {letter.reference}") for letter in content.letters]
+    shown += [(letter.issued_on, f"letter {letter.reference}") for letter in content.letters if not letter.void]
     shown += [(meeting.held_on, f"the meeting of {meeting.held_on.isoformat()}") for meeting in content.meetings]
     return max(shown, key=lambda item: item[0], default=None)
 
