@@ -54,6 +54,20 @@ def test_a_body_agreed_or_declined_never_both(runner: CliRunner, workspace: Work
     assert "declined" in done.stdout
 
 
+def test_the_answer_a_body_gave_last_decides_not_the_one_entered_last(runner: CliRunner, workspace: Workspace) -> None:
+    referred(runner, "P-1")
+    ok(runner, "response", "record", "P-1", "--entity", "MODEE", "--declined", "--on", "2021-08-20")
+    # An older letter of agreement, found and entered afterwards: recorded, but it does not stand.
+    ok(runner, "response", "record", "P-1", "--entity", "MODEE", "--agreed", "--on", "2021-08-10")
+    refused = ogp(runner, "advance", "P-1", "commit", "--lead", "MODEE")
+    assert refused.exit_code == 1, refused.output
+    assert json.loads(ok(runner, "proposal", "show", "P-1", "--json").stdout)["state"] == "referred"
+    assert "'MODEE' has not agreed to lead it (bodies that agreed: none yet)" in refused.stderr
+    # A later answer does stand.
+    ok(runner, "response", "record", "P-1", "--entity", "MODEE", "--agreed", "--on", "2021-08-25")
+    ok(runner, "advance", "P-1", "commit", "--lead", "MODEE")
+
+
 def test_every_listing_prints_one_object_per_line(runner: CliRunner, workspace: Workspace) -> None:
     add(runner, "P-1")
     add(runner, "P-2")

@@ -797,9 +797,15 @@ def referred_bodies(session: Session, proposal: Proposal) -> list[Entity]:
     return list(dict.fromkeys(session.scalars(query)))
 
 
+# The order of a body's answers: by the day it gave them, then the order they were entered. The
+# last one stands (decides a commitment, ends a wait): an older letter entered late never
+# overrides a later answer.
+ANSWER_ORDER = (Response.responded_on, Response.id)
+
+
 def latest_responses(session: Session, proposal: Proposal) -> dict[int, Response]:
-    """Each body's latest answer to the referral, by entity id."""
-    query = select(Response).where(Response.proposal_id == proposal.id).order_by(Response.id)
+    """Each body's latest answer to the referral (`ANSWER_ORDER`), by entity id."""
+    query = select(Response).where(Response.proposal_id == proposal.id).order_by(*ANSWER_ORDER)
     return {r.entity_id: r for r in session.scalars(query)}
 
 
@@ -810,7 +816,7 @@ def latest_answers(session: Session, proposal: Proposal) -> dict[int, bool]:
 
 def agreeing_bodies(session: Session, proposal: Proposal) -> list[Entity]:
     """Bodies whose latest answer is agreement, in the order they answered."""
-    answers = sorted(latest_responses(session, proposal).values(), key=lambda r: r.id)
+    answers = sorted(latest_responses(session, proposal).values(), key=lambda r: (r.responded_on, r.id))
     return [r.entity for r in answers if r.agreed]
 
 
@@ -958,7 +964,7 @@ class Referrals:
             answers = (
                 select(Response.proposal_id, Response.entity_id, Response.agreed, Response.responded_on, Response.note)
                 .where(Response.proposal_id.in_(chunk))
-                .order_by(Response.id)
+                .order_by(*ANSWER_ORDER)
             )
             for proposal_id, entity_id, agreed, responded_on, note in session.execute(answers):
                 latest[(proposal_id, entity_id)] = (agreed, responded_on, note)

@@ -31,7 +31,7 @@ from states import FINAL, Action, State
 from workflow import audit, ledger
 from workflow.dates import OGP_LAUNCH, within
 from workflow.errors import InvalidInputError, WorkflowError
-from workflow.evaluation import quorum_size
+from workflow.evaluation import ANSWER_ORDER, quorum_size
 from workflow.inputs import home_expanded
 from workflow.members import list_meetings, list_members, minutes
 from workflow.models import (
@@ -344,7 +344,7 @@ def gather(
             bound = mine[index][1] if bound is None else min(bound, mine[index][1])
 
     responses: dict[int, list[Response]] = defaultdict(list)
-    for response in session.scalars(select(Response).order_by(Response.id)):
+    for response in session.scalars(select(Response).order_by(*ANSWER_ORDER)):
         responses[response.proposal_id].append(response)
     held: dict[int, list[dt.date]] = defaultdict(list)
     for proposal_id, held_on in session.execute(select(Interview.proposal_id, Interview.held_on)):

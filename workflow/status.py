@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from states import GUARD_RULES, OPEN, SHORTLIST_PLACES, Event, Guard, State, events_from, transition_for
 from workflow.errors import WorkflowError
-from workflow.evaluation import ScoreSheet, eligible_members, standing
+from workflow.evaluation import ANSWER_ORDER, ScoreSheet, eligible_members, standing
 from workflow.guards import LiveFacts, failures
 from workflow.models import (
     Entity,
@@ -162,7 +162,7 @@ class OpenBook:
             if sent < first[1]:
                 bodies[entity_id] = (first[0], sent)
         answers: dict[int, dict[int, bool]] = {}
-        query = select(Response.proposal_id, Response.entity_id, Response.agreed).order_by(Response.id)
+        query = select(Response.proposal_id, Response.entity_id, Response.agreed).order_by(*ANSWER_ORDER)
         for proposal_id, entity_id, agreed in session.execute(query):
             answers.setdefault(proposal_id, {})[entity_id] = agreed
         return cls(interviews, planned, links, written_to, answers)
