@@ -91,6 +91,26 @@ def test_a_formula_looking_cell_is_written_as_text(record: CliRunner, tmp_path: 
     assert (cell.value, cell.data_type) == ('=HYPERLINK("http://x")', "s")
 
 
+def test_an_exported_proposals_file_reads_back_where_it_says_what_an_import_registers(
+    record: CliRunner, tmp_path: Path
+) -> None:
+    ok(record, "export", "proposals", "--out", "all.csv")
+    text = (tmp_path / "all.csv").read_text(encoding="utf-8-sig").replace("P-", "Q-")
+    (tmp_path / "again.csv").write_text(text, encoding="utf-8")
+    refused = record.invoke(cli, ["proposal", "import", "again.csv"])
+    assert refused.exit_code == 1
+    assert "line 2, column 'state': 'referred': an import registers proposals as submitted" in refused.stderr
+    assert "nothing was imported" in refused.stderr and "line 3" not in refused.stderr  # Q-2 is submitted
+    lines = text.splitlines()
+    (tmp_path / "submitted.csv").write_text("\n".join([lines[0], lines[2]]) + "\n", encoding="utf-8")
+    ok(record, "proposal", "import", "submitted.csv")
+    shown = json.loads(ok(record, "proposal", "show", "Q-2", "--json").stdout)
+    assert (shown["title"], shown["state"]) == ("موازنات تشاركية", "submitted")
+    (tmp_path / "led.csv").write_text(lines[0] + "\n" + lines[2].replace("Q-2", "Q-3") + "MODEE\n", encoding="utf-8")
+    refused = record.invoke(cli, ["proposal", "import", "led.csv"])
+    assert "column 'lead': a lead body is named when a proposal is committed, not at registration" in refused.stderr
+
+
 def test_bad_export_requests_are_refused(record: CliRunner, tmp_path: Path) -> None:
     assert record.invoke(cli, ["export", "members", "--out", "x.csv"]).exit_code == 2
     assert record.invoke(cli, ["export", "proposals", "--format", "ods", "--out", "x.ods"]).exit_code == 2

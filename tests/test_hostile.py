@@ -184,14 +184,10 @@ def test_exported_csv_neutralises_formulas_and_imports_back(runner: CliRunner, t
     assert {row[2] for row in rows[1:]} == {'\'=HYPERLINK("x")'}
     for row in rows:
         assert not any(cell.startswith(("=", "+", "-", "@")) for cell in row)
-    # The same file, under new refs, imports back to the original text.
-    (tmp_path / "back.csv").write_text(
-        raw.decode("utf-8-sig").replace("F-", "G-").replace(",state", "").replace(",submitted\r", "\r"),
-        encoding="utf-8",
-    )
-    lines = (tmp_path / "back.csv").read_text(encoding="utf-8").splitlines()
-    (tmp_path / "back.csv").write_text("\n".join(line.rsplit(",", 1)[0] for line in lines) + "\n", encoding="utf-8")
-    assert ogp(runner, "proposal", "import", "back.csv").exit_code == 0
+    # The same file, as it is but for new refs (its state column too), imports back to the original text.
+    (tmp_path / "back.csv").write_bytes(raw.replace(b"F-", b"G-"))
+    imported = ogp(runner, "proposal", "import", "back.csv")
+    assert imported.exit_code == 0, imported.output
     assert json.loads(ogp(runner, "proposal", "show", "G-1", "--json").stdout)["title"] == formulas[0]
     assert ogp(runner, "proposal", "export", "../escape.csv").exit_code == 2
 

@@ -107,7 +107,7 @@ def test_every_bad_row_is_reported_and_nothing_is_imported(session_scope: Sessio
         (
             b"title,organisation\nx,y\n",
             [
-                "line 1, column 'organisation': unknown column (known: ref, title, organization, email, problem, solution, values, entities, submitted_on, language)",
+                "line 1, column 'organisation': unknown column (known: ref, title, organization, email, problem, solution, values, entities, submitted_on, language, state, lead)",
                 "line 1, column 'organization': required column is missing",
             ],
         ),
@@ -148,7 +148,7 @@ def test_malformed_csv_files_are_refused_with_reasons(
         (
             '[{"title": 5, "organization": "o", "colour": "x"}, 7]',
             [
-                "item 1, column 'colour': unknown key (known: ref, title, organization, email, problem, solution, values, entities, submitted_on, language)",
+                "item 1, column 'colour': unknown key (known: ref, title, organization, email, problem, solution, values, entities, submitted_on, language, state, lead)",
                 "item 1, column 'title': must be a string, not a number",
                 "item 2: must be a JSON object",
             ],

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from documents import clean_block, one_line
 from documents.text import neutralise
-from states import Action
+from states import Action, State
 from workflow import fields, ledger
 from workflow.dates import parse_date
 from workflow.errors import (
@@ -49,11 +49,15 @@ from workflow.proposals import (
 from workflow.roles import check_acting_as
 from workflow.spreadsheets import TableSpec, iter_rows, read_rows, refusal
 
+# The columns an export of proposals adds to the import's: read back only where they say what an
+# import registers (a proposal just submitted, with no lead body); the later steps of a proposal
+# are the working group's moves, which no file can stand in for.
+EXPORTED = ("state", "lead")
+PROPOSAL_COLUMNS = (
+    "ref", "title", "organization", "email", "problem", "solution", "values", "entities", "submitted_on", "language",
+)  # fmt: skip
 PROPOSALS = TableSpec(
-    columns=(
-        "ref", "title", "organization", "email", "problem", "solution",
-        "values", "entities", "submitted_on", "language",
-    ),
+    columns=(*PROPOSAL_COLUMNS, *EXPORTED),  # an export's file reads back
     required=("title", "organization"),
     lists=("values", "entities"),
 )  # fmt: skip
@@ -118,6 +122,7 @@ def import_proposals(
         )
         clean = validate(session, raw, entities, today, record_refs=existing)
         problems.extend(RowProblem(where, name, reason) for name, reason in clean.problems)
+        problems.extend(RowProblem(where, name, reason) for name, reason in _exported_problems(row))
         if not clean.ref and not allow_duplicates and clean.title and clean.organization:
             duplicate = likely.check(clean.title, clean.organization, where)
             if duplicate:
@@ -135,12 +140,24 @@ def import_proposals(
     return store_many(session, cleaned, actor=actor, now=now, taken=existing | set(seen), progress=progress)
 
 
+def _exported_problems(row: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """What is wrong with an exported row's `state` and `lead` (`EXPORTED`), as (column, problem)."""
+    state = _cell(row, "state").strip()
+    if state and name_key(state) != name_key(State.SUBMITTED.value):
+        return [("state", f"{state!r}: an import registers proposals as submitted, and no file stands in for "
+                 "the moves since (keep the submitted rows only, e.g. 'ogp proposal export FILE --state "
+                 "submitted'; 'ogp db copy' moves a whole workspace)")]  # fmt: skip
+    if _cell(row, "lead").strip():
+        return [("lead", "a lead body is named when a proposal is committed, not at registration")]
+    return []
+
+
 def export_proposals(proposals: list[Proposal]) -> bytes:
     """Proposals as CSV in the import's own columns (plus state), UTF-8 with the BOM Excel wants,
     every formula-looking cell neutralised."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer)
-    writer.writerow([*PROPOSALS.columns, "state"])
+    writer.writerow([*PROPOSAL_COLUMNS, "state"])
     for p in proposals:
         cells = [
             p.ref, p.title, p.organization, p.email, p.problem, p.solution, ";".join(p.values),
