@@ -124,8 +124,8 @@ def test_implausible_dates_are_refused_at_entry(ogp, workspace: Workspace) -> No
         (("interview", "record", "P-1", "--on", str(soon)),
          f"Error: proposal P-1: --on: {soon} is in the future; record an interview once it has taken place\n"),
         (("proposal", "add", "--title", "قديم", "--org", "جهة", "--submitted-on", "2001-01-01"),
-         "Error: proposal 'قديم': submitted_on: 2001-01-01 is before the OGP was launched (2011-09-20); no "
-         "proposal can be older\n"),
+         "Error: proposal 'قديم': submitted_on: 2001-01-01 is before the OGP was launched (2011-09-20); a "
+         "proposal cannot be earlier\n"),
     ]  # fmt: skip
     for args, message in refusals:
         refused = ogp(*args)

@@ -8,7 +8,9 @@ the day, separated by a space or `T`.
 Accepted: only dates letters can be written for — the Umm al-Qura calendar that dates every
 letter in Hijri covers 1924-08-01 to 2077-11-16 — and, for each kind of record, a plausible
 window (`within`): nothing of an OGP plan is older than the OGP itself, a meeting or interview
-is not centuries away, an answer is not older than the proposal it answers.
+is not centuries away, an answer is not older than the proposal it answers; something that has
+happened (`happened`: a milestone's move, a progress report, the plan's submission) is neither in
+the future nor older than the OGP or the record it belongs to.
 """
 
 from __future__ import annotations
@@ -107,3 +109,17 @@ def within(day: dt.date, earliest: dt.date, latest: dt.date, *, what: str, earli
     if day > latest:
         return f"{day.isoformat()} is after {latest_is}; {what} cannot be later"
     return ""
+
+
+def happened(day: dt.date, today: dt.date, *, what: str, since: dt.date = OGP_LAUNCH, since_is: str = "") -> str:
+    """Why `day` is not plausible for `what`, something that has already happened, or "" when it
+    is: not in the future, and (`within`) not before the OGP was launched nor before `since`, the
+    record it belongs to (`since_is` says what that is, for the message: "the commitment was made
+    (2021-08-22)")."""
+    if day > today:
+        return f"{day.isoformat()} is in the future"
+    if since > OGP_LAUNCH:
+        earliest, earliest_is = since, since_is
+    else:
+        earliest, earliest_is = OGP_LAUNCH, f"the OGP was launched ({OGP_LAUNCH})"
+    return within(day, earliest, today, what=what, earliest_is=earliest_is, latest_is=f"today ({today})")

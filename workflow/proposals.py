@@ -15,7 +15,7 @@ from documents import clean_block, one_line
 from documents.text import LANGUAGES
 from states import Action, State
 from workflow import ledger
-from workflow.dates import OGP_LAUNCH, parse_date
+from workflow.dates import happened, parse_date
 from workflow.errors import InvalidFieldsError, InvalidInputError, NotFoundError
 from workflow.keys import parse_key
 from workflow.models import Base, Entity, Proposal, ProposalEntity
@@ -133,12 +133,9 @@ def validate(
             submitted_on = parse_date(raw.submitted_on)
         except ValueError as exc:
             problems.append(("submitted_on", str(exc)))
-    if submitted_on > today:
-        problems.append(("submitted_on", f"{submitted_on} is in the future"))
-    elif submitted_on < OGP_LAUNCH:
-        problems.append(
-            ("submitted_on", f"{submitted_on} is before the OGP was launched ({OGP_LAUNCH}); no proposal can be older")
-        )
+    implausible = happened(submitted_on, today, what="a proposal")
+    if implausible:
+        problems.append(("submitted_on", implausible))
 
     language = one_line(raw.language).lower() or "ar"
     if language not in LANGUAGES:
