@@ -33,7 +33,7 @@ def commit(runner: CliRunner, ref: str = "P-1", *bodies: str) -> None:
     to_shortlisted(runner, ref)
     ok(runner, "advance", ref, "refer", "--dated", "2021-08-01")  # the answer below comes after the letter
     ok(runner, "response", "record", ref, "--entity", "MODEE", "--agreed", "--on", "2021-08-15")
-    ok(runner, "advance", ref, "commit")
+    ok(runner, "advance", ref, "commit", "--dated", "2021-08-22")  # the milestones below are moved after it
 
 
 def test_a_commitment_from_its_template_to_its_milestones_progress_and_reports(

@@ -10,13 +10,13 @@ import pytest
 from click.testing import CliRunner, Result
 from hypothesis import example, given
 from hypothesis import strategies as st
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from cli import cli
 from tests.helpers import cli_to_shortlisted, dump_tables
 from workflow.dates import FIRST_DAY, LAST_DAY, parse_date, parse_datetime
 from workflow.db import Workspace
-from workflow.models import Meeting
+from workflow.models import Meeting, MilestoneMove, Progress
 
 RLM = "\u200f"
 DAY = dt.date(2021, 7, 28)
@@ -187,3 +187,65 @@ def test_minutes_of_a_meeting_stored_before_dates_were_checked_are_refused_not_a
         "Error: meeting 1: held_on: 2102-07-28 is outside the supported dates (1924-08-01 to 2077-11-16, the Umm "
         "al-Qura calendar letters are dated in)\n",
     )
+
+
+def committed_on_the_command_line(ogp) -> None:  # type: ignore[no-untyped-def]
+    """P-1, submitted 2021-06-20, committed by a letter dated 2021-08-02, with milestone M1."""
+    assert ogp("proposal", "add", "--ref", "P-1", "--title", "فكرة", "--org", "جهة", "--entity", "MODEE",
+               "--submitted-on", "2021-06-20").exit_code == 0  # fmt: skip
+    cli_to_shortlisted(ogp, "P-1")
+    for args in (
+        ("advance", "P-1", "refer", "--dated", "2021-07-30"),
+        ("response", "record", "P-1", "--entity", "MODEE", "--agreed", "--on", "2021-08-01"),
+        ("advance", "P-1", "commit", "--dated", "2021-08-02"),
+        ("milestone", "add", "P-1", "--title", "نشر البيانات", "--start", "2021-10", "--end", "2022-04",
+         "--responsible", "MODEE"),
+    ):  # fmt: skip
+        result = ogp(*args)
+        assert result.exit_code == 0, (args, result.output)
+
+
+def test_implausible_dates_of_milestone_moves_and_progress_are_refused_at_entry(  # type: ignore[no-untyped-def]
+    ogp, workspace: Workspace, session_scope
+) -> None:
+    committed_on_the_command_line(ogp)
+    before = dump_tables(url_of(workspace))
+    today = dt.date.today()
+    soon = today + dt.timedelta(days=10)
+    made = "the commitment was made (2021-08-02)"
+    progress = ("progress", "record", "M1", "--percent", "10", "--note", "بدأ", "--by", "government")
+    refusals = [
+        (("milestone", "advance", "M1", "start", "--dated", "1925-07-28"),
+         f"Error: milestone M1: --dated: 1925-07-28 is before {made}; a milestone's move cannot be earlier\n"),
+        (("milestone", "advance", "M1", "start", "--dated", "2021-08-01"),
+         f"Error: milestone M1: --dated: 2021-08-01 is before {made}; a milestone's move cannot be earlier\n"),
+        (("milestone", "advance", "M1", "start", "--dated", str(soon)),
+         f"Error: milestone M1: --dated: {soon} is in the future\n"),
+        ((*progress, "--on", "1925-07-28"),
+         f"Error: milestone M1: --on: 1925-07-28 is before {made}; a progress report cannot be earlier\n"),
+        ((*progress, "--on", str(soon)), f"Error: milestone M1: --on: {soon} is in the future\n"),
+    ]  # fmt: skip
+    for args, message in refusals:
+        refused = ogp(*args)
+        assert (refused.exit_code, refused.stderr) == (1, message), args
+    for args in (  # outside the Umm al-Qura calendar: not a date letters can bear (usage, exit 2)
+        ("milestone", "advance", "M1", "start", "--dated", "2102-07-28"),
+        (*progress, "--on", "1900-01-01"),
+    ):
+        refused = ogp(*args)
+        assert refused.exit_code == 2, (args, refused.output)
+        assert "is outside the supported dates" in refused.stderr, args
+    assert dump_tables(url_of(workspace)) == before
+
+    # The day the commitment was made is plausible, in any digits; so is today.
+    for args in (
+        ("milestone", "advance", "M1", "start", "--dated", "٢/٨/٢٠٢١"),
+        (*progress, "--on", "2021-08-02"),
+        ("progress", "record", "M1", "--percent", "20", "--note", "تقدم", "--by", "civil-society"),
+    ):
+        result = ogp(*args)
+        assert result.exit_code == 0, (args, result.output)
+    with session_scope() as s:
+        assert list(s.scalars(select(MilestoneMove.dated))) == [dt.date(2021, 8, 2)]
+        assert list(s.scalars(select(Progress.reported_on).order_by(Progress.id))) == [dt.date(2021, 8, 2), today]
+

@@ -79,9 +79,9 @@ def test_every_command_that_changes_the_record_appends_one_entry(runner: CliRunn
         (("conflict", "declare", "--member", "مي عليمات", "--proposal", "P-1"), 1, "declare_conflict"),
         (("shortlist", "--top", "1"), 1, "shortlist"),
         (("advance", "P-1", "refer", "--dated", "2021-07-30"), 1, "refer"),
-        (("followup", "P-1", "--entity", "MODEE"), 1, "followup"),
+        (("followup", "P-1", "--entity", "MODEE", "--dated", "2021-07-31"), 1, "followup"),
         (("response", "record", "P-1", "--entity", "MODEE", "--agreed", "--on", "2021-08-01"), 1, "response"),
-        (("advance", "P-1", "commit"), 1, "commit"),
+        (("advance", "P-1", "commit", "--dated", "2021-08-02"), 1, "commit"),  # its milestones move after it
         (("commitment", "edit", "P-1", "--ogp-id", "JO0070", "--start", "2021-10", "--end", "2023-06"), 1,
          "edit_commitment"),
         (("milestone", "add", "P-1", "--title", "نشر", "--start", "2021-10", "--end", "2022-03", "--responsible",

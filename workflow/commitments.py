@@ -11,13 +11,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from states import Action, State
+from states import Action, DocumentKind, State
 from workflow import audit, fields, ledger
 from workflow.errors import InvalidInputError, NotFoundError
-from workflow.models import Commitment, CommitmentPartner, Entity, Milestone, Plan, Proposal
+from workflow.models import Commitment, CommitmentPartner, Entity, Letter, Milestone, Plan, Proposal
 from workflow.periods import parse_month
 from workflow.plans import PERIOD_PATTERN, EntityIndex, current_plan
 from workflow.proposals import get_proposal
@@ -83,6 +83,17 @@ def get_commitment(session: Session, key: str | int) -> Proposal:
             "commitment", f"{proposal.ref} (the proposal is '{proposal.state.value}'; only committed ones are)"
         )
     return proposal
+
+
+def committed_on(session: Session, proposal: Proposal) -> dt.date:
+    """The day `proposal` became a commitment: the date of its first commitment letter to the lead
+    body (a void one too: a letter voided and reissued later does not move the day the commitment
+    was made); its submission if it has none. Nothing done on the commitment (a milestone's move,
+    a progress report) can be older."""
+    first = select(func.min(Letter.issued_on)).where(
+        Letter.proposal_id == proposal.id, Letter.kind == DocumentKind.COMMITMENT.value
+    )
+    return session.scalar(first) or proposal.submitted_on
 
 
 def list_commitments(session: Session) -> list[Proposal]:

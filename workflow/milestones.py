@@ -23,7 +23,8 @@ from states import (
     milestone_transition_for,
 )
 from workflow import audit, fields, guards, ledger
-from workflow.commitments import check_months, get_commitment
+from workflow.commitments import check_months, committed_on, get_commitment
+from workflow.dates import happened
 from workflow.errors import ConcurrentChangeError, InvalidInputError, NotFoundError, TransitionNotAllowedError
 from workflow.machine import trigger_milestone
 from workflow.models import AuditEntry, Commitment, Milestone, MilestoneMove, Progress, Proposal
@@ -173,10 +174,11 @@ def advance_milestone(
 ) -> MilestoneMoveResult:
     """Take `event` on a milestone: all of it (state, end month, move row, audit entry) or none.
 
-    `dated` is the day it happened (default: today; never in the future, nor before the
-    milestone's previous move); `new_end` (YYYY-MM) is a delay's new end month. Raises
-    `TransitionNotAllowedError`, `GuardError`, `InvalidInputError`, `StepNotAllowedError`,
-    `ConcurrentChangeError`.
+    `dated` is the day it happened (default: today); `new_end` (YYYY-MM) is a delay's new end
+    month. Raises `TransitionNotAllowedError`, `GuardError`, `StepNotAllowedError`,
+    `ConcurrentChangeError`, and `InvalidInputError` naming `--dated` for a day refused by
+    `dates.happened` (in the future, before the OGP's launch or before the commitment was made,
+    `commitments.committed_on`) or before the milestone's previous move.
     """
     milestone = get_milestone(session, key)
     proposal = milestone.proposal
@@ -217,8 +219,12 @@ def _move(
             raise InvalidInputError(record, "--new-end", str(exc)) from exc
     today = step.now.astimezone().date()
     dated = dated or today
-    if dated > today:
-        raise InvalidInputError(record, "--dated", f"{dated} is in the future")
+    made = committed_on(session, milestone.proposal)
+    problem = happened(
+        dated, today, what="a milestone's move", since=made, since_is=f"the commitment was made ({made})"
+    )
+    if problem:
+        raise InvalidInputError(record, "--dated", problem)
     last = session.scalar(select(func.max(MilestoneMove.dated)).where(MilestoneMove.milestone_id == milestone.id))
     if last is not None and dated < last:
         raise InvalidInputError(record, "--dated", f"{dated} is before its previous move, dated {last}")

@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 from documents import one_line, safe_filename, xml_safe
 from states import Action
 from workflow import audit, fields, ledger
+from workflow.commitments import committed_on
+from workflow.dates import happened
 from workflow.errors import InvalidInputError
 from workflow.inputs import home_expanded
 from workflow.milestones import get_milestone, label
@@ -112,7 +114,11 @@ def record_progress(
 ) -> Progress:
     """Record progress on a milestone as one side reports it (a recorded step, on a committed
     proposal's milestone that is not cancelled); its evidence is kept with it. Civil society's
-    figures stand beside the government's and never replace them."""
+    figures stand beside the government's and never replace them.
+
+    Raises `InvalidInputError` naming the option: among them `--on` for a day refused by
+    `dates.happened` (in the future, before the OGP's launch or before the commitment was made,
+    `commitments.committed_on`)."""
     milestone = get_milestone(session, key)
     record = f"milestone {label(milestone.id)}"
     if side not in SIDES:
@@ -133,8 +139,12 @@ def record_progress(
     ) as step:
         today = step.now.astimezone().date()
         reported_on = reported_on or today
-        if reported_on > today:
-            raise InvalidInputError(record, "--on", f"{reported_on} is in the future")
+        made = committed_on(session, milestone.proposal)
+        problem = happened(
+            reported_on, today, what="a progress report", since=made, since_is=f"the commitment was made ({made})"
+        )
+        if problem:
+            raise InvalidInputError(record, "--on", problem)
         entry = Progress(
             milestone_id=milestone.id, side=side, percent=percent, note=note, reported_on=reported_on,
             recorded_by=actor, recorded_at=audit.utc_stamp(step.now),
