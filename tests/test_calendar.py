@@ -205,7 +205,8 @@ def test_compliance_reads_meetings_publications_and_the_timeline_from_the_record
     with session_scope() as s, pytest.raises(InvalidInputError) as refused:
         publish_timeline(s, D(2021, 6, 1), D(2021, 5, 1), actor="t", now=NOW)
     assert str(refused.value) == (
-        "timeline published on 2021-06-01: --co-creation-starts: 2021-05-01 is before the timeline was published"
+        "timeline published on 2021-06-01: --co-creation-starts: 2021-05-01 is before the timeline was published "
+        "(2021-06-01); co-creation's start cannot be earlier"
     )
     with session_scope() as s, pytest.raises(InvalidInputError, match="--url: 'ftp://x' is not an http"):
         publish_timeline(s, D(2021, 6, 1), D(2021, 6, 20), url="ftp://x", actor="t", now=NOW)

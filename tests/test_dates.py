@@ -14,9 +14,9 @@ from sqlalchemy import insert, select
 
 from cli import cli
 from tests.helpers import cli_to_shortlisted, dump_tables
-from workflow.dates import FIRST_DAY, LAST_DAY, parse_date, parse_datetime
+from workflow.dates import FIRST_DAY, LAST_DAY, OGP_LAUNCH, parse_date, parse_datetime
 from workflow.db import Workspace
-from workflow.models import Meeting, MilestoneMove, Progress
+from workflow.models import Meeting, MilestoneMove, Progress, TimelinePublication
 
 RLM = "\u200f"
 DAY = dt.date(2021, 7, 28)
@@ -249,3 +249,46 @@ def test_implausible_dates_of_milestone_moves_and_progress_are_refused_at_entry(
         assert list(s.scalars(select(MilestoneMove.dated))) == [dt.date(2021, 8, 2)]
         assert list(s.scalars(select(Progress.reported_on).order_by(Progress.id))) == [dt.date(2021, 8, 2), today]
 
+
+def test_implausible_dates_of_the_plan_are_refused_at_entry(  # type: ignore[no-untyped-def]
+    ogp, workspace: Workspace, session_scope
+) -> None:
+    before = dump_tables(url_of(workspace))
+    soon = dt.date.today() + dt.timedelta(days=10)
+    horizon = dt.date(2021, 5, 20) + dt.timedelta(days=2 * 366)
+    refusals = [
+        (("plan", "timeline", "--published-on", "1925-07-28", "--co-creation-starts", "1925-08-28"),
+         "Error: timeline published on 1925-07-28: --published-on: 1925-07-28 is before the OGP was launched "
+         "(2011-09-20); the timeline's publication cannot be earlier\n"),
+        (("plan", "timeline", "--published-on", str(soon), "--co-creation-starts", str(soon)),
+         f"Error: timeline published on {soon}: --published-on: {soon} is in the future\n"),
+        (("plan", "timeline", "--published-on", "2021-05-20", "--co-creation-starts", "2070-06-06"),
+         f"Error: timeline published on 2021-05-20: --co-creation-starts: 2070-06-06 is after {horizon}, as far "
+         "ahead as co-creation is planned; co-creation's start cannot be later\n"),
+        (("init", "--submitted-on", "1925-07-28"),
+         "Error: plan: submitted-on: 1925-07-28 is before the OGP was launched (2011-09-20); the plan's "
+         "submission cannot be earlier\n"),
+        (("init", "--submitted-on", str(soon)), f"Error: plan: submitted-on: {soon} is in the future\n"),
+    ]  # fmt: skip
+    for args, message in refusals:
+        refused = ogp(*args)
+        assert (refused.exit_code, refused.stderr) == (1, message), args
+    for args in (
+        ("plan", "timeline", "--published-on", "1900-01-01", "--co-creation-starts", "2021-06-06"),
+        ("init", "--submitted-on", "2102-07-28"),
+    ):
+        refused = ogp(*args)
+        assert refused.exit_code == 2, (args, refused.output)
+        assert "is outside the supported dates" in refused.stderr, args
+    assert dump_tables(url_of(workspace)) == before
+
+    # The OGP's launch day is plausible, and so is a plan submitted since.
+    for args in (
+        ("plan", "timeline", "--published-on", "2011-09-20", "--co-creation-starts", "2011-10-20"),
+        ("init", "--submitted-on", "1/12/2021"),
+    ):
+        result = ogp(*args)
+        assert result.exit_code == 0, (args, result.output)
+    with session_scope() as s:
+        assert list(s.scalars(select(TimelinePublication.published_on))) == [OGP_LAUNCH]
+    assert json.loads(ogp("plan", "show", "--json").stdout)["submitted_on"] == "2021-12-01"

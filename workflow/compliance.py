@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from states import Action, State
 from workflow import audit, ledger
+from workflow.dates import PLANNING_HORIZON, happened, within
 from workflow.errors import InvalidInputError
 from workflow.models import Commitment, Meeting, Proposal, Publication, TimelinePublication
 from workflow.periods import add_months, first_day
@@ -294,17 +295,26 @@ def publish_timeline(
     now: dt.datetime | None = None,
 ) -> TimelinePublication:
     """Record that the co-creation timeline was published (a recorded step): when, and when it
-    says co-creation begins. Raises `InvalidInputError`."""
+    says co-creation begins.
+
+    Raises `InvalidInputError` naming the option: `--url` not a web address; `--published-on`
+    refused by `dates.happened` (in the future, or before the OGP's launch); `--co-creation-starts`
+    outside `dates.within` the publication and `dates.PLANNING_HORIZON` after it."""
     record = f"timeline published on {published_on}"
     if url:
         url = checked_url(url, record, "--url")
     with ledger.recorded(session, Action.PUBLISH_TIMELINE, actor=actor, now=now) as step:
-        if published_on > step.now.astimezone().date():
-            raise InvalidInputError(record, "--published-on", f"{published_on} is in the future")
-        if co_creation_starts < published_on:
-            raise InvalidInputError(
-                record, "--co-creation-starts", f"{co_creation_starts} is before the timeline was published"
-            )
+        problem = happened(published_on, step.now.astimezone().date(), what="the timeline's publication")
+        if problem:
+            raise InvalidInputError(record, "--published-on", problem)
+        latest = published_on + PLANNING_HORIZON
+        problem = within(
+            co_creation_starts, published_on, latest, what="co-creation's start",
+            earliest_is=f"the timeline was published ({published_on})",
+            latest_is=f"{latest}, as far ahead as co-creation is planned",
+        )  # fmt: skip
+        if problem:
+            raise InvalidInputError(record, "--co-creation-starts", problem)
         row = TimelinePublication(
             published_on=published_on, co_creation_starts=co_creation_starts, url=url, recorded_by=actor,
             recorded_at=audit.utc_stamp(step.now),

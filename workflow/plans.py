@@ -13,6 +13,7 @@ from documents.digits import western_digits
 from documents.text import DIGITS, LANGUAGES
 from states import SHORTLIST_PLACES, Action, State
 from workflow import fields, ledger
+from workflow.dates import happened
 from workflow.errors import DuplicateError, InvalidInputError, NotFoundError, NoWorkspaceError
 from workflow.models import Criterion, Entity, Plan, Proposal
 from workflow.names import name_key
@@ -103,7 +104,8 @@ def configure_plan(
     """Create the plan with the seed's criteria, or change its settings; return (plan, created).
 
     A recorded step (`configure_plan`); setting values to what they are records nothing.
-    Raises `InvalidInputError` naming the setting.
+    Raises `InvalidInputError` naming the setting; `submitted-on` is refused as `dates.happened`
+    says (in the future, or before the OGP's launch).
     """
     with ledger.recorded(session, Action.CONFIGURE_PLAN, actor=actor, now=now, optional=True) as step:
         plan = session.scalars(select(Plan).order_by(Plan.id).limit(1)).first()
@@ -145,7 +147,7 @@ def configure_plan(
                         scale_max=5,
                     )
                 )
-        _apply_settings(session, plan, settings)
+        _apply_settings(session, plan, settings, step.now.astimezone().date())
         step.reason = "created the plan" if created else "changed the plan's settings"
     return plan, created
 
@@ -172,7 +174,7 @@ def parse_period(text: str) -> str:
     return f"{first}-{last}"
 
 
-def _apply_settings(session: Session, plan: Plan, settings: PlanSettings) -> None:
+def _apply_settings(session: Session, plan: Plan, settings: PlanSettings, today: dt.date) -> None:
     for name in (
         "title", "period", "letter_prefix", "letter_prefix_en", "issuer", "signatory_name", "signatory_title",
         "title_en", "issuer_en", "signatory_title_en", "templates_dir",
@@ -208,6 +210,9 @@ def _apply_settings(session: Session, plan: Plan, settings: PlanSettings) -> Non
             )
         plan.reply_within = settings.reply_within
     if settings.submitted_on is not None:
+        problem = happened(settings.submitted_on, today, what="the plan's submission")
+        if problem:
+            raise InvalidInputError("plan", "submitted-on", problem)
         plan.submitted_on = settings.submitted_on
     _set_cap(session, plan, "shortlist_size", settings.shortlist_size, SHORTLIST_PLACES)
     _set_cap(session, plan, "commitment_target", settings.commitment_target, {State.COMMITTED})
