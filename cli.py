@@ -702,7 +702,9 @@ def init(
     try:
         before, after = db.upgrade(engine)
         with Session(engine) as session, session.begin():
-            plan, created = configure_plan(session, PlanSettings(**settings), actor=app.actor)
+            plan, created = configure_plan(
+                session, PlanSettings(**settings), actor=app.actor, workspace_folder=workspace.folder
+            )
             summary = (
                 f"plan «{plan.title}» {plan.period}: shortlist {plan.shortlist_size}, "
                 f"commitments {plan.commitment_target}"

@@ -396,6 +396,13 @@ def test_templates_export_check_and_use(runner: CliRunner, workspace: Workspace,
     assert ogp(runner, "--templates", str(tmp_path / "nowhere-else"), "proposal", "list").exit_code == 2
     assert ogp(runner, "init", "--templates-dir", "").exit_code == 0
     assert ogp(runner, "advance", "P-1", "refer").exit_code == 0
+    # A folder that is not there is refused when it is set, not at the first letter.
+    settings = ogp(runner, "plan", "show", "--json").stdout
+    for missing in ("nowhere", str(tmp_path / "mine" / "referral.ar.j2")):
+        refused = runner.invoke(cli, ["init", "--templates-dir", missing])
+        assert refused.exit_code == 1
+        assert refused.stderr.startswith(f"Error: plan: templates-dir: {missing!r} is not a folder (a relative one is ")
+    assert ogp(runner, "plan", "show", "--json").stdout == settings
 
 
 def test_letters_verify_from_the_command_line(runner: CliRunner, workspace: Workspace) -> None:

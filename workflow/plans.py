@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -14,9 +15,10 @@ from documents.text import DIGITS, LANGUAGES
 from states import SHORTLIST_PLACES, Action, State
 from workflow import fields, ledger
 from workflow.dates import happened
-from workflow.errors import DuplicateError, InvalidInputError, NotFoundError, NoWorkspaceError
+from workflow.errors import DuplicateError, InvalidInputError, NotFoundError, NoWorkspaceError, WorkflowError
 from workflow.models import Criterion, Entity, Plan, Proposal
 from workflow.names import name_key
+from workflow.templates import templates_folder
 from workflow.vocabulary import (
     DEFAULT_REPLY_WITHIN,
     MAX_REPLY_WITHIN,
@@ -99,13 +101,20 @@ def seed_leftovers(plan: Plan) -> list[str]:
 
 
 def configure_plan(
-    session: Session, settings: PlanSettings, *, actor: str, now: dt.datetime | None = None
+    session: Session,
+    settings: PlanSettings,
+    *,
+    actor: str,
+    now: dt.datetime | None = None,
+    workspace_folder: Path | None = None,
 ) -> tuple[Plan, bool]:
     """Create the plan with the seed's criteria, or change its settings; return (plan, created).
 
     A recorded step (`configure_plan`); setting values to what they are records nothing.
     Raises `InvalidInputError` naming the setting; `submitted-on` is refused as `dates.happened`
-    says (in the future, or before the OGP's launch).
+    says (in the future, or before the OGP's launch); `templates-dir`, when `workspace_folder`
+    (the folder a relative one is read from) is given, must be a folder that exists: letters
+    written while it is missing would be refused.
     """
     with ledger.recorded(session, Action.CONFIGURE_PLAN, actor=actor, now=now, optional=True) as step:
         plan = session.scalars(select(Plan).order_by(Plan.id).limit(1)).first()
@@ -148,6 +157,15 @@ def configure_plan(
                     )
                 )
         _apply_settings(session, plan, settings, step.now.astimezone().date())
+        if settings.templates_dir and workspace_folder is not None:
+            try:
+                templates_folder(plan, workspace_folder)
+            except WorkflowError:
+                raise InvalidInputError(
+                    "plan", "templates-dir",
+                    f"{settings.templates_dir!r} is not a folder (a relative one is read from the workspace's "
+                    f"folder, {workspace_folder}); 'ogp templates export DIR' writes the defaults into a new one",
+                ) from None  # fmt: skip
         step.reason = "created the plan" if created else "changed the plan's settings"
     return plan, created
 
