@@ -267,8 +267,27 @@ MEMBER = KeyType("member")
 ACTOR = ActorType()
 # Counts and numbers the database stores: PostgreSQL's INTEGER holds no more, and SQLite must not
 # accept what could never be copied there.
-COUNT = click.IntRange(min=1, max=MAX_ROW_ID)
-NUMBER = click.IntRange(min=-MAX_ROW_ID, max=MAX_ROW_ID)
+
+
+class WholeNumber(click.IntRange):
+    """A whole number in a range, as people write one: digits (Western, Arabic-Indic or Persian),
+    an optional sign, spaces around. What Python's int() also takes — `0_4`, `1_000` — is bad
+    usage (exit 2), never read as another number."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from documents.digits import western_digits
+
+        if isinstance(value, str):
+            text = western_digits(value).strip()
+            if not _WHOLE_NUMBER.fullmatch(text):
+                self.fail(f"{terminal_safe(repr(value))} is not a whole number", param, ctx)
+            value = text
+        return super().convert(value, param, ctx)
+
+
+_WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
+COUNT = WholeNumber(min=1, max=MAX_ROW_ID)
+NUMBER = WholeNumber(min=-MAX_ROW_ID, max=MAX_ROW_ID)
 MAX_LOGO_BYTES = 5 * 1024 * 1024
 
 # --- what the terminal shows -------------------------------------------------------------------
@@ -661,12 +680,12 @@ def progress_bar(total: int, label: str, *, quiet: bool = False) -> Iterator[Cal
 @click.option("--no-logo", is_flag=True, help="Remove the letterhead's logo.")
 @click.option(
     "--quorum",
-    type=click.IntRange(min=0, max=MAX_ROW_ID),
+    type=WholeNumber(min=0, max=MAX_ROW_ID),
     help="Eligible members who must score every criterion before a shortlist (0: a majority of the working group).",
 )
 @click.option(
     "--reply-within",
-    type=click.IntRange(1, MAX_REPLY_WITHIN),
+    type=WholeNumber(1, MAX_REPLY_WITHIN),
     metavar="DAYS",
     help=f"Days a body has to answer a referral before its reply is overdue. [default {DEFAULT_REPLY_WITHIN}]",
 )
@@ -1691,7 +1710,7 @@ def letters_export(app: App, dir: Path, proposal_id: str | None) -> None:
 
 
 @letters.command("register")
-@click.option("--year", type=click.IntRange(1900, 2999), help="Only this year's letters.")
+@click.option("--year", type=WholeNumber(1900, 2999), help="Only this year's letters.")
 @json_option
 @pass_app
 def letters_register(app: App, year: int | None, as_json: bool) -> None:
@@ -2130,7 +2149,7 @@ def criterion_list(app: App, as_json: bool) -> None:
 
 @criterion.command("set-weight")
 @click.argument("criterion_key", metavar="CRITERION")
-@click.argument("weight", type=click.IntRange(0, 100))
+@click.argument("weight", type=WholeNumber(0, 100))
 @pass_app
 def criterion_set_weight(app: App, criterion_key: str, weight: int) -> None:
     """Set a criterion's weight in the ranking (0 leaves it out).
@@ -2769,7 +2788,7 @@ def progress() -> None:
 
 @progress.command("record")
 @click.argument("mid", metavar="MID")
-@click.option("--percent", required=True, type=click.IntRange(0, 100), help="How far along it is, 0-100.")
+@click.option("--percent", required=True, type=WholeNumber(0, 100), help="How far along it is, 0-100.")
 @click.option("--note", required=True, help="What was done.")
 @click.option(
     "--evidence",

@@ -72,6 +72,10 @@ def test_numbers_no_record_can_have_and_digits_that_are_not_digits_are_usage_err
         ("score", "P-1", "--member", "أ", "--criterion", "importance", "--value", HUGE),
         ("criterion", "set-weight", "importance", HUGE), ("letters", "register", "--year", HUGE),
         ("init", "--shortlist-size", str(2**31)),
+        # what Python's int() takes but no one writes as a number: never read as another number
+        ("init", "--shortlist-size", "0_7"), ("init", "--quorum", "1_0"), ("init", "--reply-within", "3_0"),
+        ("score", "P-1", "--member", "أ", "--criterion", "importance", "--value", "0_4"),
+        ("criterion", "set-weight", "importance", "1_0"), ("init", "--shortlist-size", "٦_"),
     ],
 )  # fmt: skip
 def test_caps_and_quorum_beyond_what_the_database_holds_are_usage_errors(ogp, workspace: Workspace, args) -> None:  # type: ignore[no-untyped-def]
