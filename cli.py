@@ -270,22 +270,21 @@ ACTOR = ActorType()
 
 
 class WholeNumber(click.IntRange):
-    """A whole number in a range, as people write one: digits (Western, Arabic-Indic or Persian),
-    an optional sign, spaces around. What Python's int() also takes — `0_4`, `1_000` — is bad
-    usage (exit 2), never read as another number."""
+    """A whole number in a range, as `documents.digits.whole_number` reads one (Arabic-Indic digits,
+    direction marks around them); what Python's int() also takes — `0_4`, `1_000` — is bad usage
+    (exit 2), never read as another number."""
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        from documents.digits import western_digits
+        from documents.digits import whole_number
 
         if isinstance(value, str):
-            text = western_digits(value).strip()
-            if not _WHOLE_NUMBER.fullmatch(text):
+            try:
+                value = whole_number(value)
+            except ValueError:
                 self.fail(f"{terminal_safe(repr(value))} is not a whole number", param, ctx)
-            value = text
         return super().convert(value, param, ctx)
 
 
-_WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
 COUNT = WholeNumber(min=1, max=MAX_ROW_ID)
 NUMBER = WholeNumber(min=-MAX_ROW_ID, max=MAX_ROW_ID)
 MAX_LOGO_BYTES = 5 * 1024 * 1024

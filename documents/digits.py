@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from documents.text import INVISIBLE
+
 _ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 _WESTERN = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 
@@ -21,6 +23,21 @@ def western_digits(text: str) -> str:
     """`text` with Arabic-Indic and Persian digits as Western ones (as users type a period or a
     letter's reference); everything else unchanged."""
     return text.translate(_WESTERN)
+
+
+_WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
+
+
+def whole_number(text: str) -> int:
+    """A whole number as people type one, on the command line or in a spreadsheet's cell: digits
+    (Western, Arabic-Indic or Persian), an optional sign, spaces and the invisible direction marks
+    a right-to-left keyboard leaves (`documents.text.INVISIBLE`) around them. Raises ValueError for
+    anything else, among it what Python's int() would also take (`0_4`, `1_000`), so that no
+    text is ever read as another number."""
+    plain = western_digits(INVISIBLE.sub("", text)).strip()
+    if not _WHOLE_NUMBER.fullmatch(plain):
+        raise ValueError(f"{text!r} is not a whole number")
+    return int(plain)
 _WORD = re.compile(r"\S+")
 _LATIN = re.compile(r"[A-Za-z@]|://|www\.", re.IGNORECASE)
 

@@ -129,6 +129,7 @@ def test_scores_are_revised_until_the_shortlist_and_every_change_is_kept(session
     [
         (ScoreInput("P-1", "أ", "importance", 6), "score of proposal P-1: value: 6 is outside importance's scale 1–5"),
         (ScoreInput("P-1", "أ", "importance", "x"), "score of proposal P-1: value: 'x' is not a whole number"),
+        (ScoreInput("P-1", "أ", "importance", "0_4"), "score of proposal P-1: value: '0_4' is not a whole number"),
         (ScoreInput("P-1", "ز", "importance", 3), "score of proposal P-1: --member: no member 'ز'."),
         (
             ScoreInput("P-1", "أ", "beauty", 3),
@@ -144,6 +145,18 @@ def test_bad_scores_name_the_field(session_scope: SessionFactory, raw: ScoreInpu
     with session_scope() as s, pytest.raises(InvalidInputError) as refused:
         record_score(s, raw, actor="t", now=NOW)
     assert str(refused.value) == message
+
+
+@pytest.mark.parametrize("typed", ["\u200f4", "٤", " ۴ ", "+4", "\u200e4\u200f"])
+def test_a_score_typed_with_direction_marks_or_arabic_digits_is_read(
+    session_scope: SessionFactory, typed: str
+) -> None:
+    with session_scope() as s:
+        group(s, ("أ",))
+        interviewed(s, "P-1")
+    with session_scope() as s:
+        score, _entry = record_score(s, ScoreInput("P-1", "أ", "importance", typed), actor="t", now=NOW)
+        assert score.value == 4
 
 
 def test_shortlist_needs_a_quorum_on_every_criterion(session_scope: SessionFactory) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from documents import one_line
+from documents.digits import whole_number
 from states import Action, DocumentKind, State
 from workflow import audit, fields, ledger
 from workflow.dates import supported
@@ -277,7 +278,7 @@ def score_problems(
         problems.append(("value", f"{shown!r} is far outside any scale"))
     else:
         try:
-            value = int(typed)
+            value = whole_number(typed)
         except ValueError:
             problems.append(("value", f"{shown!r} is not a whole number"))
         else:
