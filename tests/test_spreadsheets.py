@@ -56,6 +56,23 @@ def test_delimiters_and_encodings_excel_writes_are_read(
     assert rows == [dict(zip(HEADER, row, strict=True))]
 
 
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize("delimiter", [",", "\t"])
+def test_arabic_text_in_utf16_without_a_bom_is_read(tmp_path: Path, encoding: str, delimiter: str) -> None:
+    """Mostly Arabic, so most high bytes are 0x06, not zero: the real proposals file of the tests."""
+    original = (Path(__file__).parent / "data" / "proposals.csv").read_text(encoding="utf-8-sig")
+    path = write(tmp_path, original.replace(",", delimiter).encode(encoding))
+    expected = rows_of(write(tmp_path, original.encode("utf-8"), "utf8.csv"))
+    assert expected[1] == [] and len(expected[0]) >= 3
+    assert rows_of(path) == expected
+
+
+def test_nul_characters_in_utf8_are_not_taken_for_utf16(tmp_path: Path) -> None:
+    text = "\r\n".join(",".join(cells) for cells in (HEADER, ARABIC_ROW)) + "\r\n"
+    rows, _problems = rows_of(write(tmp_path, text.replace("P-1", "P\x00-1").encode("utf-8")))
+    assert rows and rows[0]["title"] == "بوابة المشاركة"  # read as UTF-8: the NUL is the cell's own problem
+
+
 def test_windows_1256_is_named_with_how_to_save_as_utf8(tmp_path: Path) -> None:
     text = "\r\n".join(",".join(cells) for cells in (HEADER, ARABIC_ROW)) + "\r\n"
     path = write(tmp_path, text.encode("cp1256"))

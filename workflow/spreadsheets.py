@@ -110,9 +110,14 @@ def decode(data: bytes) -> tuple[str, RowProblem | None]:
 
 
 def _looks_like_utf16(data: bytes, order: str) -> bool:
-    # Mostly-Latin text in UTF-16 without a BOM: every other byte is zero.
-    zeros = data[1::2] if order == "utf-16-le" else data[0::2]
-    return len(data) >= 4 and len(data) % 2 == 0 and zeros.count(0) >= 0.9 * len(zeros)
+    # UTF-16 without a BOM. Its high bytes are zero for every ASCII character — the header, the
+    # delimiters, the line ends, the spaces and digits of a row — and 0x06 for Arabic letters, so a
+    # good share of them is zero while its low bytes (and UTF-8 text, which has no NUL) almost
+    # never are.
+    if len(data) < 4 or len(data) % 2:
+        return False
+    high, low = (data[1::2], data[0::2]) if order == "utf-16-le" else (data[0::2], data[1::2])
+    return high.count(0) >= 0.2 * len(high) and low.count(0) <= 0.01 * len(low)
 
 
 def _mostly_utf8(data: bytes) -> bool:
