@@ -15,11 +15,13 @@ _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\ufff
 # Characters that show nothing but change what the reader sees or what a terminal does: DEL and
 # the C1 controls (U+009B starts an escape sequence in many terminals), the bidi marks, embeddings,
 # overrides and isolates (they reorder text: a title could display as something it is not), the
-# byte-order mark and zero-width space, the invisible operators and tags. Zero-width (non-)joiners
-# stay: Persian spelling needs them.
+# byte-order mark and zero-width space, the invisible operators and tags, and the Hangul fillers
+# (letters that show as nothing: a name made of one looks blank). Zero-width (non-)joiners stay:
+# Persian spelling needs them.
+BLANK_LETTERS = "\u115f\u1160\u3164\uffa0"
 INVISIBLE = re.compile(
     "[\x7f-\x9f\u00ad\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f"
-    "\ufeff\ufff9-\ufffb\U000e0000-\U000e007f]"
+    f"\ufeff\ufff9-\ufffb\U000e0000-\U000e007f{BLANK_LETTERS}]"
 )
 # Characters no file system should see in a name, plus the bidi controls that could make a file
 # name display as something it is not.

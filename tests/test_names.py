@@ -45,6 +45,8 @@ RLM, LRM, ZWNJ, ZWJ, BOM = "\u200f", "\u200e", "\u200c", "\u200d", "\ufeff"
         ("مدرسة ٣", "مدرسة 3"),  # Arabic-Indic digits
         ("مدرسة ۳", "مدرسة 3"),  # Persian digits
         ("MODEE", "modee"),
+        ("ندى\u3164 خاطر", "ندى خاطر"),  # a Hangul filler shows as nothing
+        ("\uffa0مركز المثال", "مركز المثال"),
     ],
 )
 def test_names_that_look_the_same_have_the_same_key(typed: str, as_stored: str) -> None:

@@ -25,6 +25,8 @@ ESCAPES = "\x1b]0;owned\x07\x1b[2J\x9b31m\u202e\x00"
         ("aya\x9b", "has an invisible or control character (U+009B)"),
         ("\u202eaya", "has an invisible or control character (U+202E) at position 1"),
         ("aya\udcff", "is not valid UTF-8 text"),
+        ("\u3164", "has an invisible or control character (U+3164) at position 1"),  # a Hangul filler: blank
+        ("aya\uffa0", "has an invisible or control character (U+FFA0) at position 4"),
         ("a" * 201, "is 201 characters long; at most 200 are allowed"),
         ("   ", "must not be empty"),
     ],

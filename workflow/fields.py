@@ -10,6 +10,7 @@ from sqlalchemy import String
 from sqlalchemy.orm import InstrumentedAttribute
 
 from documents import clean_block, one_line
+from documents.text import INVISIBLE
 from workflow.errors import InvalidInputError
 
 # Names, titles, organisations, addressees, platforms: one line.
@@ -64,6 +65,10 @@ def actor_problem(name: str) -> str:
         category = unicodedata.category(char)
         if category == "Cs":
             return "is not valid UTF-8 text"
-        if category in ("Cc", "Co", "Cn") or (category == "Cf" and char not in "\u200c\u200d"):
+        if (
+            category in ("Cc", "Co", "Cn")
+            or (category == "Cf" and char not in "\u200c\u200d")
+            or INVISIBLE.fullmatch(char)  # a Hangul filler among them: a name that shows as blank
+        ):
             return f"has an invisible or control character (U+{ord(char):04X}) at position {position}"
     return too_long(name, ACTOR)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import unicodedata
 from functools import lru_cache
 
+from documents.text import BLANK_LETTERS
+
 # Letter forms Persian and Urdu keyboards (and some Arabic ones) produce for the same Arabic
 # letter, alef variants without their hamza or madda, and the endings people write either way.
 _SAME_LETTER = str.maketrans(
@@ -24,7 +26,8 @@ def name_key(text: str) -> str:
     """The key two names are compared by: equal keys mean the same name to a reader.
 
     Ignored: case; runs of white space; invisible format characters (RLM/LRM, ZWNJ/ZWJ, the BOM,
-    bidi embeddings, overrides and isolates — Unicode category Cf); composed or decomposed forms
+    bidi embeddings, overrides and isolates — Unicode category Cf) and the Hangul fillers, letters
+    that show as nothing (`documents.text.BLANK_LETTERS`); composed or decomposed forms
     (NFC vs NFD) and compatibility forms (Arabic presentation forms, full-width Latin);
     combining marks (tashkeel, the hamza and madda on alef, waw and yeh, Latin accents); tatweel;
     Persian and Urdu letter forms (ک/ك, ی/ي, ە/ه …), alef maksura and ta marbuta; Arabic-Indic
@@ -37,7 +40,7 @@ def name_key(text: str) -> str:
     kept = []
     for char in decomposed:
         category = unicodedata.category(char)
-        if category in ("Mn", "Cf"):
+        if category in ("Mn", "Cf") or char in BLANK_LETTERS:
             continue
         if category == "Nd":
             char = str(unicodedata.decimal(char))
