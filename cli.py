@@ -2400,7 +2400,11 @@ def ranking(app: App, all_states: bool, as_json: bool) -> None:
     if as_json:
         emit_json_lines(found)
         return
-    codes = list(found[0]["criteria"]) if found else []
+    if not found:
+        echo("No interviewed proposal is waiting to be ranked."
+             + ("" if all_states else " 'ogp ranking --all' also lists those already decided on."))  # fmt: skip
+        return
+    codes = list(found[0]["criteria"])
     emit_table(
         ("#", "REF", "TOTAL", *[c.upper() for c in codes], "MEMBERS", "QUORUM", "DECIDED", "TITLE"),
         [

@@ -68,6 +68,14 @@ def test_the_answer_a_body_gave_last_decides_not_the_one_entered_last(runner: Cl
     ok(runner, "advance", "P-1", "commit", "--lead", "MODEE")
 
 
+def test_an_empty_ranking_says_so(runner: CliRunner, workspace: Workspace) -> None:
+    assert ok(runner, "ranking").stdout == (
+        "No interviewed proposal is waiting to be ranked. 'ogp ranking --all' also lists those already decided on.\n"
+    )
+    assert ok(runner, "ranking", "--all").stdout == "No interviewed proposal is waiting to be ranked.\n"
+    assert ok(runner, "ranking", "--json").stdout == "[]\n"
+
+
 def test_every_listing_prints_one_object_per_line(runner: CliRunner, workspace: Workspace) -> None:
     add(runner, "P-1")
     add(runner, "P-2")
