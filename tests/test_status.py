@@ -129,6 +129,19 @@ def test_a_dry_run_explains_instead_of_refusing(runner: CliRunner) -> None:
     assert "'MODEE' has not agreed to lead it (bodies that agreed: ROS)" in named.stdout
 
 
+def test_status_warns_of_a_quorum_the_working_group_cannot_meet(runner: CliRunner) -> None:
+    ok(runner, "member", "add", "عضو أول", "--org", "جهة")
+    ok(runner, "member", "add", "عضو ثان", "--org", "جهة أخرى")
+    ok(runner, "init", "--quorum", "3", "--signatory-name", "م. أحمد")
+    warning = (
+        "the quorum (3) is more than the 2 active members: no proposal can be shortlisted "
+        "(ogp init --quorum N, or 0 for a majority)"
+    )
+    assert json.loads(ok(runner, "status", "--json").stdout)["warnings"] == [warning]
+    ok(runner, "member", "add", "عضو ثالث", "--org", "جهة ثالثة")
+    assert json.loads(ok(runner, "status", "--json").stdout)["warnings"] == []
+
+
 def test_init_says_when_letters_would_go_out_unsigned(tmp_path: Path) -> None:
     runner = CliRunner()
     first = runner.invoke(cli, ["--db", "w.db", "init"])

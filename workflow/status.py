@@ -304,4 +304,9 @@ def plan_status(session: Session, today: dt.date | None = None) -> Status:
         status.warnings.append("letters go out unsigned: no signatory name is set (ogp init --signatory-name NAME)")
     if not members:
         status.warnings.append("the working group has no active members: nothing can be scored (ogp member add)")
+    elif plan.quorum and plan.quorum > members:
+        status.warnings.append(
+            f"the quorum ({plan.quorum}) is more than the {members} active members: no proposal can be shortlisted "
+            "(ogp init --quorum N, or 0 for a majority)"
+        )
     return status
