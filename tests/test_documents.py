@@ -241,7 +241,7 @@ def test_an_edited_template_replaces_the_default_and_may_set_greeting_and_closin
         ),
         (
             "{% block subject %}x{% endblock %}{% block body %}{% include '/etc/passwd' %}{% endblock %}",
-            "template referral.ar.j2, line 1: TemplateFileError: /etc/passwd: a template may only name files inside the templates folder (no absolute name)",
+            "template referral.ar.j2, line 1: /etc/passwd: a template may only name files inside the templates folder (no absolute name)",
         ),
     ],
 )
