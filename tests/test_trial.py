@@ -66,6 +66,15 @@ def test_the_answer_a_body_gave_last_decides_not_the_one_entered_last(runner: Cl
     # A later answer does stand.
     ok(runner, "response", "record", "P-1", "--entity", "MODEE", "--agreed", "--on", "2021-08-25")
     ok(runner, "advance", "P-1", "commit", "--lead", "MODEE")
+    ok(runner, "audit", "verify")  # the replay of the chain reads the answers in the same order
+    # The other way round: an agreement, then an older refusal entered late; the agreement stands.
+    referred(runner, "P-2")
+    ok(runner, "response", "record", "P-2", "--entity", "MODEE", "--agreed", "--on", "2021-08-20")
+    ok(runner, "response", "record", "P-2", "--entity", "MODEE", "--declined", "--on", "2021-08-10")
+    again = ogp(runner, "response", "record", "P-2", "--entity", "MODEE", "--declined", "--on", "2021-08-10")
+    assert again.exit_code == 1 and "is already recorded" in again.stderr  # a command run twice
+    ok(runner, "advance", "P-2", "commit", "--lead", "MODEE")
+    ok(runner, "audit", "verify")
 
 
 def test_an_empty_ranking_says_so(runner: CliRunner, workspace: Workspace) -> None:

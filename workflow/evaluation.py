@@ -836,7 +836,7 @@ def record_response(
 
     Refused as `Referrals.problems` says (`InvalidInputError`, or `WorkflowError` for an answer given
     again): no referral letter went to the body; a day in the future, before that letter was issued
-    or before the proposal was submitted; the answer the body last gave, given again."""
+    or before the proposal was submitted; an answer already recorded (same answer, day and note), given again."""
     proposal = get_proposal(session, key)
     entity = EntityIndex(session).get(entity_key)
     with ledger.recorded(session, Action.RESPONSE, actor=actor, now=now, proposal=proposal) as step:
@@ -933,23 +933,23 @@ def response_date_problem(proposal: Proposal, responded_on: dt.date) -> str:
 @dataclass
 class Referrals:
     """What a body's answer to a referral is checked against, read once for many proposals: the
-    referral letters each body was sent, and each body's latest answer. Used alike by `ogp
+    referral letters each body was sent, and every answer recorded. Used alike by `ogp
     response record` and `ogp response import`, so both refuse the same answers the same way."""
 
     # proposal id → entity id → (the day its first referral letter was issued, that letter's
     # reference number), in the order the letters were written
     sent: dict[int, dict[int, tuple[dt.date, str]]]
-    # (proposal id, entity id) → (agreed, responded_on, note) of the body's latest answer
-    latest: dict[tuple[int, int], tuple[bool, dt.date, str]]
+    # every answer recorded, as (proposal id, entity id, agreed, responded_on, note)
+    given: set[tuple[int, int, bool, dt.date, str]]
     names: dict[int, str]  # entity id → its code, else its name: how a message names a body
 
     @classmethod
     def load(cls, session: Session, proposal_ids: Iterable[int]) -> Referrals:
-        """The referral letters and latest answers of these proposals (two queries a chunk of
+        """The referral letters and recorded answers of these proposals (two queries a chunk of
         `LOOKUP_CHUNK`)."""
         ids = sorted(set(proposal_ids))
         sent: dict[int, dict[int, tuple[dt.date, str]]] = {}
-        latest: dict[tuple[int, int], tuple[bool, dt.date, str]] = {}
+        given: set[tuple[int, int, bool, dt.date, str]] = set()
         names = {entity_id: code or name for entity_id, code, name in session.execute(
             select(Entity.id, Entity.code, Entity.name))}  # fmt: skip
         for start in range(0, len(ids), LOOKUP_CHUNK):
@@ -965,11 +965,9 @@ class Referrals:
             answers = (
                 select(Response.proposal_id, Response.entity_id, Response.agreed, Response.responded_on, Response.note)
                 .where(Response.proposal_id.in_(chunk))
-                .order_by(*ANSWER_ORDER)
             )
-            for proposal_id, entity_id, agreed, responded_on, note in session.execute(answers):
-                latest[(proposal_id, entity_id)] = (agreed, responded_on, note)
-        return cls(sent, latest, names)
+            given.update((p, e, agreed, day, note) for p, e, agreed, day, note in session.execute(answers))
+        return cls(sent, given, names)
 
     def problems(
         self, proposal: Proposal, entity: Entity, agreed: bool | None, responded_on: dt.date, note: str, today: dt.date
@@ -977,8 +975,9 @@ class Referrals:
         """What is wrong with this answer, as (field, problem) pairs, field one of "entity",
         "responded_on" or "" (the answer as a whole); [] when it may be recorded. The body must have
         been sent a referral letter, and answered neither after `today` nor before that letter was
-        issued (nor before the proposal was submitted: `response_date_problem`); the answer it last
-        gave is not recorded again (a file imported twice, a command run twice)."""
+        issued (nor before the proposal was submitted: `response_date_problem`); an answer already
+        recorded — the same answer, day and note — is not recorded again (a file imported twice, a
+        command run twice, whichever answer stands)."""
         sent = self.sent.get(proposal.id, {})
         found: list[tuple[str, str]] = []
         if entity.id not in sent:
@@ -997,7 +996,7 @@ class Referrals:
                 ("responded_on", f"{responded_on} is before the referral letter to {body} was issued "
                  f"({reference}, dated {issued_on})")
             )  # fmt: skip
-        if agreed is not None and self.latest.get((proposal.id, entity.id)) == (agreed, responded_on, note):
+        if agreed is not None and (proposal.id, entity.id, agreed, responded_on, note) in self.given:
             said = "agreed" if agreed else "declined"
             answer = f"{body}'s answer on proposal {proposal.ref} ({said} on {responded_on})"
             found.append(("", f"{answer} is already recorded"))

@@ -366,8 +366,8 @@ def import_responses(
     `entity` is a body's code or name; `agreed` one of `AGREED` or `DECLINED`; a blank
     `responded_on` is the day of the import, as `ogp response record` without `--on`. Checked
     and refused as `import_interviews` is, and as `record_response` refuses (`Referrals.problems`:
-    no referral letter to the body, a day before it was issued, the answer the body last gave
-    given again); the same body's answer on the same proposal given by two rows is refused.
+    no referral letter to the body, a day before it was issued, an answer already recorded given
+    again); the same body's answer on the same proposal given by two rows is refused.
     """
     now = now or dt.datetime.now(dt.UTC)
     ledger.lock_record(session)

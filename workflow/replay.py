@@ -144,7 +144,8 @@ class ProposalFacts:
     organisation: str
     interviews: int = 0
     entities: set[int] = field(default_factory=set)
-    answers: dict[int, tuple[int, bool]] = field(default_factory=dict)  # entity → (response id, agreed)
+    # entity → ((responded_on, response id), agreed) of its latest answer, in evaluation.ANSWER_ORDER
+    answers: dict[int, tuple[tuple[str, int], bool]] = field(default_factory=dict)
     conflicts: set[int] = field(default_factory=set)
     scores: dict[tuple[int, int], int] = field(default_factory=dict)
     letters: int = 0
@@ -259,9 +260,10 @@ def _responses(record: Record, before: Row | None, after: Row | None) -> None:
     if after is None:
         facts.answers.pop(row["entity_id"], None)
         return
+    order = (str(after["responded_on"]), int(after["id"]))  # ISO days compare as the days do
     latest = facts.answers.get(after["entity_id"])
-    if latest is None or latest[0] <= after["id"]:
-        facts.answers[after["entity_id"]] = (after["id"], bool(after["agreed"]))
+    if latest is None or latest[0] <= order:
+        facts.answers[after["entity_id"]] = (order, bool(after["agreed"]))
 
 
 def _conflicts(record: Record, before: Row | None, after: Row | None) -> None:
