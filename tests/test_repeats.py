@@ -228,6 +228,13 @@ def test_a_reissued_cancellation_names_the_interview_it_called_off_not_a_later_o
     later_invitation = _letters(runner, "invitation", "P-1")[-1]
     text = _reissued_text(_ok(runner, "letters", "void", later_invitation, *VOID))
     assert f"المقررة بتاريخ {gregorian_ar(LATER)} في تمام الساعة 12:30 عبر Teams" in text
+    # A reissue voided and reissued in its turn states the same facts: those of the first step,
+    # not of the voiding that wrote it (the cancellation's reason, not the void's).
+    for kind, when, words in (("cancellation", FIRST, "لتعذر انعقاد المجموعة"), ("invitation", LATER, "12:30")):
+        reissue = _letters(runner, kind, "P-1")[-1]
+        text = _reissued_text(_ok(runner, "letters", "void", reissue, "--reason", "خطأ آخر", "--reissue"))
+        assert gregorian_ar(when) in text and words in text and "خطأ آخر" not in text, (kind, text)
+        assert f"يحل هذا الكتاب محل كتابنا رقم {reissue}" in text
     _ok(runner, "audit", "verify")
     _ok(runner, "letters", "verify")
 

@@ -275,8 +275,7 @@ def _reissue(
 ) -> list[PendingLetter]:
     proposal = letter.proposal
     plan = current_plan(session)
-    written_by = session.get(AuditEntry, letter.audit_seq)
-    assert written_by is not None
+    written_by = origin_step(session, letter)
     kind = DocumentKind(letter.kind)
     extra = reissue_facts(session, letter, written_by, now=step.now, dated=dated)
     outbox = Outbox(
@@ -291,6 +290,23 @@ def _reissue(
     outbox.render_to([(Document(kind, Addressees.PROPOSER), recipient)])
     outbox.attach(step)
     return outbox.pending
+
+
+def origin_step(session: Session, letter: Letter) -> AuditEntry:
+    """The audit entry of the step whose facts `letter` states: the step that wrote it; for a
+    letter reissued in place of a void one (written by the voiding step), the step that wrote the
+    letter it replaces, followed back through every reissue. Returns that entry."""
+    seen = {letter.reference}
+    while True:
+        entry = session.get(AuditEntry, letter.audit_seq)
+        assert entry is not None
+        if entry.event != Action.VOID_LETTER.value or not letter.replaces or letter.replaces in seen:
+            return entry
+        replaced = session.scalars(select(Letter).where(Letter.reference == letter.replaces)).first()
+        if replaced is None:
+            return entry
+        seen.add(replaced.reference)
+        letter = replaced
 
 
 def reissue_facts(
