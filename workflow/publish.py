@@ -154,7 +154,7 @@ def publish(
     """Gather the record, render the site into `staging` and record the publication (one step).
 
     Raises `InvalidInputError` (a date in the future, before the OGP's launch, before the last
-    publication or before a step, letter or meeting the publication shows: a repository dated D
+    publication or before a date the publication shows (`latest_shown`): a repository dated D
     shows what was known on D; an unknown language), `WorkflowError` (a site template that fails
     or passes a limit, a folder that cannot be written).
     """
@@ -166,7 +166,7 @@ def publish(
         raise InvalidInputError("publication", "--lang", f"{','.join(chosen)!r} is not a list of ar and en")
     if day > today:
         raise InvalidInputError("publication", "--dated", f"{day.isoformat()} is in the future")
-    too_early = within(day, OGP_LAUNCH, today, what="a publication", earliest_is="the OGP's launch (2011-09-20)",
+    too_early = within(day, OGP_LAUNCH, today, what="a publication", earliest_is=f"the OGP's launch ({OGP_LAUNCH})",
                        latest_is="today")  # fmt: skip
     if too_early:
         raise InvalidInputError("publication", "--dated", too_early)
@@ -220,9 +220,9 @@ STATED_STEPS = {"record_interview": "the interview of {ref}", "answer": "an answ
 
 def latest_shown(content: site.SiteData) -> tuple[dt.date, str] | None:
     """The latest day the publication shows that the record states — a proposal's submission, an
-    interview held, a body's answer, a letter (not one made void: it stands for nothing), a
-    meeting — and what it is ("the interview of P-003", "letter 0001/2021/0004", "the meeting of
-    2021-08-02"), or None when there is none.
+    interview held, a body's answer, a letter (not one made void: it stands for nothing) — and
+    what it is ("the interview of P-003", "letter 0001/2021/0004"), or None when there is none.
+    Meetings are not compared: one may be recorded ahead of the day it is held.
 
     A repository dated D claims to show what was known on D. Steps dated by when they were
     entered (a withdrawal typed in later, without a letter) are not compared: entering a plan's
@@ -236,7 +236,6 @@ def latest_shown(content: site.SiteData) -> tuple[dt.date, str] | None:
             if step.kind in STATED_STEPS
         ]
     shown += [(letter.issued_on, f"letter {letter.reference}") for letter in content.letters if not letter.void]
-    shown += [(meeting.held_on, f"the meeting of {meeting.held_on.isoformat()}") for meeting in content.meetings]
     return max(shown, key=lambda item: item[0], default=None)
 
 
