@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from cli import cli
 from tests.helpers import dump_tables
 from workflow.db import Workspace
+from workflow.demo import PROPOSALS as DEMO_PROPOSALS
 from workflow.importer import PROPOSALS, SCORES
 from workflow.spreadsheets import read_rows
 
@@ -65,6 +66,18 @@ def test_arabic_text_in_utf16_without_a_bom_is_read(tmp_path: Path, encoding: st
     expected = rows_of(write(tmp_path, original.encode("utf-8"), "utf8.csv"))
     assert expected[1] == [] and len(expected[0]) >= 3
     assert rows_of(path) == expected
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_arabic_prose_in_utf16_without_a_bom_is_read(tmp_path: Path, encoding: str) -> None:
+    """Rows of Arabic prose only (about one character in six is ASCII: spaces, commas, line ends)."""
+    rows = [("title", "organization", "problem", "solution")]
+    rows += [(title, org, problem, solution) for _ref, title, org, problem, solution, *_rest in DEMO_PROPOSALS]
+    text = "\r\n".join(",".join(cells) for cells in rows) + "\r\n"
+    assert sum(char.isascii() for char in text) < 0.2 * len(text)
+    expected = rows_of(write(tmp_path, text.encode("utf-8"), "utf8.csv"))
+    assert expected[1] == [] and len(expected[0]) == len(DEMO_PROPOSALS)
+    assert rows_of(write(tmp_path, text.encode(encoding))) == expected
 
 
 def test_nul_characters_in_utf8_are_not_taken_for_utf16(tmp_path: Path) -> None:

@@ -109,15 +109,21 @@ def decode(data: bytes) -> tuple[str, RowProblem | None]:
     return "", RowProblem(f"line {line}", "", reason)
 
 
+# The high bytes of the characters a CSV file of Arabic and English text is made of, in UTF-16:
+# ASCII (the header, delimiters, line ends, spaces, digits, Latin text), Arabic (U+06xx), the
+# direction marks and punctuation (U+20xx), Arabic presentation forms (U+FBxx-U+FExx).
+_UTF16_HIGH_BYTES = (0x00, 0x06, 0x20, 0xFB, 0xFC, 0xFD, 0xFE)
+
+
 def _looks_like_utf16(data: bytes, order: str) -> bool:
-    # UTF-16 without a BOM. Its high bytes are zero for every ASCII character — the header, the
-    # delimiters, the line ends, the spaces and digits of a row — and 0x06 for Arabic letters, so a
-    # good share of them is zero while its low bytes (and UTF-8 text, which has no NUL) almost
-    # never are.
+    # UTF-16 without a BOM: nearly all its high bytes are those above, some of them zero (the
+    # delimiters and line ends at least), while its low bytes are almost never zero. UTF-8 text
+    # has no NUL, and its Arabic letters' bytes (0xD8-0xDB, 0x80-0xBF) are none of those high bytes.
     if len(data) < 4 or len(data) % 2:
         return False
     high, low = (data[1::2], data[0::2]) if order == "utf-16-le" else (data[0::2], data[1::2])
-    return high.count(0) >= 0.2 * len(high) and low.count(0) <= 0.01 * len(low)
+    usual = sum(high.count(byte) for byte in _UTF16_HIGH_BYTES)
+    return usual >= 0.9 * len(high) and high.count(0) > 0 and low.count(0) <= 0.01 * len(low)
 
 
 def _mostly_utf8(data: bytes) -> bool:
