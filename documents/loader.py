@@ -4,7 +4,8 @@ the defaults that ship with the program.
 From the folder, a template (and anything it includes, imports or extends) must be named by a
 plain relative path — no absolute name, no `..`, no backslash — and be a regular file inside the
 folder: a symbolic link that leads out of it, a named pipe or a device is refused, never followed,
-opened for reading or waited on. Templates are UTF-8 text of at most `MAX_TEMPLATE_BYTES`.
+opened for reading or waited on. Templates are UTF-8 text of at most `MAX_TEMPLATE_BYTES` (a
+site's folder: `MAX_SITE_FILE_BYTES`, for a stylesheet that embeds its fonts).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 from jinja2 import BaseLoader, Environment, TemplateError, TemplateNotFound
 
 MAX_TEMPLATE_BYTES = 256 * 1024
+MAX_SITE_FILE_BYTES = 8 * 1024 * 1024
 
 
 class TemplateFileError(TemplateError):
@@ -40,7 +42,7 @@ def check_name(name: str) -> list[str]:
     return parts
 
 
-def read_template(path: Path, name: str, folder: Path) -> str:
+def read_template(path: Path, name: str, folder: Path, limit: int = MAX_TEMPLATE_BYTES) -> str:
     """The text of the template at `path`, after the checks in the module's docstring."""
     real = Path(os.path.realpath(path))
     if folder != real and folder not in real.parents:
@@ -55,8 +57,8 @@ def read_template(path: Path, name: str, folder: Path) -> str:
             raise TemplateFileError(name, "is not a regular file")
         os.set_blocking(descriptor, True)
         data = b""
-        while len(data) <= MAX_TEMPLATE_BYTES:
-            chunk = os.read(descriptor, MAX_TEMPLATE_BYTES + 1 - len(data))
+        while len(data) <= limit:
+            chunk = os.read(descriptor, limit + 1 - len(data))
             if not chunk:
                 break
             data += chunk
@@ -64,8 +66,8 @@ def read_template(path: Path, name: str, folder: Path) -> str:
         raise TemplateFileError(name, f"cannot be read ({exc.strerror or exc})") from exc
     finally:
         os.close(descriptor)
-    if len(data) > MAX_TEMPLATE_BYTES:
-        raise TemplateFileError(name, f"is larger than {MAX_TEMPLATE_BYTES // 1024} kB; a template is not")
+    if len(data) > limit:
+        raise TemplateFileError(name, f"is larger than {limit // 1024} kB; a template is not")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -78,13 +80,14 @@ def read_template(path: Path, name: str, folder: Path) -> str:
 class FolderLoader(BaseLoader):
     """Templates from a coordinator's folder, read under the rules in the module's docstring."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, limit: int = MAX_TEMPLATE_BYTES) -> None:
         self.folder = Path(os.path.realpath(folder))
+        self.limit = limit
 
     def get_source(self, environment: Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
         parts = check_name(template)
         path = self.folder.joinpath(*parts)
         if not os.path.lexists(path):
             raise TemplateNotFound(template)
-        text = read_template(path, template, self.folder)
+        text = read_template(path, template, self.folder, self.limit)
         return text, str(path), lambda: False

@@ -126,7 +126,8 @@ def _await(pid: int, fd: int, seconds: float, step_seconds: float | None) -> Any
         while True:
             while len(buffer) >= _HEADER.size and len(buffer) >= _HEADER.size + _HEADER.unpack_from(buffer)[0]:
                 size = _HEADER.unpack_from(buffer)[0]
-                kind, value = pickle.loads(buffer[_HEADER.size : _HEADER.size + size])
+                with memoryview(buffer) as view, view[_HEADER.size : _HEADER.size + size] as payload:
+                    kind, value = pickle.loads(payload)  # read in place: no copy of a large result
                 del buffer[: _HEADER.size + size]
                 if kind == "progress":
                     label = value
@@ -150,6 +151,8 @@ def _await(pid: int, fd: int, seconds: float, step_seconds: float | None) -> Any
             if not chunk:
                 raise WorkerLimitError(label, "stopped without an answer (out of memory?)")
             buffer += chunk
+            if step_seconds is not None:  # the answer is arriving: its size is not the step's time
+                step_deadline = min(deadline, time.monotonic() + step_seconds)
     finally:
         _reap(pid)
 

@@ -400,6 +400,10 @@ def test_site_templates_are_read_only_inside_their_folder_and_as_utf8(runner: Cl
         "name files inside the templates folder (no '..')",
     )  # fmt: skip
     (tmp_path / "tpl" / "site" / "home.html.j2").unlink()
+    # A stylesheet may embed its fonts: larger than any letter template, and still published.
+    _site_template(tmp_path, "style.css", "body {}\n/* " + "x" * 600_000 + " */\n")
+    assert ogp(runner, "--templates", "tpl", "publish", "big").exit_code == 0
+    assert (tmp_path / "big" / "style.css").stat().st_size > 600_000
     _site_template(tmp_path, "words.ar.j2", "{% set T = {} %}\nكلمة".encode("cp1256"))
     _refused_publication(
         runner, tmp_path, "site template site/words.ar.j2: cannot load it (words.ar.j2: is not UTF-8 text (byte 0xdf "

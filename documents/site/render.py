@@ -25,7 +25,7 @@ from markupsafe import Markup, escape
 
 from documents.dates import gregorian_ar, gregorian_en
 from documents.docx_writer import repack
-from documents.loader import FolderLoader, TemplateFileError
+from documents.loader import MAX_SITE_FILE_BYTES, FolderLoader, TemplateFileError
 from documents.minutes import render_minutes
 from documents.reasoned_response import render_reasoned_response
 from documents.site import opendata
@@ -74,8 +74,8 @@ class SiteTemplateError(Exception):
 
     def __init__(self, template: str, line: int | None, problem: str) -> None:
         self.template, self.line, self.problem = template, line, problem
-        where = f"{SUBFOLDER}/{template}" + (f", line {line}" if line else "")
-        super().__init__(f"site template {where}: {problem}")
+        where = f"site template {SUBFOLDER}/{template}" if template else "the site's templates"
+        super().__init__(f"{where}" + (f", line {line}" if line else "") + f": {problem}")
 
     def __reduce__(self) -> tuple[type[SiteTemplateError], tuple[str, int | None, str]]:
         return (type(self), (self.template, self.line, self.problem))  # back from the worker whole
@@ -116,7 +116,7 @@ def make_environment(templates_dir: Path | None = None) -> ImmutableSandboxedEnv
     """The sandbox pages are rendered in: `templates_dir/site` first, then the shipped templates."""
     loaders: list[BaseLoader] = []
     if templates_dir is not None and (templates_dir / SUBFOLDER).is_dir():
-        loaders.append(FolderLoader(templates_dir / SUBFOLDER))  # inside the folder only (documents/loader.py)
+        loaders.append(FolderLoader(templates_dir / SUBFOLDER, MAX_SITE_FILE_BYTES))  # documents/loader.py
     loaders.append(PackageLoader("documents.site", "templates"))
     # Sandboxed as letters are; autoescaped: a title typed with <script> is shown, never run;
     # StrictUndefined: a misspelt variable is an error, never a silently empty heading.
@@ -224,9 +224,9 @@ class SiteRenderer:
         try:
             return run_limited(work, seconds=seconds, memory_bytes=SITE_MEMORY, step_seconds=PAGE_SECONDS)
         except WorkerLimitError as exc:
-            raise SiteTemplateError(exc.label or "the site", None, exc.problem) from None
+            raise SiteTemplateError(exc.label, None, exc.problem) from None
         except MemoryError:
-            raise SiteTemplateError("the site", None, "needs more memory than a site may take") from None
+            raise SiteTemplateError("", None, "need more memory than a site may take") from None
 
     def _pages(self, site: SiteData, proposals: list[ProposalEntry]) -> dict[str, bytes]:
         files: dict[str, bytes] = {}
