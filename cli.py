@@ -2401,8 +2401,12 @@ def ranking(app: App, all_states: bool, as_json: bool) -> None:
         emit_json_lines(found)
         return
     if not found:
-        echo("No interviewed proposal is waiting to be ranked."
-             + ("" if all_states else " 'ogp ranking --all' also lists those already decided on."))  # fmt: skip
+        echo(
+            "No proposal has been interviewed or decided on yet."
+            if all_states
+            else "No interviewed proposal is waiting to be ranked. 'ogp ranking --all' also lists those already "
+            "decided on."
+        )
         return
     codes = list(found[0]["criteria"])
     emit_table(

@@ -249,7 +249,7 @@ def test_a_reply_is_due_after_the_plan_s_reply_time_and_a_follow_up_cites_the_re
     with session_scope() as s, pytest.raises(InvalidInputError) as repeated:
         follow_up(s, "P-1", "ROS", actor="aya", now=chased_on + dt.timedelta(hours=3))
     assert str(repeated.value) == (
-        f"proposal P-1: --entity: a follow-up to ROS already bears 2021-08-30 (letter {letter.reference}); one a "
+        f"proposal P-1: --dated: a follow-up to ROS already bears 2021-08-30 (letter {letter.reference}); one a "
         "day is enough (to correct it: 'ogp letters void NUMBER --reason TEXT --reissue')"
     )
     with session_scope() as s:

@@ -81,7 +81,7 @@ def test_an_empty_ranking_says_so(runner: CliRunner, workspace: Workspace) -> No
     assert ok(runner, "ranking").stdout == (
         "No interviewed proposal is waiting to be ranked. 'ogp ranking --all' also lists those already decided on.\n"
     )
-    assert ok(runner, "ranking", "--all").stdout == "No interviewed proposal is waiting to be ranked.\n"
+    assert ok(runner, "ranking", "--all").stdout == "No proposal has been interviewed or decided on yet.\n"
     assert ok(runner, "ranking", "--json").stdout == "[]\n"
 
 

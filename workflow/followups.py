@@ -135,7 +135,7 @@ def follow_up(
         twin = next((f for f in awaited.followups if f.issued_on == issued_on), None)
         if twin is not None:  # a command run twice must not send the body the same letter twice
             raise InvalidInputError(
-                record, "--entity",
+                record, "--dated",
                 f"a follow-up to {entity.code or entity.name} already bears {issued_on} (letter {twin.reference}); "
                 "one a day is enough (to correct it: 'ogp letters void NUMBER --reason TEXT --reissue')",
             )  # fmt: skip
