@@ -280,8 +280,9 @@ class WholeNumber(click.IntRange):
         if isinstance(value, str):
             try:
                 value = whole_number(value)
-            except ValueError:
-                self.fail(f"{terminal_safe(repr(value))} is not a whole number", param, ctx)
+            except ValueError as exc:
+                shown = value if len(value) <= 30 else value[:20] + f"… ({len(value)} characters)"
+                self.fail(f"{terminal_safe(repr(shown))} {exc}", param, ctx)
         return super().convert(value, param, ctx)
 
 

@@ -26,6 +26,7 @@ def western_digits(text: str) -> str:
 
 
 _WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
+MAX_DIGITS = 30
 
 
 def whole_number(text: str) -> int:
@@ -33,10 +34,13 @@ def whole_number(text: str) -> int:
     (Western, Arabic-Indic or Persian), an optional sign, spaces and the invisible direction marks
     a right-to-left keyboard leaves (`documents.text.INVISIBLE`) around them. Raises ValueError for
     anything else, among it what Python's int() would also take (`0_4`, `1_000`), so that no
-    text is ever read as another number."""
+    text is ever read as another number, and for more than `MAX_DIGITS` digits; its message
+    completes a sentence that begins with the text ("'x' is not a whole number")."""
     plain = western_digits(INVISIBLE.sub("", text)).strip()
     if not _WHOLE_NUMBER.fullmatch(plain):
-        raise ValueError(f"{text!r} is not a whole number")
+        raise ValueError("is not a whole number")
+    if len(plain) > MAX_DIGITS:  # Python refuses to read one of over 4,300 digits; no count needs 30
+        raise ValueError(f"has {len(plain.lstrip('+-'))} digits, far outside any range")
     return int(plain)
 _WORD = re.compile(r"\S+")
 _LATIN = re.compile(r"[A-Za-z@]|://|www\.", re.IGNORECASE)

@@ -85,6 +85,13 @@ def test_caps_and_quorum_beyond_what_the_database_holds_are_usage_errors(ogp, wo
     assert dump_tables(workspace.url.render_as_string(hide_password=False)) == before
 
 
+def test_a_number_of_thousands_of_digits_is_named_short(ogp) -> None:  # type: ignore[no-untyped-def]
+    refused = ogp("init", "--quorum", "9" * 5000)
+    assert refused.exit_code == 2
+    assert "'99999999999999999999… (5000 characters)' has 5000 digits, far outside any range" in refused.stderr
+    assert len(refused.stderr) < 400
+
+
 def test_numbers_in_arabic_indic_digits_are_read(ogp, workspace: Workspace) -> None:  # type: ignore[no-untyped-def]
     assert ogp("init", "--shortlist-size", "٦", "--commitment-target", "۴", "--quorum", "٢").exit_code == 0
     assert ogp("proposal", "add", "--ref", "P-1", "--title", "فكرة", "--org", "جهة",

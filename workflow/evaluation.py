@@ -279,8 +279,8 @@ def score_problems(
     else:
         try:
             value = whole_number(typed)
-        except ValueError:
-            problems.append(("value", f"{shown!r} is not a whole number"))
+        except ValueError as exc:
+            problems.append(("value", f"{shown!r} {exc}"))
         else:
             if criterion and not criterion.scale_min <= value <= criterion.scale_max:
                 scale = f"{criterion.scale_min}–{criterion.scale_max}"
