@@ -703,7 +703,6 @@ def init(
     Example:
       ogp init --plan "الخطة الوطنية الخامسة" --period 2021-2023 --shortlist-size 7 --commitment-target 5
     """
-    from sqlalchemy.orm import Session
 
     from workflow import db
     from workflow.plans import PlanSettings, configure_plan, seed_leftovers
@@ -715,23 +714,32 @@ def init(
     settings["copy_to"] = () if no_copy_to else (copy_to or None)
     settings["logo"] = b"" if no_logo else (read_logo(logo) if logo else None)
     workspace = app.workspace()
-    if workspace.is_sqlite:
-        Path(str(workspace.url.database)).parent.mkdir(parents=True, exist_ok=True)
+    file = Path(str(workspace.url.database)) if workspace.is_sqlite else None
+    new_file = file is not None and not file.exists()
+    if file is not None:
+        file.parent.mkdir(parents=True, exist_ok=True)
     engine = db.make_engine(workspace)
+    said: dict[str, Any] = {}
+
+    def configure(session: Session) -> None:  # in the upgrade's transaction: refused, nothing stays
+        plan, said["created"] = configure_plan(
+            session, PlanSettings(**settings), actor=app.actor, workspace_folder=workspace.folder
+        )
+        said["summary"] = (
+            f"plan «{plan.title}» {plan.period}: shortlist {plan.shortlist_size}, commitments {plan.commitment_target}"
+        )
+        said["unsigned"], said["leftovers"] = not plan.signatory_name, seed_leftovers(plan)
+
     try:
-        before, after = db.upgrade(engine)
-        with Session(engine) as session, session.begin():
-            plan, created = configure_plan(
-                session, PlanSettings(**settings), actor=app.actor, workspace_folder=workspace.folder
-            )
-            summary = (
-                f"plan «{plan.title}» {plan.period}: shortlist {plan.shortlist_size}, "
-                f"commitments {plan.commitment_target}"
-            )
-            unsigned = not plan.signatory_name
-            leftovers = seed_leftovers(plan)
-    finally:
+        before, after = db.upgrade(engine, then=configure)
+    except BaseException:
         engine.dispose()
+        if new_file and file is not None:  # a first init refused leaves no empty workspace behind
+            for leftover in (file, file.with_name(file.name + "-wal"), file.with_name(file.name + "-shm")):
+                leftover.unlink(missing_ok=True)
+        raise
+    engine.dispose()
+    created, summary, unsigned, leftovers = said["created"], said["summary"], said["unsigned"], said["leftovers"]
     if before is None:
         echo(f"Created workspace {workspace.describe()} (schema {after}).")
     elif before != after:

@@ -20,6 +20,18 @@ def run(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
+def test_a_first_init_refused_leaves_no_workspace_behind(postgres: PostgresCluster, tmp_path: Path) -> None:
+    """A refusal changes nothing: not even the empty schema the first init would have created."""
+    with postgres.database() as url:
+        for db in ("ws/ogp.db", url):
+            code, _out, err = run("--db", db, "init", "--period", "1999-2099")
+            assert (code, err) == (1, "Error: plan: period: '1999-2099' is 100 years; an OGP action plan runs at most 4\n")
+            code, _out, err = run("--db", db, "proposal", "list")
+            assert code == 1 and "init" in err, err  # no workspace there: the same answer as before the refusal
+        assert not (tmp_path / "ws" / "ogp.db").exists()
+        assert run("--db", url, "init")[0] == 0  # and a right one then works
+
+
 def test_a_workspace_moves_to_postgresql_and_back_whole(postgres: PostgresCluster, tmp_path: Path) -> None:
     assert run("demo", "--dir", "demo")[0] == 0
     source = str(tmp_path / "demo" / "ogp.db")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -183,13 +184,17 @@ def migrations_head() -> str | None:
     return ScriptDirectory.from_config(_alembic_config()).get_current_head()
 
 
-def upgrade(engine: Engine, *, actor: str = "ogp init") -> tuple[str | None, str]:
+def upgrade(
+    engine: Engine, *, actor: str = "ogp init", then: Callable[[Session], None] | None = None
+) -> tuple[str | None, str]:
     """Create or upgrade the schema to the newest revision; return (before, after).
 
     Upgrading a workspace first checks its chain's hashes (a broken chain is not carried forward),
     then migrates, then appends a checkpoint entry holding the record as it stood, so every later
     change replays (`ogp audit verify`). On SQLite, foreign keys are off while tables are rebuilt
-    and checked once the migration is done. Raises `AuditChainError` or `WorkflowError`.
+    and checked once the migration is done. `then(session)` runs in the same transaction (`ogp
+    init` sets the plan's settings there): if it raises, the upgrade is undone with it. Raises
+    `AuditChainError` or `WorkflowError`, and whatever `then` raises.
     """
     sqlite = engine.dialect.name == "sqlite"
     with engine.connect() as connection:
@@ -199,7 +204,12 @@ def upgrade(engine: Engine, *, actor: str = "ogp init") -> tuple[str | None, str
             raw.execute("PRAGMA foreign_keys=OFF")
         try:
             with connection.begin():
-                return upgrade_on(connection, actor=actor)
+                versions = upgrade_on(connection, actor=actor)
+                if then is not None:
+                    with Session(bind=connection) as session:
+                        then(session)
+                        session.flush()
+                return versions
         finally:
             if sqlite:
                 raw.execute("PRAGMA foreign_keys=ON")
