@@ -15,14 +15,19 @@ _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\ufff
 # Characters that show nothing but change what the reader sees or what a terminal does: DEL and
 # the C1 controls (U+009B starts an escape sequence in many terminals), the bidi marks, embeddings,
 # overrides and isolates (they reorder text: a title could display as something it is not), the
-# byte-order mark and zero-width space, the invisible operators and tags, and the Hangul fillers
-# (letters that show as nothing: a name made of one looks blank). Zero-width (non-)joiners stay:
-# Persian spelling needs them.
-BLANK_LETTERS = "\u115f\u1160\u3164\uffa0"
+# byte-order mark and zero-width space, the invisible operators and tags. Zero-width (non-)joiners
+# stay: Persian spelling needs them.
 INVISIBLE = re.compile(
     "[\x7f-\x9f\u00ad\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f"
-    f"\ufeff\ufff9-\ufffb\U000e0000-\U000e007f{BLANK_LETTERS}]"
+    "\ufeff\ufff9-\ufffb\U000e0000-\U000e007f]"
 )
+# Characters that show as a blank but are letters or symbols, not white space, to Python and to a
+# database: the Hangul fillers and the braille blank. Typed between two words they read as a space,
+# so they are stored (`clean_text`) and compared (`workflow.names.name_key`) as one.
+BLANK_LETTERS = "\u115f\u1160\u3164\uffa0\u2800"
+# Stored as what they show: the blank letters as a space; vertical tab, form feed and NEL (next
+# line) as a line break (XML forbids the first two, and NEL is a C1 control).
+_AS_SHOWN = str.maketrans({**{char: " " for char in BLANK_LETTERS}, "\x0b": "\n", "\x0c": "\n", "\x85": "\n"})
 # Characters no file system should see in a name, plus the bidi controls that could make a file
 # name display as something it is not.
 _FILENAME_FORBIDDEN = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*\u200e\u200f\u202a-\u202e\u2066-\u2069]')
@@ -44,8 +49,9 @@ def xml_safe(text: str) -> str:
 
 def clean_text(text: str) -> str:
     """`text` as it is stored: what was typed, minus what XML forbids and the invisible controls
-    (see `INVISIBLE`); line breaks are kept."""
-    return INVISIBLE.sub("", xml_safe(text))
+    (see `INVISIBLE`), with what shows as a blank or a line break stored as one (`BLANK_LETTERS`,
+    vertical tab, form feed, NEL); line breaks are kept."""
+    return INVISIBLE.sub("", xml_safe(text.translate(_AS_SHOWN)))
 
 
 def clean_block(text: str) -> str:

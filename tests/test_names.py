@@ -45,7 +45,9 @@ RLM, LRM, ZWNJ, ZWJ, BOM = "\u200f", "\u200e", "\u200c", "\u200d", "\ufeff"
         ("مدرسة ٣", "مدرسة 3"),  # Arabic-Indic digits
         ("مدرسة ۳", "مدرسة 3"),  # Persian digits
         ("MODEE", "modee"),
-        ("ندى\u3164 خاطر", "ندى خاطر"),  # a Hangul filler shows as nothing
+        ("ندى\u3164 خاطر", "ندى خاطر"),  # a Hangul filler shows as a blank
+        ("ندى\u3164خاطر", "ندى خاطر"),
+        ("ندى\u2800خاطر", "ندى خاطر"),  # a braille blank
         ("\uffa0مركز المثال", "مركز المثال"),
     ],
 )
@@ -72,6 +74,9 @@ def test_stored_text_keeps_what_was_typed_minus_invisible_controls() -> None:
     assert clean_text("مركز\u200c المثال" + RLM) == "مركز\u200c المثال"  # the joiner Persian needs is kept
     assert clean_text("\u202eabc\u202c\x1b[31m\x9b") == "abc[31m"
     assert one_line("a\n\nb" + BOM) == "a b"
+    # What shows as a blank or a line break is stored as one, never dropped to join two words.
+    assert one_line("مركز\u3164المثال\u2800حق") == "مركز المثال حق"
+    assert clean_text("a\x0bb\x0cc\x85d") == "a\nb\nc\nd" and one_line("a\x0bb") == "a b"
 
 
 def test_members_organisations_and_bodies_match_by_the_key(runner: CliRunner, workspace: Workspace) -> None:
@@ -98,6 +103,15 @@ def test_members_organisations_and_bodies_match_by_the_key(runner: CliRunner, wo
                "--submitted-on", "2021-06-20")[0] == 0  # fmt: skip
     code, _, err = ogp("score", "P-9", "--member", "علي رضا", "--criterion", "importance", "--value", "3")
     assert code == 1 and "belongs to the proposing organisation" in err
+    # A Hangul filler or a braille blank typed for the space: it shows as one, so it is one.
+    for n, blank in enumerate(("\u3164", "\u2800", "\uffa0")):
+        assert ogp("member", "add", f"عضو {n}", "--org", f"مركز{blank}المثال")[0] == 0
+        code, _, err = ogp("score", "P-9", "--member", f"عضو {n}", "--criterion", "importance", "--value", "3")
+        assert code == 1 and "belongs to the proposing organisation" in err, err
+        code, _, err = ogp("member", "add", f"علی{blank}رضا", "--org", "x")
+        assert (code, err) == (1, "Error: a member with name 'علی رضا' already exists.\n")
+    members = json.loads(ogp("member", "list", "--json")[1])
+    assert {m["organization"] for m in members} == {"مرکز المثال", "مركز المثال"}  # stored as shown
     # A member named by a decomposed form of their name is found.
     code, _, _ = ogp("conflict", "declare", "--member", unicodedata.normalize("NFD", "علی رضا") + LRM,
                      "--proposal", "P-9", "--reason", "قرابة")  # fmt: skip

@@ -10,7 +10,7 @@ from sqlalchemy import String
 from sqlalchemy.orm import InstrumentedAttribute
 
 from documents import clean_block, one_line
-from documents.text import INVISIBLE
+from documents.text import BLANK_LETTERS, INVISIBLE
 from workflow.errors import InvalidInputError
 
 # Names, titles, organisations, addressees, platforms: one line.
@@ -68,7 +68,8 @@ def actor_problem(name: str) -> str:
         if (
             category in ("Cc", "Co", "Cn")
             or (category == "Cf" and char not in "\u200c\u200d")
-            or INVISIBLE.fullmatch(char)  # a Hangul filler among them: a name that shows as blank
+            or INVISIBLE.fullmatch(char)
+            or char in BLANK_LETTERS  # a Hangul filler: a name that shows as blank, or as two words
         ):
             return f"has an invisible or control character (U+{ord(char):04X}) at position {position}"
     return too_long(name, ACTOR)

@@ -25,9 +25,9 @@ _SAME_LETTER = str.maketrans(
 def name_key(text: str) -> str:
     """The key two names are compared by: equal keys mean the same name to a reader.
 
-    Ignored: case; runs of white space; invisible format characters (RLM/LRM, ZWNJ/ZWJ, the BOM,
-    bidi embeddings, overrides and isolates — Unicode category Cf) and the Hangul fillers, letters
-    that show as nothing (`documents.text.BLANK_LETTERS`); composed or decomposed forms
+    Ignored: case; runs of white space, and letters that show as a blank (the Hangul fillers,
+    `documents.text.BLANK_LETTERS`) taken as a space; invisible format characters (RLM/LRM,
+    ZWNJ/ZWJ, the BOM, bidi embeddings, overrides and isolates — Unicode category Cf); composed or decomposed forms
     (NFC vs NFD) and compatibility forms (Arabic presentation forms, full-width Latin);
     combining marks (tashkeel, the hamza and madda on alef, waw and yeh, Latin accents); tatweel;
     Persian and Urdu letter forms (ک/ك, ی/ي, ە/ه …), alef maksura and ta marbuta; Arabic-Indic
@@ -40,8 +40,10 @@ def name_key(text: str) -> str:
     kept = []
     for char in decomposed:
         category = unicodedata.category(char)
-        if category in ("Mn", "Cf") or char in BLANK_LETTERS:
+        if category in ("Mn", "Cf"):
             continue
+        if char in BLANK_LETTERS:  # shows as a blank: a space between two words
+            char = " "
         if category == "Nd":
             char = str(unicodedata.decimal(char))
         kept.append(char)
