@@ -244,7 +244,7 @@ def test_an_invitation_is_not_reissued_for_an_interview_cancelled_moved_or_held_
 ) -> None:
     url = workspace.url.render_as_string(hide_password=False)
     today = dt.date.today()
-    for ref in ("P-1", "P-2", "P-3"):
+    for ref in ("P-1", "P-2", "P-3", "P-4"):
         _add(runner, ref)
     _ok(runner, "interview", "schedule", "P-1", "--at", f"{FIRST} 10:00", "--platform", "Zoom")
     _ok(runner, "interview", "cancel", "P-1", "--reason", "اعتذار مقدم المقترح")
@@ -254,9 +254,13 @@ def test_an_invitation_is_not_reissued_for_an_interview_cancelled_moved_or_held_
     assert moved_by is not None
     _ok(runner, "interview", "schedule", "P-3", "--at", f"{FIRST} 12:00")
     _ok(runner, "interview", "record", "P-3", "--on", today.isoformat())  # held earlier than planned
+    _ok(runner, "interview", "schedule", "P-4", "--at", f"{FIRST} 13:00")
+    yesterday = today - dt.timedelta(days=1)
+    _ok(runner, "interview", "record", "P-4", "--on", yesterday.isoformat())  # held before the invitation, even
     (cancelled,) = _letters(runner, "invitation", "P-1")
     replaced, standing = _letters(runner, "invitation", "P-2")
     (held,) = _letters(runner, "invitation", "P-3")
+    (held_before,) = _letters(runner, "invitation", "P-4")
     refusals = {
         cancelled: f"(invitation, proposal P-1): the interview of {FIRST} 10:00 it invites to was cancelled since "
         "(اعتذار مقدم المقترح)",
@@ -264,6 +268,8 @@ def test_an_invitation_is_not_reissued_for_an_interview_cancelled_moved_or_held_
         f"#{moved_by.group(1)}: interview on {LATER} 09:00, replacing the one of {FIRST} 11:00 (invitation {replaced}))",
         held: f"(invitation, proposal P-3): the proposer's interview is recorded as held on {today}: a reissue "
         f"bearing {today} would invite to it after the fact (--dated may give the earlier day it should bear)",
+        held_before: f"(invitation, proposal P-4): the proposer's interview is recorded as held on {yesterday}: a "
+        f"reissue bearing {today} would invite to it after the fact (--dated may give the earlier day it should bear)",
     }
     before = dump_tables(url)
     for reference, why in refusals.items():

@@ -354,10 +354,12 @@ def reissue_facts(
         was = f"the interview of {planned.at:%Y-%m-%d %H:%M} it invites to"
         if planned.cancelled_reason:
             raise refused(f"{was} was cancelled since ({planned.cancelled_reason})")
-        held = sorted(d for d in days_held(session, [proposal.id]).get(proposal.id, ()) if letter.issued_on <= d <= day)
+        # Held on or before the day the reissue bears (even before the letter it replaces): it would
+        # invite to an interview after the fact.
+        held = sorted(d for d in days_held(session, [proposal.id]).get(proposal.id, ()) if d <= day)
         if held:
             raise refused(
-                f"the proposer's interview is recorded as held on {held[0]}: a reissue bearing {day} would invite "
+                f"the proposer's interview is recorded as held on {held[-1]}: a reissue bearing {day} would invite "
                 "to it after the fact (--dated may give the earlier day it should bear)"
             )
         # A reissued invitation is still an invitation: for a time after the day it bears.
