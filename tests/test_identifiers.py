@@ -49,6 +49,19 @@ COMMANDS_WITH_IDS = [
 ]  # fmt: skip
 
 
+def test_an_all_digit_ref_too_large_to_type_back_is_refused_at_entry(ogp, workspace: Workspace, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    before = dump_tables(workspace.url.render_as_string(hide_password=False))
+    refused = ogp("proposal", "add", "--ref", HUGE, "--title", "فكرة", "--org", "جهة")
+    assert refused.exit_code == 1
+    assert f"ref: '{HUGE}': an all-digit ref may be at most {2**63 - 1} (add a letter, e.g. P-{HUGE})" in refused.stderr
+    (tmp_path / "refs.csv").write_text(f"ref,title,organization\n{HUGE},فكرة,جهة\n", encoding="utf-8")
+    imported = ogp("proposal", "import", str(tmp_path / "refs.csv"))
+    assert imported.exit_code == 1 and "an all-digit ref may be at most" in imported.stderr
+    assert dump_tables(workspace.url.render_as_string(hide_password=False)) == before
+    assert ogp("proposal", "add", "--ref", str(2**63 - 1), "--title", "فكرة", "--org", "جهة").exit_code == 0
+    assert json.loads(ogp("proposal", "show", str(2**63 - 1), "--json").stdout)["ref"] == str(2**63 - 1)
+
+
 @pytest.mark.parametrize("typed", [HUGE, "#" + HUGE, "¹", "²", "#", "#x"])
 def test_numbers_no_record_can_have_and_digits_that_are_not_digits_are_usage_errors(
     ogp,

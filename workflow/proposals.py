@@ -17,7 +17,7 @@ from states import Action, State
 from workflow import ledger
 from workflow.dates import happened, parse_date
 from workflow.errors import InvalidFieldsError, InvalidInputError, NotFoundError
-from workflow.keys import parse_key
+from workflow.keys import MAX_NUMBER, parse_key
 from workflow.models import Base, Entity, Proposal, ProposalEntity
 from workflow.names import name_key
 from workflow.plans import EntityIndex, current_plan
@@ -97,6 +97,10 @@ def validate(
     if ref:
         if not REF_PATTERN.match(ref):
             problems.append(("ref", f"{ref!r} must be 1–32 Latin letters, digits, '.', '-' or '_'"))
+        elif ref.isdigit() and int(ref) > MAX_NUMBER:  # typed back, it would read as a number too large
+            problems.append(
+                ("ref", f"{ref!r}: an all-digit ref may be at most {MAX_NUMBER} (add a letter, e.g. P-{ref})")
+            )
         elif ref.casefold() in (taken_refs or set()) or (
             ref.casefold() in record_refs if record_refs is not None else _ref_taken(session, ref)
         ):
