@@ -104,6 +104,25 @@ def test_bodies_and_members_are_corrected_and_members_leave(runner: CliRunner) -
     )
     refused = ogp(runner, "entity", "edit", "MOH", "--code", "ros", "--reason", "x")
     assert (refused.exit_code, refused.stderr) == (1, "Error: a government body with code 'ros' already exists.\n")
+    # A correction refuses what registering refuses: a name that is another body's code, a code that
+    # is another body's name; either would make the name find the other body.
+    ok(runner, "entity", "add", "Registry", "--code", "REG")
+    refused = ogp(runner, "entity", "edit", "REG", "--name", "Ros", "--reason", "x")
+    assert (refused.exit_code, refused.stderr) == (
+        1, "Error: government body 'REG': --name: 'Ros' is the code of سجل الجمعيات; name this body otherwise\n"
+    )  # fmt: skip
+    refused = ogp(runner, "entity", "edit", "MOH", "--code", "registry", "--reason", "x")
+    assert (refused.exit_code, refused.stderr) == (
+        1, "Error: government body 'MOH': --code: 'registry' is the name of another body; give another code\n"
+    )  # fmt: skip
+    # A body addressed by its name is addressed by the corrected one; a chosen addressee stays.
+    renamed = ok(runner, "entity", "edit", "REG", "--name", "Registry of Societies", "--reason", "الاسم الرسمي")
+    assert renamed.stdout.splitlines() == [
+        "Corrected body REG: name, addressee", "  letters address it as: السادة Registry of Societies المحترمين",
+    ]  # fmt: skip
+    ok(runner, "entity", "edit", "REG", "--addressee", "مدير السجل المحترم", "--reason", "المخاطب")
+    kept = ok(runner, "entity", "edit", "REG", "--name", "Societies Registry", "--reason", "الاسم")
+    assert kept.stdout.splitlines() == ["Corrected body REG: name", "  letters address it as: مدير السجل المحترم"]
     for name in ("أ", "ب", "ج"):
         ok(runner, "member", "add", name, "--org", f"جهة {name}")
     add(runner, "P-1")

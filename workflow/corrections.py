@@ -8,7 +8,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from documents import one_line
@@ -19,7 +19,7 @@ from workflow.errors import DuplicateError, InvalidFieldsError, InvalidInputErro
 from workflow.members import LOGIN_PATTERN, MemberIndex
 from workflow.models import Entity, Member, Proposal, ProposalEntity
 from workflow.names import name_key
-from workflow.plans import CODE_PATTERN, EntityIndex
+from workflow.plans import CODE_PATTERN, EntityIndex, check_body_names
 from workflow.proposals import ProposalInput, get_proposal, validate
 from workflow.vocabulary import RANKS, SECTORS, addressee_line, organisation_addressee
 
@@ -118,18 +118,13 @@ def edit_entity(
             name = one_line(edit.name)
             if not name:
                 raise InvalidInputError(record, "--name", "must not be empty")
-            for other in session.scalars(select(Entity).where(Entity.id != entity.id)):
-                if name_key(other.name) == name_key(name):
-                    raise DuplicateError("government body", "name", other.name)
+            check_body_names(session, record, name=name, other_than=entity, options=("--name", "--code"))
             wanted["name"] = name
         if edit.code is not None:
             code = edit.code.strip() or None
             if code is not None and not CODE_PATTERN.match(code):
                 raise InvalidInputError(record, "--code", f"{code!r} must be 1–32 Latin letters, digits, '-' or '_'")
-            if code is not None and session.scalar(
-                select(Entity.id).where(func.upper(Entity.code) == code.upper(), Entity.id != entity.id)
-            ):
-                raise DuplicateError("government body", "code", code)
+            check_body_names(session, record, code=code, other_than=entity, options=("--name", "--code"))
             wanted["code"] = code
         language = edit.language or entity.language
         if language not in LANGUAGES:
@@ -151,6 +146,9 @@ def edit_entity(
                 language, str(wanted.get("name", entity.name))
             )
             wanted.update(addressee=addressee, rank=None, title=None)
+        elif entity.rank is None and entity.addressee == organisation_addressee(entity.language, entity.name):
+            # Addressed by its name («السادة … المحترمين»): a corrected name or language is how it is addressed.
+            wanted["addressee"] = organisation_addressee(language, str(wanted.get("name", entity.name)))
         changed = [field for field, value in wanted.items() if getattr(entity, field) != value]
         if not changed:
             raise WorkflowError(f"{record}: nothing to correct, every field given is as it was; nothing was recorded.")

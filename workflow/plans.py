@@ -304,20 +304,41 @@ def add_entity(
     if not addressee:
         addressee = addressee_line(language, rank, title or "") if rank else organisation_addressee(language, name)
     with ledger.recorded(session, Action.ADD_ENTITY, actor=actor, now=now, reason=name):
-        if code is not None and session.scalar(select(Entity.id).where(func.upper(Entity.code) == code.upper())):
-            raise DuplicateError("government body", "code", code)
-        key = name_key(name)
-        for existing in session.scalars(select(Entity)):
-            if name_key(existing.name) == key:
-                raise DuplicateError("government body", "name", existing.name)
-            if existing.code and key in (existing.code.casefold(), name_key(existing.code)):
-                problem = f"{name!r} is the code of {existing.name}; name this body otherwise"
-                raise InvalidInputError(record, "name", problem)
-            if code is not None and name_key(code) == name_key(existing.name):
-                raise InvalidInputError(record, "code", f"{code!r} is the name of another body; give another code")
+        check_body_names(session, record, name=name, code=code)
         entity = Entity(name=name, code=code, addressee=addressee, rank=rank, title=title, language=language)
         session.add(entity)
     return entity
+
+
+def check_body_names(
+    session: Session,
+    record: str,
+    *,
+    name: str | None = None,
+    code: str | None = None,
+    other_than: Entity | None = None,
+    options: tuple[str, str] = ("name", "code"),
+) -> None:
+    """Refuse a name or code that would name another body than the one being registered or
+    corrected (`other_than`): a name equal (`names.name_key`) to another body's name or code, a
+    code equal to another body's code (any case) or name; a body is found by either
+    (`EntityIndex`). Raises `DuplicateError` or `InvalidInputError` naming the option (`options`:
+    how the command calls name and code)."""
+    others = [e for e in session.scalars(select(Entity)) if other_than is None or e.id != other_than.id]
+    if code is not None:
+        for other in others:
+            if other.code and other.code.upper() == code.upper():
+                raise DuplicateError("government body", options[1].lstrip("-"), code)
+            if name_key(code) == name_key(other.name):
+                raise InvalidInputError(record, options[1], f"{code!r} is the name of another body; give another code")
+    if name is not None:
+        key = name_key(name)
+        for other in others:
+            if name_key(other.name) == key:
+                raise DuplicateError("government body", options[0].lstrip("-"), other.name)
+            if other.code and key in (other.code.casefold(), name_key(other.code)):
+                problem = f"{name!r} is the code of {other.name}; name this body otherwise"
+                raise InvalidInputError(record, options[0], problem)
 
 
 def list_entities(session: Session) -> list[Entity]:
