@@ -1421,7 +1421,12 @@ def _advance_one(
 
     if dry_run:
         with app.session() as session:
-            explained = views.explanation_view(explain_move(session, key, event, reason=reason, lead=lead))
+            explained = views.explanation_view(
+                explain_move(
+                    session, key, event, reason=reason, lead=lead, dated=dated, templates_dir=app.templates,
+                    workspace_folder=app.workspace().folder,
+                )
+            )
         _print_explanation(explained)
         return
     with app.session() as session:

@@ -142,6 +142,26 @@ def test_status_warns_of_a_quorum_the_working_group_cannot_meet(runner: CliRunne
     assert json.loads(ok(runner, "status", "--json").stdout)["warnings"] == []
 
 
+def test_a_dry_run_names_a_template_that_would_refuse_the_move(runner: CliRunner, tmp_path: Path) -> None:
+    ok(runner, "proposal", "add", "--ref", "P-1", "--title", "فكرة", "--org", "جهة", "--submitted-on", "2021-06-20")
+    (tmp_path / "tpl").mkdir()
+    (tmp_path / "tpl" / "rejection.ar.j2").write_text(
+        "{% block subject %}{{ nope }}{% endblock %}{% block body %}x{% endblock %}", encoding="utf-8"
+    )
+    trial = ok(runner, "--templates", "tpl", "advance", "P-1", "reject", "--reason", "x", "--dry-run")
+    assert trial.stdout.splitlines() == [
+        "Would not move P-1: reject (submitted → rejected); what stands in the way:",
+        "  - could not write the rejection letter for proposal P-1: template rejection.ar.j2, line 1: "
+        "UndefinedError: 'nope' is undefined",
+    ]
+    batch = ok(runner, "--templates", "tpl", "advance", "P-1", "#1", "reject", "--reason", "x", "--dry-run")
+    assert "Would refuse P-1: could not write the rejection letter" in batch.stdout  # the same finding
+    assert json.loads(ok(runner, "letters", "list", "--json").stdout) == []  # no number was taken
+    assert "Would move P-1" in ok(runner, "advance", "P-1", "reject", "--reason", "x", "--dry-run").stdout
+    refused = runner.invoke(cli, ["--templates", "tpl", "advance", "P-1", "reject", "--reason", "x"])
+    assert refused.exit_code == 1 and "UndefinedError: 'nope' is undefined" in refused.stderr
+
+
 def test_init_says_when_letters_would_go_out_unsigned(tmp_path: Path) -> None:
     runner = CliRunner()
     first = runner.invoke(cli, ["--db", "w.db", "init"])

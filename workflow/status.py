@@ -8,6 +8,7 @@ import datetime as dt
 import shlex
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -31,7 +32,7 @@ from workflow.models import (
 from workflow.outbox import Outbox
 from workflow.plans import current_plan
 from workflow.proposals import get_proposal, list_proposals
-from workflow.templates import renderer
+from workflow.templates import renderer, templates_folder
 
 
 @dataclass(frozen=True)
@@ -76,11 +77,21 @@ class MoveExplanation:
 
 
 def explain_move(
-    session: Session, key: str, event: Event, *, reason: str = "", lead: str | None = None
+    session: Session,
+    key: str,
+    event: Event,
+    *,
+    reason: str = "",
+    lead: str | None = None,
+    dated: dt.date | None = None,
+    templates_dir: Path | None = None,
+    workspace_folder: Path | None = None,
 ) -> MoveExplanation:
     """Explain `event` on a proposal without taking it: the state it would reach, the letters it
     would write and to whom (a commit's to the lead body it would choose, or `lead`), or every rule
-    that stands in the way. Changes nothing."""
+    that stands in the way. Where no rule does, its letters are rendered with the templates in
+    force (`--templates`, else the workspace's) and bearing `dated`, as the move would, so that a
+    template or a date that would refuse the move is named too. Changes nothing."""
     proposal = get_proposal(session, key)
     row = transition_for(event)
     if proposal.state not in row.sources:
@@ -98,12 +109,20 @@ def explain_move(
             chosen = choose_lead(session, proposal, lead)
         except WorkflowError as exc:
             blockers += (getattr(exc, "problem", None) or str(exc).removeprefix("Error: "),)
-    outbox = Outbox(session, plan, proposal, renderer(None), dt.datetime.now(dt.UTC), event.value, reason)
-    letters = tuple(
-        (document.kind.value, recipient.addressee)
-        for document in row.documents
-        for recipient in outbox.recipients(document, lead=chosen)
-    )
+    try:
+        writer, folder_problem = renderer(templates_folder(plan, workspace_folder, templates_dir)), ""
+    except WorkflowError as exc:  # a templates folder that is not there: the move would be refused
+        writer, folder_problem = renderer(None), str(exc)
+    outbox = Outbox(session, plan, proposal, writer, dt.datetime.now(dt.UTC), event.value, reason, dated=dated)
+    planned = [(doc, recipient) for doc in row.documents for recipient in outbox.recipients(doc, lead=chosen)]
+    if not blockers and planned:
+        try:  # rendering takes reference numbers but writes nothing: the register is untouched
+            if folder_problem:
+                raise WorkflowError(folder_problem)
+            outbox.render_to(planned)
+        except WorkflowError as exc:
+            blockers += (str(exc).removesuffix(" nothing was changed.").removesuffix(";"),)
+    letters = tuple((document.kind.value, recipient.addressee) for document, recipient in planned)
     return MoveExplanation(proposal.ref, event.value, proposal.state.value, row.dest.value, blockers, letters)
 
 
