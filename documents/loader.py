@@ -80,8 +80,11 @@ def read_template(path: Path, name: str, folder: Path, limit: int = MAX_TEMPLATE
 class FolderLoader(BaseLoader):
     """Templates from a coordinator's folder, read under the rules in the module's docstring."""
 
-    def __init__(self, folder: Path, limit: int = MAX_TEMPLATE_BYTES) -> None:
+    def __init__(self, folder: Path, limit: int = MAX_TEMPLATE_BYTES, *, root: Path | None = None) -> None:
+        """`folder` holds the templates; every file read must lie inside `root` (the templates
+        folder `folder` is part of: a site's `site/` subfolder linked elsewhere leads out of it)."""
         self.folder = Path(os.path.realpath(folder))
+        self.root = Path(os.path.realpath(root if root is not None else folder))
         self.limit = limit
 
     def get_source(self, environment: Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
@@ -89,5 +92,5 @@ class FolderLoader(BaseLoader):
         path = self.folder.joinpath(*parts)
         if not os.path.lexists(path):
             raise TemplateNotFound(template)
-        text = read_template(path, template, self.folder, self.limit)
+        text = read_template(path, template, self.root, self.limit)
         return text, str(path), lambda: False

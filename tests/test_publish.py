@@ -400,6 +400,15 @@ def test_site_templates_are_read_only_inside_their_folder_and_as_utf8(runner: Cl
         "name files inside the templates folder (no '..')",
     )  # fmt: skip
     (tmp_path / "tpl" / "site" / "home.html.j2").unlink()
+    # The site/ subfolder itself a link out of the templates folder: nothing in it is read.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "home.html.j2").write_text("{{ secret }}", encoding="utf-8")
+    (tmp_path / "linked").mkdir()
+    (tmp_path / "linked" / "site").symlink_to(elsewhere)
+    linked = ogp(runner, "--templates", "linked", "publish", "site")
+    assert linked.exit_code == 1
+    assert "site/home.html.j2: cannot load it (home.html.j2: is a link to a file outside" in linked.stderr
     # A stylesheet may embed its fonts: larger than any letter template, and still published.
     _site_template(tmp_path, "style.css", "body {}\n/* " + "x" * 600_000 + " */\n")
     assert ogp(runner, "--templates", "tpl", "publish", "big").exit_code == 0

@@ -116,7 +116,8 @@ def make_environment(templates_dir: Path | None = None) -> ImmutableSandboxedEnv
     """The sandbox pages are rendered in: `templates_dir/site` first, then the shipped templates."""
     loaders: list[BaseLoader] = []
     if templates_dir is not None and (templates_dir / SUBFOLDER).is_dir():
-        loaders.append(FolderLoader(templates_dir / SUBFOLDER, MAX_SITE_FILE_BYTES))  # documents/loader.py
+        # documents/loader.py: only regular files inside the templates folder (its site/ too)
+        loaders.append(FolderLoader(templates_dir / SUBFOLDER, MAX_SITE_FILE_BYTES, root=templates_dir))
     loaders.append(PackageLoader("documents.site", "templates"))
     # Sandboxed as letters are; autoescaped: a title typed with <script> is shown, never run;
     # StrictUndefined: a misspelt variable is an error, never a silently empty heading.
