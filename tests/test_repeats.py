@@ -278,6 +278,13 @@ def test_an_invitation_is_not_reissued_for_an_interview_cancelled_moved_or_held_
             1, "", f"Error: Cannot reissue letter {reference} {why}; nothing was changed (void it without --reissue).\n"
         )  # fmt: skip
     assert dump_tables(url) == before
+    # An interview held before this one was scheduled (a first round) is not the one it invites to.
+    _add(runner, "P-5")
+    _ok(runner, "interview", "record", "P-5", "--on", yesterday.isoformat())
+    _ok(runner, "interview", "schedule", "P-5", "--at", f"{FIRST} 14:00")
+    (second_round,) = _letters(runner, "invitation", "P-5")
+    text = _reissued_text(_ok(runner, "letters", "void", second_round, *VOID))
+    assert f"المقررة بتاريخ {gregorian_ar(FIRST)} في تمام الساعة 14:00" in text
     # The moved interview's own invitation stands, and is reissued for the time it was moved to.
     text = _reissued_text(_ok(runner, "letters", "void", standing, *VOID))
     assert f"المقررة بتاريخ {gregorian_ar(LATER)} في تمام الساعة 09:00" in text

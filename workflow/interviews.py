@@ -325,6 +325,21 @@ def rescheduled_since(session: Session, planned: ScheduledInterview, entry: Audi
     return next((e for e in later if key in ledger.keys_written(e, ScheduledInterview.__tablename__)), None)
 
 
+def held_since(session: Session, proposal_id: int, entry: AuditEntry) -> list[dt.date]:
+    """The days of the proposal's interviews recorded as held by steps after `entry` (whatever
+    day they were held on), earliest first: what an invitation written by `entry` led to. Steps
+    written before schema 0005 record no rows, and count for nothing here."""
+    later = session.scalars(
+        select(AuditEntry).where(
+            AuditEntry.proposal_id == proposal_id,
+            AuditEntry.event == Action.RECORD_INTERVIEW.value,
+            AuditEntry.seq > entry.seq,
+        )
+    )
+    ids = [key["id"] for step in later for key in ledger.keys_written(step, Interview.__tablename__)]
+    return sorted(session.scalars(select(Interview.held_on).where(Interview.id.in_(ids)))) if ids else []
+
+
 def list_schedule(session: Session) -> list[ScheduledInterview]:
     """Every scheduled interview, soonest first."""
     return list(session.scalars(select(ScheduledInterview).order_by(ScheduledInterview.at, ScheduledInterview.id)))

@@ -24,7 +24,7 @@ from workflow import audit, ledger
 from workflow.errors import InputFileError, InvalidInputError, NotFoundError, ReissueRefusedError, WorkflowError
 from workflow.followups import awaited_reply
 from workflow.inputs import read_input
-from workflow.interviews import days_held, interview_context, interview_of, rescheduled_since, schedule_time_problem
+from workflow.interviews import held_since, interview_context, interview_of, rescheduled_since, schedule_time_problem
 from workflow.models import AuditEntry, Letter
 from workflow.names import name_key
 from workflow.outbox import PROPERTY_HASH, PROPERTY_SEQ, Outbox, PendingLetter, Recipient, referral_context
@@ -354,9 +354,9 @@ def reissue_facts(
         was = f"the interview of {planned.at:%Y-%m-%d %H:%M} it invites to"
         if planned.cancelled_reason:
             raise refused(f"{was} was cancelled since ({planned.cancelled_reason})")
-        # Held on or before the day the reissue bears (even before the letter it replaces): it would
-        # invite to an interview after the fact.
-        held = sorted(d for d in days_held(session, [proposal.id]).get(proposal.id, ()) if d <= day)
+        # An interview recorded as held since the invitation was written (on whatever day, even one
+        # before the letter), on or before the day the reissue bears: it would invite after the fact.
+        held = [d for d in held_since(session, proposal.id, written_by) if d <= day]
         if held:
             raise refused(
                 f"the proposer's interview is recorded as held on {held[-1]}: a reissue bearing {day} would invite "
