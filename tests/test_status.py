@@ -158,6 +158,11 @@ def test_a_dry_run_names_a_template_that_would_refuse_the_move(runner: CliRunner
     assert "Would refuse P-1: could not write the rejection letter" in batch.stdout  # the same finding
     assert json.loads(ok(runner, "letters", "list", "--json").stdout) == []  # no number was taken
     assert "Would move P-1" in ok(runner, "advance", "P-1", "reject", "--reason", "x", "--dry-run").stdout
+    # A date the letters may not bear is explained too, not refused: a dry run refuses nothing.
+    early = ok(runner, "advance", "P-1", "reject", "--reason", "x", "--dry-run", "--dated", "2021-06-01")
+    assert early.stdout.splitlines()[1] == (
+        "  - proposal P-1: --dated: 2021-06-01 is before the proposal was submitted (2021-06-20)"
+    )
     refused = runner.invoke(cli, ["--templates", "tpl", "advance", "P-1", "reject", "--reason", "x"])
     assert refused.exit_code == 1 and "UndefinedError: 'nope' is undefined" in refused.stderr
 

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from states import GUARD_RULES, OPEN, SHORTLIST_PLACES, Event, Guard, State, events_from, transition_for
-from workflow.errors import WorkflowError
+from workflow.errors import InvalidInputError, WorkflowError
 from workflow.evaluation import ANSWER_ORDER, ScoreSheet, eligible_members, standing
 from workflow.guards import LiveFacts, failures
 from workflow.models import (
@@ -109,16 +109,21 @@ def explain_move(
             chosen = choose_lead(session, proposal, lead)
         except WorkflowError as exc:
             blockers += (getattr(exc, "problem", None) or str(exc).removeprefix("Error: "),)
+    writer = renderer(None)
+    if row.documents:  # as the move itself: a templates folder that is not there refuses it
+        try:
+            writer = renderer(templates_folder(plan, workspace_folder, templates_dir))
+        except WorkflowError as exc:
+            blockers += (str(exc),)
+    now = dt.datetime.now(dt.UTC)
     try:
-        writer, folder_problem = renderer(templates_folder(plan, workspace_folder, templates_dir)), ""
-    except WorkflowError as exc:  # a templates folder that is not there: the move would be refused
-        writer, folder_problem = renderer(None), str(exc)
-    outbox = Outbox(session, plan, proposal, writer, dt.datetime.now(dt.UTC), event.value, reason, dated=dated)
+        outbox = Outbox(session, plan, proposal, writer, now, event.value, reason, dated=dated)
+    except InvalidInputError as exc:  # a --dated the letters may not bear
+        blockers += (str(exc),)
+        outbox = Outbox(session, plan, proposal, writer, now, event.value, reason)
     planned = [(doc, recipient) for doc in row.documents for recipient in outbox.recipients(doc, lead=chosen)]
     if not blockers and planned:
         try:  # rendering takes reference numbers but writes nothing: the register is untouched
-            if folder_problem:
-                raise WorkflowError(folder_problem)
             outbox.render_to(planned)
         except WorkflowError as exc:
             blockers += (str(exc).removesuffix(" nothing was changed.").removesuffix(";"),)
