@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from cli import cli
 from documents import clean_text, one_line
 from workflow.db import Workspace
+from workflow.ledger import checked_reason
 from workflow.names import name_key, same_name
 
 RLM, LRM, ZWNJ, ZWJ, BOM = "\u200f", "\u200e", "\u200c", "\u200d", "\ufeff"
@@ -77,6 +78,7 @@ def test_stored_text_keeps_what_was_typed_minus_invisible_controls() -> None:
     # What shows as a blank or a line break is stored as one, never dropped to join two words.
     assert one_line("مركز\u3164المثال\u2800حق") == "مركز المثال حق"
     assert clean_text("a\x0bb\x0cc\x85d") == "a\nb\nc\nd" and one_line("a\x0bb") == "a b"
+    assert checked_reason("خطأ\x0bفي\x0cالعنوان\x00", "letter 1") == "خطأ في العنوان"  # a reason too
 
 
 def test_members_organisations_and_bodies_match_by_the_key(runner: CliRunner, workspace: Workspace) -> None:

@@ -26,7 +26,6 @@ from typing import Any
 from sqlalchemy import Integer, String, Table, event, func, inspect, select, text
 from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
 
-from documents.text import xml_safe
 from states import STEPS, Action, MilestoneState, RecordedStep, State
 from workflow import audit, fields
 from workflow.errors import InvalidInputError, StepNotAllowedError
@@ -549,7 +548,7 @@ def checked_reason(reason: str, record: str, *, required: bool = True) -> str:
     """A step's reason, on one line (see `fields.line`): required for corrections and refusals
     of record, at most `fields.REASON` characters. Raises `InvalidInputError` naming `record` and
     `--reason`."""
-    cleaned = fields.line(xml_safe(reason), record, "--reason", limit=fields.REASON)
+    cleaned = fields.line(reason, record, "--reason", limit=fields.REASON)
     if required and not cleaned:
         raise InvalidInputError(record, "--reason", "is required: say why, for the record")
     return cleaned
