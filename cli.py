@@ -6,6 +6,7 @@ exits 2 (click); a traceback is a bug.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import getpass
 import json
@@ -716,7 +717,9 @@ def init(
     workspace = app.workspace()
     file = Path(str(workspace.url.database)) if workspace.is_sqlite else None
     new_file = file is not None and not file.exists()
+    made: list[Path] = []  # the folders made for a new workspace, deepest first
     if file is not None:
+        made = [folder for folder in file.parents if not folder.exists()]
         file.parent.mkdir(parents=True, exist_ok=True)
     engine = db.make_engine(workspace)
     said: dict[str, Any] = {}
@@ -734,9 +737,12 @@ def init(
         before, after = db.upgrade(engine, then=configure)
     except BaseException:
         engine.dispose()
-        if new_file and file is not None:  # a first init refused leaves no empty workspace behind
+        if new_file and file is not None and db.holds_no_table(file):  # (not one another init made meanwhile)
             for leftover in (file, file.with_name(file.name + "-wal"), file.with_name(file.name + "-shm")):
                 leftover.unlink(missing_ok=True)
+            for folder in made:  # a first init refused leaves no workspace, nor folders for one, behind
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
         raise
     engine.dispose()
     created, summary, unsigned, leftovers = said["created"], said["summary"], said["unsigned"], said["leftovers"]

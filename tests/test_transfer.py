@@ -23,12 +23,12 @@ def run(*args: str) -> tuple[int, str, str]:
 def test_a_first_init_refused_leaves_no_workspace_behind(postgres: PostgresCluster, tmp_path: Path) -> None:
     """A refusal changes nothing: not even the empty schema the first init would have created."""
     with postgres.database() as url:
-        for db in ("ws/ogp.db", url):
+        for db in ("ws/deeper/ogp.db", url):
             code, _out, err = run("--db", db, "init", "--period", "1999-2099")
             assert (code, err) == (1, "Error: plan: period: '1999-2099' is 100 years; an OGP action plan runs at most 4\n")
             code, _out, err = run("--db", db, "proposal", "list")
             assert code == 1 and "init" in err, err  # no workspace there: the same answer as before the refusal
-        assert not (tmp_path / "ws" / "ogp.db").exists()
+        assert not (tmp_path / "ws").exists()  # nor the folders made for it
         assert run("--db", url, "init")[0] == 0  # and a right one then works
 
 

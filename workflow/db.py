@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 from collections.abc import Callable
@@ -265,6 +266,16 @@ def audit_rows_check(connection: Connection) -> None:
                 entry.seq, "its hash or its link to the entry before does not hold; the workspace was not upgraded."
             )
         previous, expected = entry.hash, expected + 1
+
+
+def holds_no_table(path: Path) -> bool:
+    """Whether the SQLite file at `path` holds no table (an empty file a refused `init` made); a
+    file that cannot be read as SQLite holds something."""
+    try:
+        with contextlib.closing(sqlite3.connect(path.absolute().as_uri() + "?mode=ro", uri=True)) as connection:
+            return not connection.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+    except sqlite3.Error:
+        return False
 
 
 def workspace_exists(workspace: Workspace) -> bool:
