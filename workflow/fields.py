@@ -69,7 +69,7 @@ def actor_problem(name: str) -> str:
             category in ("Cc", "Co", "Cn")
             or (category == "Cf" and char not in "\u200c\u200d")
             or INVISIBLE.fullmatch(char)
-            or char in BLANK_LETTERS  # a Hangul filler: a name that shows as blank, or as two words
+            or char in BLANK_LETTERS  # a Hangul filler, the braille blank: shows as a blank
         ):
             return f"has an invisible or control character (U+{ord(char):04X}) at position {position}"
     return too_long(name, ACTOR)

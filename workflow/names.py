@@ -25,10 +25,10 @@ _SAME_LETTER = str.maketrans(
 def name_key(text: str) -> str:
     """The key two names are compared by: equal keys mean the same name to a reader.
 
-    Ignored: case; runs of white space, and letters that show as a blank (the Hangul fillers,
-    `documents.text.BLANK_LETTERS`) taken as a space; invisible format characters (RLM/LRM,
-    ZWNJ/ZWJ, the BOM, bidi embeddings, overrides and isolates — Unicode category Cf); composed or decomposed forms
-    (NFC vs NFD) and compatibility forms (Arabic presentation forms, full-width Latin);
+    Ignored: case; runs of white space, and what shows as a blank (the Hangul fillers and the
+    braille blank, `documents.text.BLANK_LETTERS`) taken as a space; invisible format characters
+    (RLM/LRM, ZWNJ/ZWJ, the BOM, bidi embeddings, overrides and isolates — Unicode category Cf);
+    composed or decomposed forms (NFC vs NFD) and compatibility forms (Arabic presentation forms, full-width Latin);
     combining marks (tashkeel, the hamza and madda on alef, waw and yeh, Latin accents); tatweel;
     Persian and Urdu letter forms (ک/ك, ی/ي, ە/ه …), alef maksura and ta marbuta; Arabic-Indic
     and Persian digits (read as 0–9).
