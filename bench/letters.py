@@ -29,7 +29,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from documents import LetterRenderer, LetterRequest
-from documents.docx_writer import LetterStyle, Para, Skeleton, zip_parts
+from documents.docx_writer import LetterStyle, Para, Skeleton
+from documents.package import zip_parts
 
 TITLES = (
     "منصة بيانات مفتوحة عن الجمعيات وأنشطتها",

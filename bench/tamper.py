@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import Connection, Table, UniqueConstraint, create_engine, func, select, text
 from sqlalchemy.orm import Session
 
-from documents.docx_writer import read_package, with_properties, zip_parts
+from documents.package import read_package, with_properties, zip_parts
 from states import Event, MilestoneEvent
 from workflow import audit, db, ledger, replay
 from workflow.commitments import CommitmentChanges, edit_commitment

@@ -11,16 +11,17 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from documents.files import write_atomic
-    from documents.letters import LetterRenderer, LetterRequest, LetterTemplateError, RenderedLetter, template_name
+    from documents.letters import LetterRenderer
+    from documents.request import LetterRequest, LetterTemplateError, RenderedLetter, template_name
     from documents.text import clean_block, clean_text, one_line, safe_filename, xml_safe
 
 _HOMES = {
     "write_atomic": "documents.files",
     "LetterRenderer": "documents.letters",
-    "LetterRequest": "documents.letters",
-    "LetterTemplateError": "documents.letters",
-    "RenderedLetter": "documents.letters",
-    "template_name": "documents.letters",
+    "LetterRequest": "documents.request",
+    "LetterTemplateError": "documents.request",
+    "RenderedLetter": "documents.request",
+    "template_name": "documents.request",
     "clean_block": "documents.text",
     "clean_text": "documents.text",
     "one_line": "documents.text",

@@ -13,12 +13,10 @@ typed cannot start a paragraph that looks like the letter's own closing or signa
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
-import functools
 import hashlib
 import traceback
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -38,8 +36,9 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from documents.dates import gregorian_ar, gregorian_en, hijri_ar, hijri_en
 from documents.digits import arabic_indic_prose
-from documents.docx_writer import LetterStyle, Para, Parts, Skeleton, content_digest, with_properties, zip_parts
+from documents.docx_writer import LetterStyle, Para, Skeleton
 from documents.loader import FolderLoader, TemplateFileError
+from documents.request import LetterRequest, LetterTemplateError, RenderedLetter, template_name
 from documents.text import LANGUAGES, one_line
 from documents.worker import WorkerLimitError, run_limited
 
@@ -81,47 +80,6 @@ LABELS: dict[str, dict[str, str]] = {
 }
 
 
-class LetterTemplateError(Exception):
-    """A template is missing, broken, or failed while rendering; names the template and line."""
-
-    def __init__(self, template: str, line: int | None, problem: str) -> None:
-        self.template, self.line, self.problem = template, line, problem
-        where = f"{template}, line {line}" if line else template
-        super().__init__(f"template {where}: {problem}")
-
-    def __reduce__(self) -> tuple[type[LetterTemplateError], tuple[str, int | None, str]]:
-        return (type(self), (self.template, self.line, self.problem))
-
-
-@dataclass(frozen=True)
-class Replaces:
-    """An earlier letter a new one takes the place of (a moved interview, say)."""
-
-    reference: str
-    issued_on: dt.date
-
-
-@dataclass(frozen=True)
-class LetterRequest:
-    """Everything one letter needs, as plain data."""
-
-    kind: str
-    reference: str
-    issued_on: dt.date
-    addressee: str
-    letterhead: tuple[str, ...]
-    signatory_name: str
-    signatory_title: str
-    # What the template may use: plain dicts and strings (proposal, recipient, plan …).
-    context: Mapping[str, Any] = field(default_factory=dict)
-    language: str = "ar"
-    font: str = ""
-    logo: bytes | None = None
-    copy_to: tuple[str, ...] = ()
-    digits: str = "western"
-    replaces: Replaces | None = None
-
-
 @dataclass(frozen=True)
 class LetterTexts:
     """What a letter's template produced: the texts the layout places."""
@@ -130,39 +88,6 @@ class LetterTexts:
     greeting: str
     body: list[str]
     closing: str
-
-
-@dataclass(frozen=True)
-class RenderedLetter:
-    """A letter ready to store and send: its parts, and the digest the audit trail records of them.
-
-    `content` is the .docx as rendered; `stamped` gives the .docx naming the audit entry that wrote
-    it in its custom properties, which the digest leaves out.
-    """
-
-    subject: str
-    parts: Parts
-
-    @functools.cached_property
-    def digest(self) -> str:
-        return content_digest(self.parts)
-
-    @functools.cached_property
-    def content(self) -> bytes:
-        return zip_parts(self.parts)
-
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.content).hexdigest()
-
-    def stamped(self, properties: dict[str, str]) -> bytes:
-        """The .docx with `properties` (e.g. the audit entry's number and hash) as custom properties."""
-        return zip_parts(with_properties(self.parts, properties))
-
-
-def template_name(kind: str, language: str) -> str:
-    """The file a letter kind's template lives in, e.g. `referral.ar.j2`."""
-    return f"{kind}.{language}.j2"
 
 
 def make_environment(templates_dir: Path | None = None) -> ImmutableSandboxedEnvironment:

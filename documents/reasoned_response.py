@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from documents.dates import gregorian_ar, gregorian_en, hijri_ar, hijri_en
-from documents.docx_writer import LetterStyle, Para, Skeleton, zip_parts
+from documents.docx_writer import LetterStyle, Para, Skeleton
+from documents.package import zip_parts
 
 if TYPE_CHECKING:
     from documents.site.data import ProposalEntry, SiteData

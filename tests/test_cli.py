@@ -526,3 +526,44 @@ def test_the_evaluation_flow_from_the_command_line(runner: CliRunner, workspace:
     assert ogp(runner, "meeting", "minutes", "1").stdout.endswith("minutes/meeting-1-2021-07-28.docx\n")
     assert runner.invoke(cli, ["meeting", "minutes", "9"]).stderr == "Error: no meeting '9'.\n"
     assert ogp(runner, "audit", "verify").exit_code == 0
+
+
+# What no command that only reads may import (issue 13: each is loaded by the commands that write
+# letters, minutes, spreadsheets or the site, or upgrade the schema, and costs start-up time).
+HEAVY_MODULES = ("jinja2", "alembic", "mako", "pygments", "docx", "lxml", "openpyxl", "documents.letters",
+                 "documents.docx_writer", "documents.minutes", "documents.site")  # fmt: skip
+READ_ONLY = (
+    ("--help",), ("proposal", "list", "--json"), ("proposal", "show", "P-1"), ("history", "P-1"),
+    ("status", "--json"), ("ranking",), ("audit", "verify"), ("letters", "verify"), ("letters", "list"),
+    ("interview", "list"), ("due",), ("member", "list"),
+)  # fmt: skip
+
+
+def test_read_only_commands_never_import_the_letter_and_schema_machinery(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each command runs in a fresh interpreter on a workspace with a referred proposal (so its
+    letters are listed, verified and counted), answers with exit 0, and has imported none of
+    `HEAVY_MODULES`."""
+    import os
+    import subprocess
+    import sys
+
+    monkeypatch.setenv("OGP_DB", str(tmp_path / "ogp.db"))
+    runner = CliRunner()
+    assert ogp(runner, "init").exit_code == 0
+    assert ogp(runner, "entity", "add", "وزارة الاقتصاد الرقمي والريادة", "--code", "MODEE").exit_code == 0
+    add(runner, "P-1")
+    to_shortlisted(runner, "P-1")
+    assert ogp(runner, "advance", "P-1", "refer", "--dated", "2021-08-01").exit_code == 0
+    probe = (
+        "import sys\nfrom cli import main\nsys.argv = ['ogp', *sys.argv[1:]]\n"
+        "try:\n    main()\nexcept SystemExit as exit:\n    code = exit.code\nelse:\n    code = 0\n"
+        f"print(code, *sorted(m for m in {HEAVY_MODULES!r} if m in sys.modules), file=sys.stderr)"
+    )
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    for args in READ_ONLY:
+        done = subprocess.run([sys.executable, "-c", probe, *args], env=env, capture_output=True, text=True, check=False)
+        answer = done.stderr.splitlines()[-1].split()
+        assert answer == ["0"], f"ogp {' '.join(args)}: exit and heavy imports {answer}\n{done.stderr}"

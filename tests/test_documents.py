@@ -289,7 +289,7 @@ def test_logos_are_checked() -> None:
 def test_the_hand_written_zip_is_the_one_zipfile_writes() -> None:
     """zip_parts writes the ZIP records itself (the parts every letter shares are deflated once);
     its bytes must be those zipfile writes for the same parts, and read back as they went in."""
-    from documents.docx_writer import _ZIP_TIME, zip_parts
+    from documents.package import _ZIP_TIME, zip_parts
 
     def zipfile_parts(parts: list[tuple[str, bytes]]) -> bytes:
         out = io.BytesIO()
@@ -317,17 +317,17 @@ def test_the_hand_written_zip_is_the_one_zipfile_writes() -> None:
 
 def _reading(data: bytes, *, fast: bool) -> object:
     """read_package's answer (or its refusal), with or without the reader of our own layout."""
-    from documents import docx_writer
+    from documents import package
 
-    original = docx_writer._own_zip
+    original = package._own_zip
     if not fast:
-        docx_writer._own_zip = lambda data: None  # type: ignore[assignment]
+        package._own_zip = lambda data: None  # type: ignore[assignment]
     try:
-        return docx_writer.read_package(data)
+        return package.read_package(data)
     except ValueError:
         return ValueError
     finally:
-        docx_writer._own_zip = original
+        package._own_zip = original
 
 
 def test_reading_our_own_zips_agrees_with_zipfile_on_letters_and_damaged_ones() -> None:
@@ -335,7 +335,7 @@ def test_reading_our_own_zips_agrees_with_zipfile_on_letters_and_damaged_ones() 
     and `letters verify` read every letter of the plan); anything else falls back to zipfile. On a
     letter, and on every damaged copy below (a byte changed across the whole file, cut short, or
     grown), both readings must agree: the same digest and properties, or both a refusal."""
-    from documents.docx_writer import _own_zip, with_properties, zip_parts
+    from documents.package import _own_zip, with_properties, zip_parts
 
     letter = LetterRenderer().render(REQUEST)
     data = zip_parts(with_properties(letter.parts, {"ogp_audit_seq": "7", "ogp_audit_hash": "ab" * 32}))

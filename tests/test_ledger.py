@@ -19,7 +19,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from cli import cli
-from documents.docx_writer import read_package
+from documents.package import read_package
 from states import STEPS, Action, Event, State
 from tests.conftest import SessionFactory
 from tests.helpers import NOW, bring_to, drop_audit_guards, register

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from documents.docx_writer import read_package, with_properties, zip_parts
+from documents.package import read_package, with_properties, zip_parts
 from states import Event, State
 from tests.conftest import SessionFactory
 from tests.helpers import NOW, agree, bring_to, drop_audit_guards, move, register, score_all, seq_of

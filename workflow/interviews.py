@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from documents.dates import gregorian_ar, gregorian_en
-from documents.letters import Replaces
+from documents.request import Replaces
 from states import Action, DocumentKind
 from workflow import audit, fields, ledger
 from workflow.dates import PLANNING_HORIZON, within

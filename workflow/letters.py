@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from documents import write_atomic
 from documents.digits import western_digits
-from documents.docx_writer import MAX_PACKAGE_BYTES, read_package
-from documents.letters import Replaces
+from documents.package import MAX_PACKAGE_BYTES, read_package
+from documents.request import Replaces
 from documents.text import INVISIBLE
 from states import REISSUE_STATES, Action, Addressees, Document, DocumentKind
 from workflow import audit, ledger

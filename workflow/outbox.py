@@ -11,19 +11,22 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from documents import LetterRenderer, LetterRequest, LetterTemplateError, RenderedLetter, safe_filename
 from documents.dates import gregorian_ar, gregorian_en, hijri_ar
-from documents.letters import Replaces
+from documents.request import LetterRequest, LetterTemplateError, RenderedLetter, Replaces
+from documents.text import safe_filename
 from states import Action, Addressees, Document, DocumentKind
 from workflow.errors import DocumentError, InvalidInputError
 from workflow.ledger import Step
 from workflow.models import AuditEntry, Entity, Interview, Letter, Plan, Proposal, Response
 from workflow.vocabulary import VALUE_NAMES_AR, VALUE_NAMES_EN, OgpValue, organisation_addressee
+
+if TYPE_CHECKING:  # the renderer (Jinja2, python-docx) is imported by whoever makes one
+    from documents.letters import LetterRenderer
 
 LETTERHEAD_TOP = {"ar": "المملكة الأردنية الهاشمية", "en": "The Hashemite Kingdom of Jordan"}
 

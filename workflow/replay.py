@@ -33,7 +33,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from documents.docx_writer import read_package
+from documents.package import read_package
 from states import (
     EVALUATION_STATES,
     GUARD_RULES,

@@ -1,7 +1,11 @@
 """Letter and site templates: which folder is in force, exporting the defaults, checking a folder.
 
 Letter templates sit at the top of a templates folder (KIND.LANG.j2); the published site's pages,
-wording and stylesheet in its `site/` subfolder."""
+wording and stylesheet in its `site/` subfolder.
+
+The renderers (Jinja2, python-docx) are imported by the functions that use them, not with this
+module: every command that may write a letter imports it, and `ogp status` or `interview list`
+must answer without loading them (issue 13)."""
 
 from __future__ import annotations
 
@@ -11,23 +15,27 @@ import os
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from documents import LetterRenderer, LetterRequest, LetterTemplateError, template_name, write_atomic
-from documents.letters import stray_text
-from documents.minutes import MinutesData
-from documents.site import SiteRenderer, SiteTemplateError
-from documents.site import data as site
-from documents.site.render import STYLESHEET, SUBFOLDER
+from documents.files import write_atomic
+from documents.request import LetterRequest, LetterTemplateError, template_name
 from documents.text import LANGUAGES
 from states import DocumentKind
 from workflow.errors import WorkflowError
 from workflow.inputs import home_expanded
 from workflow.models import Plan
 
+if TYPE_CHECKING:
+    from documents.letters import LetterRenderer
+    from documents.site import SiteTemplateError
+    from documents.site import data as site
+
 
 @functools.cache
 def renderer(templates_dir: Path | None = None) -> LetterRenderer:
     """One renderer per templates folder, so each template is compiled once per process."""
+    from documents.letters import LetterRenderer
+
     return LetterRenderer(templates_dir)
 
 
@@ -62,6 +70,8 @@ def default_site_names() -> list[str]:
 def export_defaults(target: Path, *, force: bool = False) -> list[Path]:
     """Write the shipped templates into `target` (the site's into `target/site`); refuse to
     overwrite unless `force`."""
+    from documents.site.render import SUBFOLDER
+
     sources = [(resources.files("documents") / "templates", name, target / name) for name in default_template_names()]
     site_source = resources.files("documents.site") / "templates"
     sources += [(site_source, name, target / SUBFOLDER / name) for name in default_site_names()]
@@ -108,6 +118,9 @@ SAMPLE_CONTEXT = {
 
 def sample_site() -> site.SiteData:
     """A small publication to render the site's templates on: one proposal of each outcome."""
+    from documents.minutes import MinutesData
+    from documents.site import data as site
+
     day = dt.date(2021, 8, 31)
     criteria = (site.CriterionInfo("importance", site.Label("أهمية الفكرة", "Importance"), 1, 1, 5),)
     body = site.Body("وزارة للتجربة", "TEST")
@@ -159,6 +172,8 @@ def sample_site() -> site.SiteData:
 
 
 def _stray(letters: LetterRenderer, name: str) -> list[tuple[int, str]]:
+    from documents.letters import stray_text
+
     return stray_text(letters.template(name))
 
 
@@ -175,6 +190,10 @@ def check(folder: Path | None) -> TemplateReport:
     """Render every letter kind in every language from `folder` (over the defaults) on sample data,
     each under the renderer's limits; also report text outside a template's blocks, which no
     letter ever shows."""
+    from documents.letters import LetterRenderer
+    from documents.site import SiteRenderer, SiteTemplateError
+    from documents.site.render import STYLESHEET, SUBFOLDER
+
     letters = LetterRenderer(folder)
     checked: list[str] = []
     errors: list[LetterTemplateError | SiteTemplateError] = []

@@ -24,9 +24,9 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup, escape
 
 from documents.dates import gregorian_ar, gregorian_en
-from documents.docx_writer import repack
 from documents.loader import MAX_SITE_FILE_BYTES, FolderLoader, TemplateFileError
 from documents.minutes import render_minutes
+from documents.package import repack
 from documents.reasoned_response import render_reasoned_response
 from documents.site import opendata
 from documents.site.data import OUTCOMES, ProposalEntry, SiteData

@@ -15,7 +15,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from documents.docx_writer import read_package
+from documents.package import read_package
 
 revision = "0005"
 down_revision = "0004"
