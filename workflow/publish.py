@@ -214,7 +214,8 @@ def publish(
 
 
 # The steps of a proposal's page whose day the record states (an interview held on, an answer
-# dated): with letters, meetings and submissions, what a publication's date may not come before.
+# dated): with letters and submissions, what a publication's date may not come before (meetings
+# are not among them; see `latest_shown`).
 STATED_STEPS = {"record_interview": "the interview of {ref}", "answer": "an answer about {ref}"}
 
 
