@@ -237,10 +237,18 @@ def test_an_unclosed_quote_and_a_workbook_are_named(runner: CliRunner, workspace
         'proposal,member,criterion,value,note\nP-1,أ,importance,3,"فكرة جيدة\nP-2,أ,importance,4,"جيدة"\nP-3,أ,importance,5,\n',
         # Another stray quote makes the count even: still found.
         'proposal,member,criterion,value,note\nP-1,أ,importance,3,5" screen\nP-2,أ,importance,4,"جيدة\nP-3,أ,importance,5,\n',
+        # Open on the last line, with or without its line break: the cell runs to the end of the file.
+        'proposal,member,criterion,value,note\nP-1,أ,importance,3,5" screen\nP-2,أ,importance,"4,جيدة\n',
+        'proposal,member,criterion,value,note\nP-1,أ,importance,3,\n"P-2,أ,importance,4,جيدة',
     ):
         scores.write_text(text, "utf-8")
         refused = ogp(runner, "score", "import", str(scores))
-        assert refused.exit_code == 1 and "a quoted cell opened on this line is not closed" in refused.stderr, text
+        assert refused.exit_code == 1 and "a quoted cell opened on this line is n" in refused.stderr, text
+    for text in ('title,organization,submitted_on\nعنوان,"جمعية,2021-06-20\n', 'title,organization\n"عنوان,جمعية\n'):
+        unclosed.write_text(text, "utf-8")  # the only row, open to the end of the file
+        refused = ogp(runner, "proposal", "import", str(unclosed))
+        assert refused.exit_code == 1, text
+        assert "line 2: a quoted cell opened on this line is never closed" in refused.stderr, text
     assert dump_tables(url_of(workspace)) == before
     quoted = tmp_path / "multiline.csv"  # a cell over two lines, closed, beside a stray quote: rows like any other
     quoted.write_text('title,organization,problem\nشاشة 5" بوصة,جمعية,\nفكرة,جمعية,"سطر أول\nسطر ثان"\n', "utf-8")

@@ -198,7 +198,7 @@ def _csv_rows(text: str, spec: TableSpec, problems: list[RowProblem]) -> Iterato
             else:
                 row[name] = cell
         yield where, row
-    if spans:
+    if spans or _opens_a_quote(_last_line(text)):
         unclosed = _unclosed_quote(text, start_at, delimiter, offset, spans)
         if unclosed is not None:
             problems.append(unclosed)
@@ -218,16 +218,24 @@ def _unclosed_quote(
 ) -> RowProblem | None:
     """The problem of a quoted cell not closed where it should be, or None. The csv module (as
     Excel) then reads on, rows and all, into that one cell without a word: to the end of the file,
-    or to the next quote. Such a cell holds a line break (`spans`: the records that do); the file
-    is then read again as strict CSV, which refuses a quote left open at the end or closed and
-    followed by more text, and the record it stumbles in is named. A stray quote inside a cell
-    that is not quoted (5" screen) is fine either way."""
+    or to the next quote. Such a cell holds a line break (`spans`: the records that do), or is on
+    the file's last line, which then holds an odd number of quotes; the file is then read again as
+    strict CSV, which refuses a quote left open at the end or closed and followed by more text, and
+    the record it stumbles in is named. A stray quote inside a cell that is not quoted (5" screen)
+    is fine either way."""
     strict = csv.reader(_lines(text, start_at), delimiter=delimiter, strict=True)
     try:
         for _ in strict:
             pass
     except csv.Error:
         stumbled = strict.line_num + offset
+        if not any(first <= stumbled for first, _ in spans):  # the last line, open to the end of the file
+            return RowProblem(
+                f"line {stumbled}",
+                "",
+                'a quoted cell opened on this line is never closed: the rest of the line was read as one cell; '
+                'close it with " (or remove the opening one)',
+            )
         first, last = next(
             (span for span in spans if span[0] <= stumbled <= span[1]),
             max((span for span in spans if span[0] <= stumbled), default=spans[-1]),
@@ -239,6 +247,18 @@ def _unclosed_quote(
             'read as one cell, rows and all; close it with " (or remove the opening one)',
         )
     return None
+
+
+def _last_line(text: str) -> str:
+    """The last line of `text` that holds anything, without its line break."""
+    stripped = text.rstrip("\r\n")
+    return stripped[max(stripped.rfind("\n"), stripped.rfind("\r")) + 1 :]
+
+
+def _opens_a_quote(line: str) -> bool:
+    """Whether `line` holds an odd number of quotes: a quoted cell on it may be left open (or a
+    cell that is not quoted holds a stray one, which the strict reading lets pass)."""
+    return line.count('"') % 2 == 1
 
 
 # A line as io.StringIO(newline="") gives it to the csv module: ended by \r\n, \r or \n, kept.
