@@ -55,6 +55,29 @@ def test_commit_writes_to_the_lead_body_and_the_proposer(session_scope: SessionF
     assert [kind for kind, _, _ in stored(session_scope)] == ["referral", "referral", "commitment", "acceptance"]
 
 
+def test_a_rejection_before_the_interview_does_not_claim_an_evaluation(session_scope: SessionFactory) -> None:
+    """A proposal turned down while `submitted` was never interviewed nor scored: its letter (and
+    a reissue of it) says the working group studied it; one turned down after its interview says
+    it was evaluated against the criteria."""
+    with session_scope() as s:
+        register(s, "P-1")
+        register(s, "P-2")
+        bring_to(s, "P-2", State.INTERVIEWED)
+        early = texts(move(s, "P-1", Event.REJECT, reason="خارج نطاق الخطة").letters[0].rendered.content)
+        late = texts(move(s, "P-2", Event.REJECT, reason="دون خط القطع").letters[0].rendered.content)
+    assert "الموضوع: نتيجة دراسة مقترحكم «منصة البيانات المفتوحة P-1»" in early
+    assert "الموضوع: نتيجة تقييم مقترحكم «منصة البيانات المفتوحة P-2»" in late
+    assert "وبعد دراسة المقترح من قبل مجموعة العمل الوطنية، أودّ إعلامكم" in " ".join(early)
+    assert "وفق المعايير" not in " ".join(early)
+    assert "وبعد دراسة المقترح وتقييمه من قبل مجموعة العمل الوطنية وفق المعايير" in " ".join(late)
+    with session_scope() as s:
+        first = s.scalars(select(Letter).where(Letter.kind == "rejection").order_by(Letter.id)).first()
+        assert first is not None
+        voided = letter_service.void_letter(s, first.reference, reason="خطأ", actor="tester", now=NOW, reissue=True)
+        again = " ".join(texts(voided.reissued[0].rendered.content))
+    assert "وبعد دراسة المقترح من قبل مجموعة العمل الوطنية، أودّ إعلامكم" in again and "وفق المعايير" not in again
+
+
 def test_lead_is_only_for_commit(session_scope: SessionFactory) -> None:
     with session_scope() as s:
         register(s, "P-1")

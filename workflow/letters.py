@@ -281,7 +281,7 @@ def _reissue(
     outbox = Outbox(
         session, plan, proposal, renderer(templates_folder(plan, workspace_folder, templates_dir)), step.now,
         written_by.event, written_by.reason, extra=extra, dated=dated,
-        replaces=Replaces(letter.reference, letter.issued_on),
+        replaces=Replaces(letter.reference, letter.issued_on), from_state=written_by.from_state or "",
     )  # fmt: skip
     if letter.entity is not None:
         recipient = Recipient.body(letter.entity)

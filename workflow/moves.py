@@ -167,7 +167,9 @@ def _move(
     decided = _decided(session, proposal, standing, ranked)
     # Only a move that writes letters needs the templates folder to exist.
     letters = renderer(templates_folder(plan, workspace_folder, templates_dir) if row.documents else None)
-    outbox = Outbox(session, plan, proposal, letters, step.now, event.value, step.reason, dated=dated)
+    outbox = Outbox(
+        session, plan, proposal, letters, step.now, event.value, step.reason, dated=dated, from_state=from_state.value
+    )
     move = Move(session, plan, proposal, event, step, outbox, decided, chosen)
     try:
         trigger(proposal, event.value, move)

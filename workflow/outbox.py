@@ -101,6 +101,9 @@ class Outbox:
     pending: list[PendingLetter] = field(default_factory=list)
     to: Entity | None = None  # the body a letter to `Addressees.NAMED_ENTITY` goes to
     dated: dt.date | None = None
+    # The state a move left ("" for a step that moves nothing): a rejection from `submitted` was
+    # never interviewed nor scored, and its letter must not say the proposal was evaluated.
+    from_state: str = ""
 
     def __post_init__(self) -> None:
         if self.dated is not None:
@@ -297,6 +300,7 @@ class Outbox:
                 "recipient": {"name": recipient.name, "addressee": recipient.addressee},
                 "plan": {"title": plan.title if arabic else plan.title_en, "period": plan.period},
                 "event": self.event,
+                "from_state": self.from_state,
                 "reason": self.reason,
                 "interview": {"date": "", "date_ar": "", "date_en": "", "time": "", "platform": ""},
                 "referral": {"reference": "", "date": "", "date_ar": "", "date_hijri": "", "date_en": ""},

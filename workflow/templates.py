@@ -97,6 +97,7 @@ SAMPLE_CONTEXT = {
     "recipient": {"name": "وزارة للتجربة", "addressee": "معالي وزير التجربة المحترم"},
     "plan": {"title": "خطة للتجربة", "period": "2021-2023"},
     "event": "reject",
+    "from_state": "interviewed",
     "reason": "سبب للتجربة",
     "interview": {
         "date": "2021-07-28",
