@@ -187,6 +187,34 @@ def test_an_interview_is_called_off_and_the_proposer_told(runner: CliRunner, wor
     ok(runner, "audit", "verify")
 
 
+def test_an_interview_outlived_by_its_proposal_is_shown_and_can_still_be_called_off(
+    runner: CliRunner, workspace: Workspace
+) -> None:
+    """A proposal withdrawn (or turned down) before its interview: `status` warns that the
+    interview is still scheduled, and `interview cancel` calls it off and tells the proposer. Once
+    an interview was held, there is nothing to call off."""
+    add(runner, "P-1")
+    add(runner, "P-2")
+    for ref in ("P-1", "P-2"):
+        ok(runner, "interview", "schedule", ref, "--at", f"{SOON} 10:00", "--platform", "Zoom")
+    ok(runner, "advance", "P-1", "withdraw", "--reason", "انسحب المقدم")
+    warned = ok(runner, "status").stdout + ok(runner, "status").stderr
+    assert f"P-1 is withdrawn but its interview on {SOON} 10:00 is still scheduled" in warned
+    assert "ogp interview cancel P-1 --reason TEXT" in warned and "P-2 is" not in warned
+    done = ok(runner, "interview", "cancel", "P-1", "--reason", "انسحب المقدم")
+    assert "_cancellation_" in done.stdout
+    assert "still scheduled" not in ok(runner, "status").stderr + ok(runner, "status").stdout
+    ok(runner, "interview", "record", "P-2", "--on", "2021-07-28", "--platform", "Zoom")
+    ok(runner, "advance", "P-2", "interview")
+    ok(runner, "advance", "P-2", "reject", "--reason", "دون خط القطع")
+    held = ogp(runner, "interview", "cancel", "P-2", "--reason", "x")
+    assert held.exit_code == 1
+    assert held.stderr == (
+        "Error: proposal P-2 is 'rejected' and its interview was held on 2021-07-28; nothing was cancelled.\n"
+    )
+    ok(runner, "audit", "verify")
+
+
 def test_a_letter_is_voided_and_reissued_naming_the_one_it_replaces(runner: CliRunner, workspace: Workspace) -> None:
     add(runner, "P-1")
     ok(runner, "interview", "schedule", "P-1", "--at", f"{SOON} 10:00")

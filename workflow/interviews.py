@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from documents.dates import gregorian_ar, gregorian_en
 from documents.request import Replaces
-from states import Action, DocumentKind
+from states import Action, DocumentKind, State
 from workflow import audit, fields, ledger
 from workflow.dates import PLANNING_HORIZON, within
 from workflow.errors import AlreadyScheduledError, InvalidInputError, WorkflowError
@@ -376,9 +376,11 @@ def cancel_interview(
     workspace_folder: Path | None = None,
     dated: dt.date | None = None,
 ) -> Scheduled:
-    """Call off the interview scheduled with a proposer (a recorded step, while submitted); if an
-    invitation went out, a cancellation letter tells the proposer, with the reason. Raises
-    `WorkflowError` when no interview is scheduled, `InvalidInputError` for a missing reason."""
+    """Call off the interview scheduled with a proposer (a recorded step, while submitted, or once
+    the proposal was turned down, withdrawn or discarded before it); if an invitation went out, a
+    cancellation letter tells the proposer, with the reason. Raises `WorkflowError` when no
+    interview is scheduled or the proposal left `submitted` after an interview recorded as held,
+    `InvalidInputError` for a missing reason."""
     proposal = get_proposal(session, key)
     why = ledger.checked_reason(reason, f"proposal {proposal.ref}")
     with ledger.recorded(session, Action.CANCEL_INTERVIEW, actor=actor, now=now, proposal=proposal, reason=why) as step:
@@ -389,6 +391,13 @@ def cancel_interview(
         ).first()
         if planned is None:
             raise WorkflowError(f"proposal {proposal.ref} has no interview scheduled; nothing was cancelled.")
+        if proposal.state is not State.SUBMITTED:
+            held = session.scalar(select(func.max(Interview.held_on)).where(Interview.proposal_id == proposal.id))
+            if held is not None:
+                raise WorkflowError(
+                    f"proposal {proposal.ref} is '{proposal.state.value}' and its interview was held on {held}; "
+                    "nothing was cancelled."
+                )
         planned.cancelled_reason = why
         invited = _invitation(session, proposal) is not None
         plan = current_plan(session)

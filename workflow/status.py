@@ -311,7 +311,9 @@ class Status:
 
 def plan_status(session: Session, today: dt.date | None = None) -> Status:
     """Counts per state against the plan's caps, what each open proposal waits for, and warnings
-    (letters going out unsigned, a commitment target out of reach)."""
+    (letters going out unsigned, no members or a quorum out of reach, an interview still
+    scheduled, on `today` or later, with a proposal turned down, withdrawn or discarded before it
+    was interviewed)."""
     plan = current_plan(session)
     today = today or dt.date.today()
     counts = Counter(state.value for state in session.scalars(select(Proposal.state)))
@@ -324,6 +326,22 @@ def plan_status(session: Session, today: dt.date | None = None) -> Status:
     for proposal in list_proposals(session):
         if proposal.state in OPEN:
             status.waiting.append(waiting_for(session, proposal, plan, today, book, sheet, counted))
+    left = (
+        select(Proposal.ref, Proposal.state, ScheduledInterview.at)
+        .join(ScheduledInterview.proposal)
+        .where(
+            ScheduledInterview.cancelled_reason == "",
+            ScheduledInterview.at >= dt.datetime.combine(today, dt.time()),
+            Proposal.state.in_([State.REJECTED, State.WITHDRAWN, State.DISCARDED]),
+            ~select(Interview.id).where(Interview.proposal_id == Proposal.id).exists(),
+        )
+        .order_by(ScheduledInterview.at, Proposal.id)
+    )
+    for ref, state, at in session.execute(left):
+        status.warnings.append(
+            f"{ref} is {state.value} but its interview on {at:%Y-%m-%d %H:%M} is still scheduled: call it off "
+            f"(the proposer is told, if invited) with 'ogp interview cancel {ref} --reason TEXT'"
+        )
     if not plan.signatory_name:
         status.warnings.append("letters go out unsigned: no signatory name is set (ogp init --signatory-name NAME)")
     if not members:
