@@ -657,7 +657,7 @@ def progress_bar(total: int, label: str, *, quiet: bool = False) -> Iterator[Cal
 @click.option("--commitment-target", type=COUNT, help="How many commitments the plan makes. [default 5]")
 @click.option("--letter-prefix", help="Prefix of outgoing reference numbers, e.g. 'ت ح/5'.")
 @click.option(
-    "--letter-prefix-en", help="Prefix of English letters' reference numbers, e.g. 'OGU/5' ('': as Arabic letters')."
+    "--letter-prefix-en", help="Prefix of English letters' reference numbers, e.g. 'OGU/5' (empty: as Arabic ones)."
 )
 @click.option("--issuer", help="The letterhead's issuing body; ' – ' separates its lines.")
 @click.option("--signatory-name", help="Who signs the letters.")
@@ -758,7 +758,7 @@ def init(
             "Note: no signatory name is set, so letters go out unsigned; set it with 'ogp init --signatory-name NAME'."
         )
     for leftover in leftovers:
-        echo(f"Note: this plan is not the seed's fifth, but {leftover}.")
+        echo(f"Note: {leftover}.")
 
 
 # --- government bodies -------------------------------------------------------------------------

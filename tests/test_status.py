@@ -182,6 +182,14 @@ def test_init_says_when_letters_would_go_out_unsigned(tmp_path: Path) -> None:
         "Note: this plan is not the seed's fifth, but English letters name the plan «Fifth National Action Plan of "
         "the Open Government Partnership» (--plan-en).",
     ]
+    # An Arabic signatory title (or issuer) changed, its English one left as the seed's: told so.
+    director = runner.invoke(cli, ["--db", "w.db", "init", "--signatory-title", "مديرة وحدة الحكومة الشفافة"])
+    assert (
+        "Note: English letters are signed as «Minister of Planning and International Cooperation» while Arabic ones "
+        "are signed as «مديرة وحدة الحكومة الشفافة» (--signatory-title-en)." in director.stdout
+    )
+    translated = runner.invoke(cli, ["--db", "w.db", "init", "--signatory-title-en", "Director, Open Government Unit"])
+    assert "--signatory-title-en" not in translated.stdout
     renamed = runner.invoke(cli, ["--db", "w.db", "init", "--letter-prefix", "ت ح/6", "--plan-en", "Sixth plan"])
     assert "Note: this plan is not the seed's fifth" not in renamed.stdout
 

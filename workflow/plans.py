@@ -88,15 +88,33 @@ def current_plan(session: Session, *, lock: bool = False) -> Plan:
 def seed_leftovers(plan: Plan) -> list[str]:
     """The settings still those of the seed's plan (the fifth, 2021-2023) when the plan is another
     one (its title or period changed): its letters' reference prefix and English title, which a
-    coordinator starting a new plan easily leaves as they were. [] when none are; each item names
-    the setting, its value and the option that sets it."""
-    if plan.title == DEFAULT_TITLE and plan.period == DEFAULT_PERIOD:
-        return []
+    coordinator starting a new plan easily leaves as they were; and, whatever the plan, an English
+    signatory title or issuer left at the seed's when the Arabic one was changed (English letters
+    would be signed by the Minister while Arabic ones are signed by the unit's director). [] when
+    none are; each item is a sentence (without its full stop) naming the setting, its value and
+    the option that sets it."""
     left = []
+    if plan.signatory_title != DEFAULT_SIGNATORY_TITLE and plan.signatory_title_en == DEFAULT_SIGNATORY_TITLE_EN:
+        left.append(
+            f"English letters are signed as «{DEFAULT_SIGNATORY_TITLE_EN}» while Arabic ones are signed as "
+            f"«{plan.signatory_title}» (--signatory-title-en)"
+        )
+    if plan.issuer != DEFAULT_ISSUER and plan.issuer_en == DEFAULT_ISSUER_EN:
+        left.append(
+            f"English letters are headed «{DEFAULT_ISSUER_EN}» while Arabic ones are headed «{plan.issuer}» "
+            "(--issuer-en)"
+        )
+    if plan.title == DEFAULT_TITLE and plan.period == DEFAULT_PERIOD:
+        return left
     if plan.letter_prefix == DEFAULT_LETTER_PREFIX:
-        left.append(f"letters are numbered «{DEFAULT_LETTER_PREFIX}/…», the fifth plan's prefix (--letter-prefix)")
+        left.append(
+            f"this plan is not the seed's fifth, but letters are numbered «{DEFAULT_LETTER_PREFIX}/…», the fifth "
+            "plan's prefix (--letter-prefix)"
+        )
     if plan.title_en == DEFAULT_TITLE_EN:
-        left.append(f"English letters name the plan «{DEFAULT_TITLE_EN}» (--plan-en)")
+        left.append(
+            f"this plan is not the seed's fifth, but English letters name the plan «{DEFAULT_TITLE_EN}» (--plan-en)"
+        )
     return left
 
 
