@@ -142,8 +142,9 @@ def test_english_recipients_get_english_letters(session_scope: SessionFactory) -
             actor="tester",
         )
         raw = ProposalInput(
-            "Green reporting app", "Eco Org", "P-1", entities=("MOENV",), submitted_on="2021-06-01", language="en"
-        )
+            "Green reporting app", "Eco Org", "P-1", entities=("MOENV",), submitted_on="2021-06-01", language="en",
+            problem="Air quality data is not public", solution="An open API for air data.",
+        )  # fmt: skip
         add_proposal(s, raw, actor="t", now=NOW)
         bring_to(s, "P-1", State.COMMITTED)
     letters = stored(session_scope)
@@ -159,6 +160,12 @@ def test_english_recipients_get_english_letters(session_scope: SessionFactory) -
         assert body[1:3] == ["Date:\t28 July 2021", "\t(18 Dhu al-Hijjah 1442 AH)"]
         assert "Subject: Proposed commitment “Green reporting app”" in body
         assert any("the Fifth National Action Plan of the Open Government Partnership (2021-2023)" in t for t in body)
+        # The proposer's sentences are quoted as sentences, ended once whether they had a full stop or not.
+        assert any(
+            t.endswith("describes it: “Air quality data is not public”. It proposes: “An open API for air data”.")
+            for t in body
+        ), body
+        assert any(t.startswith("As the proposed commitment relates to your work, we would be") for t in body)
 
 
 def test_honorifics_follow_rank(session_scope: SessionFactory) -> None:
