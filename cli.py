@@ -1396,6 +1396,8 @@ def advance_cmd(
     *keys, event_name = targets
     if event_name not in {e.value for e in Event}:
         known = ", ".join(repr(e.value) for e in Event)
+        if not keys and not in_state and from_file is None:  # 'ogp advance P-007': the event left out
+            raise click.UsageError(f"Missing EVENT after {event_name!r}: one of {known}.", ctx)
         raise click.BadParameter(f"{event_name!r} is not one of {known}.", ctx, param_hint="'EVENT'")
     event = Event(event_name)
     for key in keys:

@@ -90,6 +90,9 @@ def test_bad_usage_exits_2(runner: CliRunner) -> None:
         "Invalid value for 'EVENT': 'approve' is not one of 'interview', 'shortlist', 'refer', 'commit', 'reject', 'withdraw', 'discard'."
         in result.stderr
     )
+    left_out = runner.invoke(cli, ["advance", "P-1"])  # the event forgotten: not taken for an unknown one
+    assert left_out.exit_code == 2
+    assert "Error: Missing EVENT after 'P-1': one of 'interview', 'shortlist', 'refer'," in left_out.stderr
     result = runner.invoke(cli, ["interview", "record", "P-1", "--on", "yesterday"])
     assert result.exit_code == 2
     assert "Invalid value for '--on': 'yesterday' is not a date: use YYYY-MM-DD (or D/M/YYYY)" in result.stderr
@@ -158,7 +161,7 @@ def test_the_whole_path_from_the_command_line(runner: CliRunner, workspace: Work
     assert answered.stdout == f"P-1: ROS agreed on {today} (audit #{refer_seq + 1})\n"
     again = runner.invoke(cli, ["response", "record", "P-1", "--entity", "ROS", "--agreed"])
     assert (again.exit_code, again.stderr) == (
-        1, f"Error: ROS's answer on proposal P-1 (agreed on {today}) is already recorded; nothing was recorded.\n"
+        1, f"Error: the answer of ROS on proposal P-1 (agreed on {today}) is already recorded; nothing was recorded.\n"
     )  # fmt: skip
     assert ogp(runner, "advance", "P-1", "commit", "--reason", "وافقت الجهة").exit_code == 0
     shown = json.loads(ogp(runner, "proposal", "show", "p-1", "--json").stdout)

@@ -317,7 +317,7 @@ def test_every_bad_response_row_is_named_and_nothing_is_recorded(
         "line 6, column 'responded_on': 2021-07-29 is in the future",
         "line 7, column 'responded_on': 2021-06-01 is before the proposal was submitted (2021-06-20)",
         "line 8, column 'note': is 2001 characters long; at most 2000 are allowed",
-        "line 8: MODEE's answer on proposal R-1 is given twice (also at line 2)",
+        "line 8: the answer of MODEE on proposal R-1 is given twice (also at line 2)",
         "line 9, column 'ref': is required",
         "line 9, column 'entity': is required",
         "line 9, column 'agreed': is required (yes or no)",

@@ -140,8 +140,8 @@ def test_interviews_scores_and_answers_imported_twice_record_once(
     assert (again.exit_code, again.stderr) == (
         1,
         f"Error: {answers}: 2 problems, nothing was imported:\n"
-        "  line 2: MODEE's answer on proposal P-1 (agreed on 2021-08-10) is already recorded\n"
-        "  line 3: MODEE's answer on proposal P-2 (declined on 2021-08-11) is already recorded\n",
+        "  line 2: the answer of MODEE on proposal P-1 (agreed on 2021-08-10) is already recorded\n"
+        "  line 3: the answer of MODEE on proposal P-2 (declined on 2021-08-11) is already recorded\n",
     )
     # A body's answer dated before the referral letter it answers was issued is refused too.
     early = tmp_path / "early.csv"

@@ -998,7 +998,7 @@ class Referrals:
             )  # fmt: skip
         if agreed is not None and (proposal.id, entity.id, agreed, responded_on, note) in self.given:
             said = "agreed" if agreed else "declined"
-            answer = f"{body}'s answer on proposal {proposal.ref} ({said} on {responded_on})"
+            answer = f"the answer of {body} on proposal {proposal.ref} ({said} on {responded_on})"
             found.append(("", f"{answer} is already recorded"))
         return found
 

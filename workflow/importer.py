@@ -406,7 +406,8 @@ def import_responses(
             key = (proposal.id, entity.id)
             if key in seen:
                 body = entity.code or entity.name
-                found.append(("", f"{body}'s answer on proposal {proposal.ref} is given twice (also at {seen[key]})"))
+                twice = f"the answer of {body} on proposal {proposal.ref} is given twice (also at {seen[key]})"
+                found.append(("", twice))
             seen.setdefault(key, where)
         problems.extend(RowProblem(where, column, reason) for column, reason in found)
         if not found and proposal is not None and entity is not None and agreed is not None:
