@@ -665,7 +665,7 @@ def progress_bar(total: int, label: str, *, quiet: bool = False) -> Iterator[Cal
 @click.option("--plan-en", "title_en", help="The plan's title in English letters.")
 @click.option("--issuer-en", help="The letterhead's issuing body in English letters.")
 @click.option("--signatory-title-en", help="The signatory's title in English letters.")
-@click.option("--digits", type=click.Choice(DIGITS), help="Digits in Arabic letters (2021 or ٢٠٢١).")
+@click.option("--digits", type=click.Choice(DIGITS), help="Digits in Arabic letters and minutes (2021 or ٢٠٢١).")
 @click.option(
     "--templates-dir",
     metavar="DIR",
@@ -2126,7 +2126,8 @@ def meeting_minutes(app: App, id: str, out: Path | None) -> None:
     with app.session(readonly=True) as session:
         found = get_meeting(session, id)
         plan = current_plan(session)
-        content = render_minutes(minutes(found, plan.title, plan.period, str(audit.current_head(session))))
+        made = minutes(found, plan.title, plan.period, str(audit.current_head(session)))
+        content = render_minutes(made, digits=plan.digits)
         name = f"meeting-{found.id}-{found.held_on.isoformat()}.docx"
     target = checked_output(out, "--out", suffix=".docx") if out else app.workspace().folder / "minutes" / name
     try:

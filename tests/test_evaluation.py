@@ -490,7 +490,17 @@ def test_minutes_reopen_with_attendees_apologies_and_outcomes_in_rtl(session_sco
             attendees=("مي عليمات", "هيلدا عجيلات"), apologies=("لما قطيشات",),
             topics=("المعايير وآلية التقييم", "المقابلات"), outcomes=("اختيار سبع أفكار", "إرسال كتب رسمية"),actor="tester"
         )  # fmt: skip
-        content = render_minutes(minutes(get_meeting(s, str(meeting.id)), "الخطة", "2021-2023"))
+        data = minutes(get_meeting(s, str(meeting.id)), "الخطة", "2021-2023", "500:1c29" + "0" * 60)
+        content = render_minutes(data)
+        indic = render_minutes(data, digits="arabic-indic")
+    # With the plan's Arabic-Indic digits, as in its letters: the Arabic text's digits, not ZOOM's
+    # nor the audit hash's.
+    cells = {
+        row.cells[0].text: [p.text for p in row.cells[1].paragraphs]
+        for row in docx.Document(io.BytesIO(indic)).tables[0].rows
+    }
+    assert cells["التاريخ"] == ["٢٨/٧/٢٠٢١", "٢٨ تموز ٢٠٢١م – ١٨ ذو الحجة ١٤٤٢هـ"]
+    assert cells["سجل التدقيق عند كتابة المحضر"] == ["القيد رقم ٥٠٠", "1c29" + "0" * 60]
     document = docx.Document(io.BytesIO(content))
     assert document.paragraphs[0].text == "الاجتماع الثاني"
     table = document.tables[0]

@@ -334,7 +334,8 @@ def play(
         topics=SECOND_MEETING_TOPICS, outcomes=SECOND_MEETING_OUTCOMES,
     )  # fmt: skip
     plan = current_plan(session)
-    result.minutes = render_minutes(minutes(meeting, plan.title, plan.period, str(current_head(session))))
+    made = minutes(meeting, plan.title, plan.period, str(current_head(session)))
+    result.minutes = render_minutes(made, digits=plan.digits)
     result.minutes_name = f"meeting-{meeting.id}-{meeting.held_on.isoformat()}.docx"
     result.final.update(p.state.value for p in list_proposals(session))
     if site is not None:
