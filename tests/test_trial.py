@@ -244,11 +244,26 @@ def test_an_unclosed_quote_and_a_workbook_are_named(runner: CliRunner, workspace
         scores.write_text(text, "utf-8")
         refused = ogp(runner, "score", "import", str(scores))
         assert refused.exit_code == 1 and "a quoted cell opened on this line is n" in refused.stderr, text
-    for text in ('title,organization,submitted_on\nعنوان,"جمعية,2021-06-20\n', 'title,organization\n"عنوان,جمعية\n'):
-        unclosed.write_text(text, "utf-8")  # the only row, open to the end of the file
+    for text, line in (
+        ('title,organization,submitted_on\nعنوان,"جمعية,2021-06-20\n', 2),  # the only row, open to the end
+        ('title,organization\n"عنوان,جمعية\n', 2),
+        # After a cell rightly over two lines: the open quote is named, not that cell.
+        ('title,organization,problem\nفكرة,جمعية,"سطر أول\nسطر ثان"\nعنوان,"جمعية,x', 4),
+    ):
+        unclosed.write_text(text, "utf-8")
         refused = ogp(runner, "proposal", "import", str(unclosed))
         assert refused.exit_code == 1, text
-        assert "line 2: a quoted cell opened on this line is never closed" in refused.stderr, text
+        assert f"line {line}: a quoted cell opened on this line is never closed" in refused.stderr, text
+    # A quote closed before the cell ends: refused on whichever row it is, and said so.
+    for rows in (("شاشة,\"the 5\" screen\",2021-06-20", "عنوان,جمعية,2021-06-20"),
+                 ("عنوان,جمعية,2021-06-20", "شاشة,\"the 5\" screen\",2021-06-20")):  # fmt: skip
+        unclosed.write_text("title,organization,submitted_on\n" + "\n".join(rows) + "\n", "utf-8")
+        refused = ogp(runner, "proposal", "import", str(unclosed))
+        assert refused.exit_code == 1, rows
+        line = 2 + rows.index("شاشة,\"the 5\" screen\",2021-06-20")
+        assert f"line {line}: a quoted cell on this line is closed before its end and followed by more text" in (
+            refused.stderr
+        ), rows
     assert dump_tables(url_of(workspace)) == before
     quoted = tmp_path / "multiline.csv"  # a cell over two lines, closed, beside a stray quote: rows like any other
     quoted.write_text('title,organization,problem\nشاشة 5" بوصة,جمعية,\nفكرة,جمعية,"سطر أول\nسطر ثان"\n', "utf-8")

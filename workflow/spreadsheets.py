@@ -198,7 +198,7 @@ def _csv_rows(text: str, spec: TableSpec, problems: list[RowProblem]) -> Iterato
             else:
                 row[name] = cell
         yield where, row
-    if spans or _opens_a_quote(_last_line(text)):
+    if '"' in text:
         unclosed = _unclosed_quote(text, start_at, delimiter, offset, spans)
         if unclosed is not None:
             problems.append(unclosed)
@@ -217,29 +217,35 @@ def _unclosed_quote(
     text: str, start_at: int, delimiter: str, offset: int, spans: list[tuple[int, int]]
 ) -> RowProblem | None:
     """The problem of a quoted cell not closed where it should be, or None. The csv module (as
-    Excel) then reads on, rows and all, into that one cell without a word: to the end of the file,
-    or to the next quote. Such a cell holds a line break (`spans`: the records that do), or is on
-    the file's last line, which then holds an odd number of quotes; the file is then read again as
-    strict CSV, which refuses a quote left open at the end or closed and followed by more text, and
-    the record it stumbles in is named. A stray quote inside a cell that is not quoted (5" screen)
-    is fine either way."""
+    Excel) reads on without a word: rows and all into that one cell, to the end of the file or to
+    the next quote (a record spanning lines, `spans`), or the rest of the line into it, or a quote
+    closed too early («"the 5" screen"») and what follows. A file with a quote is therefore read
+    again as strict CSV, which refuses a quote left open at the end or closed and followed by more
+    text; where it stumbles is named: the first line of the record spanning lines it stumbles in,
+    else its own line, with which of the two went wrong. A stray quote inside a cell that is not
+    quoted (5" screen) is fine either way, as are quotes Excel writes."""
     strict = csv.reader(_lines(text, start_at), delimiter=delimiter, strict=True)
     try:
         for _ in strict:
             pass
-    except csv.Error:
+    except csv.Error as exc:
         stumbled = strict.line_num + offset
-        if not any(first <= stumbled for first, _ in spans):  # the last line, open to the end of the file
+        inside = next((span for span in spans if span[0] <= stumbled <= span[1]), None)
+        if inside is None and "end of data" in str(exc):  # the last line, open to the end of the file
             return RowProblem(
                 f"line {stumbled}",
                 "",
                 'a quoted cell opened on this line is never closed: the rest of the line was read as one cell; '
                 'close it with " (or remove the opening one)',
             )
-        first, last = next(
-            (span for span in spans if span[0] <= stumbled <= span[1]),
-            max((span for span in spans if span[0] <= stumbled), default=spans[-1]),
-        )
+        if inside is None:
+            return RowProblem(
+                f"line {stumbled}",
+                "",
+                'a quoted cell on this line is closed before its end and followed by more text (as in «"the 5" '
+                'screen"»); quote the whole cell and double every quote inside it («"the 5"" screen"»)',
+            )
+        first, last = inside
         return RowProblem(
             f"line {first}",
             "",
@@ -247,18 +253,6 @@ def _unclosed_quote(
             'read as one cell, rows and all; close it with " (or remove the opening one)',
         )
     return None
-
-
-def _last_line(text: str) -> str:
-    """The last line of `text` that holds anything, without its line break."""
-    stripped = text.rstrip("\r\n")
-    return stripped[max(stripped.rfind("\n"), stripped.rfind("\r")) + 1 :]
-
-
-def _opens_a_quote(line: str) -> bool:
-    """Whether `line` holds an odd number of quotes: a quoted cell on it may be left open (or a
-    cell that is not quoted holds a stray one, which the strict reading lets pass)."""
-    return line.count('"') % 2 == 1
 
 
 # A line as io.StringIO(newline="") gives it to the csv module: ended by \r\n, \r or \n, kept.
