@@ -195,8 +195,9 @@ def test_an_interview_outlived_by_its_proposal_is_shown_and_can_still_be_called_
     an interview was held, there is nothing to call off."""
     add(runner, "P-1")
     add(runner, "P-2")
-    for ref in ("P-1", "P-2"):
-        ok(runner, "interview", "schedule", ref, "--at", f"{SOON} 10:00", "--platform", "Zoom")
+    ok(runner, "interview", "schedule", "P-1", "--at", f"{SOON} 10:00", "--platform", "Zoom")
+    # (entered after the fact: invited on 20 July for the 28th, when it was held)
+    ok(runner, "interview", "schedule", "P-2", "--at", "2021-07-28 10:00", "--platform", "Zoom", "--dated", "2021-07-20")
     ok(runner, "advance", "P-1", "withdraw", "--reason", "انسحب المقدم")
     warned = ok(runner, "status").stdout + ok(runner, "status").stderr
     assert f"P-1 is withdrawn but its interview on {SOON} 10:00 is still scheduled" in warned
@@ -212,6 +213,15 @@ def test_an_interview_outlived_by_its_proposal_is_shown_and_can_still_be_called_
     assert held.stderr == (
         "Error: proposal P-2 is 'rejected' and its interview was held on 2021-07-28; nothing was cancelled.\n"
     )
+    # An interview held, then another booked (P-3 asked to be heard again), then a withdrawal: the
+    # second is still to come, and can be called off.
+    add(runner, "P-3")
+    ok(runner, "interview", "record", "P-3", "--on", "2021-07-28", "--platform", "Zoom")
+    ok(runner, "interview", "schedule", "P-3", "--at", f"{SOON} 11:00", "--platform", "Zoom")
+    ok(runner, "advance", "P-3", "withdraw", "--reason", "انسحب المقدم")
+    shown = ok(runner, "status")
+    assert f"P-3 is withdrawn but its interview on {SOON} 11:00 is still scheduled" in shown.stdout + shown.stderr
+    assert "_cancellation_" in ok(runner, "interview", "cancel", "P-3", "--reason", "انسحب المقدم").stdout
     ok(runner, "audit", "verify")
 
 

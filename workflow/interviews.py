@@ -379,8 +379,8 @@ def cancel_interview(
     """Call off the interview scheduled with a proposer (a recorded step, while submitted, or once
     the proposal was turned down, withdrawn or discarded before it); if an invitation went out, a
     cancellation letter tells the proposer, with the reason. Raises `WorkflowError` when no
-    interview is scheduled or the proposal left `submitted` after an interview recorded as held,
-    `InvalidInputError` for a missing reason."""
+    interview is scheduled, or the proposal left `submitted` and an interview is recorded as held
+    on or after the day of the one scheduled, `InvalidInputError` for a missing reason."""
     proposal = get_proposal(session, key)
     why = ledger.checked_reason(reason, f"proposal {proposal.ref}")
     with ledger.recorded(session, Action.CANCEL_INTERVIEW, actor=actor, now=now, proposal=proposal, reason=why) as step:
@@ -391,8 +391,12 @@ def cancel_interview(
         ).first()
         if planned is None:
             raise WorkflowError(f"proposal {proposal.ref} has no interview scheduled; nothing was cancelled.")
-        if proposal.state is not State.SUBMITTED:
-            held = session.scalar(select(func.max(Interview.held_on)).where(Interview.proposal_id == proposal.id))
+        if proposal.state is not State.SUBMITTED:  # (an interview held before this one was booked: another)
+            held = session.scalar(
+                select(func.max(Interview.held_on)).where(
+                    Interview.proposal_id == proposal.id, Interview.held_on >= planned.at.date()
+                )
+            )
             if held is not None:
                 raise WorkflowError(
                     f"proposal {proposal.ref} is '{proposal.state.value}' and its interview was held on {held}; "

@@ -333,7 +333,9 @@ def plan_status(session: Session, today: dt.date | None = None) -> Status:
             ScheduledInterview.cancelled_reason == "",
             ScheduledInterview.at >= dt.datetime.combine(today, dt.time()),
             Proposal.state.in_([State.REJECTED, State.WITHDRAWN, State.DISCARDED]),
-            ~select(Interview.id).where(Interview.proposal_id == Proposal.id).exists(),
+            ~select(Interview.id)
+            .where(Interview.proposal_id == Proposal.id, Interview.held_on >= func.date(ScheduledInterview.at))
+            .exists(),
         )
         .order_by(ScheduledInterview.at, Proposal.id)
     )
