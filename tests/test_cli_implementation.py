@@ -224,3 +224,26 @@ def test_due_and_compliance_print_the_calendar(runner: CliRunner) -> None:
     due = ok(runner, "due", "--as-of", "2022-03-01")
     assert due.splitlines()[0] == "As of 2022-03-01: 2 overdue, 2 due."
     assert "OVERDUE  2021-10-31  requirement 4.1: A reasoned response is published before the plan is submitted" in due
+
+
+def test_a_template_branch_only_a_rejection_before_the_interview_takes_is_checked(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """`from_state` reaches `templates check` (every state a move writing the kind may leave) and
+    `advance --dry-run` as it reaches the move: a template broken only where the proposal is still
+    `submitted` is found before a letter fails."""
+    folder = tmp_path / "tpl"
+    folder.mkdir()
+    (folder / "rejection.ar.j2").write_text(
+        "{% block subject %}نتيجة{% endblock %}\n"
+        '{% block body %}{% if from_state == "submitted" %}{{ no_such_value }}{% else %}نص{% endif %}{% endblock %}\n',
+        "utf-8",
+    )
+    checked = ogp(runner, "templates", "check", str(folder))
+    assert checked.exit_code == 1
+    assert "template rejection.ar.j2, line 2: UndefinedError: 'no_such_value' is undefined" in checked.output
+    add(runner, "P-1")
+    dry = ok(runner, "--templates", str(folder), "advance", "P-1", "reject", "--reason", "خارج النطاق", "--dry-run")
+    assert "Would not move P-1" in dry and "'no_such_value' is undefined" in dry
+    refused = ogp(runner, "--templates", str(folder), "advance", "P-1", "reject", "--reason", "خارج النطاق")
+    assert refused.exit_code == 1 and "'no_such_value' is undefined" in refused.stderr

@@ -19,7 +19,7 @@ from documents.digits import western_digits
 from documents.package import MAX_PACKAGE_BYTES, read_package
 from documents.request import Replaces
 from documents.text import INVISIBLE
-from states import REISSUE_STATES, Action, Addressees, Document, DocumentKind
+from states import REISSUE_STATES, Action, Addressees, Document, DocumentKind, Event
 from workflow import audit, ledger
 from workflow.errors import InputFileError, InvalidInputError, NotFoundError, ReissueRefusedError, WorkflowError
 from workflow.followups import awaited_reply
@@ -31,6 +31,8 @@ from workflow.outbox import PROPERTY_HASH, PROPERTY_SEQ, Outbox, PendingLetter, 
 from workflow.plans import current_plan
 from workflow.proposals import get_proposal
 from workflow.templates import renderer, templates_folder
+
+MOVE_EVENTS = frozenset(event.value for event in Event)  # audit entries of moves, by their event
 
 
 def list_letters(session: Session, proposal_key: str | None = None) -> list[Letter]:
@@ -281,7 +283,9 @@ def _reissue(
     outbox = Outbox(
         session, plan, proposal, renderer(templates_folder(plan, workspace_folder, templates_dir)), step.now,
         written_by.event, written_by.reason, extra=extra, dated=dated,
-        replaces=Replaces(letter.reference, letter.issued_on), from_state=written_by.from_state or "",
+        replaces=Replaces(letter.reference, letter.issued_on),
+        # The state the move that wrote it left; "" for a step that moves nothing (an invitation …).
+        from_state=(written_by.from_state or "") if written_by.event in MOVE_EVENTS else "",
     )  # fmt: skip
     if letter.entity is not None:
         recipient = Recipient.body(letter.entity)

@@ -117,10 +117,12 @@ def explain_move(
             blockers += (str(exc),)
     now = dt.datetime.now(dt.UTC)
     try:
-        outbox = Outbox(session, plan, proposal, writer, now, event.value, reason, dated=dated)
+        outbox = Outbox(
+            session, plan, proposal, writer, now, event.value, reason, dated=dated, from_state=proposal.state.value
+        )
     except InvalidInputError as exc:  # a --dated the letters may not bear
         blockers += (str(exc),)
-        outbox = Outbox(session, plan, proposal, writer, now, event.value, reason)
+        outbox = Outbox(session, plan, proposal, writer, now, event.value, reason, from_state=proposal.state.value)
     planned = [(doc, recipient) for doc in row.documents for recipient in outbox.recipients(doc, lead=chosen)]
     if not blockers and planned:
         try:  # rendering takes reference numbers but writes nothing: the register is untouched

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from documents.files import write_atomic
 from documents.request import LetterRequest, LetterTemplateError, template_name
 from documents.text import LANGUAGES
-from states import DocumentKind
+from states import TRANSITIONS, DocumentKind
 from workflow.errors import WorkflowError
 from workflow.inputs import home_expanded
 from workflow.models import Plan
@@ -189,8 +189,8 @@ class TemplateReport:
 
 def check(folder: Path | None) -> TemplateReport:
     """Render every letter kind in every language from `folder` (over the defaults) on sample data,
-    each under the renderer's limits; also report text outside a template's blocks, which no
-    letter ever shows."""
+    once for each state a move writing it may leave (`from_state`), each under the renderer's
+    limits; also report text outside a template's blocks, which no letter ever shows."""
     from documents.letters import LetterRenderer
     from documents.site import SiteRenderer, SiteTemplateError
     from documents.site.render import STYLESHEET, SUBFOLDER
@@ -199,21 +199,28 @@ def check(folder: Path | None) -> TemplateReport:
     checked: list[str] = []
     errors: list[LetterTemplateError | SiteTemplateError] = []
     for kind in DocumentKind:
+        # Each state a move writing this kind may leave (`from_state`): a branch a template takes
+        # only for one of them (a rejection before the interview) is rendered too.
+        sources = sorted({s.value for t in TRANSITIONS for s in t.sources if any(d.kind is kind for d in t.documents)})
         for language in LANGUAGES:
             name = template_name(kind.value, language)
-            request = LetterRequest(
-                kind=kind.value,
-                reference="0000/2021/0001",
-                issued_on=dt.date(2021, 7, 28),
-                addressee="معالي وزير التجربة المحترم",
-                letterhead=("المملكة الأردنية الهاشمية",),
-                signatory_name="",
-                signatory_title="",
-                context=SAMPLE_CONTEXT,
-                language=language,
-            )
+            requests = [
+                LetterRequest(
+                    kind=kind.value,
+                    reference="0000/2021/0001",
+                    issued_on=dt.date(2021, 7, 28),
+                    addressee="معالي وزير التجربة المحترم",
+                    letterhead=("المملكة الأردنية الهاشمية",),
+                    signatory_name="",
+                    signatory_title="",
+                    context={**SAMPLE_CONTEXT, "from_state": source},
+                    language=language,
+                )
+                for source in sources or [""]
+            ]
             try:
-                letters.render(request)
+                for request in requests:
+                    letters.render(request)
                 stray = letters.limited(name, functools.partial(_stray, letters, name))
             except LetterTemplateError as exc:
                 errors.append(exc)
