@@ -1396,7 +1396,7 @@ def advance_cmd(
     *keys, event_name = targets
     if event_name not in {e.value for e in Event}:
         known = ", ".join(repr(e.value) for e in Event)
-        if not keys and not in_state and from_file is None:  # 'ogp advance P-007': the event left out
+        if any(c.isdigit() or c == "#" for c in event_name):  # 'ogp advance P-007': an ID, the event left out
             raise click.UsageError(f"Missing EVENT after {event_name!r}: one of {known}.", ctx)
         raise click.BadParameter(f"{event_name!r} is not one of {known}.", ctx, param_hint="'EVENT'")
     event = Event(event_name)
@@ -2224,7 +2224,7 @@ def score_give(app: App, id: str, member: str, criterion_key: str, value: int, n
     with app.session() as session:
         given, entry = record_score(session, ScoreInput(id, member, criterion_key, value, note), actor=app.actor)
         if entry is None:
-            echo(f"{given.member.name}'s score of {id} on {given.criterion.code} is already {given.value}"
+            echo(f"The score {given.member.name} gave {id} on {given.criterion.code} is already {given.value}"
                  f"{' with this note' if given.note else ''}: nothing recorded.")  # fmt: skip
         else:
             echo(f"{given.member.name} scored {id} {given.value} on {given.criterion.code}.")

@@ -90,9 +90,12 @@ def test_bad_usage_exits_2(runner: CliRunner) -> None:
         "Invalid value for 'EVENT': 'approve' is not one of 'interview', 'shortlist', 'refer', 'commit', 'reject', 'withdraw', 'discard'."
         in result.stderr
     )
-    left_out = runner.invoke(cli, ["advance", "P-1"])  # the event forgotten: not taken for an unknown one
-    assert left_out.exit_code == 2
-    assert "Error: Missing EVENT after 'P-1': one of 'interview', 'shortlist', 'refer'," in left_out.stderr
+    for args in (["advance", "P-1"], ["advance", "P-1", "P-2"], ["advance", "#3"]):  # the event left out
+        left_out = runner.invoke(cli, args)
+        assert left_out.exit_code == 2
+        assert f"Error: Missing EVENT after {args[-1]!r}: one of 'interview', 'shortlist', 'refer'," in left_out.stderr
+    misspelt = runner.invoke(cli, ["advance", "rejct"])
+    assert misspelt.exit_code == 2 and "'rejct' is not one of 'interview'," in misspelt.stderr
     result = runner.invoke(cli, ["interview", "record", "P-1", "--on", "yesterday"])
     assert result.exit_code == 2
     assert "Invalid value for '--on': 'yesterday' is not a date: use YYYY-MM-DD (or D/M/YYYY)" in result.stderr

@@ -122,7 +122,7 @@ def test_interviews_scores_and_answers_imported_twice_record_once(
     )  # fmt: skip
     assert dump_tables(url) == before  # no entry, no history line "4 (was 4)"
     same = ogp("score", "P-1", "--member", SCORER, "--criterion", "importance", "--value", "٤")
-    assert same.stdout == f"{SCORER}'s score of P-1 on importance is already 4: nothing recorded.\n"
+    assert same.stdout == f"The score {SCORER} gave P-1 on importance is already 4: nothing recorded.\n"
     assert dump_tables(url) == before
     revised = ogp("score", "P-1", "--member", SCORER, "--criterion", "importance", "--value", "5")
     assert revised.stdout == f"{SCORER} scored P-1 5 on importance.\n"
