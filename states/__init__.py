@@ -433,11 +433,12 @@ _ACTIONS: tuple[RecordedStep, ...] = (
         "a score given by mistake was withdrawn",
         does="withdraw a score of",
     ),
-    # Also once the proposal was turned down, withdrawn or discarded before its interview: the
-    # proposer is still told the interview they were invited to will not take place.
+    # Also once the proposal was turned down or withdrawn before its interview: the proposer is
+    # still told the interview they were invited to will not take place. (Not once discarded: an
+    # invitation is a letter, and a proposal a letter refers to cannot be discarded.)
     RecordedStep(
         Action.CANCEL_INTERVIEW,
-        (State.SUBMITTED, State.REJECTED, State.WITHDRAWN, State.DISCARDED),
+        (State.SUBMITTED, State.REJECTED, State.WITHDRAWN),
         "a scheduled interview was called off (the proposer told, if invited)",
         does="cancel the interview of",
         documents=(Document(DocumentKind.CANCELLATION, Addressees.PROPOSER),),

@@ -377,7 +377,7 @@ def cancel_interview(
     dated: dt.date | None = None,
 ) -> Scheduled:
     """Call off the interview scheduled with a proposer (a recorded step, while submitted, or once
-    the proposal was turned down, withdrawn or discarded before it); if an invitation went out, a
+    the proposal was turned down or withdrawn before it); if an invitation went out, a
     cancellation letter tells the proposer, with the reason. Raises `WorkflowError` when no
     interview is scheduled, or the proposal left `submitted` and an interview is recorded as held
     on or after the day of the one scheduled, `InvalidInputError` for a missing reason."""

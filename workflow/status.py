@@ -314,8 +314,7 @@ class Status:
 def plan_status(session: Session, today: dt.date | None = None) -> Status:
     """Counts per state against the plan's caps, what each open proposal waits for, and warnings
     (letters going out unsigned, no members or a quorum out of reach, an interview still
-    scheduled, on `today` or later, with a proposal turned down, withdrawn or discarded before it
-    was interviewed)."""
+    scheduled, on `today` or later, with a proposal turned down or withdrawn before it was held)."""
     plan = current_plan(session)
     today = today or dt.date.today()
     counts = Counter(state.value for state in session.scalars(select(Proposal.state)))
@@ -334,7 +333,7 @@ def plan_status(session: Session, today: dt.date | None = None) -> Status:
         .where(
             ScheduledInterview.cancelled_reason == "",
             ScheduledInterview.at >= dt.datetime.combine(today, dt.time()),
-            Proposal.state.in_([State.REJECTED, State.WITHDRAWN, State.DISCARDED]),
+            Proposal.state.in_([State.REJECTED, State.WITHDRAWN]),
             ~select(Interview.id)
             .where(Interview.proposal_id == Proposal.id, Interview.held_on >= func.date(ScheduledInterview.at))
             .exists(),
