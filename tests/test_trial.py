@@ -254,7 +254,28 @@ def test_an_unclosed_quote_and_a_workbook_are_named(runner: CliRunner, workspace
         refused = ogp(runner, "proposal", "import", str(unclosed))
         assert refused.exit_code == 1, text
         assert f"line {line}: a quoted cell opened on this line is never closed" in refused.stderr, text
-    # A quote closed before the cell ends: refused on whichever row it is, and said so.
+    # Open, then closed by a stray quote rows later (which strict CSV accepts): the rows read into
+    # the cell are found all the same; so is a quote left open in the header.
+    for text, lines in (
+        ("ref,title,organization,problem\nC-01,ok1,Org,\"open problem\nC-02,ok2,Org,p\nC-03,ok3,Org,size 12\"\n"
+         "C-04,ok4,Org,p\n", "line 2: a quoted cell opened on this line is not closed where its row ends: lines 2–4"),
+        ("ref,title,organization,problem\r\nD-01,ok1,Org,\"open problem\r\nD-02,ok2,Org,\"\r\nsecond line\"\r\n",
+         "line 2: a quoted cell opened on this line is not closed where its row ends: lines 2–3"),
+        ("ref,\"title,organization,problem\nH-01,ok,Org,p\nH-02,ok,Org,p\n",
+         "line 1: a quoted cell opened on this line is not closed where its row ends: lines 1–3"),
+    ):  # fmt: skip
+        unclosed.write_text(text, "utf-8")
+        refused = ogp(runner, "proposal", "import", str(unclosed))
+        assert refused.exit_code == 1 and lines in refused.stderr, (text, refused.stderr)
+    # A quote closed before the cell ends: refused on whichever row it is, and said so, also right
+    # after a cell rightly over two lines (not taken for that cell left open).
+    for text in (
+        'ref,title,organization,problem\nC-01,ok1,Org,"line one\nthe 5" screen"\nC-02,ok2,Org,p\n',
+        'ref,title,organization,problem\nC-01,"multi\nline title",Org,"abc" \nC-02,ok2,Org,p\n',
+    ):
+        unclosed.write_text(text, "utf-8")
+        refused = ogp(runner, "proposal", "import", str(unclosed))
+        assert "line 3: a quoted cell on this line is closed before its end" in refused.stderr, refused.stderr
     for rows in (("شاشة,\"the 5\" screen\",2021-06-20", "عنوان,جمعية,2021-06-20"),
                  ("عنوان,جمعية,2021-06-20", "شاشة,\"the 5\" screen\",2021-06-20")):  # fmt: skip
         unclosed.write_text("title,organization,submitted_on\n" + "\n".join(rows) + "\n", "utf-8")

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from documents import one_line
 from documents.text import FORMULA_STARTS
@@ -166,6 +166,9 @@ def _csv_rows(text: str, spec: TableSpec, problems: list[RowProblem]) -> Iterato
         problems.append(RowProblem(f"line {1 + offset}", "", f"not readable as CSV: {exc}"))
         return
     header_line = f"line {1 + offset}"
+    if reader.line_num > 1:  # the header ran over several lines: a quote in it left open
+        problems.append(_open_over(1 + offset, reader.line_num + offset))
+        return
     names = [one_line(cell).lower() for cell in header]
     found = _header_problems(names, header_line, spec)
     if found:  # rows read against a wrong header would only repeat its problems
@@ -173,14 +176,21 @@ def _csv_rows(text: str, spec: TableSpec, problems: list[RowProblem]) -> Iterato
         return
     columns = [(index, name, name in spec.lists) for index, name in enumerate(names, start=1)]
     blank_used: dict[int, str] = {}
-    spans: list[tuple[int, int]] = []  # (first line, last line) of each record with a line break in a cell
+    # (first line, last line, rows read into a cell) of each record with a line break in a cell
+    spans: list[Span] = []
     for start, cells, error in _records(reader, offset):
         where = f"line {start}"
         if error:
-            problems.append(RowProblem(where, "", f"not readable as CSV: {error}"))
+            hint = (
+                " (unless a cell is meant to be that long, a quote opened in it and never closed has read the "
+                "lines after it into it)"
+                if "field limit" in error and '"' in text
+                else ""
+            )
+            problems.append(RowProblem(where, "", f"not readable as CSV: {error}{hint}"))
             break
         if reader.line_num + offset > start:  # the record ran over several lines: a cell holds a line break
-            spans.append((start, reader.line_num + offset))
+            spans.append(Span(start, reader.line_num + offset, _holds_rows(cells, delimiter, len(names))))
         if not any(cell.strip() for cell in cells):
             continue
         if len(cells) > len(names):
@@ -213,46 +223,77 @@ def _csv_rows(text: str, spec: TableSpec, problems: list[RowProblem]) -> Iterato
         )
 
 
-def _unclosed_quote(
-    text: str, start_at: int, delimiter: str, offset: int, spans: list[tuple[int, int]]
-) -> RowProblem | None:
+class Span(NamedTuple):
+    """A record read over several lines (a cell holds a line break), and whether a line of that
+    cell reads as a whole row of the file (`rows`): the mark of a quote left open, which read the
+    rows after it into the cell until some later quote closed it."""
+
+    first: int
+    last: int
+    rows: bool
+
+
+def _holds_rows(cells: list[str], delimiter: str, columns: int) -> bool:
+    """Whether a line after the first of some cell splits on `delimiter` into exactly `columns`
+    cells, as a row of the file does (a paragraph with a line break rarely has exactly as many
+    delimiters as the header). One column: a line break alone cannot tell."""
+    return columns > 1 and any(
+        line.count(delimiter) == columns - 1 for cell in cells for line in _LINE_BREAK.split(cell)[1:]
+    )
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def _open_over(first: int, last: int) -> RowProblem:
+    return RowProblem(
+        f"line {first}",
+        "",
+        f"a quoted cell opened on this line is not closed where its row ends: lines {first}–{last} were "
+        'read as one cell, rows and all; close it with " (or remove the opening one)',
+    )
+
+
+def _unclosed_quote(text: str, start_at: int, delimiter: str, offset: int, spans: list[Span]) -> RowProblem | None:
     """The problem of a quoted cell not closed where it should be, or None. The csv module (as
     Excel) reads on without a word: rows and all into that one cell, to the end of the file or to
-    the next quote (a record spanning lines, `spans`), or the rest of the line into it, or a quote
+    the next quote (a record spanning lines, `spans`), or the rest of the line into it; or a quote
     closed too early («"the 5" screen"») and what follows. A file with a quote is therefore read
     again as strict CSV, which refuses a quote left open at the end or closed and followed by more
-    text; where it stumbles is named: the first line of the record spanning lines it stumbles in,
-    else its own line, with which of the two went wrong. A stray quote inside a cell that is not
-    quoted (5" screen) is fine either way, as are quotes Excel writes."""
+    text. Where it stumbles inside a record spanning lines, that record is named if the end of
+    the file is reached or rows were read into its cell (an open quote); else the line it stumbles
+    on (a quote closed early, or one open on the last line). A quote the strict reading accepts but
+    that read whole rows into a cell (closed by a later stray quote) is named too. A stray quote
+    inside a cell that is not quoted (5" screen) is fine, as are the quotes Excel writes; an error
+    that is not about quotes (a cell over the csv module's size limit) is left to the reading that
+    met it."""
     strict = csv.reader(_lines(text, start_at), delimiter=delimiter, strict=True)
     try:
         for _ in strict:
             pass
     except csv.Error as exc:
-        stumbled = strict.line_num + offset
-        inside = next((span for span in spans if span[0] <= stumbled <= span[1]), None)
-        if inside is None and "end of data" in str(exc):  # the last line, open to the end of the file
+        stumbled, problem = strict.line_num + offset, str(exc)
+        at_end, closed_early = "end of data" in problem, "expected after" in problem
+        if not (at_end or closed_early):
+            return None
+        inside = next((span for span in spans if span.first <= stumbled <= span.last), None)
+        if inside is not None and (at_end or inside.rows):
+            return _open_over(inside.first, inside.last)
+        if at_end:  # the last line, open to the end of the file
             return RowProblem(
                 f"line {stumbled}",
                 "",
-                'a quoted cell opened on this line is never closed: the rest of the line was read as one cell; '
+                "a quoted cell opened on this line is never closed: the rest of the line was read as one cell; "
                 'close it with " (or remove the opening one)',
             )
-        if inside is None:
-            return RowProblem(
-                f"line {stumbled}",
-                "",
-                'a quoted cell on this line is closed before its end and followed by more text (as in «"the 5" '
-                'screen"»); quote the whole cell and double every quote inside it («"the 5"" screen"»)',
-            )
-        first, last = inside
         return RowProblem(
-            f"line {first}",
+            f"line {stumbled}",
             "",
-            f"a quoted cell opened on this line is not closed where its row ends: lines {first}–{last} were "
-            'read as one cell, rows and all; close it with " (or remove the opening one)',
+            'a quoted cell on this line is closed before its end and followed by more text (as in «"the 5" '
+            'screen"»); quote the whole cell and double every quote inside it («"the 5"" screen"»)',
         )
-    return None
+    swallowed = next((span for span in spans if span.rows), None)
+    return _open_over(swallowed.first, swallowed.last) if swallowed is not None else None
 
 
 # A line as io.StringIO(newline="") gives it to the csv module: ended by \r\n, \r or \n, kept.
