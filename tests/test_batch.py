@@ -250,3 +250,33 @@ def test_a_batch_file_s_bad_cells_are_named_once_in_file_order(ogp, workspace: W
         "  item 3, column 'ref': is empty\n"
         "  item 4, column 'dated': must be a string, not an array\n",
     )
+
+
+def test_a_batch_reads_its_proposals_at_once_and_no_register_for_moves_without_letters(ogp, workspace: Workspace) -> None:  # type: ignore[no-untyped-def]
+    """Issue 13: no query inside the per-proposal loop to find or re-read a proposal (a batch reads
+    them under the record's lock in one query), and a move that writes no letter reads no register."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    refs = [f"P-{n}" for n in range(1, 13)]
+    add(ogp, *refs)
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        statements.append(" ".join(statement.split()))
+
+    def discard(*chosen: str) -> list[str]:
+        statements.clear()
+        event.listen(Engine, "before_cursor_execute", seen)
+        try:
+            moved = ogp("advance", *chosen, "discard", "--reason", "سُجّل مرتين")
+        finally:
+            event.remove(Engine, "before_cursor_execute", seen)
+        assert moved.exit_code == 0, moved.output
+        return list(statements)
+
+    few, many = discard(*refs[:2]), discard(*refs[2:])
+    reads = [[s for s in found if s.startswith("SELECT") and " FROM proposals" in s] for found in (few, many)]
+    assert len(reads[0]) == len(reads[1]) >= 1, reads  # 2 proposals or 10: the same reads of them
+    assert not any("max(letters.number)" in s for s in few + many)
+    assert ogp("audit", "verify").exit_code == 0

@@ -77,10 +77,14 @@ def head(session: Session) -> AuditEntry | None:
     return session.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1)).first()
 
 
-def append_entry(session: Session, *, seq: int, body: str, at: dt.datetime, after: Head | None = None) -> AuditEntry:
+def append_entry(
+    session: Session, *, seq: int, body: str, at: dt.datetime, after: Head | None = None, flush: bool = True
+) -> AuditEntry:
     """Append entry `seq` with `body` (canonical JSON from workflow/ledger.py). The caller holds the
     record's lock, so `seq` is the next number; PostgreSQL's append function checks it anyway.
-    `after`, the head the caller read under that lock (entry `seq - 1`), saves reading it again."""
+    `after`, the head the caller read under that lock (entry `seq - 1`), saves reading it again.
+    With `flush=False` the entry is only added to the session (SQLite; on PostgreSQL the server
+    writes it at once): the caller flushes it, with the letters that name it, in one go."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT ogp_append_entry(:seq, :body)"), {"seq": seq, "body": body})
         entry = session.get(AuditEntry, seq)
@@ -106,7 +110,8 @@ def append_entry(session: Session, *, seq: int, body: str, at: dt.datetime, afte
     )
     entry.hash = entry_hash(entry.seq, entry.at, entry.db_role, entry.prev_hash, body)
     session.add(entry)
-    session.flush()
+    if flush:
+        session.flush()
     return entry
 
 

@@ -20,9 +20,10 @@ from sqlalchemy.orm import Session
 from states import Event, State
 from workflow.dates import parse_date
 from workflow.errors import InvalidInputError, RowProblem, WorkflowError
+from workflow.ledger import lock_record
 from workflow.models import Proposal
 from workflow.moves import MoveResult, advance
-from workflow.proposals import get_proposal
+from workflow.proposals import find_proposals, get_proposal
 from workflow.spreadsheets import TableSpec, read_rows, refusal
 
 # `ogp advance --from-file FILE EVENT`: one proposal a row; the other columns override the options.
@@ -140,10 +141,14 @@ def advance_many(
     the second time. `progress(n)` is called after each proposal."""
     result = BatchResult(event)
     seen: dict[int, str] = {}
+    # Read under the record's lock, every proposal at once (a query per 500, not one per proposal):
+    # no other step can change them before this transaction ends, so no move reads its own again.
+    lock_record(session)
+    found = find_proposals(session, [item.key for item in items])
     for item in items:
         who = f"{item.key} ({item.where})" if item.where else item.key
         try:
-            proposal = get_proposal(session, item.key)
+            proposal = found.get(item.key) or get_proposal(session, item.key)  # the latter: not found
             if proposal.id in seen:
                 raise WorkflowError(f"named twice (also as {seen[proposal.id]}); a proposal moves once in a batch")
             seen[proposal.id] = who
@@ -151,7 +156,7 @@ def advance_many(
                 session, proposal, event, actor=actor,
                 reason=reason if item.reason is None else item.reason,
                 lead=item.lead or lead, dated=item.dated or dated, now=now,
-                templates_dir=templates_dir, workspace_folder=workspace_folder,
+                templates_dir=templates_dir, workspace_folder=workspace_folder, current=True,
             )  # fmt: skip
         except InvalidInputError as bad:
             column = _FILE_COLUMNS.get(bad.field)

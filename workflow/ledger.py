@@ -229,12 +229,14 @@ class Step:
         session.flush()
         last = audit.current_head(session)
         seq = last.seq + 1
-        entry = audit.append_entry(session, seq=seq, body=canonical_json(self.body(seq)), at=self.now, after=last)
+        entry = audit.append_entry(
+            session, seq=seq, body=canonical_json(self.body(seq)), at=self.now, after=last, flush=False
+        )
         self.entry, self.sealed = entry, True
         if self.stamp is not None:
             self.stamp(entry)  # the letters' final bytes name the entry that wrote them
         session.add_all(self.letters)
-        session.flush()
+        session.flush()  # the entry, then its letters (they refer to it): one flush
         session.info.pop(STEP_KEY, None)
         if self.savepoint is not None:
             self.savepoint.commit()
@@ -325,12 +327,15 @@ def begin(
     reason: str = "",
     proposal: Proposal | None = None,
     milestone: Milestone | None = None,
+    current: bool = False,
 ) -> Step:
     """Open the recorded step `name` (declared in `states.STEPS`) under the record's lock.
 
     For a step about a proposal, the proposal is re-read and its state must allow the step
     (raises `StepNotAllowedError` naming the states that do); moves check their own table. A step
     about one of its milestones re-reads the milestone and checks its state the same way.
+    `current`: the caller read `proposal` in this transaction after taking the record's lock (a
+    batch reads all of its proposals at once), so it is not read again.
     """
     if session.info.get(STEP_KEY) is not None:
         raise LedgerError("a recorded step is already open in this session")
@@ -339,7 +344,8 @@ def begin(
     spec = STEPS[name]
     step = Step(session, spec, actor, now or dt.datetime.now(dt.UTC), reason, proposal)
     if proposal is not None:
-        session.refresh(proposal)
+        if not current:
+            session.refresh(proposal)
         step.from_state = proposal.state
         refusal = state_refusal(name, proposal)
         if refusal is not None:

@@ -121,20 +121,22 @@ def advance(
     standing: Standing | None = None,
     ranked: int | None = None,
     dated: dt.date | None = None,
+    current: bool = False,
 ) -> MoveResult:
     """Take `event` on a proposal: all of it (state, decided standing, audit entry, letters) or none.
 
     `standing` (with `ranked`, how many were ranked) is the place the caller decided on, kept as
     the decided standing; without it a move out of `interviewed` keeps the proposal's place now.
     `dated` dates the move's letters (a round held earlier); the audit entry keeps the real time.
-    `key` is a ref or a number (`proposals.get_proposal`), or the proposal itself (a batch found it
-    already); the step re-reads it under the record's lock either way.
+    `key` is a ref or a number (`proposals.get_proposal`), or the proposal itself; the step re-reads
+    it under the record's lock, unless `current` says the caller read it after taking that lock in
+    this transaction (a batch, `workflow.batch`).
     Raises `TransitionNotAllowedError`, `GuardError`, `InvalidInputError`, `DocumentError`,
     `ConcurrentChangeError`.
     """
     proposal = key if isinstance(key, Proposal) else get_proposal(session, key)
     why = fields.line(reason, f"proposal {proposal.ref}", "--reason", limit=fields.REASON)
-    step = ledger.begin(session, event.value, actor=actor, now=now, reason=why, proposal=proposal)
+    step = ledger.begin(session, event.value, actor=actor, now=now, reason=why, proposal=proposal, current=current)
     try:
         return _move(session, step, proposal, event, templates_dir, workspace_folder, lead, standing, ranked, dated)
     except BaseException:

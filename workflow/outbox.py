@@ -166,6 +166,9 @@ class Outbox:
     def render_to(self, letters: Iterable[tuple[Document, Recipient]]) -> None:
         """Render each (document, recipient); reference numbers are taken inside the transaction,
         so a step that fails gives its numbers back and the register stays gap-free."""
+        letters = list(letters)
+        if not letters:  # a move that writes none (interview, shortlist) reads no register
+            return
         issued_on = self.issued_on
         year = issued_on.year
         number = int(self.session.scalar(select(func.max(Letter.number)).where(Letter.year == year)) or 0)
