@@ -99,11 +99,10 @@ def shortlist_top(
     if not dry_run:
         for place in selected:
             reason = f"ranked {place.rank} of {len(ranked)}, weighted mean {float(place.total or 0):.2f}"
-            ref = place.proposal.ref
             moves.append(
                 advance(
                     session,
-                    ref,
+                    place.proposal,  # read by `ranking` under the record's lock: not read again
                     Event.SHORTLIST,
                     actor=actor,
                     reason=reason,
@@ -111,6 +110,7 @@ def shortlist_top(
                     workspace_folder=workspace_folder,
                     standing=place,
                     ranked=len(ranked),
+                    current=True,
                 )
             )
     return ShortlistResult(selected, ranked, moves, dry_run, blockers)
