@@ -20,12 +20,14 @@ from sqlalchemy.orm import Session
 
 from cli import cli
 from documents.package import read_package
-from states import STEPS, Action, Event, State
+from states import GUARD_RULES, STEPS, Action, Event, Guard, State
 from tests.conftest import SessionFactory
 from tests.helpers import NOW, bring_to, drop_audit_guards, register
 from workflow import audit, db, ledger, replay
 from workflow.db import Workspace
 from workflow.errors import AuditChainError
+from workflow.evaluation import ScoreInput, list_criteria, record_score
+from workflow.members import add_member
 from workflow.models import AuditEntry, Letter, Member, Proposal
 from workflow.outbox import PROPERTY_HASH, PROPERTY_SEQ
 
@@ -443,3 +445,63 @@ def test_a_letters_id_is_a_handle_the_workflow_never_orders_by(session_scope: Se
     with session_scope() as s:
         assert [body.code for body in referred_bodies(s, get_proposal(s, "P-1"))] == before
     assert ogp(runner, "status", "--json").stdout == waiting
+
+
+# --- the proposal guards as the replay checks them, on scores it keeps on disk ----------------------
+
+
+def forge_move(s: Session, step: str, proposal_id: int, ref: str, before: str, after: str) -> int:
+    """What a forger with the program's source could append: a correctly hashed move of `ref` from
+    `before` to `after`, with the table changed to agree; returns its sequence number."""
+    last = audit.current_head(s)
+    change = {"t": "proposals", "op": "update", "key": {"id": proposal_id}, "new": {"state": after},
+              "old": {"state": before}}  # fmt: skip
+    body = ledger.canonical_json(
+        {"v": 2, "step": step, "actor": "mallory", "proposal": {"id": proposal_id, "ref": ref}, "from": before,
+         "to": after, "reason": "مزوّر", "late": False, "letters": [], "changes": [change]}
+    )  # fmt: skip
+    at = audit.utc_stamp(NOW)
+    s.execute(
+        text("INSERT INTO audit_entries (seq, at, actor, proposal_id, proposal_ref, event, from_state, to_state,"
+             " reason, letters, prev_hash, hash, body) VALUES (:seq, :at, 'mallory', :pid, :ref, :step,"
+             " :before, :after, 'مزوّر', '[]', :prev, :hash, :body)"),
+        {"seq": last.seq + 1, "at": at, "pid": proposal_id, "ref": ref, "step": step, "before": before,
+         "after": after, "prev": last.hash, "body": body,
+         "hash": audit.entry_hash(last.seq + 1, at, None, last.hash, body)},
+    )  # fmt: skip
+    s.execute(text("UPDATE proposals SET state = :after WHERE id = :pid"), {"after": after, "pid": proposal_id})
+    return last.seq + 1
+
+
+@pytest.mark.parametrize(
+    ("scored", "step", "after", "rule", "detail"),
+    [
+        # One criterion of five scored: no quorum on the others, so no place on the shortlist.
+        (1, "shortlist", "shortlisted", Guard.HAS_QUORUM, "(scores so far: global_trend 0 of 1, ogp_values 0 of 1, "
+         "national_priorities 0 of 1, government_mandate 0 of 1; eligible members: 1)"),  # importance: scored
+        # Every criterion scored: the scores refer to it, so it may be rejected, not discarded.
+        (5, "discard", "discarded", Guard.NOTHING_WRITTEN, "(0 letters and 5 scores refer to it)"),
+    ],
+)
+def test_a_forged_move_is_checked_against_the_scores_as_the_record_then_stood(
+    session_scope: SessionFactory, scored: int, step: str, after: str, rule: Guard, detail: str
+) -> None:
+    """The replay keeps the open scores in its file, not in memory (issue 13: flat memory); the
+    quorum and nothing-written guards still see each one the chain wrote."""
+    with session_scope() as s:
+        proposal = register(s, "P-1")
+        bring_to(s, "P-1", State.INTERVIEWED)
+        add_member(s, "عضو الاختبار", "جهة محايدة", "government", actor="tester")
+        for criterion in list_criteria(s)[:scored]:
+            record_score(s, ScoreInput("P-1", "عضو الاختبار", criterion.code, 4), actor="tester", now=NOW)
+        proposal_id = proposal.id
+    with session_scope() as s:
+        replay.verify(s)  # the record as it stands holds
+        seq = forge_move(s, step, proposal_id, "P-1", "interviewed", after)
+    with session_scope() as s, pytest.raises(AuditChainError) as broken:
+        replay.verify(s)
+    message = str(broken.value)
+    assert message == (
+        f"audit chain broken at entry #{seq}: {step} of P-1 was not allowed: {GUARD_RULES[rule]} {detail} "
+        "as the record then stood."
+    )

@@ -13,8 +13,9 @@ and its guards (a reason, a later end month, progress with evidence) must have h
 state changes only by its own moves.
 
 Memory stays flat in the number of entries: entries and tables are streamed, and the rebuilt
-record is kept in a temporary SQLite file, not in memory; only what the guards need (states,
-open scores, members, answers, milestones and their evidence) is held, per proposal.
+record is kept in a temporary SQLite file, not in memory, as are the scores of proposals still in
+evaluation (25 a proposal); only what the other guards need (states, members, answers,
+milestones and their evidence) is held, per proposal.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ from workflow.names import name_key
 from workflow.outbox import PROPERTY_HASH, PROPERTY_SEQ
 
 Row = dict[str, Any]
-BATCH = 2000
+BATCH = 250  # rows a read or a match takes at a time: entries of an import run to tens of KB each
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ class RowStore:
     """The record the chain rebuilds: (table, key) → row, in a temporary SQLite file, with the
     latest writes held in memory and written out in batches (most rows are written once)."""
 
-    FLUSH_AT = 20_000
+    FLUSH_AT = 2_000
 
     def __init__(self, folder: Path) -> None:
         self.db = sqlite3.connect(folder / "replay.db", isolation_level=None)
@@ -132,6 +133,46 @@ class RowStore:
         self.db.close()
 
 
+class OpenScores:
+    """The scores of the proposals still in evaluation, which the quorum and nothing-written
+    guards look at, in the rebuilt record's file: (proposal, member, criterion) → value, each as
+    the chain wrote it (JSON text), so a score that is not a number reaches the guard as it was."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+        db.execute("CREATE TABLE scores (p INTEGER, m TEXT, c TEXT, v TEXT, PRIMARY KEY (p, m, c)) WITHOUT ROWID")
+
+    def put(self, proposal_id: int, member: Any, criterion: Any, value: Any) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO scores VALUES (?, ?, ?, ?)",
+            (proposal_id, _json_text(member), _json_text(criterion), _json_text(value)),
+        )
+
+    def drop(self, proposal_id: int, member: Any, criterion: Any) -> None:
+        key = (proposal_id, _json_text(member), _json_text(criterion))
+        self.db.execute("DELETE FROM scores WHERE p = ? AND m = ? AND c = ?", key)
+
+    def drop_all(self, proposal_id: int | None = None) -> None:
+        """Forget one proposal's scores (it left evaluation), or everyone's."""
+        if proposal_id is None:
+            self.db.execute("DELETE FROM scores")
+        else:
+            self.db.execute("DELETE FROM scores WHERE p = ?", (proposal_id,))
+
+    def of(self, proposal_id: int) -> list[tuple[Any, Any, Any]]:
+        """(member, criterion, value) of each score the proposal holds."""
+        found = self.db.execute("SELECT m, c, v FROM scores WHERE p = ?", (proposal_id,))
+        return [(json.loads(m), json.loads(c), json.loads(v)) for m, c, v in found]
+
+    def count(self, proposal_id: int) -> int:
+        return int(self.db.execute("SELECT count(*) FROM scores WHERE p = ?", (proposal_id,)).fetchone()[0])
+
+
+def _json_text(value: Any) -> str:
+    """`plain_json(value)`, written directly for a whole number (most keys and every score)."""
+    return str(value) if type(value) is int else plain_json(value)
+
+
 # --- what the guards need, per proposal -----------------------------------------------------------
 
 
@@ -147,7 +188,6 @@ class ProposalFacts:
     # entity → ((responded_on, response id), agreed) of its latest answer, in evaluation.ANSWER_ORDER
     answers: dict[int, tuple[tuple[str, int], bool]] = field(default_factory=dict)
     conflicts: set[int] = field(default_factory=set)
-    scores: dict[tuple[int, int], int] = field(default_factory=dict)
     letters: int = 0
 
 
@@ -165,6 +205,7 @@ class MilestoneRecord:
 class Record:
     """The facts the rules look at, rebuilt from the rows each step wrote."""
 
+    scores: OpenScores
     plan: Row = field(default_factory=dict)
     criteria: dict[int, CriterionInfo] = field(default_factory=dict)
     positions: dict[int, int] = field(default_factory=dict)
@@ -193,8 +234,7 @@ class Record:
             if active and member not in facts.conflicts and organisation != facts.organisation
         }
         criteria = [self.criteria[c] for c in sorted(self.criteria, key=lambda c: self.positions[c])]
-        scores = [(m, c, v) for (m, c), v in facts.scores.items()]
-        return compute_tally(criteria, scores, eligible, self.quorum())
+        return compute_tally(criteria, self.scores.of(proposal_id), eligible, self.quorum())
 
 
 def _plans(record: Record, before: Row | None, after: Row | None) -> None:
@@ -224,6 +264,7 @@ def _proposals(record: Record, before: Row | None, after: Row | None) -> None:
     if after is None:
         assert before is not None
         record.proposals.pop(before["id"], None)
+        record.scores.drop_all(before["id"])
         return
     state = State(after["state"])
     record.counts[state] += 1
@@ -232,7 +273,7 @@ def _proposals(record: Record, before: Row | None, after: Row | None) -> None:
         facts = record.proposals[after["id"]] = ProposalFacts(after["ref"], state, "")
     facts.ref, facts.state, facts.organisation = after["ref"], state, name_key(after["organization"])
     if state not in EVALUATION_STATES:
-        facts.scores.clear()  # final once decided: what guards look at no longer needs them
+        record.scores.drop_all(after["id"])  # final once decided: what guards look at no longer needs them
 
 
 def _owner(record: Record, before: Row | None, after: Row | None) -> tuple[ProposalFacts | None, Row]:
@@ -286,11 +327,10 @@ def _scores(record: Record, before: Row | None, after: Row | None) -> None:
     facts, row = _owner(record, before, after)
     if facts is None or facts.state not in EVALUATION_STATES:
         return
-    key = (row["member_id"], row["criterion_id"])
     if after is None:
-        facts.scores.pop(key, None)
+        record.scores.drop(row["proposal_id"], row["member_id"], row["criterion_id"])
     else:
-        facts.scores[key] = after["value"]
+        record.scores.put(row["proposal_id"], row["member_id"], row["criterion_id"], after["value"])
 
 
 def _milestones(record: Record, before: Row | None, after: Row | None) -> None:
@@ -383,7 +423,7 @@ class ReplayFacts:
 
     def written(self) -> tuple[int, int]:
         facts = self.record.proposals[self.proposal_id]
-        return facts.letters, len(facts.scores)
+        return facts.letters, self.record.scores.count(self.proposal_id)
 
 
 @dataclass
@@ -413,12 +453,15 @@ class Replay:
 
     session: Session
     store: RowStore
-    record: Record = field(default_factory=Record)
+    record: Record = field(init=False)
     legacy_states: dict[int, tuple[int, str]] = field(default_factory=dict)
     legacy_letters: dict[int, list[str]] = field(default_factory=dict)
     hashes: dict[int, str] = field(default_factory=dict)  # entries that wrote letters: seq → hash
     position: str = ""  # the key of the live row last read, to name where an unreadable one is
     rebuilt: bool = False  # whether the record is known from a body (not only from legacy entries)
+
+    def __post_init__(self) -> None:
+        self.record = Record(OpenScores(self.store.db))
 
     def entry(self, row: Mapping[Any, Any]) -> None:
         """Replay one entry whose hash and link already hold."""
@@ -641,7 +684,8 @@ class Replay:
                         f"entry (#{legacy_seq}) left it '{state}'."
                     )  # fmt: skip
         self.store.clear()
-        self.record = Record()
+        self.record.scores.drop_all()
+        self.record = Record(self.record.scores)
         self._write(seq, body["changes"])
         self.rebuilt = True
 
