@@ -280,3 +280,43 @@ def test_a_batch_reads_its_proposals_at_once_and_no_register_for_moves_without_l
     assert len(reads[0]) == len(reads[1]) >= 1, reads  # 2 proposals or 10: the same reads of them
     assert not any("max(letters.number)" in s for s in few + many)
     assert ogp("audit", "verify").exit_code == 0
+
+
+def test_a_batch_appends_its_entries_and_letters_a_few_at_a_time_each_as_one_move_would(  # type: ignore[no-untyped-def]
+    ogp, workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch's entries and letters are held and appended every `BatchChain.WRITE_AT` moves (2
+    here, so 5 moves take three writes): each entry follows the one before it, each letter names its
+    own entry and takes the next number, a refused move in between gives its numbers back, and the
+    letters and entries are exactly those one move at a time writes."""
+    from workflow.ledger import BatchChain
+
+    monkeypatch.setattr(BatchChain, "WRITE_AT", 2)
+    refs = ["P-1", "P-2", "P-3", "P-4", "P-5", "P-6"]
+    add(ogp, *refs)
+    for ref in refs:
+        if ref != "P-3":  # P-3 stays submitted: refused in the middle of the batch
+            cli_to_shortlisted(ogp, ref)
+    assert ogp("advance", "P-6", "refer").exit_code == 0  # one move alone, for comparison
+    done = ogp("advance", *refs[:5], "refer", "--skip-refused")
+    assert done.exit_code == 0, done.output
+    assert "Skipped P-3: Cannot refer proposal P-3: it is 'submitted'" in done.stdout
+    seqs = [int(n) for n in re.findall(r"\(audit #(\d+)\)", done.stdout)]
+    assert len(seqs) == 4 and seqs == list(range(seqs[0], seqs[0] + 4))
+    register = json.loads(ogp("letters", "list", "--json").stdout)
+    assert sorted(letter["number"] for letter in register) == list(range(1, 6))  # one letter (MODEE) a move
+    by_ref = {letter["ref"]: letter for letter in register}
+    assert [by_ref[ref]["number"] for ref in ("P-6", "P-1", "P-2", "P-4", "P-5")] == [1, 2, 3, 4, 5]
+    assert ogp("audit", "verify").exit_code == 0
+    checked = ogp("letters", "verify")
+    assert checked.exit_code == 0 and checked.stdout.startswith("Stored letters: 5 checked, 0 differ"), checked.output
+    # Each entry of the batch writes what the lone move's entry writes: the same tables, the same
+    # kinds of change, the same fields.
+    history = {ref: json.loads(ogp("history", ref, "--json").stdout)[-1] for ref in ("P-6", "P-1", "P-5")}
+    shapes = {
+        ref: (entry["event"], entry["from_state"], entry["to_state"], entry["actor"], entry["reason"],
+              [(c["table"], c["op"], sorted(c["fields"])) for c in entry["changes"]])
+        for ref, entry in history.items()
+    }  # fmt: skip
+    assert shapes["P-1"] == shapes["P-5"] == shapes["P-6"], shapes
+    assert [c[0] for c in shapes["P-6"][5]] == ["proposals", "letters"]

@@ -1,10 +1,12 @@
 """Moving many proposals at once: `ogp advance ID… EVENT`, `--state S EVENT`, `--from-file FILE EVENT`.
 
 A batch is one transaction of ordinary moves (`workflow.moves.advance`), each its own recorded
-step with its own audit entry and letters. All or nothing by default: every proposal is tried,
-so one refusal names every refused proposal, and then nothing moves (the caller rolls the
-transaction back). With `skip_refused` the others move and the refused are listed. A refused
-move gives back the letter numbers it took, so the register stays gap-free either way.
+step with its own audit entry and letters; the entries and letters are appended a few hundred at
+a time (`ledger.BatchChain`), each as the move alone would have appended it. All or nothing by
+default: every proposal is tried, so one refusal names every refused proposal, and then nothing
+moves (the caller rolls the transaction back). With `skip_refused` the others move and the
+refused are listed. A refused move gives back the letter numbers it took, so the register stays
+gap-free either way.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from sqlalchemy.orm import Session
 from states import Event, State
 from workflow.dates import parse_date
 from workflow.errors import InvalidInputError, RowProblem, WorkflowError
-from workflow.ledger import lock_record
+from workflow.ledger import BatchChain
 from workflow.models import Proposal
 from workflow.moves import MoveResult, advance
 from workflow.proposals import find_proposals, get_proposal
@@ -143,7 +145,7 @@ def advance_many(
     seen: dict[int, str] = {}
     # Read under the record's lock, every proposal at once (a query per 500, not one per proposal):
     # no other step can change them before this transaction ends, so no move reads its own again.
-    lock_record(session)
+    chain = BatchChain.start(session)
     found = find_proposals(session, [item.key for item in items])
     for item in items:
         who = f"{item.key} ({item.where})" if item.where else item.key
@@ -156,7 +158,7 @@ def advance_many(
                 session, proposal, event, actor=actor,
                 reason=reason if item.reason is None else item.reason,
                 lead=item.lead or lead, dated=item.dated or dated, now=now,
-                templates_dir=templates_dir, workspace_folder=workspace_folder, current=True,
+                templates_dir=templates_dir, workspace_folder=workspace_folder, current=True, chain=chain,
             )  # fmt: skip
         except InvalidInputError as bad:
             column = _FILE_COLUMNS.get(bad.field)
@@ -173,4 +175,5 @@ def advance_many(
             progress(1)
     if result.refused and not skip_refused:
         raise BatchRefusedError(event, len(items), result.refused)
+    chain.write()
     return result

@@ -167,6 +167,7 @@ class Step:
     entry: AuditEntry | None = None
     sealed: bool = False
     savepoint: SessionTransaction | None = None
+    chain: BatchChain | None = None  # a batch's: the entry and letters are appended with the batch's
 
     def capture(self, session: Session) -> None:
         """Add what one flush wrote to the step's changes (called by the session listener)."""
@@ -233,9 +234,13 @@ class Step:
         }
 
     def finish(self) -> AuditEntry:
-        """Append the step's audit entry, then store its letters stamped with the entry; return it."""
+        """Append the step's audit entry, then store its letters stamped with the entry; return it.
+        In a batch (`chain`), the entry and the letters are handed to the batch's `BatchChain`,
+        which appends them with the others (the entry returned is then not in the session)."""
         session = self.session
         session.flush()
+        if self.chain is not None:
+            return self._finish_in(self.chain)
         last = audit.current_head(session)
         seq = last.seq + 1
         entry = audit.append_entry(
@@ -250,6 +255,17 @@ class Step:
         if self.savepoint is not None:
             self.savepoint.commit()
         return entry
+
+    def _finish_in(self, chain: BatchChain) -> AuditEntry:
+        seq = chain.next_seq
+        body = self.body(seq)
+        text_body = canonical_json(body)
+        self.sealed = True
+        self.session.info.pop(STEP_KEY, None)
+        if self.savepoint is not None:
+            self.savepoint.commit()
+        self.entry = chain.add(seq, body, text_body, self.now, self.letters, self.stamp)
+        return self.entry
 
     def abandon(self) -> None:
         """Undo whatever the step wrote (back to its savepoint) and close it."""
@@ -337,6 +353,7 @@ def begin(
     proposal: Proposal | None = None,
     milestone: Milestone | None = None,
     current: bool = False,
+    chain: BatchChain | None = None,
 ) -> Step:
     """Open the recorded step `name` (declared in `states.STEPS`) under the record's lock.
 
@@ -344,14 +361,15 @@ def begin(
     (raises `StepNotAllowedError` naming the states that do); moves check their own table. A step
     about one of its milestones re-reads the milestone and checks its state the same way.
     `current`: the caller read `proposal` in this transaction after taking the record's lock (a
-    batch reads all of its proposals at once), so it is not read again.
+    batch reads all of its proposals at once), so it is not read again. `chain`: the batch's
+    `BatchChain`, which appends the step's entry and letters with the batch's.
     """
     if session.info.get(STEP_KEY) is not None:
         raise LedgerError("a recorded step is already open in this session")
     lock_record(session)
     session.flush()
     spec = STEPS[name]
-    step = Step(session, spec, actor, now or dt.datetime.now(dt.UTC), reason, proposal)
+    step = Step(session, spec, actor, now or dt.datetime.now(dt.UTC), reason, proposal, chain=chain)
     if proposal is not None:
         if not current:
             session.refresh(proposal)
@@ -503,19 +521,143 @@ def append_steps(
     previous = head.hash
     rows = []
     for seq, text_body, step in bodies:
-        digest = audit.entry_hash(seq, at, None, previous, text_body)
-        rows.append(
-            {
-                "seq": seq, "at": at, "actor": actor, "proposal_id": step.proposal_id,
-                "proposal_ref": step.proposal_ref, "event": spec.name,
-                "from_state": step.from_state.value if step.from_state is not None else None,
-                "to_state": step.to_state.value, "reason": step.reason, "letters": [], "prev_hash": previous,
-                "db_role": None, "body": text_body, "hash": digest,
-            }
-        )  # fmt: skip
-        previous = digest
+        rows.append(entry_row(seq, at, previous, text_body, actor=actor, event=spec.name, step=step))
+        previous = rows[-1]["hash"]
     session.execute(Base.metadata.tables["audit_entries"].insert(), rows)
     return [seq for seq, _, _ in bodies]
+
+
+def entry_row(
+    seq: int, at: str, previous: str, text_body: str, *, actor: str, event: str, step: BulkStep | Mapping[str, Any]
+) -> dict[str, Any]:
+    """The audit_entries row (column → value) of entry `seq` with `text_body` after the entry whose
+    hash is `previous`, as SQLite stores it (no database role); its columns say what the body
+    says: `step` is the `BulkStep`, or the body itself (a dict as `Step.body` makes it)."""
+    proposal_id: int | None
+    ref: str | None
+    if isinstance(step, BulkStep):
+        proposal_id, ref, reason, letters = step.proposal_id, step.proposal_ref, step.reason, []
+        before, after = (step.from_state.value if step.from_state is not None else None), step.to_state.value
+    else:
+        about = step["proposal"] or {}
+        proposal_id, ref, reason, letters = about.get("id"), about.get("ref"), step["reason"], step["letters"]
+        before, after = step["from"], step["to"]
+    return {
+        "seq": seq, "at": at, "actor": actor, "proposal_id": proposal_id, "proposal_ref": ref, "event": event,
+        "from_state": before, "to_state": after, "reason": reason, "letters": letters, "prev_hash": previous,
+        "db_role": None, "body": text_body, "hash": audit.entry_hash(seq, at, None, previous, text_body),
+    }  # fmt: skip
+
+
+@dataclass
+class _Chained:
+    """One step of a batch, finished and waiting to be appended."""
+
+    seq: int
+    body: dict[str, Any]
+    text_body: str
+    at: dt.datetime
+    letters: list[Letter]
+    stamp: Callable[[AuditEntry], None] | None
+
+
+@dataclass
+class BatchChain:
+    """The entries of a batch of recorded steps (`workflow.batch`, `shortlist`), chained as each
+    step finishes and appended, with the letters they wrote, every `WRITE_AT` steps and at the end
+    (`write`): a statement or two for many entries instead of a head query and a flush each. Each
+    entry is the one the step would have appended alone, with the same number, body and hash.
+
+    The batch holds the record's lock from `start` to its transaction's end, so the head read
+    there stays the head. A step's letter numbers continue from the batch's own (`last_number`):
+    letters not yet written are not in the register a query would read. A step that is refused
+    hands nothing to the chain, so numbers stay gap-free. The caller must `write` before its
+    transaction commits; a batch refused whole is rolled back instead."""
+
+    session: Session
+    head: audit.Head
+    waiting: list[_Chained] = field(default_factory=list)
+    numbers: dict[int, int] = field(default_factory=dict)  # year → the last number this batch took
+    WRITE_AT = 200  # steps held at most (their letters' bytes with them)
+
+    @classmethod
+    def start(cls, session: Session) -> BatchChain:
+        """Take the record's lock and read the head the batch's entries follow."""
+        lock_record(session)
+        return cls(session, audit.current_head(session))
+
+    @property
+    def next_seq(self) -> int:
+        return self.head.seq + len(self.waiting) + 1
+
+    def last_number(self, year: int) -> int | None:
+        """The last register number this batch's letters took in `year`, or None (read the register)."""
+        return self.numbers.get(year)
+
+    def add(
+        self,
+        seq: int,
+        body: dict[str, Any],
+        text_body: str,
+        at: dt.datetime,
+        letters: list[Letter],
+        stamp: Callable[[AuditEntry], None] | None,
+    ) -> AuditEntry:
+        """Hold a finished step's entry and letters; return the entry as it will be (not in the
+        session; on PostgreSQL its hash is the server's, known once written)."""
+        if seq != self.next_seq:
+            raise LedgerError(f"entry #{seq} is not the batch's next (#{self.next_seq})")
+        self.waiting.append(_Chained(seq, body, text_body, at, letters, stamp))
+        for letter in letters:
+            self.numbers[letter.year] = max(self.numbers.get(letter.year, 0), letter.number)
+        about = body["proposal"] or {}
+        entry = AuditEntry(
+            seq=seq, actor=body["actor"], proposal_id=about.get("id"), proposal_ref=about.get("ref"),
+            event=body["step"], from_state=body["from"], to_state=body["to"], reason=body["reason"],
+            letters=body["letters"], body=text_body,
+        )  # fmt: skip
+        if len(self.waiting) >= self.WRITE_AT:
+            self.write()
+        return entry
+
+    def write(self) -> None:
+        """Append the entries held, in order, then their letters stamped with them."""
+        if not self.waiting:
+            return
+        session, waiting = self.session, self.waiting
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(
+                text("SELECT ogp_append_entries(:first, :bodies)"),
+                {"first": waiting[0].seq, "bodies": [step.text_body for step in waiting]},
+            )
+            table = Base.metadata.tables["audit_entries"]
+            found = session.execute(
+                select(table.c.seq, table.c.hash).where(table.c.seq >= waiting[0].seq).order_by(table.c.seq)
+            )
+            hashes = {seq: digest for seq, digest in found}
+        else:
+            rows, previous = [], self.head.hash
+            for step in waiting:
+                rows.append(
+                    entry_row(step.seq, audit.utc_stamp(step.at), previous, step.text_body,
+                              actor=step.body["actor"], event=step.body["step"], step=step.body)
+                )  # fmt: skip
+                previous = rows[-1]["hash"]
+            session.execute(Base.metadata.tables["audit_entries"].insert(), rows)
+            hashes = {row["seq"]: row["hash"] for row in rows}
+        letters = []
+        for step in waiting:
+            if step.stamp is not None:  # the letters' final bytes name the entry that wrote them
+                step.stamp(AuditEntry(seq=step.seq, hash=hashes[step.seq]))
+            for letter in step.letters:
+                _, values = object_values(letter)
+                values.pop("id", None)  # the database gives it
+                letters.append(values)
+        if letters:
+            session.execute(Base.metadata.tables["letters"].insert(), letters)
+        last = waiting[-1].seq
+        self.head = audit.Head(last, hashes[last])
+        self.waiting = []
 
 
 def keys_written(entry: AuditEntry, table: str) -> list[dict[str, Any]]:

@@ -122,6 +122,7 @@ def advance(
     ranked: int | None = None,
     dated: dt.date | None = None,
     current: bool = False,
+    chain: ledger.BatchChain | None = None,
 ) -> MoveResult:
     """Take `event` on a proposal: all of it (state, decided standing, audit entry, letters) or none.
 
@@ -130,13 +131,17 @@ def advance(
     `dated` dates the move's letters (a round held earlier); the audit entry keeps the real time.
     `key` is a ref or a number (`proposals.get_proposal`), or the proposal itself; the step re-reads
     it under the record's lock, unless `current` says the caller read it after taking that lock in
-    this transaction (a batch, `workflow.batch`).
+    this transaction (a batch, `workflow.batch`). `chain`: the batch's `ledger.BatchChain`, which
+    appends the move's entry and letters with the batch's (`MoveResult.entry` is then not in the
+    session, and its hash is known on SQLite only).
     Raises `TransitionNotAllowedError`, `GuardError`, `InvalidInputError`, `DocumentError`,
     `ConcurrentChangeError`.
     """
     proposal = key if isinstance(key, Proposal) else get_proposal(session, key)
     why = fields.line(reason, f"proposal {proposal.ref}", "--reason", limit=fields.REASON)
-    step = ledger.begin(session, event.value, actor=actor, now=now, reason=why, proposal=proposal, current=current)
+    step = ledger.begin(
+        session, event.value, actor=actor, now=now, reason=why, proposal=proposal, current=current, chain=chain
+    )
     try:
         return _move(session, step, proposal, event, templates_dir, workspace_folder, lead, standing, ranked, dated)
     except BaseException:
@@ -170,8 +175,9 @@ def _move(
     # Only a move that writes letters needs the templates folder to exist.
     letters = renderer(templates_folder(plan, workspace_folder, templates_dir) if row.documents else None)
     outbox = Outbox(
-        session, plan, proposal, letters, step.now, event.value, step.reason, dated=dated, from_state=from_state.value
-    )
+        session, plan, proposal, letters, step.now, event.value, step.reason, dated=dated,
+        from_state=from_state.value, chain=step.chain,
+    )  # fmt: skip
     move = Move(session, plan, proposal, event, step, outbox, decided, chosen)
     try:
         trigger(proposal, event.value, move)

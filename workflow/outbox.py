@@ -21,7 +21,7 @@ from documents.request import LetterRequest, LetterTemplateError, RenderedLetter
 from documents.text import safe_filename
 from states import Action, Addressees, Document, DocumentKind
 from workflow.errors import DocumentError, InvalidInputError
-from workflow.ledger import Step
+from workflow.ledger import BatchChain, Step
 from workflow.models import AuditEntry, Entity, Interview, Letter, Plan, Proposal, Response
 from workflow.vocabulary import VALUE_NAMES_AR, VALUE_NAMES_EN, OgpValue, organisation_addressee
 
@@ -104,6 +104,7 @@ class Outbox:
     # The state a move left ("" for a step that moves nothing): a rejection from `submitted` was
     # never interviewed nor scored, and its letter must not say the proposal was evaluated.
     from_state: str = ""
+    chain: BatchChain | None = None  # a batch's: its letters not yet written hold numbers too
 
     def __post_init__(self) -> None:
         if self.dated is not None:
@@ -171,7 +172,9 @@ class Outbox:
             return
         issued_on = self.issued_on
         year = issued_on.year
-        number = int(self.session.scalar(select(func.max(Letter.number)).where(Letter.year == year)) or 0)
+        number = self.chain.last_number(year) if self.chain is not None else None
+        if number is None:
+            number = int(self.session.scalar(select(func.max(Letter.number)).where(Letter.year == year)) or 0)
         for document, recipient in letters:
             number += 1
             english_prefix = recipient.language == "en" and self.plan.letter_prefix_en

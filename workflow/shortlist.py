@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from states import SHORTLIST_PLACES, Event
 from workflow.errors import InvalidInputError, WorkflowError
 from workflow.evaluation import Standing, ranking
+from workflow.ledger import BatchChain
 from workflow.moves import MoveResult, advance
 from workflow.plans import count_in, current_plan
 
@@ -97,6 +98,7 @@ def shortlist_top(
         raise WorkflowError(f"Cannot shortlist the top {top}: {'; '.join(blockers)}; nothing was changed.")
     moves = []
     if not dry_run:
+        chain = BatchChain.start(session)
         for place in selected:
             reason = f"ranked {place.rank} of {len(ranked)}, weighted mean {float(place.total or 0):.2f}"
             moves.append(
@@ -111,6 +113,8 @@ def shortlist_top(
                     standing=place,
                     ranked=len(ranked),
                     current=True,
+                    chain=chain,
                 )
             )
+        chain.write()
     return ShortlistResult(selected, ranked, moves, dry_run, blockers)
