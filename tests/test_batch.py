@@ -320,3 +320,35 @@ def test_a_batch_appends_its_entries_and_letters_a_few_at_a_time_each_as_one_mov
     }  # fmt: skip
     assert shapes["P-1"] == shapes["P-5"] == shapes["P-6"], shapes
     assert [c[0] for c in shapes["P-6"][5]] == ["proposals", "letters"]
+
+
+def test_a_batch_refuses_on_each_guard_as_a_move_alone_does(ogp, workspace: Workspace) -> None:  # type: ignore[no-untyped-def]
+    """A batch reads what its guards look at (interviews, bodies named, answers) for all its
+    proposals at once; each refusal still names the proposal's own facts, word for word as the
+    move alone says them."""
+    add(ogp, "P-1", "P-2", "P-3", "P-4", "P-5")
+    added = ogp("proposal", "add", "--ref", "P-6", "--title", "فكرة بلا جهة", "--org", "جهة P-6",
+                "--submitted-on", "2021-06-20")  # fmt: skip
+    assert added.exit_code == 0, added.output
+    for ref in ("P-3", "P-4", "P-5", "P-6"):
+        cli_to_shortlisted(ogp, ref)
+    assert ogp("interview", "record", "P-1", "--on", "2021-07-28", "--platform", "Zoom").exit_code == 0
+    assert ogp("advance", "P-3", "P-4", "P-5", "refer").exit_code == 0
+    assert ogp("response", "record", "P-3", "--entity", "MODEE", "--declined").exit_code == 0
+    assert ogp("response", "record", "P-5", "--entity", "MODEE", "--agreed").exit_code == 0
+    cases = [
+        (("P-1", "P-2"), "interview", "P-2"),  # no interview recorded for P-2
+        (("P-6", "P-1"), "refer", "P-6"),  # P-6 names no body (P-1, only submitted, is refused too)
+        (("P-3", "P-4", "P-5"), "commit", "P-3"),  # P-3's body declined
+        (("P-3", "P-4", "P-5"), "commit", "P-4"),  # no body has answered P-4 yet
+    ]
+    before = dump_tables(url_of(workspace))
+    for refs, event, refused_ref in cases:
+        alone = ogp("advance", refused_ref, event)
+        assert alone.exit_code == 1 and alone.stderr.startswith("Error: "), alone.output
+        batch = ogp("advance", *refs, event)
+        assert batch.exit_code == 1, batch.output
+        assert f"  {refused_ref}: {alone.stderr.removeprefix('Error: ').strip()}\n" in batch.stderr, (
+            alone.stderr, batch.stderr)  # fmt: skip
+    assert "P-5:" not in batch.stderr  # P-5's body agreed
+    assert dump_tables(url_of(workspace)) == before

@@ -17,15 +17,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
-from states import Event, State
+from states import Addressees, Event, State, transition_for
 from workflow.dates import parse_date
 from workflow.errors import InvalidInputError, RowProblem, WorkflowError
+from workflow.guards import KnownFacts
 from workflow.ledger import BatchChain
 from workflow.models import Proposal
 from workflow.moves import MoveResult, advance
-from workflow.proposals import find_proposals, get_proposal
+from workflow.proposals import LOOKUP_CHUNK, find_proposals, get_proposal
 from workflow.spreadsheets import TableSpec, read_rows, refusal
 
 # `ogp advance --from-file FILE EVENT`: one proposal a row; the other columns override the options.
@@ -121,6 +122,14 @@ def items_from_file(path: Path) -> list[BatchItem]:
     return items
 
 
+def _read_links(session: Session, proposals: Sequence[Proposal]) -> None:
+    """Load the bodies each of `proposals` names, a query per 500 proposals (not one a proposal)."""
+    ids = sorted({p.id for p in proposals})
+    for start in range(0, len(ids), LOOKUP_CHUNK):
+        query = select(Proposal).where(Proposal.id.in_(ids[start : start + LOOKUP_CHUNK]))
+        session.scalars(query.options(selectinload(Proposal.entity_links))).all()
+
+
 def advance_many(
     session: Session,
     items: Sequence[BatchItem],
@@ -147,6 +156,9 @@ def advance_many(
     # no other step can change them before this transaction ends, so no move reads its own again.
     chain = BatchChain.start(session)
     found = find_proposals(session, [item.key for item in items])
+    known = KnownFacts.read(session, {p.id for p in found.values()}, transition_for(event).guards)
+    if any(document.to is Addressees.RELEVANT_ENTITIES for document in transition_for(event).documents):
+        _read_links(session, list(found.values()))  # whom the letters go to
     for item in items:
         who = f"{item.key} ({item.where})" if item.where else item.key
         try:
@@ -158,7 +170,7 @@ def advance_many(
                 session, proposal, event, actor=actor,
                 reason=reason if item.reason is None else item.reason,
                 lead=item.lead or lead, dated=item.dated or dated, now=now,
-                templates_dir=templates_dir, workspace_folder=workspace_folder, current=True, chain=chain,
+                templates_dir=templates_dir, workspace_folder=workspace_folder, current=True, chain=chain, known=known,
             )  # fmt: skip
         except InvalidInputError as bad:
             column = _FILE_COLUMNS.get(bad.field)

@@ -7,17 +7,28 @@ chain when `ogp audit verify` replays a move (workflow/replay.py): one rule, bot
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from states import GUARD_RULES, MILESTONE_GUARD_RULES, SHORTLIST_PLACES, Guard, MilestoneGuard, State
 from workflow.errors import GuardError
-from workflow.evaluation import ScoreSheet, Tally, latest_answers, standing
-from workflow.models import Evidence, Interview, Letter, Milestone, Plan, Progress, Proposal, ProposalEntity, Score
+from workflow.evaluation import ANSWER_ORDER, ScoreSheet, Tally, latest_answers, standing
+from workflow.models import (
+    Evidence,
+    Interview,
+    Letter,
+    Milestone,
+    Plan,
+    Progress,
+    Proposal,
+    ProposalEntity,
+    Response,
+    Score,
+)
 
 
 class Facts(Protocol):
@@ -111,6 +122,49 @@ def check(guards: Sequence[Guard], facts: Facts, ref: str, event: str) -> None:
         raise GuardError(ref, event, GUARD_RULES[guard], "" if guard is Guard.HAS_REASON else detail)
 
 
+# Proposal ids a single `IN (…)` names at most (as `proposals.LOOKUP_CHUNK`).
+_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class KnownFacts:
+    """Facts of many proposals read at once for a batch (a query per kind and 500 proposals, not one
+    per proposal and guard): only kinds no move changes, so they hold for the whole batch. Each
+    is proposal id → value, or None where the batch's guards do not look at that kind."""
+
+    interviews: Mapping[int, int] | None = None  # interviews recorded
+    entities: Mapping[int, int] | None = None  # bodies named
+    answers: Mapping[int, tuple[int, int]] | None = None  # bodies whose latest answer agrees, declines
+
+    @classmethod
+    def read(cls, session: Session, proposal_ids: Collection[int], guards: Collection[Guard]) -> KnownFacts:
+        """What `guards` look at, for each of `proposal_ids` (a proposal with none of a kind is 0)."""
+        ids = sorted(proposal_ids)
+        chunks = [ids[start : start + _CHUNK] for start in range(0, len(ids), _CHUNK)]
+
+        def counted(table: Any) -> dict[int, int]:
+            found = dict.fromkeys(ids, 0)
+            for chunk in chunks:
+                query = select(table.proposal_id, func.count()).where(table.proposal_id.in_(chunk))
+                found.update((proposal_id, n) for proposal_id, n in session.execute(query.group_by(table.proposal_id)))
+            return found
+
+        answers: dict[int, tuple[int, int]] | None = None
+        if Guard.HAS_AGREEMENT in guards:
+            latest: dict[int, dict[int, bool]] = {proposal_id: {} for proposal_id in ids}
+            for chunk in chunks:
+                query = select(Response.proposal_id, Response.entity_id, Response.agreed)
+                query = query.where(Response.proposal_id.in_(chunk)).order_by(*ANSWER_ORDER)
+                for proposal_id, entity_id, agreed in session.execute(query):
+                    latest[proposal_id][entity_id] = agreed  # the last in ANSWER_ORDER stands
+            answers = {p: (sum(v.values()), len(v) - sum(v.values())) for p, v in latest.items()}
+        return cls(
+            interviews=counted(Interview) if Guard.HAS_INTERVIEW in guards else None,
+            entities=counted(ProposalEntity) if Guard.HAS_ENTITY in guards else None,
+            answers=answers,
+        )
+
+
 @dataclass
 class LiveFacts:
     """The facts of a proposal as the database holds them now."""
@@ -125,6 +179,7 @@ class LiveFacts:
     # The proposal's tally, when the caller computed it in this transaction under the record's
     # lock (a move out of `interviewed` ranks the proposal to keep its standing: `moves._decided`).
     known_tally: Tally | None = None
+    known: KnownFacts | None = None  # read once for a batch, under the record's lock
 
     @property
     def shortlist_size(self) -> int:
@@ -135,14 +190,20 @@ class LiveFacts:
         return self.plan.commitment_target
 
     def interviews(self) -> int:
+        if self.known is not None and self.known.interviews is not None:
+            return self.known.interviews[self.proposal.id]
         query = select(func.count(Interview.id)).where(Interview.proposal_id == self.proposal.id)
         return int(self.session.scalar(query) or 0)
 
     def entities(self) -> int:
+        if self.known is not None and self.known.entities is not None:
+            return self.known.entities[self.proposal.id]
         query = select(func.count()).select_from(ProposalEntity).where(ProposalEntity.proposal_id == self.proposal.id)
         return int(self.session.scalar(query) or 0)
 
     def answers(self) -> tuple[int, int]:
+        if self.known is not None and self.known.answers is not None:
+            return self.known.answers[self.proposal.id]
         answers = latest_answers(self.session, self.proposal)
         agreed = sum(1 for yes in answers.values() if yes)
         return agreed, len(answers) - agreed

@@ -38,6 +38,7 @@ class Move:
     # The standing the working group decides on, when the move takes the proposal out of evaluation.
     decided: tuple[Standing, int] | None = None
     lead: Entity | None = None
+    known: guards.KnownFacts | None = None
     from_state: State = field(init=False)
     entry: AuditEntry | None = None
 
@@ -48,7 +49,9 @@ class Move:
         # The standing the move keeps was ranked in this transaction, under the record's lock: its
         # tally is the proposal's now, so the quorum guard need not read the scores again.
         known = self.decided[0].tally if self.decided is not None else None
-        facts = guards.LiveFacts(self.session, self.plan, self.proposal, self.step.reason, known_tally=known)
+        facts = guards.LiveFacts(
+            self.session, self.plan, self.proposal, self.step.reason, known_tally=known, known=self.known
+        )
         guards.check(transition_for(self.event).guards, facts, self.proposal.ref, self.event.value)
 
     def prepare(self) -> None:
@@ -123,6 +126,7 @@ def advance(
     dated: dt.date | None = None,
     current: bool = False,
     chain: ledger.BatchChain | None = None,
+    known: guards.KnownFacts | None = None,
 ) -> MoveResult:
     """Take `event` on a proposal: all of it (state, decided standing, audit entry, letters) or none.
 
@@ -133,7 +137,8 @@ def advance(
     it under the record's lock, unless `current` says the caller read it after taking that lock in
     this transaction (a batch, `workflow.batch`). `chain`: the batch's `ledger.BatchChain`, which
     appends the move's entry and letters with the batch's (`MoveResult.entry` is then not in the
-    session, and its hash is known on SQLite only).
+    session, and its hash is known on SQLite only). `known`: facts the batch read for all its
+    proposals at once (`guards.KnownFacts`), which the guards take instead of reading them again.
     Raises `TransitionNotAllowedError`, `GuardError`, `InvalidInputError`, `DocumentError`,
     `ConcurrentChangeError`.
     """
@@ -143,7 +148,9 @@ def advance(
         session, event.value, actor=actor, now=now, reason=why, proposal=proposal, current=current, chain=chain
     )
     try:
-        return _move(session, step, proposal, event, templates_dir, workspace_folder, lead, standing, ranked, dated)
+        return _move(
+            session, step, proposal, event, templates_dir, workspace_folder, lead, standing, ranked, dated, known
+        )
     except BaseException:
         step.abandon()
         raise
@@ -160,6 +167,7 @@ def _move(
     standing: Standing | None,
     ranked: int | None,
     dated: dt.date | None,
+    known: guards.KnownFacts | None,
 ) -> MoveResult:
     plan = current_plan(session)
     # Kept apart: after a failed flush the row's attributes can no longer be read.
@@ -178,7 +186,7 @@ def _move(
         session, plan, proposal, letters, step.now, event.value, step.reason, dated=dated,
         from_state=from_state.value, chain=step.chain,
     )  # fmt: skip
-    move = Move(session, plan, proposal, event, step, outbox, decided, chosen)
+    move = Move(session, plan, proposal, event, step, outbox, decided, chosen, known)
     try:
         trigger(proposal, event.value, move)
     except MachineError as exc:  # the table and the machine disagree: report it as a refusal
