@@ -10,13 +10,14 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from documents.files import write_atomic
+    from documents.files import write_all_atomic, write_atomic
     from documents.letters import LetterRenderer
     from documents.request import LetterRequest, LetterTemplateError, RenderedLetter, template_name
     from documents.text import clean_block, clean_text, one_line, safe_filename, xml_safe
 
 _HOMES = {
     "write_atomic": "documents.files",
+    "write_all_atomic": "documents.files",
     "LetterRenderer": "documents.letters",
     "LetterRequest": "documents.request",
     "LetterTemplateError": "documents.request",
@@ -39,6 +40,7 @@ __all__ = [
     "one_line",
     "safe_filename",
     "template_name",
+    "write_all_atomic",
     "write_atomic",
     "xml_safe",
 ]

@@ -24,7 +24,7 @@ from click.testing import CliRunner, Result
 from sqlalchemy import create_engine, text
 
 from cli import cli
-from documents.files import clean_partials, write_atomic
+from documents.files import clean_partials, write_all_atomic, write_atomic
 from tests.helpers import cli_to_shortlisted, dump_tables
 from tests.test_documents import PNG
 from workflow.db import Workspace
@@ -351,3 +351,32 @@ def test_a_tilde_in_an_input_file_and_evidence_that_is_no_file(
                       "--evidence", evidence)  # fmt: skip
         assert refused.exit_code == 2 and message in refused.stderr, refused.output
     assert dump_tables(url_of(workspace)) == before
+
+
+def test_many_documents_are_written_whole_with_one_flush_to_disk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch's letters (issue 13): one `os.sync` for all of them, not an fsync each; each file
+    whole under its name with the umask's permissions; a refused name or target renames nothing
+    and leaves no temporary file behind."""
+    synced: list[int] = []
+    real_sync = os.sync
+    monkeypatch.setattr(os, "sync", lambda: (synced.append(1), real_sync())[1])
+    monkeypatch.setattr(os, "fsync", lambda fd: pytest.fail("one fsync a file"))
+    documents = [(f"letter-{n}.docx", bytes([n]) * (n + 1)) for n in range(30)]
+    old = os.umask(0o027)
+    try:
+        paths = write_all_atomic(tmp_path, documents)
+    finally:
+        os.umask(old)
+    assert paths == [tmp_path / name for name, _ in documents] and synced == [1]
+    assert [p.read_bytes() for p in paths] == [content for _, content in documents]
+    assert {stat.S_IMODE(p.stat().st_mode) for p in paths} == {0o640}
+    (tmp_path / "elsewhere.docx").write_bytes(b"x")
+    (tmp_path / "linked.docx").symlink_to(tmp_path / "elsewhere.docx")
+    for refused, error in (("linked.docx", OSError), ("../out.docx", ValueError)):
+        with pytest.raises(error):
+            write_all_atomic(tmp_path, [("new-1.docx", b"1"), (refused, b"2")])
+        assert not (tmp_path / "new-1.docx").exists() and (tmp_path / "elsewhere.docx").read_bytes() == b"x"
+        assert not [p for p in tmp_path.iterdir() if p.name.startswith(".partial-")]
+    assert not (tmp_path.parent / "out.docx").exists()

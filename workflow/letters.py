@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from documents import write_atomic
+from documents import write_all_atomic
 from documents.digits import western_digits
 from documents.package import MAX_PACKAGE_BYTES, read_package
 from documents.request import Replaces
@@ -52,8 +52,9 @@ def register(session: Session, year: int | None = None) -> list[Letter]:
 
 
 def write_files(folder: Path, letters: Iterable[tuple[str, bytes]]) -> list[Path]:
-    """Write (file name, bytes) pairs into `folder`, each atomically; return the paths."""
-    return [write_atomic(folder, name, content) for name, content in letters]
+    """Write (file name, bytes) pairs into `folder`, each atomically, with one flush to disk for
+    them all (`documents.files.write_all_atomic`); return the paths."""
+    return write_all_atomic(folder, letters)
 
 
 # Letters `write_stored` reads at a time: its memory is a chunk's bytes, not the batch's.
@@ -64,7 +65,7 @@ def write_stored(session: Session, folder: Path, file_names: Sequence[str]) -> l
     """Write the stored letters named `file_names` into `folder` (a batch's letters, after its
     commit), reading their bytes from the workspace `STORED_CHUNK` at a time; return the paths, in
     the order given. Raises as `write_files` does, and `NotFoundError` for a name the register
-    does not hold (the files before it are written)."""
+    does not hold (the files of the chunks before its own are written)."""
     paths = []
     for start in range(0, len(file_names), STORED_CHUNK):
         chunk = file_names[start : start + STORED_CHUNK]
@@ -73,7 +74,7 @@ def write_stored(session: Session, folder: Path, file_names: Sequence[str]) -> l
         for name in chunk:
             if name not in found:
                 raise NotFoundError("letter", f"{name} (not in the register)")
-            paths.append(write_files(folder, [(name, found[name])])[0])
+        paths.extend(write_files(folder, [(name, found[name]) for name in chunk]))
     return paths
 
 
