@@ -65,16 +65,17 @@ def write_stored(session: Session, folder: Path, file_names: Sequence[str]) -> l
     """Write the stored letters named `file_names` into `folder` (a batch's letters, after its
     commit), reading their bytes from the workspace `STORED_CHUNK` at a time; return the paths, in
     the order given. Raises as `write_files` does, and `NotFoundError` for a name the register
-    does not hold (the files of the chunks before its own are written)."""
+    does not hold (the files before it are written)."""
     paths = []
     for start in range(0, len(file_names), STORED_CHUNK):
         chunk = file_names[start : start + STORED_CHUNK]
         query = select(Letter.file_name, Letter.content).where(Letter.file_name.in_(chunk))
         found = {name: content for name, content in session.execute(query)}
-        for name in chunk:
-            if name not in found:
-                raise NotFoundError("letter", f"{name} (not in the register)")
-        paths.extend(write_files(folder, [(name, found[name]) for name in chunk]))
+        missing = next((name for name in chunk if name not in found), None)
+        known = chunk if missing is None else chunk[: chunk.index(missing)]
+        paths.extend(write_files(folder, [(name, found[name]) for name in known]))
+        if missing is not None:
+            raise NotFoundError("letter", f"{missing} (not in the register)")
     return paths
 
 
