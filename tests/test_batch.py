@@ -352,3 +352,32 @@ def test_a_batch_refuses_on_each_guard_as_a_move_alone_does(ogp, workspace: Work
             alone.stderr, batch.stderr)  # fmt: skip
     assert "P-5:" not in batch.stderr  # P-5's body agreed
     assert dump_tables(url_of(workspace)) == before
+
+
+def test_a_batch_counts_the_places_and_commitments_its_own_moves_take(ogp, workspace: Workspace) -> None:  # type: ignore[no-untyped-def]
+    """The plan's shortlist size and commitment target bind inside a batch as they do across
+    commands: each move counts what the moves before it in the batch took."""
+    assert ogp("init", "--shortlist-size", "3", "--commitment-target", "2").exit_code == 0
+    refs = ["P-1", "P-2", "P-3", "P-4"]
+    add(ogp, *refs)
+    for ref in refs:
+        for args in (("interview", "record", ref, "--on", "2021-07-28", "--platform", "Zoom"), ("advance", ref, "interview")):
+            assert ogp(*args).exit_code == 0
+    if SCORER not in ogp("member", "list").stdout:
+        assert ogp("member", "add", SCORER, "--org", "جهة محايدة", "--sector", "government").exit_code == 0
+    for ref in refs:
+        for code in CRITERIA:
+            assert ogp("score", ref, "--member", SCORER, "--criterion", code, "--value", "4").exit_code == 0
+    shortlisted = ogp("advance", *refs, "shortlist", "--skip-refused")
+    assert shortlisted.exit_code == 0, shortlisted.output
+    assert "Skipped P-4: " in shortlisted.stdout and "(3 of 3 places are taken)" in shortlisted.stdout
+    assert ogp("advance", "P-1", "P-2", "P-3", "refer").exit_code == 0
+    for ref in ("P-1", "P-2", "P-3"):
+        assert ogp("response", "record", ref, "--entity", "MODEE", "--agreed").exit_code == 0
+    committed = ogp("advance", "P-1", "P-2", "P-3", "commit")
+    assert committed.exit_code == 1
+    assert "  P-3: " in committed.stderr and "(2 of 2 commitments are made)" in committed.stderr, committed.stderr
+    assert "P-1:" not in committed.stderr and "P-2:" not in committed.stderr
+    assert ogp("advance", "P-1", "P-2", "P-3", "commit", "--skip-refused").exit_code == 0
+    assert states(ogp) == {"P-1": "committed", "P-2": "committed", "P-3": "referred", "P-4": "interviewed"}
+    assert ogp("audit", "verify").exit_code == 0

@@ -19,13 +19,14 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from states import Addressees, Event, State, transition_for
+from states import Event, State, transition_for
 from workflow.dates import parse_date
 from workflow.errors import InvalidInputError, RowProblem, WorkflowError
 from workflow.guards import KnownFacts
 from workflow.ledger import BatchChain
 from workflow.models import Proposal
 from workflow.moves import MoveResult, advance
+from workflow.plans import current_plan
 from workflow.proposals import LOOKUP_CHUNK, find_proposals, get_proposal
 from workflow.spreadsheets import TableSpec, read_rows, refusal
 
@@ -152,40 +153,70 @@ def advance_many(
     the second time. `progress(n)` is called after each proposal."""
     result = BatchResult(event)
     seen: dict[int, str] = {}
-    # Read under the record's lock, every proposal at once (a query per 500, not one per proposal):
-    # no other step can change them before this transaction ends, so no move reads its own again.
+    # The proposals are read under the record's lock, 500 at a time with what their guards look
+    # at (a query per kind, not one per proposal): no other step can change them before this
+    # transaction ends, so no move reads its own again; and the batch holds a chunk, not them all.
     chain = BatchChain.start(session)
-    found = find_proposals(session, [item.key for item in items])
-    known = KnownFacts.read(session, {p.id for p in found.values()}, transition_for(event).guards)
-    if any(document.to is Addressees.RELEVANT_ENTITIES for document in transition_for(event).documents):
-        _read_links(session, list(found.values()))  # whom the letters go to
-    for item in items:
-        who = f"{item.key} ({item.where})" if item.where else item.key
-        try:
-            proposal = found.get(item.key) or get_proposal(session, item.key)  # the latter: not found
-            if proposal.id in seen:
-                raise WorkflowError(f"named twice (also as {seen[proposal.id]}); a proposal moves once in a batch")
-            seen[proposal.id] = who
-            done = advance(
-                session, proposal, event, actor=actor,
-                reason=reason if item.reason is None else item.reason,
-                lead=item.lead or lead, dated=item.dated or dated, now=now,
-                templates_dir=templates_dir, workspace_folder=workspace_folder, current=True, chain=chain, known=known,
-            )  # fmt: skip
-        except InvalidInputError as bad:
-            column = _FILE_COLUMNS.get(bad.field)
-            if item.where and column is not None and getattr(item, column) is not None:
-                # The value came from the file's row: name its column, as every importer does.
-                result.refused.append((f"{item.key} ({item.where}, column '{column}')", bad.problem))
-            else:
-                result.refused.append((who, str(bad).removeprefix("Error: ")))
-        except WorkflowError as refused:
-            result.refused.append((who, str(refused).removeprefix("Error: ")))
-        else:
-            result.moved.append(BatchMove.of(done))
-        if progress is not None:
-            progress(1)
+    plan, move = current_plan(session), transition_for(event)
+    for start in range(0, len(items), LOOKUP_CHUNK):
+        chunk = items[start : start + LOOKUP_CHUNK]
+        found = find_proposals(session, [item.key for item in chunk])
+        known = KnownFacts.read(session, plan, {p.id for p in found.values()}, move.guards)
+        if move.documents:
+            _read_links(session, list(found.values()))  # the bodies the letters name, or go to
+        for item in chunk:
+            _advance_one(session, item, event, found, known, chain, seen, result, actor=actor, reason=reason,
+                         lead=lead, dated=dated, now=now, templates_dir=templates_dir,
+                         workspace_folder=workspace_folder)  # fmt: skip
+            if progress is not None:
+                progress(1)
     if result.refused and not skip_refused:
         raise BatchRefusedError(event, len(items), result.refused)
     chain.write()
     return result
+
+
+def _advance_one(
+    session: Session,
+    item: BatchItem,
+    event: Event,
+    found: dict[str, Proposal],
+    known: KnownFacts,
+    chain: BatchChain,
+    seen: dict[int, str],
+    result: BatchResult,
+    *,
+    actor: str,
+    reason: str,
+    lead: str | None,
+    dated: dt.date | None,
+    now: dt.datetime | None,
+    templates_dir: Path | None,
+    workspace_folder: Path | None,
+) -> None:
+    """One proposal of a batch: its move added to `result.moved`, or its refusal to `result.refused`."""
+    who = f"{item.key} ({item.where})" if item.where else item.key
+    try:
+        proposal = found.get(item.key) or get_proposal(session, item.key)  # the latter: not found
+        if proposal.id in seen:
+            raise WorkflowError(f"named twice (also as {seen[proposal.id]}); a proposal moves once in a batch")
+        seen[proposal.id] = who
+        was = proposal.state
+        done = advance(
+            session, proposal, event, actor=actor,
+            reason=reason if item.reason is None else item.reason,
+            lead=item.lead or lead, dated=item.dated or dated, now=now,
+            templates_dir=templates_dir, workspace_folder=workspace_folder, current=True, chain=chain, known=known,
+        )  # fmt: skip
+    except InvalidInputError as bad:
+        column = _FILE_COLUMNS.get(bad.field)
+        if item.where and column is not None and getattr(item, column) is not None:
+            # The value came from the file's row: name its column, as every importer does.
+            result.refused.append((f"{item.key} ({item.where}, column '{column}')", bad.problem))
+        else:
+            result.refused.append((who, str(bad).removeprefix("Error: ")))
+    except WorkflowError as refused:
+        result.refused.append((who, str(refused).removeprefix("Error: ")))
+    else:
+        result.moved.append(BatchMove.of(done))
+        known.moved(was, done.proposal.state)

@@ -29,6 +29,7 @@ from workflow.models import (
     Response,
     Score,
 )
+from workflow.plans import count_in
 
 
 class Facts(Protocol):
@@ -75,13 +76,20 @@ def has_reason(facts: Facts) -> str | None:
     return None if facts.reason else "no reason was given"
 
 
+# The states each counting guard counts the plan's proposals in.
+_COUNTED: dict[Guard, frozenset[State]] = {
+    Guard.WITHIN_SHORTLIST_SIZE: frozenset(SHORTLIST_PLACES),
+    Guard.WITHIN_COMMITMENT_TARGET: frozenset({State.COMMITTED}),
+}
+
+
 def within_shortlist_size(facts: Facts) -> str | None:
-    taken = facts.count_in(SHORTLIST_PLACES)
+    taken = facts.count_in(_COUNTED[Guard.WITHIN_SHORTLIST_SIZE])
     return None if taken < facts.shortlist_size else f"{taken} of {facts.shortlist_size} places are taken"
 
 
 def within_commitment_target(facts: Facts) -> str | None:
-    made = facts.count_in({State.COMMITTED})
+    made = facts.count_in(_COUNTED[Guard.WITHIN_COMMITMENT_TARGET])
     if made < facts.commitment_target:
         return None
     return f"{made} of {facts.commitment_target} commitments are made"
@@ -126,18 +134,26 @@ def check(guards: Sequence[Guard], facts: Facts, ref: str, event: str) -> None:
 _CHUNK = 500
 
 
-@dataclass(frozen=True)
+@dataclass
 class KnownFacts:
     """Facts of many proposals read at once for a batch (a query per kind and 500 proposals, not one
-    per proposal and guard): only kinds no move changes, so they hold for the whole batch. Each
-    is proposal id → value, or None where the batch's guards do not look at that kind."""
+    per proposal and guard), under the record's lock. Per proposal, only kinds no move changes, so
+    they hold for the whole batch: each is proposal id → value, or None where the batch's guards
+    do not look at that kind. The plan's counts of proposals by state, which its moves do change,
+    the batch keeps true by telling each move (`moved`)."""
 
     interviews: Mapping[int, int] | None = None  # interviews recorded
     entities: Mapping[int, int] | None = None  # bodies named
     answers: Mapping[int, tuple[int, int]] | None = None  # bodies whose latest answer agrees, declines
+    # The bodies whose latest answer agrees, by entity id, in the order they answered (as
+    # `evaluation.agreeing_bodies`): whom a commitment may name as its lead.
+    agreeing: Mapping[int, tuple[int, ...]] | None = None
+    counts: dict[frozenset[State], int] | None = None  # the plan's proposals in each set of states counted
 
     @classmethod
-    def read(cls, session: Session, proposal_ids: Collection[int], guards: Collection[Guard]) -> KnownFacts:
+    def read(
+        cls, session: Session, plan: Plan, proposal_ids: Collection[int], guards: Collection[Guard]
+    ) -> KnownFacts:
         """What `guards` look at, for each of `proposal_ids` (a proposal with none of a kind is 0)."""
         ids = sorted(proposal_ids)
         chunks = [ids[start : start + _CHUNK] for start in range(0, len(ids), _CHUNK)]
@@ -150,19 +166,38 @@ class KnownFacts:
             return found
 
         answers: dict[int, tuple[int, int]] | None = None
+        agreeing: dict[int, tuple[int, ...]] | None = None
         if Guard.HAS_AGREEMENT in guards:
-            latest: dict[int, dict[int, bool]] = {proposal_id: {} for proposal_id in ids}
+            latest: dict[int, dict[int, tuple[Any, int, bool]]] = {proposal_id: {} for proposal_id in ids}
             for chunk in chunks:
-                query = select(Response.proposal_id, Response.entity_id, Response.agreed)
+                query = select(Response.proposal_id, Response.entity_id, *ANSWER_ORDER, Response.agreed)
                 query = query.where(Response.proposal_id.in_(chunk)).order_by(*ANSWER_ORDER)
-                for proposal_id, entity_id, agreed in session.execute(query):
-                    latest[proposal_id][entity_id] = agreed  # the last in ANSWER_ORDER stands
-            answers = {p: (sum(v.values()), len(v) - sum(v.values())) for p, v in latest.items()}
+                for proposal_id, entity_id, on, number, agreed in session.execute(query):
+                    latest[proposal_id][entity_id] = (on, number, agreed)  # the last in ANSWER_ORDER stands
+            answers, agreeing = {}, {}
+            for proposal_id, by_entity in latest.items():
+                agreeing_count = sum(1 for _, _, yes in by_entity.values() if yes)
+                answers[proposal_id] = (agreeing_count, len(by_entity) - agreeing_count)
+                ordered = sorted(by_entity.items(), key=lambda item: item[1][:2])
+                agreeing[proposal_id] = tuple(entity_id for entity_id, (_, _, yes) in ordered if yes)
+        counts = None
+        counting = [states for guard, states in _COUNTED.items() if guard in guards]
+        if counting:
+            counts = {states: count_in(session, plan, states) for states in counting}
         return cls(
             interviews=counted(Interview) if Guard.HAS_INTERVIEW in guards else None,
             entities=counted(ProposalEntity) if Guard.HAS_ENTITY in guards else None,
             answers=answers,
+            agreeing=agreeing,
+            counts=counts,
         )
+
+    def moved(self, before: State, after: State) -> None:
+        """A move of the batch took a proposal from `before` to `after`: keep `counts` true."""
+        for states in self.counts or {}:
+            assert self.counts is not None
+            self.counts[states] += (after in states) - (before in states)
+
 
 
 @dataclass
@@ -217,10 +252,11 @@ class LiveFacts:
 
     def count_in(self, states: Collection[State]) -> int:
         key = frozenset(states)
+        if self.known is not None and self.known.counts is not None and key in self.known.counts:
+            return self.known.counts[key]
         if self.counted is not None and key in self.counted:
             return self.counted[key]
-        query = select(func.count(Proposal.id)).where(Proposal.plan_id == self.plan.id, Proposal.state.in_(list(key)))
-        found = int(self.session.scalar(query) or 0)
+        found = count_in(self.session, self.plan, key)
         if self.counted is not None:
             self.counted[key] = found
         return found

@@ -69,11 +69,17 @@ class Move:
         self.entry = self.step.finish()
 
 
-def choose_lead(session: Session, proposal: Proposal, lead: str | None) -> Entity | None:
+def choose_lead(
+    session: Session, proposal: Proposal, lead: str | None, known: guards.KnownFacts | None = None
+) -> Entity | None:
     """The body that leads the commitment: one that agreed; the one named (`lead`, a code or name),
-    else the first to agree; None when none has agreed. Raises `InvalidInputError` when the body
-    named has not agreed (or is unknown: `NotFoundError`)."""
-    agreed = agreeing_bodies(session, proposal)
+    else the first to agree; None when none has agreed. `known`: the answers a batch read for all
+    its proposals. Raises `InvalidInputError` when the body named has not agreed (or is unknown:
+    `NotFoundError`)."""
+    if known is not None and known.agreeing is not None:
+        agreed = [session.get_one(Entity, entity_id) for entity_id in known.agreeing[proposal.id]]
+    else:
+        agreed = agreeing_bodies(session, proposal)
     if lead is None:
         return agreed[0] if agreed else None
     entity = EntityIndex(session).get(lead)
@@ -178,7 +184,7 @@ def _move(
         raise TransitionNotAllowedError(ref, event.value, from_state.value, allowed)
     if lead is not None and event is not Event.COMMIT:
         raise InvalidInputError(f"proposal {ref}", "--lead", f"only 'commit' names a lead body, not {event.value!r}")
-    chosen = choose_lead(session, proposal, lead) if event is Event.COMMIT else None
+    chosen = choose_lead(session, proposal, lead, known) if event is Event.COMMIT else None
     decided = _decided(session, proposal, standing, ranked)
     # Only a move that writes letters needs the templates folder to exist.
     letters = renderer(templates_folder(plan, workspace_folder, templates_dir) if row.documents else None)

@@ -8,9 +8,10 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from states import SHORTLIST_PLACES, Event
+from states import SHORTLIST_PLACES, Event, State, transition_for
 from workflow.errors import InvalidInputError, WorkflowError
 from workflow.evaluation import Standing, ranking
+from workflow.guards import KnownFacts
 from workflow.ledger import BatchChain
 from workflow.moves import MoveResult, advance
 from workflow.plans import count_in, current_plan
@@ -99,6 +100,8 @@ def shortlist_top(
     moves = []
     if not dry_run:
         chain = BatchChain.start(session)
+        guards = transition_for(Event.SHORTLIST).guards
+        known = KnownFacts.read(session, plan, {place.proposal.id for place in selected}, guards)
         for place in selected:
             reason = f"ranked {place.rank} of {len(ranked)}, weighted mean {float(place.total or 0):.2f}"
             moves.append(
@@ -114,7 +117,9 @@ def shortlist_top(
                     ranked=len(ranked),
                     current=True,
                     chain=chain,
+                    known=known,
                 )
             )
+            known.moved(State.INTERVIEWED, State.SHORTLISTED)
         chain.write()
     return ShortlistResult(selected, ranked, moves, dry_run, blockers)
