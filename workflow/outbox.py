@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -265,8 +265,8 @@ class Outbox:
         not voided), which the letter cites by number and date; {} otherwise."""
         if document.kind is not DocumentKind.REFERRAL_CLOSED or recipient.entity is None:
             return {}
-        letter = self.session.scalars(
-            select(Letter)
+        letter = self.session.execute(
+            select(Letter.reference, Letter.issued_on)  # not the letter's bytes
             .where(
                 Letter.proposal_id == self.proposal.id, Letter.entity_id == recipient.entity.id,
                 Letter.kind == DocumentKind.REFERRAL.value, Letter.void_reason == "",
@@ -317,7 +317,16 @@ class Outbox:
         )
 
 
-def referral_context(letter: Letter) -> dict[str, str]:
+class Cited(Protocol):
+    """A letter as another cites it (a `Letter`, or a row of its reference and date)."""
+
+    @property
+    def reference(self) -> str: ...
+    @property
+    def issued_on(self) -> dt.date: ...
+
+
+def referral_context(letter: Cited) -> dict[str, str]:
     """How a letter cites an earlier referral letter: its reference number and its date, in the
     forms the templates use (`referral.reference`, `.date`, `.date_ar`, `.date_hijri`, `.date_en`)."""
     day = letter.issued_on
