@@ -159,7 +159,13 @@ def load(url: str, folder: Path, workers: int, actions: int) -> dict[str, object
         batches = pool.map(worker, [(url, str(folder), seed, actions, proposals, start) for seed in range(workers)])
     seconds = time.perf_counter() - began - max(0.0, start - time.time())
     results = [r for batch in batches for r in batch]
-    ok = collections.Counter(cmd[0] if cmd[0] != "advance" else cmd[2] for cmd, code, _ in results if code == 0)
+    # A score given again with the value it has writes nothing ("… is already 4"): not a write to find.
+    ok = collections.Counter(
+        cmd[0] if cmd[0] != "advance" else cmd[2]
+        for cmd, code, output in results
+        if code == 0 and not (cmd[0] == "score" and " is already " in output)
+    )
+    unchanged = sum(1 for cmd, code, output in results if code == 0 and cmd[0] == "score" and " is already " in output)
     refused = collections.Counter()
     bad = []
     for cmd, code, output in results:
@@ -192,6 +198,7 @@ def load(url: str, folder: Path, workers: int, actions: int) -> dict[str, object
         "seconds": round(seconds, 1),
         "commands_per_second": round(len(results) / seconds, 1),
         "succeeded": dict(ok),
+        "scores_given_again_unchanged": unchanged,
         "refused": sum(refused.values()),
         "refusals_by_message": dict(refused.most_common(6)),
         "lost_writes": lost,
