@@ -4,6 +4,7 @@ ministries' responses to referrals."""
 from __future__ import annotations
 
 import datetime as dt
+from array import array
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -674,6 +675,10 @@ def standing(session: Session, proposal: Proposal, plan: Plan | None = None) -> 
     return Standing(proposal, compute_tally(criteria_info(plan), scores, eligible, quorum_size(session, plan)))
 
 
+# Score rows a `ScoreSheet` reads from the database at a time.
+SHEET_ROWS = 10_000
+
+
 class ScoreSheet:
     """The scores of every proposal in some states, with the members and the conflicts declared
     on them, read once (a query or three, however many proposals): what `ranking` and `ogp
@@ -696,14 +701,23 @@ class ScoreSheet:
             .where(Conflict.late.is_(False), Proposal.state.in_(wanted))
         ):
             self._declared.setdefault(proposal_id, set()).add(member_id)
-        self._given: dict[int, list[tuple[int, int, int]]] = {}
-        for proposal_id, member_id, criterion_id, value in session.execute(
+        # Each proposal's scores as one flat array (member, criterion, value, member, …): 24 bytes
+        # a score, not the 72 of a tuple in a list; and the rows are streamed, not all fetched
+        # first (250,000 scores for 10,000 proposals: 18 MB kept, and 40 MB of rows at once).
+        self._given: dict[int, array[int]] = {}
+        query = (
             select(Score.proposal_id, Score.member_id, Score.criterion_id, Score.value)
             .join(Proposal, Proposal.id == Score.proposal_id)
             .where(Proposal.state.in_(wanted))
             .order_by(Score.proposal_id, Score.member_id, Score.criterion_id)
+        )
+        for proposal_id, member_id, criterion_id, value in session.execute(
+            query, execution_options={"yield_per": SHEET_ROWS}
         ):
-            self._given.setdefault(proposal_id, []).append((member_id, criterion_id, value))
+            given = self._given.get(proposal_id)
+            if given is None:
+                given = self._given[proposal_id] = array("q")
+            given.extend((member_id, criterion_id, value))
         self._organisations = {m.id: name_key(m.organization) for m in self.members}
 
     def eligible(self, proposal: Proposal) -> list[Member]:
@@ -713,7 +727,8 @@ class ScoreSheet:
 
     def given(self, proposal: Proposal) -> list[tuple[int, int, int]]:
         """The proposal's scores as (member id, criterion id, value)."""
-        return self._given.get(proposal.id, [])
+        flat = self._given.get(proposal.id)
+        return [] if flat is None else list(zip(flat[0::3], flat[1::3], flat[2::3], strict=True))
 
     def standing(self, proposal: Proposal) -> Standing:
         """As `standing(session, proposal)`, from what the sheet read."""

@@ -24,7 +24,8 @@ from enum import Enum
 from typing import Any
 
 from sqlalchemy import Integer, String, Table, event, func, inspect, select, text
-from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
+from sqlalchemy.orm import PassiveFlag, Session, SessionTransaction, UOWTransaction
+from sqlalchemy.orm.attributes import get_history
 
 from states import STEPS, Action, MilestoneState, RecordedStep, State
 from workflow import audit, fields
@@ -135,7 +136,9 @@ def _delta(obj: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     new: dict[str, Any] = {}
     old: dict[str, Any] = {}
     for prop in state.mapper.column_attrs:
-        history = state.attrs[prop.key].history
+        # Not `state.attrs[key].history`: `attrs` is memoized on the object, an AttributeState for
+        # every attribute it has, kept as long as the object (5,000 shortlisted: 6 MB).
+        history = get_history(obj, prop.key, passive=PassiveFlag.PASSIVE_NO_INITIALIZE)
         if not history.added:
             continue
         name = prop.columns[0].name
