@@ -23,7 +23,7 @@ from workflow.errors import (
     RowProblem,
 )
 from workflow.evaluation import (
-    CheckedScore,
+    CheckedScores,
     GivenResponse,
     Referrals,
     ScoreBook,
@@ -195,7 +195,7 @@ def import_scores(
 
     The file is read a block of rows at a time (`SCORE_BLOCK`); what a row is checked against is
     loaded once for the block (`evaluation.ScoreBook`), and of each good row only what it scores is
-    kept (`evaluation.CheckedScore`). The scores are written in bulk, one recorded step per
+    kept, as integers (`evaluation.CheckedScores`). The scores are written in bulk, one recorded step per
     proposal (`evaluation.record_scores`)."""
     now = now or dt.datetime.now(dt.UTC)
     # The lock first: what is checked below still holds when it is recorded, so each score is
@@ -206,7 +206,7 @@ def import_scores(
     rows = iter_rows(path, SCORES, read)
     book = ScoreBook(session, ())
     seen: dict[tuple[int, int, int], str] = {}
-    good: list[CheckedScore] = []
+    good = CheckedScores()
     count = 0
     while block := list(itertools.islice(rows, SCORE_BLOCK)):
         count += len(block)
@@ -226,7 +226,7 @@ def import_scores(
                     problems.append(RowProblem(where, "", f"the same score is given twice (also at {seen[found.key]})"))
                 seen.setdefault(found.key, where)
             if found.found is not None and not problems and not read:  # once a row is bad, none is recorded
-                good.append(CheckedScore(*found.found, raw.note))
+                good.add(*found.found, raw.note)
         if problems or read:
             good.clear()
     if not count and not read and not problems:
@@ -234,7 +234,7 @@ def import_scores(
     if read or problems:
         raise refusal(path, read + problems, len(read), SCORES)
     del seen
-    for member in {checked.member.id: checked.member for checked in good}.values():
+    for member in good.members():
         check_acting_as(session, member, "score")  # a member's own login scores only for them
     recorded = record_scores(session, good, actor=actor, now=now, progress=progress)
     return ScoreImport(recorded, len(good) - recorded)
