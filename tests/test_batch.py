@@ -381,3 +381,22 @@ def test_a_batch_counts_the_places_and_commitments_its_own_moves_take(ogp, works
     assert ogp("advance", "P-1", "P-2", "P-3", "commit", "--skip-refused").exit_code == 0
     assert states(ogp) == {"P-1": "committed", "P-2": "committed", "P-3": "referred", "P-4": "interviewed"}
     assert ogp("audit", "verify").exit_code == 0
+
+
+def test_a_commit_in_a_batch_writes_the_entry_a_commit_alone_writes(ogp, workspace: Workspace) -> None:  # type: ignore[no-untyped-def]
+    """The lead body and the state are two changes of a commit's entry, alone or in a batch (a
+    batch reads no register for its second letter, so nothing else writes the lead first)."""
+    refs = ["P-1", "P-2", "P-3"]
+    add(ogp, *refs)
+    for ref in refs:
+        cli_to_shortlisted(ogp, ref)
+    assert ogp("advance", *refs, "refer").exit_code == 0
+    for ref in refs:
+        assert ogp("response", "record", ref, "--entity", "MODEE", "--agreed").exit_code == 0
+    assert ogp("advance", "P-1", "commit").exit_code == 0
+    assert ogp("advance", "P-2", "P-3", "commit").exit_code == 0
+    changes = {ref: [(c["table"], c["op"], sorted(c["fields"])) for c in json.loads(ogp("history", ref, "--json").stdout)[-1]["changes"]]
+               for ref in refs}  # fmt: skip
+    assert changes["P-1"] == changes["P-2"] == changes["P-3"], changes
+    assert [fields for table, _, fields in changes["P-1"] if table == "proposals"] == [["lead_entity_id"], ["state"]]
+    assert ogp("audit", "verify").exit_code == 0

@@ -58,6 +58,10 @@ class Move:
         """Render every letter before anything changes: a broken template stops the move here."""
         if self.event is Event.COMMIT:
             self.proposal.lead_entity = self.lead  # the letters go to it
+            # Written now, as its own change in the entry: the entry is then the same whether the
+            # rendering below happens to query the database (which would write it) or not (in a
+            # batch, which holds what it would query).
+            self.session.flush()
         self.outbox.render(transition_for(self.event).documents)
 
     def record(self) -> None:
