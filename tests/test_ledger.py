@@ -25,7 +25,7 @@ from tests.conftest import SessionFactory
 from tests.helpers import NOW, bring_to, drop_audit_guards, register
 from workflow import audit, db, ledger, replay
 from workflow.db import Workspace
-from workflow.errors import AuditChainError
+from workflow.errors import AuditChainError, RecordMismatchError
 from workflow.evaluation import ScoreInput, list_criteria, record_score
 from workflow.members import add_member
 from workflow.models import AuditEntry, Letter, Member, Proposal
@@ -450,15 +450,19 @@ def test_a_letters_id_is_a_handle_the_workflow_never_orders_by(session_scope: Se
 # --- the proposal guards as the replay checks them, on scores it keeps on disk ----------------------
 
 
-def forge_move(s: Session, step: str, proposal_id: int, ref: str, before: str, after: str) -> int:
-    """What a forger with the program's source could append: a correctly hashed move of `ref` from
-    `before` to `after`, with the table changed to agree; returns its sequence number."""
+def forge_move(
+    s: Session, step: str, proposal_id: int, ref: str, before: str, after: str, changes: list[object] | None = None
+) -> int:
+    """What a forger with the program's source could append: a correctly hashed step about `ref`,
+    by default a move from `before` to `after` with the table changed to agree; returns its number."""
     last = audit.current_head(s)
-    change = {"t": "proposals", "op": "update", "key": {"id": proposal_id}, "new": {"state": after},
-              "old": {"state": before}}  # fmt: skip
-    body = ledger.canonical_json(
+    if changes is None:
+        changes = [{"t": "proposals", "op": "update", "key": {"id": proposal_id}, "new": {"state": after},
+                    "old": {"state": before}}]  # fmt: skip
+    body = json.dumps(  # as the program writes a body, but taking any value a forger puts in it
         {"v": 2, "step": step, "actor": "mallory", "proposal": {"id": proposal_id, "ref": ref}, "from": before,
-         "to": after, "reason": "مزوّر", "late": False, "letters": [], "changes": [change]}
+         "to": after, "reason": "مزوّر", "late": False, "letters": [], "changes": changes},
+        ensure_ascii=False, sort_keys=True, separators=(",", ":"),
     )  # fmt: skip
     at = audit.utc_stamp(NOW)
     s.execute(
@@ -505,3 +509,55 @@ def test_a_forged_move_is_checked_against_the_scores_as_the_record_then_stood(
         f"audit chain broken at entry #{seq}: {step} of P-1 was not allowed: {GUARD_RULES[rule]} {detail} "
         "as the record then stood."
     )
+
+
+def _score_row(row_id: object, proposal_id: object, member_id: object, criterion_id: object, value: object) -> dict:  # type: ignore[type-arg]
+    row = {"id": row_id, "proposal_id": proposal_id, "member_id": member_id, "criterion_id": criterion_id,
+           "value": value, "note": "", "updated_at": "2021-08-01T00:00:00.000000Z", "updated_by": "mallory"}  # fmt: skip
+    return {"t": "scores", "op": "insert", "key": {"id": row_id}, "row": row}
+
+
+def _proposal_row(row_id: object, state: str) -> dict:  # type: ignore[type-arg]
+    row = {"id": row_id, "plan_id": 1, "ref": "P-X", "title": "t", "organization": "o", "email": "", "problem": "",
+           "solution": "", "values": [], "submitted_on": "2021-06-20", "state": state, "language": "ar",
+           "lead_entity_id": None}  # fmt: skip
+    return {"t": "proposals", "op": "insert", "key": {"id": row_id}, "row": row}
+
+
+@pytest.mark.parametrize(
+    ("crafted", "then_shortlist"),
+    [
+        ([_score_row(9001, "PID", "MID", "CID", "x")], True),  # a score that is text
+        ([_score_row(9001, "PID", "MID", "CID", [4])], True),  # a score that is a list
+        ([_score_row(9001, "PID", 1.0, "CID", 5), _score_row(9002, "PID", True, "CID", 5)], True),  # one member thrice
+        ([_score_row(9001, "PID", ["MID"], {"c": 1}, 4)], False),  # keys of other kinds
+        ([_proposal_row(None, "interviewed"), _score_row(9001, None, "MID", "CID", 4)], False),  # no id
+        ([_proposal_row(2**70, "shortlisted")], False),  # an id too large for SQLite
+    ],
+)
+def test_a_crafted_score_or_proposal_row_is_refused_by_name_never_a_traceback(
+    session_scope: SessionFactory, crafted: list[dict], then_shortlist: bool  # type: ignore[type-arg]
+) -> None:
+    """Rows no step writes, in a correctly hashed entry (review of issue 13's replay): `audit
+    verify` names the entry or the table row, whatever the values; the scores it keeps on disk
+    take any key a body can hold."""
+    with session_scope() as s:
+        proposal = register(s, "P-1")
+        bring_to(s, "P-1", State.INTERVIEWED)
+        add_member(s, "عضو الاختبار", "جهة محايدة", "government", actor="tester")
+        criteria = list_criteria(s)
+        for criterion in criteria:
+            record_score(s, ScoreInput("P-1", "عضو الاختبار", criterion.code, 4), actor="tester", now=NOW)
+        member_id = s.scalars(select(Member.id)).one()
+        ids = {"PID": proposal.id, "MID": member_id, "CID": criteria[0].id}
+        proposal_id = proposal.id
+    changes = json.loads(json.dumps(crafted).replace('"PID"', str(ids["PID"])).replace('"MID"', str(ids["MID"]))
+                         .replace('"CID"', str(ids["CID"])))  # fmt: skip
+    with session_scope() as s:
+        seq = forge_move(s, "score", proposal_id, "P-1", "interviewed", "interviewed", changes)
+        if then_shortlist:
+            seq = forge_move(s, "shortlist", proposal_id, "P-1", "interviewed", "shortlisted")
+    with session_scope() as s, pytest.raises((AuditChainError, RecordMismatchError)) as refused:
+        replay.verify(s)
+    if then_shortlist and isinstance(refused.value, AuditChainError):
+        assert f"entry #{seq}: shortlist of P-1" in str(refused.value), refused.value

@@ -136,41 +136,49 @@ class RowStore:
 class OpenScores:
     """The scores of the proposals still in evaluation, which the quorum and nothing-written
     guards look at, in the rebuilt record's file: (proposal, member, criterion) → value, each as
-    the chain wrote it (JSON text), so a score that is not a number reaches the guard as it was."""
+    the chain wrote it (JSON text), so a score that is not a number reaches the guard as it was.
+    Keys are kept as `_key_text` writes them: whatever a crafted body holds there (null, a number
+    too large for SQLite, text) is a key like another, and numbers equal in Python (1, 1.0, true)
+    are one key, as they were one key of the dict this replaces."""
 
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
-        db.execute("CREATE TABLE scores (p INTEGER, m TEXT, c TEXT, v TEXT, PRIMARY KEY (p, m, c)) WITHOUT ROWID")
+        db.execute("CREATE TABLE scores (p TEXT, m TEXT, c TEXT, v TEXT, PRIMARY KEY (p, m, c)) WITHOUT ROWID")
 
-    def put(self, proposal_id: int, member: Any, criterion: Any, value: Any) -> None:
-        self.db.execute(
-            "INSERT OR REPLACE INTO scores VALUES (?, ?, ?, ?)",
-            (proposal_id, _json_text(member), _json_text(criterion), _json_text(value)),
-        )
+    def put(self, proposal_id: Any, member: Any, criterion: Any, value: Any) -> None:
+        key = (_score_key(proposal_id), _score_key(member), _score_key(criterion))
+        text = str(value) if type(value) is int else plain_json(value)  # as the chain wrote it
+        self.db.execute("INSERT OR REPLACE INTO scores VALUES (?, ?, ?, ?)", (*key, text))
 
-    def drop(self, proposal_id: int, member: Any, criterion: Any) -> None:
-        key = (proposal_id, _json_text(member), _json_text(criterion))
+    def drop(self, proposal_id: Any, member: Any, criterion: Any) -> None:
+        key = (_score_key(proposal_id), _score_key(member), _score_key(criterion))
         self.db.execute("DELETE FROM scores WHERE p = ? AND m = ? AND c = ?", key)
 
-    def drop_all(self, proposal_id: int | None = None) -> None:
-        """Forget one proposal's scores (it left evaluation), or everyone's."""
+    def drop_all(self, proposal_id: Any = None) -> None:
+        """Forget one proposal's scores (it left evaluation), or everyone's (`None`)."""
         if proposal_id is None:
             self.db.execute("DELETE FROM scores")
         else:
-            self.db.execute("DELETE FROM scores WHERE p = ?", (proposal_id,))
+            self.db.execute("DELETE FROM scores WHERE p = ?", (_score_key(proposal_id),))
 
-    def of(self, proposal_id: int) -> list[tuple[Any, Any, Any]]:
+    def of(self, proposal_id: Any) -> list[tuple[Any, Any, Any]]:
         """(member, criterion, value) of each score the proposal holds."""
-        found = self.db.execute("SELECT m, c, v FROM scores WHERE p = ?", (proposal_id,))
+        found = self.db.execute("SELECT m, c, v FROM scores WHERE p = ?", (_score_key(proposal_id),))
         return [(json.loads(m), json.loads(c), json.loads(v)) for m, c, v in found]
 
-    def count(self, proposal_id: int) -> int:
-        return int(self.db.execute("SELECT count(*) FROM scores WHERE p = ?", (proposal_id,)).fetchone()[0])
+    def count(self, proposal_id: Any) -> int:
+        found = self.db.execute("SELECT count(*) FROM scores WHERE p = ?", (_score_key(proposal_id),))
+        return int(found.fetchone()[0])
 
 
-def _json_text(value: Any) -> str:
-    """`plain_json(value)`, written directly for a whole number (most keys and every score)."""
-    return str(value) if type(value) is int else plain_json(value)
+def _score_key(value: Any) -> str:
+    """A key of `OpenScores` as JSON text, a whole number (an int, a bool, a float without a
+    fraction) written as the int it equals."""
+    if type(value) is int:
+        return str(value)  # the usual key, written directly
+    if isinstance(value, bool) or (isinstance(value, float) and value.is_integer()):
+        return str(int(value))
+    return plain_json(value)
 
 
 # --- what the guards need, per proposal -----------------------------------------------------------
@@ -545,7 +553,13 @@ class Replay:
             return
         if body.get("to") != spec.move.dest.value:
             raise AuditChainError(seq, f"{spec.name} leads to '{spec.move.dest.value}', not '{body.get('to')}'.")
-        broken = failures(spec.move.guards, ReplayFacts(self.record, proposal["id"], body.get("reason", "")))
+        try:
+            broken = failures(spec.move.guards, ReplayFacts(self.record, proposal["id"], body.get("reason", "")))
+        except (TypeError, ValueError, ArithmeticError) as exc:  # a value no step writes, in a crafted row
+            raise AuditChainError(
+                seq,
+                f"{spec.name} of {facts.ref} cannot be checked: the rows before it hold values no step writes ({exc}).",
+            ) from exc
         if broken:
             guard, detail = broken[0]
             raise AuditChainError(
@@ -583,7 +597,12 @@ class Replay:
         facts_then = ReplayMilestoneFacts(
             self.record, about["id"], rows[0].get("reason", ""), rows[0].get("new_end_month", "")
         )
-        broken = milestone_failures(move.guards, facts_then)
+        try:
+            broken = milestone_failures(move.guards, facts_then)
+        except (TypeError, ValueError, ArithmeticError) as exc:  # a value no step writes, in a crafted row
+            raise AuditChainError(
+                seq, f"{spec.name} of {name} cannot be checked: the rows before it hold values no step writes ({exc})."
+            ) from exc
         if broken:
             guard, detail = broken[0]
             raise AuditChainError(
