@@ -24,7 +24,7 @@ from click.testing import CliRunner, Result
 from sqlalchemy import create_engine, text
 
 from cli import cli
-from documents.files import clean_partials, write_all_atomic, write_atomic
+from documents.files import SYNC_AT, clean_partials, write_all_atomic, write_atomic
 from tests.helpers import cli_to_shortlisted, dump_tables
 from tests.test_documents import PNG
 from workflow.db import Workspace
@@ -375,8 +375,14 @@ def test_many_documents_are_written_whole_with_one_flush_to_disk(
     (tmp_path / "elsewhere.docx").write_bytes(b"x")
     (tmp_path / "linked.docx").symlink_to(tmp_path / "elsewhere.docx")
     for refused, error in (("linked.docx", OSError), ("../out.docx", ValueError)):
+        many = [(f"new-{n}.docx", b"1") for n in range(SYNC_AT)]
         with pytest.raises(error):
-            write_all_atomic(tmp_path, [("new-1.docx", b"1"), (refused, b"2")])
+            write_all_atomic(tmp_path, [*many, (refused, b"2")])
         assert not (tmp_path / "new-1.docx").exists() and (tmp_path / "elsewhere.docx").read_bytes() == b"x"
         assert not [p for p in tmp_path.iterdir() if p.name.startswith(".partial-")]
     assert not (tmp_path.parent / "out.docx").exists()
+    # A move's two letters: an fsync each, not a flush of every filesystem of the machine.
+    fsynced: list[int] = []
+    monkeypatch.setattr(os, "fsync", lambda fd: fsynced.append(fd))
+    few = write_all_atomic(tmp_path / "few", [("a.docx", b"a"), ("b.docx", b"b")])
+    assert [p.read_bytes() for p in few] == [b"a", b"b"] and len(fsynced) == 2 and synced == [1]

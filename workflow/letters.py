@@ -51,14 +51,22 @@ def register(session: Session, year: int | None = None) -> list[Letter]:
     return list(session.scalars(query))
 
 
-def write_files(folder: Path, letters: Iterable[tuple[str, bytes]]) -> list[Path]:
-    """Write (file name, bytes) pairs into `folder`, each atomically, with one flush to disk for
-    them all (`documents.files.write_all_atomic`); return the paths."""
-    return write_all_atomic(folder, letters)
-
-
-# Letters `write_stored` reads at a time: its memory is a chunk's bytes, not the batch's.
+# Letters read or written at a time (`write_stored`, `write_files`): memory holds a chunk's bytes.
 STORED_CHUNK = 200
+
+
+def write_files(folder: Path, letters: Iterable[tuple[str, bytes]]) -> list[Path]:
+    """Write (file name, bytes) pairs into `folder`, each atomically, `STORED_CHUNK` at a time with
+    one flush to disk for each chunk (`documents.files.write_all_atomic`); return the paths."""
+    paths: list[Path] = []
+    chunk: list[tuple[str, bytes]] = []
+    for letter in letters:
+        chunk.append(letter)
+        if len(chunk) == STORED_CHUNK:
+            paths.extend(write_all_atomic(folder, chunk))
+            chunk = []
+    paths.extend(write_all_atomic(folder, chunk))
+    return paths
 
 
 def write_stored(session: Session, folder: Path, file_names: Sequence[str]) -> list[Path]:
