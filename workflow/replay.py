@@ -164,11 +164,16 @@ class OpenScores:
     def of(self, proposal_id: Any) -> list[tuple[Any, Any, Any]]:
         """(member, criterion, value) of each score the proposal holds."""
         found = self.db.execute("SELECT m, c, v FROM scores WHERE p = ?", (_score_key(proposal_id),))
-        return [(json.loads(m), json.loads(c), json.loads(v)) for m, c, v in found]
+        return [(_from_text(m), _from_text(c), _from_text(v)) for m, c, v in found]
 
     def count(self, proposal_id: Any) -> int:
         found = self.db.execute("SELECT count(*) FROM scores WHERE p = ?", (_score_key(proposal_id),))
         return int(found.fetchone()[0])
+
+
+def _from_text(text: str) -> Any:
+    """A value `OpenScores` holds as JSON text, read back (a whole number, the usual, directly)."""
+    return int(text) if text.isascii() and text.isdigit() else json.loads(text)
 
 
 def _score_key(value: Any) -> str:
@@ -756,8 +761,9 @@ def _shape_problem(body: Any) -> str | None:
         fields = _CHANGE_FIELDS.get(change.get("op"))  # type: ignore[arg-type]
         if fields is None or not isinstance(change.get("key"), dict):
             return f"a change to {change['t']} is of no known kind"
-        if not all(isinstance(change.get(name), dict) for name in fields):
-            return f"a change to {change['t']} lacks its values"
+        for name in fields:  # a loop, not all(…): every change of every entry passes here
+            if type(change.get(name)) is not dict:
+                return f"a change to {change['t']} lacks its values"
     return None
 
 
