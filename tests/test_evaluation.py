@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 from pathlib import Path
 
 import docx
@@ -567,3 +568,37 @@ def test_score_values_as_json_numbers_and_absurd_ones(session_scope: SessionFact
     path.write_text('[{"proposal": "P-1", "member": "أ", "criterion": "importance", "value": 4.0}]', encoding="utf-8")
     with session_scope() as s:
         assert import_scores(s, path, actor="t", now=NOW).recorded == 1
+
+
+@pytest.mark.parametrize("form", ["csv", "json"])
+def test_scores_given_again_name_the_row_that_gave_each_first_in_file_order(
+    session_scope: SessionFactory, tmp_path: Path, form: str
+) -> None:
+    """A score file keeps only a number per score while it is read (a file may hold 250,000 rows);
+    each row giving a score again still names the row that gave it first, and every problem stays
+    in the file's order, among the others."""
+    with session_scope() as s:
+        group(s, ("أ", "ب"))
+        interviewed(s, "P-1")
+        interviewed(s, "P-2")
+    rows = [("P-1", "أ", "importance", "4"), ("P-2", "ب", "importance", "3"), ("P-1", "أ", "importance", "5"),
+            ("P-1", "ب", "global_trend", "x"), ("P-2", "ب", "importance", "3"), ("P-1", "أ", "importance", "2")]  # fmt: skip
+    if form == "csv":
+        path = tmp_path / "scores.csv"
+        path.write_text("proposal,member,criterion,value\n" + "".join(",".join(r) + "\n" for r in rows), encoding="utf-8")
+        first, at = "line", 2
+    else:
+        path = tmp_path / "scores.json"
+        keys = ("proposal", "member", "criterion", "value")
+        path.write_text(json.dumps([dict(zip(keys, r, strict=True)) for r in rows], ensure_ascii=False), encoding="utf-8")
+        first, at = "item", 1
+    with session_scope() as s, pytest.raises(ImportFileError) as refused:
+        import_scores(s, path, actor="t", now=NOW)
+    assert [str(p) for p in refused.value.problems] == [
+        f"{first} {at + 2}: the same score is given twice (also at {first} {at})",
+        f"{first} {at + 3}, column 'value': 'x' is not a whole number",
+        f"{first} {at + 4}: the same score is given twice (also at {first} {at + 1})",
+        f"{first} {at + 5}: the same score is given twice (also at {first} {at})",
+    ]
+    with session_scope() as s:
+        assert not s.scalars(select(Score)).all()

@@ -205,7 +205,11 @@ def import_scores(
     problems: list[RowProblem] = []
     rows = iter_rows(path, SCORES, read)
     book = ScoreBook(session, ())
-    seen: dict[tuple[int, int, int], str] = {}
+    # The scores given so far, each as one number (a score file may hold 250,000 rows); a score
+    # given again is a problem whose reason, naming the row that gave it first, is written once
+    # the file is read (`_name_first_rows`: only then is the file read for their lines again).
+    seen: set[int | tuple[int, int, int]] = set()
+    twice: dict[int | tuple[int, int, int], list[int]] = {}  # score → its later rows' places in `problems`
     good = CheckedScores()
     count = 0
     while block := list(itertools.islice(rows, SCORE_BLOCK)):
@@ -222,22 +226,59 @@ def import_scores(
             found = score_problems(session, raw, book=book)
             problems.extend(RowProblem(where, column, reason) for column, reason in found.problems)
             if found.key is not None:
-                if found.key in seen:
-                    problems.append(RowProblem(where, "", f"the same score is given twice (also at {seen[found.key]})"))
-                seen.setdefault(found.key, where)
+                key = _packed(found.key)
+                if key in seen:
+                    twice.setdefault(key, []).append(len(problems))
+                    problems.append(RowProblem(where, "", ""))  # named by `_name_first_rows`
+                seen.add(key)
             if found.found is not None and not problems and not read:  # once a row is bad, none is recorded
                 good.add(*found.found, raw.note)
         if problems or read:
             good.clear()
+    del seen
+    if twice:
+        _name_first_rows(session, path, book, twice, problems)
     if not count and not read and not problems:
         problems.append(RowProblem("line 1", "", "the file holds no scores"))
     if read or problems:
         raise refusal(path, read + problems, len(read), SCORES)
-    del seen
     for member in good.members():
         check_acting_as(session, member, "score")  # a member's own login scores only for them
     recorded = record_scores(session, good, actor=actor, now=now, progress=progress)
     return ScoreImport(recorded, len(good) - recorded)
+
+
+def _name_first_rows(
+    session: Session,
+    path: Path,
+    book: ScoreBook,
+    twice: dict[int | tuple[int, int, int], list[int]],
+    problems: list[RowProblem],
+) -> None:
+    """Write the reason of each row of a score file that gives a score again (`twice`: the score →
+    the places in `problems` of its later rows), naming the row that gave it first, found by
+    reading the file once more."""
+    first: dict[int | tuple[int, int, int], str] = {}
+    for where, row in iter_rows(path, SCORES, []):
+        raw = ScoreInput(row.get("proposal", ""), row.get("member", ""), row.get("criterion", ""), row.get("value", ""))
+        given = score_problems(session, raw, book=book).key
+        if given is not None and _packed(given) in twice:
+            first.setdefault(_packed(given), where)
+            if len(first) == len(twice):
+                break
+    for key, places in twice.items():
+        for place in places:
+            reason = f"the same score is given twice (also at {first[key]})"
+            problems[place] = RowProblem(problems[place].where, "", reason)
+
+
+def _packed(key: tuple[int, int, int]) -> int | tuple[int, int, int]:
+    """A score's key (proposal, member, criterion ids) as one number, which takes a third of the
+    memory of the tuple; the tuple itself for ids a number could not keep apart."""
+    proposal_id, member_id, criterion_id = key
+    if proposal_id >= 0 and 0 <= member_id < 1 << 20 and 0 <= criterion_id < 1 << 20:
+        return (proposal_id << 40) | (member_id << 20) | criterion_id
+    return key
 
 
 def parse_agreed(text: str) -> bool:
