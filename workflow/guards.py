@@ -225,19 +225,19 @@ class LiveFacts:
         return self.plan.commitment_target
 
     def interviews(self) -> int:
-        if self.known is not None and self.known.interviews is not None:
+        if self.known is not None and self.known.interviews is not None and self.proposal.id in self.known.interviews:
             return self.known.interviews[self.proposal.id]
         query = select(func.count(Interview.id)).where(Interview.proposal_id == self.proposal.id)
         return int(self.session.scalar(query) or 0)
 
     def entities(self) -> int:
-        if self.known is not None and self.known.entities is not None:
+        if self.known is not None and self.known.entities is not None and self.proposal.id in self.known.entities:
             return self.known.entities[self.proposal.id]
         query = select(func.count()).select_from(ProposalEntity).where(ProposalEntity.proposal_id == self.proposal.id)
         return int(self.session.scalar(query) or 0)
 
     def answers(self) -> tuple[int, int]:
-        if self.known is not None and self.known.answers is not None:
+        if self.known is not None and self.known.answers is not None and self.proposal.id in self.known.answers:
             return self.known.answers[self.proposal.id]
         answers = latest_answers(self.session, self.proposal)
         agreed = sum(1 for yes in answers.values() if yes)

@@ -106,7 +106,8 @@ def canonical_row(table: str, values: Mapping[Any, Any]) -> dict[str, Any]:
     }
 
 
-_AS_IS = frozenset({str, int, type(None)})  # what `canonical` returns unchanged (a bool, of type bool, goes to it)
+# Types `canonical` returns unchanged, matched exactly: type(True) is bool, which goes through it.
+_AS_IS = frozenset({str, int, type(None)})
 
 
 def row_key(table: str, row: Mapping[Any, Any]) -> dict[str, Any]:

@@ -80,7 +80,7 @@ def choose_lead(
     else the first to agree; None when none has agreed. `known`: the answers a batch read for all
     its proposals. Raises `InvalidInputError` when the body named has not agreed (or is unknown:
     `NotFoundError`)."""
-    if known is not None and known.agreeing is not None:
+    if known is not None and known.agreeing is not None and proposal.id in known.agreeing:
         agreed = [session.get_one(Entity, entity_id) for entity_id in known.agreeing[proposal.id]]
     else:
         agreed = agreeing_bodies(session, proposal)
