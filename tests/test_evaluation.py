@@ -17,7 +17,7 @@ from documents.minutes import render_minutes
 from states import Event, State
 from tests.conftest import SessionFactory
 from tests.helpers import NOW, agree, bring_to, move, register
-from workflow import audit, replay
+from workflow import audit, importer, replay
 from workflow.errors import (
     GuardError,
     ImportFileError,
@@ -570,13 +570,14 @@ def test_score_values_as_json_numbers_and_absurd_ones(session_scope: SessionFact
         assert import_scores(s, path, actor="t", now=NOW).recorded == 1
 
 
-@pytest.mark.parametrize("form", ["csv", "json"])
+@pytest.mark.parametrize(("form", "block"), [("csv", 5000), ("json", 5000), ("csv", 2)])
 def test_scores_given_again_name_the_row_that_gave_each_first_in_file_order(
-    session_scope: SessionFactory, tmp_path: Path, form: str
+    session_scope: SessionFactory, tmp_path: Path, form: str, block: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A score file keeps only a number per score while it is read (a file may hold 250,000 rows);
-    each row giving a score again still names the row that gave it first, and every problem stays
-    in the file's order, among the others."""
+    each row giving a score again still names the row that gave it first, in an earlier block of
+    rows too, and every problem stays in the file's order, among the others."""
+    monkeypatch.setattr(importer, "SCORE_BLOCK", block)
     with session_scope() as s:
         group(s, ("أ", "ب"))
         interviewed(s, "P-1")

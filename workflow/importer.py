@@ -268,7 +268,8 @@ def _name_first_rows(
                 break
     for key, places in twice.items():
         for place in places:
-            reason = f"the same score is given twice (also at {first[key]})"
+            earlier = first.get(key)  # none only if the file changed while it was read
+            reason = "the same score is given twice" + (f" (also at {earlier})" if earlier else "")
             problems[place] = RowProblem(problems[place].where, "", reason)
 
 
