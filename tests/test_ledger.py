@@ -533,6 +533,11 @@ def _proposal_row(row_id: object, state: str) -> dict:  # type: ignore[type-arg]
         ([_score_row(9001, "PID", ["MID"], {"c": 1}, 4)], False),  # keys of other kinds
         ([_proposal_row(None, "interviewed"), _score_row(9001, None, "MID", "CID", 4)], False),  # no id
         ([_proposal_row(2**70, "shortlisted")], False),  # an id too large for SQLite
+        ([_score_row(9001, {"x": 1}, "MID", "CID", 4)], False),  # an owner that is an object
+        ([{"t": "proposals", "op": "update", "key": {"id": "PID"}, "new": {"state": "bogus"},
+           "old": {"state": "interviewed"}}], False),  # a state no machine has
+        ([{**_proposal_row(9002, "submitted"), "row": {**_proposal_row(9002, "x")["row"], "organization": 5}}], False),  # a number for a name
+        ([{**_proposal_row(9003, "submitted"), "row": {"id": 9003, "ref": "P-Y"}}], False),  # columns missing
     ],
 )
 def test_a_crafted_score_or_proposal_row_is_refused_by_name_never_a_traceback(

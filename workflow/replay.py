@@ -563,7 +563,7 @@ class Replay:
         except (TypeError, ValueError, ArithmeticError) as exc:  # a value no step writes, in a crafted row
             raise AuditChainError(
                 seq,
-                f"{spec.name} of {facts.ref} cannot be checked: the rows before it hold values no step writes ({exc}).",
+                f"{spec.name} of {facts.ref} cannot be checked: the rows before it hold values no step writes.",
             ) from exc
         if broken:
             guard, detail = broken[0]
@@ -606,7 +606,7 @@ class Replay:
             broken = milestone_failures(move.guards, facts_then)
         except (TypeError, ValueError, ArithmeticError) as exc:  # a value no step writes, in a crafted row
             raise AuditChainError(
-                seq, f"{spec.name} of {name} cannot be checked: the rows before it hold values no step writes ({exc})."
+                seq, f"{spec.name} of {name} cannot be checked: the rows before it hold values no step writes."
             ) from exc
         if broken:
             guard, detail = broken[0]
@@ -680,7 +680,10 @@ class Replay:
                 self.store.delete(table, key)
             else:
                 self.store.put(table, key, after)
-            self.record.apply(table, before, after)
+            try:
+                self.record.apply(table, before, after)
+            except _UNREADABLE as exc:  # a value no step writes, or a column missing, in a crafted row
+                raise AuditChainError(seq, f"its change to {table} {key} holds values no step writes.") from exc
 
     def _checkpoint(self, seq: int, body: Mapping[str, Any]) -> None:
         """A checkpoint holds the record as it stood at an upgrade: what the chain knew of it before
@@ -727,6 +730,9 @@ def _key_text(key: Mapping[str, Any]) -> str:
     return plain_json(key)
 
 
+# What reading a crafted body's values can raise, once its shape is checked (`_shape_problem`): a
+# refusal naming the entry, never a traceback.
+_UNREADABLE = (TypeError, ValueError, ArithmeticError, KeyError)
 _CHANGE_FIELDS = {"insert": ("row",), "update": ("new", "old"), "delete": ("old",)}
 _TABLE_NAMES = frozenset(t.name for t in RECORD_TABLES)
 
@@ -790,7 +796,10 @@ def _verify(session: Session, store: RowStore, expected: audit.Head | None) -> C
     with closing(entries):  # a server-side cursor on PostgreSQL: closed even when a check raises
         for entry in entries:
             chain.link(entry)
-            replay.entry(entry._mapping)
+            try:
+                replay.entry(entry._mapping)
+            except _UNREADABLE as exc:  # what no step writes, in a body crafted and hashed anew
+                raise AuditChainError(entry.seq, "its body holds values no step writes.") from exc
     chain.end()
     rows, letters = _compare_tables(session, replay)
     return ChainReport(chain.count, chain.count, chain.previous, letters, len(replay.record.proposals), rows)
