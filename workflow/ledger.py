@@ -607,8 +607,8 @@ class BatchChain:
         letters: list[Letter],
         stamp: Callable[[AuditEntry], None] | None,
     ) -> AuditEntry:
-        """Hold a finished step's entry and letters; return the entry as it will be (not in the
-        session; on PostgreSQL its hash is the server's, known once written)."""
+        """Hold a finished step's entry and letters; return the entry as it will be, but for its
+        hash and time (not in the session: `write` computes them, or PostgreSQL's server does)."""
         if seq != self.next_seq:
             raise LedgerError(f"entry #{seq} is not the batch's next (#{self.next_seq})")
         self.waiting.append(_Chained(seq, body, text_body, at, letters, stamp))

@@ -147,8 +147,9 @@ def advance(
     it under the record's lock, unless `current` says the caller read it after taking that lock in
     this transaction (a batch, `workflow.batch`). `chain`: the batch's `ledger.BatchChain`, which
     appends the move's entry and letters with the batch's (`MoveResult.entry` is then not in the
-    session, and its hash is known on SQLite only). `known`: facts the batch read for all its
-    proposals at once (`guards.KnownFacts`), which the guards take instead of reading them again.
+    session and has no hash yet: the chain computes it when it writes the entry). `known`: facts
+    the batch read for all its proposals at once (`guards.KnownFacts`), which the guards take
+    instead of reading them again.
     Raises `TransitionNotAllowedError`, `GuardError`, `InvalidInputError`, `DocumentError`,
     `ConcurrentChangeError`.
     """
