@@ -216,13 +216,7 @@ def import_scores(
         count += len(block)
         book.add(str(row.get("proposal", "")) for _, row in block)
         for where, row in block:
-            raw = ScoreInput(
-                proposal=row.get("proposal", ""),
-                member=row.get("member", ""),
-                criterion=row.get("criterion", ""),
-                value=row.get("value", ""),
-                note=row.get("note", ""),
-            )
+            raw = _score_input(row)
             found = score_problems(session, raw, book=book)
             problems.extend(RowProblem(where, column, reason) for column, reason in found.problems)
             if found.key is not None:
@@ -248,6 +242,17 @@ def import_scores(
     return ScoreImport(recorded, len(good) - recorded)
 
 
+def _score_input(row: Mapping[str, Any]) -> ScoreInput:
+    """The score one row of a score file gives, as `score_problems` checks it."""
+    return ScoreInput(
+        proposal=row.get("proposal", ""),
+        member=row.get("member", ""),
+        criterion=row.get("criterion", ""),
+        value=row.get("value", ""),
+        note=row.get("note", ""),
+    )
+
+
 def _name_first_rows(
     session: Session,
     path: Path,
@@ -260,8 +265,7 @@ def _name_first_rows(
     reading the file once more."""
     first: dict[int | tuple[int, int, int], str] = {}
     for where, row in iter_rows(path, SCORES, []):
-        raw = ScoreInput(row.get("proposal", ""), row.get("member", ""), row.get("criterion", ""), row.get("value", ""))
-        given = score_problems(session, raw, book=book).key
+        given = score_problems(session, _score_input(row), book=book).key
         if given is not None and _packed(given) in twice:
             first.setdefault(_packed(given), where)
             if len(first) == len(twice):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import re
 from collections.abc import Iterable, Sequence
 from contextlib import closing
@@ -59,13 +60,9 @@ def write_files(folder: Path, letters: Iterable[tuple[str, bytes]]) -> list[Path
     """Write (file name, bytes) pairs into `folder`, each atomically, `STORED_CHUNK` at a time with
     one flush to disk for each chunk (`documents.files.write_all_atomic`); return the paths."""
     paths: list[Path] = []
-    chunk: list[tuple[str, bytes]] = []
-    for letter in letters:
-        chunk.append(letter)
-        if len(chunk) == STORED_CHUNK:
-            paths.extend(write_all_atomic(folder, chunk))
-            chunk = []
-    paths.extend(write_all_atomic(folder, chunk))
+    pending = iter(letters)
+    while chunk := list(itertools.islice(pending, STORED_CHUNK)):
+        paths.extend(write_all_atomic(folder, chunk))
     return paths
 
 

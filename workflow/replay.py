@@ -137,7 +137,7 @@ class OpenScores:
     """The scores of the proposals still in evaluation, which the quorum and nothing-written
     guards look at, in the rebuilt record's file: (proposal, member, criterion) → value, each as
     the chain wrote it (JSON text), so a score that is not a number reaches the guard as it was.
-    Keys are kept as `_key_text` writes them: whatever a crafted body holds there (null, a number
+    Keys are kept as `_score_key` writes them: whatever a crafted body holds there (null, a number
     too large for SQLite, text) is a key like another, and numbers equal in Python (1, 1.0, true)
     are one key, as they were one key of the dict this replaces."""
 
@@ -560,7 +560,7 @@ class Replay:
             raise AuditChainError(seq, f"{spec.name} leads to '{spec.move.dest.value}', not '{body.get('to')}'.")
         try:
             broken = failures(spec.move.guards, ReplayFacts(self.record, proposal["id"], body.get("reason", "")))
-        except (TypeError, ValueError, ArithmeticError) as exc:  # a value no step writes, in a crafted row
+        except _UNREADABLE as exc:  # a value no step writes, in a crafted row
             raise AuditChainError(
                 seq,
                 f"{spec.name} of {facts.ref} cannot be checked: the rows before it hold values no step writes.",
@@ -604,7 +604,7 @@ class Replay:
         )
         try:
             broken = milestone_failures(move.guards, facts_then)
-        except (TypeError, ValueError, ArithmeticError) as exc:  # a value no step writes, in a crafted row
+        except _UNREADABLE as exc:  # a value no step writes, in a crafted row
             raise AuditChainError(
                 seq, f"{spec.name} of {name} cannot be checked: the rows before it hold values no step writes."
             ) from exc
