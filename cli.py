@@ -322,6 +322,22 @@ def warn(text: str) -> None:
     echo(f"Warning: {text}", err=True)
 
 
+class Once(click.Option):
+    """An option that chooses what a command works on (`--state`, `--from-file`), refused when it
+    is given twice: click would keep only the last one, and the first would be dropped without a
+    word (`--state interviewed --state submitted` moving only the submitted)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, multiple=True, **kwargs)
+
+    def process_value(self, ctx: click.Context, value: Any) -> Any:
+        values = super().process_value(ctx, value)
+        if len(values) > 1:
+            given = ", ".join(str(v) for v in values)
+            raise click.BadParameter(f"give it once, not {len(values)} times ({given})", ctx=ctx, param=self)
+        return values[0] if values else None
+
+
 class OgpGroup(click.Group):
     """Turns the workflow's refusals, database and file-system failures into `Error: …`, exit 1."""
 
@@ -953,7 +969,7 @@ def proposal_import(app: App, file: Path, allow_duplicates: bool, quiet: bool) -
 
 
 @proposal.command("list")
-@click.option("--state", type=click.Choice([s.value for s in State]), help="Only proposals in this state.")
+@click.option("--state", cls=Once, type=click.Choice([s.value for s in State]), help="Only proposals in this state.")
 @click.option("--all", "include_discarded", is_flag=True, help="Also proposals discarded as registered by mistake.")
 @click.option(
     "--search", default="", help="Only those whose ref, title, organisation, problem or solution contain TEXT."
@@ -993,7 +1009,7 @@ def proposal_list(app: App, state: str | None, include_discarded: bool, as_json:
 
 @proposal.command("export")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--state", type=click.Choice([s.value for s in State]), help="Only proposals in this state.")
+@click.option("--state", cls=Once, type=click.Choice([s.value for s in State]), help="Only proposals in this state.")
 @pass_app
 def proposal_export(app: App, file: Path, state: str | None) -> None:
     """Write proposals to a CSV file that Excel opens as it should (UTF-8 with BOM), in the import's
@@ -1370,10 +1386,13 @@ Example:
 """,
 )
 @click.argument("targets", nargs=-1, required=True, metavar="[ID]... EVENT")
-@click.option("--state", "in_state", type=click.Choice([s.value for s in State]), help="Every proposal in this state.")
+@click.option(
+    "--state", "in_state", cls=Once, type=click.Choice([s.value for s in State]), help="Every proposal in this state."
+)
 @click.option(
     "--from-file",
     "from_file",
+    cls=Once,
     type=INPUT_FILE,
     help="A CSV or JSON file naming the proposals (columns: ref, and optionally reason, lead, dated).",
 )

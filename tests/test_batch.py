@@ -400,3 +400,26 @@ def test_a_commit_in_a_batch_writes_the_entry_a_commit_alone_writes(ogp, workspa
     assert changes["P-1"] == changes["P-2"] == changes["P-3"], changes
     assert [fields for table, _, fields in changes["P-1"] if table == "proposals"] == [["lead_entity_id"], ["state"]]
     assert ogp("audit", "verify").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("advance", "--state", "interviewed", "--state", "submitted", "withdraw", "--reason", "x"),
+        ("advance", "--from-file", "FILE", "--from-file", "FILE", "withdraw", "--reason", "x"),
+        ("proposal", "list", "--state", "submitted", "--state", "interviewed"),
+    ],
+)
+def test_an_option_choosing_the_proposals_is_refused_when_given_twice(  # type: ignore[no-untyped-def]
+    ogp, workspace: Workspace, tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    """Click keeps the last of a repeated option: `--state interviewed --state submitted` would
+    move the submitted ones only, the interviewed dropped without a word. Bad usage instead."""
+    add(ogp, "P-1")
+    batch = tmp_path / "batch.csv"
+    batch.write_text("ref\nP-1\n", encoding="utf-8")
+    before = dump_tables(url_of(workspace))
+    refused = ogp(*(str(batch) if a == "FILE" else a for a in args))
+    assert refused.exit_code == 2, refused.output
+    assert "give it once, not 2 times" in refused.stderr
+    assert dump_tables(url_of(workspace)) == before
