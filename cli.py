@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 import getpass
 import json
 import os
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection, Engine
     from sqlalchemy.orm import Session
 
     from workflow import audit, db
@@ -398,16 +400,45 @@ class App:
 
         from workflow import db
 
+        with self._engine(readonly=readonly) as (workspace, engine), Session(engine) as session, session.begin():
+            db.check_schema(workspace, session.connection())
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """One read-only transaction on a plain connection, for a listing that needs neither the
+        ORM nor the models (`workflow.listing`): as `session(readonly=True)` otherwise."""
+        from workflow import db
+
+        with self._engine(readonly=True) as (workspace, engine), engine.connect() as connection, connection.begin():
+            db.check_schema(workspace, connection)
+            yield connection
+
+    @contextmanager
+    def _engine(self, *, readonly: bool) -> Iterator[tuple[db.Workspace, Engine]]:
+        from workflow import db
+
         workspace = self.workspace()
         if not db.workspace_exists(workspace):  # before connecting: never create an empty database
             raise NoWorkspaceError(workspace.describe())
-        engine = db.make_engine(workspace, readonly=readonly)
+        engine = make_engine(workspace, readonly=readonly)
         try:
-            with Session(engine) as session, session.begin():
-                db.check_schema(workspace, session.connection())
-                yield session
+            yield workspace, engine
         finally:
             engine.dispose()
+
+
+def make_engine(workspace: db.Workspace, *, readonly: bool = False) -> Engine:
+    """`db.make_engine`, for a command whose modules are now loaded: the garbage collector, off
+    while they load (`main`), runs again, and what the modules made is left out of its sweeps."""
+    from workflow import db
+
+    if not gc.isenabled():
+        # Modules make tens of thousands of objects that live as long as the process; sweeping
+        # them again and again as they load costs ~10% of a listing (issue 13, bench/cli.py).
+        gc.freeze()
+        gc.enable()
+    return db.make_engine(workspace, readonly=readonly)
 
 
 def emit_json(data: Any) -> None:
@@ -737,7 +768,7 @@ def init(
     if file is not None:
         made = [folder for folder in file.parents if not folder.exists()]
         file.parent.mkdir(parents=True, exist_ok=True)
-    engine = db.make_engine(workspace)
+    engine = make_engine(workspace)
     said: dict[str, Any] = {}
 
     def configure(session: Session) -> None:  # in the upgrade's transaction: refused, nothing stays
@@ -990,11 +1021,11 @@ def proposal_list(app: App, state: str | None, include_discarded: bool, as_json:
       ogp proposal list --state shortlisted
       ogp proposal list --search "المعلومات" --entity MODEE --value access_to_information
     """
-    from workflow.proposals import ProposalFilter, proposal_listing
+    from workflow.listing import ProposalFilter, proposal_listing
 
     chosen = ProposalFilter(state=State(state) if state else None, include_discarded=include_discarded, **where)
-    with app.session(readonly=True) as session:
-        found = proposal_listing(session, chosen)
+    with app.reading() as connection:
+        found = proposal_listing(connection, chosen)
     if state and not any(where.values()):
         empty = f"No proposals in state '{state}'."
     elif state or any(where.values()):
@@ -3073,7 +3104,7 @@ def db_copy(app: App, target_url: str) -> None:
     if source.url == target.url:
         raise click.BadParameter("is the workspace itself; name another database", param_hint="'--to'")
     if db.workspace_exists(target) and not (target.is_sqlite and Path(str(target.url.database)).stat().st_size == 0):
-        probe = db.make_engine(target, readonly=True)  # opened read-only: a refused target is left byte for byte
+        probe = make_engine(target, readonly=True)  # opened read-only: a refused target is left byte for byte
         try:
             with probe.connect() as connection:
                 ensure_empty(connection)
@@ -3081,7 +3112,7 @@ def db_copy(app: App, target_url: str) -> None:
             probe.dispose()
     if target.is_sqlite:
         Path(str(target.url.database)).parent.mkdir(parents=True, exist_ok=True)
-    engine = db.make_engine(target)
+    engine = make_engine(target)
     try:
         # The source is read from one snapshot; the target's schema and rows arrive in one
         # transaction, after checking that it holds nothing, so a refused or failed copy leaves it as it was.
@@ -3393,7 +3424,7 @@ def demo(app: App, folder: Path) -> None:
     mark_folder(folder, [])
     demo_app = App(str(folder / db.DEFAULT_DB), app.actor, app.templates)
     workspace = demo_app.workspace()
-    engine = db.make_engine(workspace)
+    engine = make_engine(workspace)
     try:
         db.upgrade(engine)
     finally:
@@ -3482,6 +3513,7 @@ def _program() -> str:
 
 def main() -> None:
     """Console-script entry point."""
+    gc.disable()  # until the command's modules are loaded: see `make_engine`
     for stream in (sys.stdout, sys.stderr):
         # Arabic must never crash a terminal or a pipe that is not UTF-8.
         if hasattr(stream, "reconfigure") and (stream.encoding or "").lower().replace("-", "") != "utf8":

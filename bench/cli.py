@@ -9,7 +9,7 @@ every command alike), the median of `--rounds` runs each:
   `ogp proposal import`): target at most 1.5x `import sqlalchemy.orm`;
 - `ogp history ID` and `ogp status --json` on the same workspace, for the record;
 - which heavy packages `ogp proposal list` imports (none of jinja2, alembic, mako, docx and the
-  documents package should be among them).
+  documents package should be among them, nor the ORM and the models: workflow/listing.py).
 
 Prints figures; asserts nothing. Run with `make bench` or `python bench/cli.py [--proposals N]`.
 """
@@ -28,7 +28,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 OGP = [sys.executable, "-c", "import sys; from cli import main; sys.argv[0] = 'ogp'; main()"]
-HEAVY = ("jinja2", "alembic", "mako", "docx", "documents.letters", "lxml", "openpyxl", "transitions")
+HEAVY = ("jinja2", "alembic", "mako", "docx", "documents.letters", "lxml", "openpyxl", "transitions", "sqlalchemy.orm",
+         "workflow.models")  # fmt: skip
 
 
 def run(command: list[str], env: dict[str, str]) -> float:

@@ -573,3 +573,10 @@ def test_read_only_commands_never_import_the_letter_and_schema_machinery(
         done = subprocess.run([sys.executable, "-c", probe, *args], env=env, capture_output=True, text=True, check=False)
         answer = done.stderr.splitlines()[-1].split()
         assert answer == ["0"], f"ogp {' '.join(args)}: exit and heavy imports {answer}\n{done.stderr}"
+    # A listing needs neither the ORM nor the models (workflow/listing.py), filtered or not; only
+    # a listing by body loads them, to find the body as every command does.
+    lean = probe.replace(repr(HEAVY_MODULES), repr(("sqlalchemy.orm", "workflow.models", *HEAVY_MODULES)))
+    for args in (("proposal", "list", "--json"), ("proposal", "list", "--state", "referred", "--search", "P-1")):
+        done = subprocess.run([sys.executable, "-c", lean, *args], env=env, capture_output=True, text=True, check=False)
+        answer = done.stderr.splitlines()[-1].split()
+        assert answer == ["0"], f"ogp {' '.join(args)}: exit and imports {answer}\n{done.stderr}"

@@ -15,10 +15,10 @@ from urllib.parse import quote
 from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, event, inspect, select, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
-from sqlalchemy.orm import Session
 
 if TYPE_CHECKING:
     from alembic.config import Config
+    from sqlalchemy.orm import Session
 
 from workflow.errors import AuditChainError, InvalidInputError, NoWorkspaceError, SchemaOutdatedError, WorkflowError
 from workflow.inputs import home_expanded
@@ -207,6 +207,8 @@ def upgrade(
             with connection.begin():
                 versions = upgrade_on(connection, actor=actor)
                 if then is not None:
+                    from sqlalchemy.orm import Session
+
                     with Session(bind=connection) as session:
                         then(session)
                         session.flush()
@@ -220,6 +222,7 @@ def upgrade_on(connection: Connection, *, actor: str = "ogp init") -> tuple[str 
     """`upgrade` inside the caller's transaction on `connection` (nothing is committed here)."""
     from alembic import command
     from alembic.runtime.migration import MigrationContext
+    from sqlalchemy.orm import Session
 
     from workflow import ledger  # the models and the ledger are needed only here, not to open a workspace
 

@@ -5,13 +5,16 @@ hold), so a value accepted on one can always be copied to the other."""
 from __future__ import annotations
 
 import unicodedata
+from typing import TYPE_CHECKING
 
 from sqlalchemy import String
-from sqlalchemy.orm import InstrumentedAttribute
 
 from documents import clean_block, one_line
 from documents.text import BLANK_LETTERS, INVISIBLE
 from workflow.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import InstrumentedAttribute
 
 # Names, titles, organisations, addressees, platforms: one line.
 SHORT = 500

@@ -18,6 +18,7 @@ from workflow import ledger
 from workflow.dates import happened, parse_date
 from workflow.errors import InvalidFieldsError, InvalidInputError, NotFoundError
 from workflow.keys import MAX_NUMBER, parse_key
+from workflow.listing import ProposalFilter, kept
 from workflow.models import Base, Entity, Proposal, ProposalEntity
 from workflow.names import name_key
 from workflow.plans import EntityIndex, current_plan
@@ -413,21 +414,6 @@ class LikelyDuplicates:
         )
 
 
-@dataclass(frozen=True)
-class ProposalFilter:
-    """Which proposals a listing shows: in `state`; whose title, organisation, problem, solution or
-    ref contain `search`; linked to body `entity`; serving OGP value `value`; proposed by `org`.
-    Text is compared as names are (`names.name_key`: hamza, ta marbuta, tashkeel and
-    invisible marks do not matter). Discarded proposals only with `include_discarded`."""
-
-    state: State | None = None
-    search: str = ""
-    entity: str = ""
-    value: str = ""
-    org: str = ""
-    include_discarded: bool = False
-
-
 def list_proposals(session: Session, state: State | None = None, where: ProposalFilter | None = None) -> list[Proposal]:
     """Proposals in registration order, optionally only those in `state` or matching `where`.
     Raises `NotFoundError` for an unknown body, `InvalidInputError` for an unknown OGP value."""
@@ -435,48 +421,10 @@ def list_proposals(session: Session, state: State | None = None, where: Proposal
     # The linked bodies in one more query for all, not one per proposal (a listing shows them).
     links = selectinload(Proposal.entity_links).selectinload(ProposalEntity.entity)
     query = _filtered(session, select(Proposal).options(links, selectinload(Proposal.lead_entity)), where)
-    keep = _kept(where)
+    keep = kept(where)
     return [
         p for p in session.scalars(query)
         if keep(p.values, p.organization, (p.ref, p.title, p.organization, p.problem, p.solution))
-    ]  # fmt: skip
-
-
-def proposal_listing(session: Session, where: ProposalFilter) -> list[dict[str, Any]]:
-    """What `ogp proposal list` shows of each proposal `list_proposals(session, where=where)`
-    finds, in the shape of `views.proposal_view` (id, ref, title, organization, state,
-    submitted_on, entities, version, language, lead), read with plain queries instead of loading
-    every proposal, link and body as objects (issue 13: a listing of 10,000 proposals within
-    1.5x the import of sqlalchemy.orm). Raises as `list_proposals` does."""
-    columns = (
-        Proposal.id, Proposal.ref, Proposal.title, Proposal.organization, Proposal.state, Proposal.submitted_on,
-        Proposal.version, Proposal.language, Proposal.lead_entity_id,
-    )  # fmt: skip
-    # What only a filter reads: the OGP values (a JSON column, decoded row by row) and the texts.
-    extra = (Proposal.values,) if where.value else ()
-    texts = (Proposal.problem, Proposal.solution) if where.search else ()
-    query = _filtered(session, select(*columns, *extra, *texts), where)
-    rows: Iterable[Sequence[Any]] = session.execute(query)
-    if where.value or where.org or where.search:
-        keep = _kept(where)
-        start = len(columns) + len(extra)
-        rows = [
-            row for row in rows
-            if keep(row[len(columns)] if extra else [], row[3], (row[1], row[2], row[3], *row[start:]))
-        ]  # fmt: skip
-    bodies = {id_: code or name for id_, code, name in session.execute(select(Entity.id, Entity.code, Entity.name))}
-    named: dict[int, list[str]] = {}
-    links = select(ProposalEntity.proposal_id, ProposalEntity.entity_id)
-    for proposal_id, entity_id in session.execute(links.order_by(ProposalEntity.proposal_id, ProposalEntity.position)):
-        named.setdefault(proposal_id, []).append(bodies[entity_id])
-    # Rows are unpacked by position: a Row's attribute lookup costs as much as the rest together.
-    return [
-        {
-            "id": id_, "ref": ref, "title": title, "organization": organization, "state": state.value,
-            "submitted_on": submitted_on.isoformat(), "entities": named.get(id_, []), "version": version,
-            "language": language, "lead": bodies[lead] if lead is not None else None,
-        }
-        for id_, ref, title, organization, state, submitted_on, version, language, lead, *_ in rows
     ]  # fmt: skip
 
 
@@ -492,29 +440,6 @@ def _filtered(session: Session, query: Any, where: ProposalFilter) -> Any:
         entity = EntityIndex(session).get(where.entity)
         query = query.where(Proposal.entity_links.any(ProposalEntity.entity_id == entity.id))
     return query
-
-
-def _kept(where: ProposalFilter) -> Callable[[list[str], str, Sequence[str]], bool]:
-    """Whether a proposal (its OGP values, organisation, and the texts searched: ref, title,
-    organisation, problem, solution) matches `where`'s value, organisation and search, compared
-    as names are (`names.name_key`). Raises `InvalidInputError` for an unknown OGP value."""
-    value = None
-    if where.value:
-        value = parse_value(where.value)
-        if value is None:
-            known = known_values()
-            raise InvalidInputError("proposal list", "--value", f"unknown OGP value {where.value!r} (known: {known})")
-    org = name_key(where.org) if where.org else None
-    needle = name_key(where.search) if where.search else None
-
-    def keep(values: list[str], organization: str, texts: Sequence[str]) -> bool:
-        if value is not None and value.value not in values:
-            return False
-        if org is not None and name_key(organization) != org:
-            return False
-        return needle is None or any(needle in name_key(text) for text in texts)
-
-    return keep
 
 
 def link_entities(
