@@ -370,15 +370,20 @@ def test_a_batch_counts_the_places_and_commitments_its_own_moves_take(ogp, works
             assert ogp("score", ref, "--member", SCORER, "--criterion", code, "--value", "4").exit_code == 0
     shortlisted = ogp("advance", *refs, "shortlist", "--skip-refused")
     assert shortlisted.exit_code == 0, shortlisted.output
-    assert "Skipped P-4: " in shortlisted.stdout and "(3 of 3 places are taken)" in shortlisted.stdout
+    # A refusal says how many of the places the batch's own moves took: refused, they hold none.
+    assert "Skipped P-4: " in shortlisted.stdout, shortlisted.stdout
+    assert "(3 of 3 places are taken, 3 of them by the moves before it in this batch)" in shortlisted.stdout
     assert ogp("advance", "P-1", "P-2", "P-3", "refer").exit_code == 0
     for ref in ("P-1", "P-2", "P-3"):
         assert ogp("response", "record", ref, "--entity", "MODEE", "--agreed").exit_code == 0
-    committed = ogp("advance", "P-1", "P-2", "P-3", "commit")
+    assert ogp("advance", "P-1", "commit").exit_code == 0
+    committed = ogp("advance", "P-2", "P-3", "commit")
     assert committed.exit_code == 1
-    assert "  P-3: " in committed.stderr and "(2 of 2 commitments are made)" in committed.stderr, committed.stderr
-    assert "P-1:" not in committed.stderr and "P-2:" not in committed.stderr
-    assert ogp("advance", "P-1", "P-2", "P-3", "commit", "--skip-refused").exit_code == 0
+    assert "  P-3: " in committed.stderr and "P-2:" not in committed.stderr, committed.stderr
+    assert "(2 of 2 commitments are made, 1 of them by the moves before it in this batch)" in committed.stderr
+    alone = ogp("advance", "P-3", "commit", "--dry-run")
+    assert "(1 of 2" not in alone.stdout  # alone, nothing of a batch is counted: P-3 may still move
+    assert ogp("advance", "P-2", "P-3", "commit", "--skip-refused").exit_code == 0
     assert states(ogp) == {"P-1": "committed", "P-2": "committed", "P-3": "referred", "P-4": "interviewed"}
     assert ogp("audit", "verify").exit_code == 0
 
@@ -423,3 +428,41 @@ def test_an_option_choosing_the_proposals_is_refused_when_given_twice(  # type: 
     assert refused.exit_code == 2, refused.output
     assert "give it once, not 2 times" in refused.stderr
     assert dump_tables(url_of(workspace)) == before
+
+
+def test_a_batch_refuses_once_what_would_refuse_each_of_its_proposals(  # type: ignore[no-untyped-def]
+    ogp, workspace: Workspace, tmp_path: Path
+) -> None:
+    """No reason for an event that needs one, a --lead for another event than commit, a --lead
+    naming no body: one refusal for the batch, not one per proposal; nothing moves. A body a
+    row names is refused on that row, naming its column."""
+    add(ogp, "P-1", "P-2", "P-3")
+    before = dump_tables(url_of(workspace))
+    cases = [
+        (("--state", "submitted", "withdraw"),
+         "Error: 'withdraw' of 3 proposals: --reason: is required: say why (the audit trail keeps it); "
+         "a file may give each row its own in a 'reason' column\n"),
+        (("P-1", "P-2", "withdraw", "--reason", "x", "--lead", "MODEE"),
+         "Error: 'withdraw' of 2 proposals: --lead: only 'commit' names a lead body, not 'withdraw'\n"),
+        (("P-1", "P-2", "commit", "--lead", "NOPE"), "Error: no government body 'NOPE'.\n"),
+    ]  # fmt: skip
+    for args, message in cases:
+        for trial in ((), ("--dry-run",), ("--skip-refused",)):
+            refused = ogp("advance", *args, *trial)
+            assert (refused.exit_code, refused.stderr) == (1, message), (args, trial, refused.output)
+    rows = tmp_path / "rows.csv"
+    rows.write_text("ref,reason,lead\nP-1,مكرر,\nP-2,,\nP-3,خطأ,\n", encoding="utf-8")
+    some = ogp("advance", "--from-file", str(rows), "withdraw", "--dry-run")
+    assert some.exit_code == 0, some.output  # rows give reasons: each row is judged on its own
+    assert "Would refuse P-2 (line 3): " in some.stdout and "a reason is required" in some.stdout, some.stdout
+    assert "P-1 (line 2)" not in some.stdout and "P-3 (line 4)" not in some.stdout
+    assert dump_tables(url_of(workspace)) == before
+    rows.write_text("ref,lead\nP-1,NOPE\n", encoding="utf-8")
+    cli_to_shortlisted(ogp, "P-1")
+    assert ogp("advance", "P-1", "refer").exit_code == 0
+    assert ogp("response", "record", "P-1", "--entity", "MODEE", "--agreed").exit_code == 0
+    named = ogp("advance", "--from-file", str(rows), "commit", "--dry-run")
+    assert "Would refuse P-1 (line 2, column 'lead'): no government body 'NOPE'." in named.stdout, named.stdout
+    moved_so_far = dump_tables(url_of(workspace))
+    assert ogp("advance", "--from-file", str(rows), "commit").exit_code == 1
+    assert dump_tables(url_of(workspace)) == moved_so_far

@@ -19,14 +19,15 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from states import Event, State, transition_for
+from documents import one_line
+from states import Event, Guard, State, transition_for
 from workflow.dates import parse_date
-from workflow.errors import InvalidInputError, RowProblem, WorkflowError
+from workflow.errors import InvalidInputError, NotFoundError, RowProblem, WorkflowError
 from workflow.guards import KnownFacts
 from workflow.ledger import BatchChain
 from workflow.models import Proposal
 from workflow.moves import MoveResult, advance
-from workflow.plans import current_plan
+from workflow.plans import EntityIndex, current_plan
 from workflow.proposals import LOOKUP_CHUNK, find_proposals, get_proposal
 from workflow.spreadsheets import TableSpec, read_rows, refusal
 
@@ -151,6 +152,7 @@ def advance_many(
     listing every refusal when any move is refused and not `skip_refused` (the caller must then
     roll back: the moves that succeeded are in the session). A proposal named twice is refused
     the second time. `progress(n)` is called after each proposal."""
+    _check_options(session, items, event, reason, lead)
     result = BatchResult(event)
     seen: dict[int, str] = {}
     # The proposals are read under the record's lock, 500 at a time with what their guards look
@@ -174,6 +176,23 @@ def advance_many(
         raise BatchRefusedError(event, len(items), result.refused)
     chain.write()
     return result
+
+
+def _check_options(session: Session, items: Sequence[BatchItem], event: Event, reason: str, lead: str | None) -> None:
+    """Refuse once what would refuse every proposal of the batch alike: no reason for an event
+    that needs one (`Guard.HAS_REASON`), given by no option and no row; a `--lead` for an event
+    other than commit, or naming no body (`NotFoundError`). A row's own value is checked with it."""
+    if not items:
+        return
+    many = f"'{event.value}' of {len(items)} proposals"
+    needs_reason = Guard.HAS_REASON in transition_for(event).guards
+    if needs_reason and not one_line(reason) and all(item.reason is None for item in items):
+        why = "is required: say why (the audit trail keeps it); a file may give each row its own in a 'reason' column"
+        raise InvalidInputError(many, "--reason", why)
+    if lead is not None:
+        if event is not Event.COMMIT:
+            raise InvalidInputError(many, "--lead", f"only 'commit' names a lead body, not {event.value!r}")
+        EntityIndex(session).get(lead)
 
 
 def _advance_one(
@@ -215,6 +234,11 @@ def _advance_one(
             result.refused.append((f"{item.key} ({item.where}, column '{column}')", bad.problem))
         else:
             result.refused.append((who, str(bad).removeprefix("Error: ")))
+    except NotFoundError as missing:
+        if item.where and item.lead is not None and missing.key == repr(item.lead):
+            result.refused.append((f"{item.key} ({item.where}, column 'lead')", str(missing)))  # the row's body
+        else:
+            result.refused.append((who, str(missing)))
     except WorkflowError as refused:
         result.refused.append((who, str(refused).removeprefix("Error: ")))
     else:

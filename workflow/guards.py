@@ -7,8 +7,9 @@ chain when `ogp audit verify` replays a move (workflow/replay.py): one rule, bot
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from sqlalchemy import func, select
@@ -47,6 +48,8 @@ class Facts(Protocol):
     def answers(self) -> tuple[int, int]: ...  # bodies whose latest answer agrees, declines
     def tally(self) -> Tally: ...
     def count_in(self, states: Collection[State]) -> int: ...
+    # Of `count_in(states)`, those the moves before this one in the same batch made (0 alone).
+    def in_batch(self, states: Collection[State]) -> int: ...
     def written(self) -> tuple[int, int]: ...  # letters about the proposal, scores given it
 
 
@@ -84,15 +87,26 @@ _COUNTED: dict[Guard, frozenset[State]] = {
 
 
 def within_shortlist_size(facts: Facts) -> str | None:
-    taken = facts.count_in(_COUNTED[Guard.WITHIN_SHORTLIST_SIZE])
-    return None if taken < facts.shortlist_size else f"{taken} of {facts.shortlist_size} places are taken"
+    states = _COUNTED[Guard.WITHIN_SHORTLIST_SIZE]
+    taken = facts.count_in(states)
+    if taken < facts.shortlist_size:
+        return None
+    return f"{taken} of {facts.shortlist_size} places are taken" + _by_batch(facts, states)
 
 
 def within_commitment_target(facts: Facts) -> str | None:
-    made = facts.count_in(_COUNTED[Guard.WITHIN_COMMITMENT_TARGET])
+    states = _COUNTED[Guard.WITHIN_COMMITMENT_TARGET]
+    made = facts.count_in(states)
     if made < facts.commitment_target:
         return None
-    return f"{made} of {facts.commitment_target} commitments are made"
+    return f"{made} of {facts.commitment_target} commitments are made" + _by_batch(facts, states)
+
+
+def _by_batch(facts: Facts, states: frozenset[State]) -> str:
+    """How many of a count the batch's earlier moves make: a refused batch moves nothing, so
+    without it "5 of 5 are made" would name places that no proposal holds once it is refused."""
+    earlier = facts.in_batch(states)
+    return f", {earlier} of them by the moves before it in this batch" if earlier > 0 else ""
 
 
 def nothing_written(facts: Facts) -> str | None:
@@ -149,6 +163,7 @@ class KnownFacts:
     # `evaluation.agreeing_bodies`): whom a commitment may name as its lead.
     agreeing: Mapping[int, tuple[int, ...]] | None = None
     counts: dict[frozenset[State], int] | None = None  # the plan's proposals in each set of states counted
+    by_batch: Counter[frozenset[State]] = field(default_factory=Counter)  # of `counts`, what the batch moved in
 
     @classmethod
     def read(
@@ -196,7 +211,9 @@ class KnownFacts:
         """A move of the batch took a proposal from `before` to `after`: keep `counts` true."""
         for states in self.counts or {}:
             assert self.counts is not None
-            self.counts[states] += (after in states) - (before in states)
+            change = (after in states) - (before in states)
+            self.counts[states] += change
+            self.by_batch[states] += change
 
 
 
@@ -249,6 +266,9 @@ class LiveFacts:
         if self.sheet is not None and self.proposal.state in self.sheet.states:
             return self.sheet.standing(self.proposal).tally
         return standing(self.session, self.proposal, self.plan).tally
+
+    def in_batch(self, states: Collection[State]) -> int:
+        return self.known.by_batch[frozenset(states)] if self.known is not None else 0
 
     def count_in(self, states: Collection[State]) -> int:
         key = frozenset(states)

@@ -431,6 +431,9 @@ class ReplayFacts:
     def tally(self) -> Tally:
         return self.record.tally(self.proposal_id)
 
+    def in_batch(self, states: Collection[State]) -> int:
+        return 0  # each entry is replayed as the step alone: a batch's entries are each such a step
+
     def count_in(self, states: Collection[State]) -> int:
         return sum(self.record.counts[state] for state in states)
 
