@@ -261,19 +261,27 @@ def _name_first_rows(
     problems: list[RowProblem],
 ) -> None:
     """Write the reason of each row of a score file that gives a score again (`twice`: the score →
-    the places in `problems` of its later rows), naming the row that gave it first, found by
-    reading the file once more."""
-    first: dict[int | tuple[int, int, int], str] = {}
+    the places in `problems` of its later rows), naming the row that gave it first and, where the
+    two differ, both values (which one was meant, only the coordinator knows), found by reading
+    the file once more."""
+    first: dict[int | tuple[int, int, int], tuple[str, str]] = {}  # score → (where, value) of its first row
+    again: dict[int | tuple[int, int, int], list[str]] = {}  # score → the values its later rows give
     for where, row in iter_rows(path, SCORES, []):
         given = score_problems(session, _score_input(row), book=book).key
         if given is not None and _packed(given) in twice:
-            first.setdefault(_packed(given), where)
-            if len(first) == len(twice):
-                break
+            value = str(row.get("value", "")).strip()
+            if _packed(given) in first:
+                again.setdefault(_packed(given), []).append(value)
+            else:
+                first[_packed(given)] = (where, value)
     for key, places in twice.items():
-        for place in places:
-            earlier = first.get(key)  # none only if the file changed while it was read
+        earlier, value = first.get(key, ("", ""))  # none only if the file changed while it was read
+        values = again.get(key, [])
+        for number, place in enumerate(places):
             reason = "the same score is given twice" + (f" (also at {earlier})" if earlier else "")
+            later = values[number] if number < len(values) else value
+            if earlier and later != value:
+                reason += f", as {later} here and {value} there"
             problems[place] = RowProblem(problems[place].where, "", reason)
 
 
