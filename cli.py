@@ -1390,7 +1390,8 @@ EVENT_HELP = "\n".join(
 
 Name the proposals (ID ... EVENT), or take every proposal in a state (--state S EVENT), or read
 them from a file (--from-file FILE EVENT: CSV or JSON with a `ref` column and optional `reason`,
-`lead` and `dated` columns, which override the options for that row).
+`lead` and `dated` columns, which override the options for that row; a file `ogp proposal
+export` wrote is read as it is, its other columns read past).
 
 Each move is one recorded step (guards, letters, the state change, the audit entry). A batch is
 all or nothing: if any proposal cannot take EVENT, every refused one is named and nothing moves;
@@ -1425,7 +1426,8 @@ Example:
     "from_file",
     cls=Once,
     type=INPUT_FILE,
-    help="A CSV or JSON file naming the proposals (columns: ref, and optionally reason, lead, dated).",
+    help="A CSV or JSON file naming the proposals (columns: ref, and optionally reason, lead, dated; "
+    "a file 'ogp proposal export' wrote is read as it is).",
 )
 @click.option("--reason", default="", help="Why (required for reject, withdraw and discard; kept in the audit trail).")
 @click.option(

@@ -466,3 +466,27 @@ def test_a_batch_refuses_once_what_would_refuse_each_of_its_proposals(  # type: 
     moved_so_far = dump_tables(url_of(workspace))
     assert ogp("advance", "--from-file", str(rows), "commit").exit_code == 1
     assert dump_tables(url_of(workspace)) == moved_so_far
+
+
+def test_a_file_proposal_export_wrote_is_taken_as_it_is(ogp, workspace: Workspace, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Export the proposals of a state, pick rows in a spreadsheet, move them: the export's
+    columns describing each proposal are read past (CSV and JSON); any other column is refused,
+    so a misspelt 'reason' is never silently dropped."""
+    add(ogp, "P-1", "P-2", "P-3")
+    exported = tmp_path / "submitted.csv"
+    assert ogp("proposal", "export", str(exported), "--state", "submitted").exit_code == 0
+    lines = exported.read_text(encoding="utf-8-sig").splitlines()
+    exported.write_text("\n".join(lines[:3]) + "\n", encoding="utf-8-sig")  # the header, P-1 and P-2
+    moved = ogp("advance", "--from-file", str(exported), "withdraw", "--reason", "سحبها مقدمها")
+    assert moved.exit_code == 0, moved.output
+    assert states(ogp) == {"P-1": "withdrawn", "P-2": "withdrawn", "P-3": "submitted"}
+    as_json = tmp_path / "rows.json"
+    as_json.write_text(json.dumps([{"ref": "P-3", "title": "x", "state": "submitted", "reason": "مكرر"}]), encoding="utf-8")
+    assert ogp("advance", "--from-file", str(as_json), "withdraw", "--dry-run").exit_code == 0
+    before = dump_tables(url_of(workspace))
+    typo = tmp_path / "typo.csv"
+    typo.write_text("ref,reasn\nP-3,مكرر\n", encoding="utf-8")
+    refused = ogp("advance", "--from-file", str(typo), "withdraw", "--reason", "x")
+    assert refused.exit_code == 1
+    assert "line 1, column 'reasn': unknown column (known: ref, reason, lead, dated)" in refused.stderr, refused.stderr
+    assert dump_tables(url_of(workspace)) == before

@@ -24,6 +24,7 @@ from states import Event, Guard, State, transition_for
 from workflow.dates import parse_date
 from workflow.errors import InvalidInputError, NotFoundError, RowProblem, WorkflowError
 from workflow.guards import KnownFacts
+from workflow.importer import PROPOSAL_COLUMNS
 from workflow.ledger import BatchChain
 from workflow.models import Proposal
 from workflow.moves import MoveResult, advance
@@ -32,7 +33,13 @@ from workflow.proposals import LOOKUP_CHUNK, find_proposals, get_proposal
 from workflow.spreadsheets import TableSpec, read_rows, refusal
 
 # `ogp advance --from-file FILE EVENT`: one proposal a row; the other columns override the options.
-BATCH_FILE = TableSpec(columns=("ref", "reason", "lead", "dated"), required=("ref",))
+# A file `ogp proposal export` wrote is taken as it is: the columns describing the proposal (and
+# its state) are read past; any other column is refused, so a misspelt `reason` is not lost.
+BATCH_FILE = TableSpec(
+    columns=("ref", "reason", "lead", "dated"), required=("ref",),
+    ignored=tuple(c for c in (*PROPOSAL_COLUMNS, "state") if c != "ref"),
+)  # fmt: skip
+
 # The option each column stands in for, as a refusal names it → the column.
 _FILE_COLUMNS = {"--reason": "reason", "--lead": "lead", "--dated": "dated"}
 

@@ -41,6 +41,8 @@ class TableSpec:
     required: tuple[str, ...]
     lists: tuple[str, ...] = ()
     flags: tuple[str, ...] = ()
+    # Columns read past: a file written for another purpose (an export) may carry them as it is.
+    ignored: tuple[str, ...] = ()
 
 
 def restore(cell: str) -> str:
@@ -198,6 +200,8 @@ def _csv_rows(text: str, spec: TableSpec, problems: list[RowProblem]) -> Iterato
             continue
         row: dict[str, Any] = {}
         for (index, name, listed), cell in zip(columns, cells, strict=False):
+            if name in spec.ignored:
+                continue
             if not name:
                 if cell.strip():
                     blank_used.setdefault(index, where)
@@ -324,7 +328,7 @@ def _header_problems(names: list[str], where: str, spec: TableSpec) -> list[RowP
     problems = []
     known = ", ".join(spec.columns)
     for name in names:
-        if name and name not in spec.columns:
+        if name and name not in spec.columns and name not in spec.ignored:
             problems.append(RowProblem(where, name, f"unknown column (known: {known})"))
     first_at: dict[str, int] = {}
     for index, name in enumerate(names, start=1):
@@ -438,7 +442,7 @@ def _json_rows(text: str, spec: TableSpec) -> tuple[list[Row], list[RowProblem]]
         problems.extend(RowProblem(where, key, "is given twice in this item (keys must be unique)") for key in repeated)
         row: dict[str, Any] = {}
         for key, value in item.items():
-            if key in repeated:
+            if key in repeated or key in spec.ignored:
                 continue
             if key not in spec.columns:
                 problems.append(RowProblem(where, key, f"unknown key (known: {', '.join(spec.columns)})"))
