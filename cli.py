@@ -364,6 +364,31 @@ class OgpGroup(click.Group):
             ctx.exit(0)
         except OSError as exc:
             raise click.ClickException(terminal_safe(describe_os_error(exc))) from exc
+        except (ValueError, LookupError, TypeError) as exc:
+            if not read_from_a_row(exc):
+                raise
+            message = (
+                f"the workspace holds a value its column cannot hold ({exc}): it was written outside ogp. "
+                "'ogp audit verify' says where; nothing was changed."
+            )
+            raise click.ClickException(terminal_safe(message)) from exc
+
+
+# Where SQLAlchemy turns the rows a database gives into Python values: a date that is no date, a
+# JSON column that is no JSON, a state no machine has. The product never writes such a value (both
+# databases check what it writes); one written behind its back must not end in a traceback.
+_ROW_READING = ("sqlalchemy/engine/result.py", "sqlalchemy/engine/cursor.py", "sqlalchemy/orm/loading.py")
+
+
+def read_from_a_row(exc: BaseException) -> bool:
+    """Whether `exc` was raised while SQLAlchemy read a row's values (its traceback passes through
+    the result-reading code), not by the command's own code or a value it bound."""
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.replace(os.sep, "/").endswith(_ROW_READING):
+            return True
+        tb = tb.tb_next
+    return False
 
 
 def describe_os_error(exc: OSError) -> str:

@@ -580,3 +580,51 @@ def test_read_only_commands_never_import_the_letter_and_schema_machinery(
         done = subprocess.run([sys.executable, "-c", lean, *args], env=env, capture_output=True, text=True, check=False)
         answer = done.stderr.splitlines()[-1].split()
         assert answer == ["0"], f"ogp {' '.join(args)}: exit and imports {answer}\n{done.stderr}"
+
+
+@pytest.mark.parametrize(
+    ("column", "value"), [("submitted_on", "garbage"), ("values", "not json"), ("submitted_on", "2021-13-45")]
+)
+def test_a_value_written_behind_the_product_s_back_is_refused_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, column: str, value: str
+) -> None:
+    """SQLite keeps whatever it is given: a date that is no date or a JSON column that is no JSON,
+    written with another tool, makes every command that reads the row refuse with one sentence
+    (exit 1, pointing at 'ogp audit verify', which names where), never a traceback."""
+    import sqlite3
+
+    path = tmp_path / "ogp.db"
+    monkeypatch.setenv("OGP_DB", str(path))
+    runner = CliRunner()
+    assert ogp(runner, "init").exit_code == 0
+    assert ogp(runner, "entity", "add", "وزارة الاقتصاد الرقمي والريادة", "--code", "MODEE").exit_code == 0
+    add(runner, "P-1")
+    with sqlite3.connect(path) as raw:
+        raw.execute(f'UPDATE proposals SET "{column}" = ?', (value,))
+    for args in (("proposal", "show", "P-1"), ("history", "P-1"), ("status",), ("proposal", "export", str(tmp_path / "x.csv"))):
+        done = runner.invoke(cli, list(args))
+        assert done.exit_code == 1, (args, done.output, done.exception)
+        assert done.stderr.startswith("Error: the workspace holds a value its column cannot hold ("), (args, done.stderr)
+        assert done.stderr.rstrip().endswith("'ogp audit verify' says where; nothing was changed."), done.stderr
+    verify = ogp(runner, "audit", "verify")
+    assert verify.exit_code == 1 and "table proposals" in verify.stderr, verify.output
+
+
+def test_only_a_failure_reading_a_row_is_called_a_stored_value() -> None:
+    """The command's own ValueError (a bug) still surfaces as itself; one raised while SQLAlchemy
+    reads a row's values is the stored value's."""
+    from sqlalchemy import Date, column, create_engine, select, table
+
+    from cli import read_from_a_row
+
+    try:
+        raise ValueError("the command's own")
+    except ValueError as own:
+        assert not read_from_a_row(own)
+    engine = create_engine("sqlite://")
+    with engine.connect() as connection:
+        connection.exec_driver_sql("CREATE TABLE t (d DATE)")
+        connection.exec_driver_sql("INSERT INTO t VALUES ('garbage')")
+        with pytest.raises(ValueError) as stored:
+            connection.execute(select(table("t", column("d", Date)))).all()
+    assert read_from_a_row(stored.value)
