@@ -52,7 +52,7 @@ from states import (
     State,
 )
 from workflow.dates import parse_datetime
-from workflow.errors import InputFileError, NoWorkspaceError, WorkflowError
+from workflow.errors import InputFileError, InvalidInputError, NoWorkspaceError, WorkflowError
 from workflow.keys import MAX_ROW_ID, parse_key
 from workflow.vocabulary import DEFAULT_REPLY_WITHIN, EXPORT_KINDS, MAX_REPLY_WITHIN, RANKS, SECTORS, SIDES
 
@@ -1572,6 +1572,12 @@ def _advance_batch(
         echo(f"Would move {len(trial.moved)} of {len(items)} by '{event.value}': {', '.join(trial.moved) or '(none)'}")
         for who, why in trial.refused:
             echo(f"Would refuse {who}: {why}")
+        echo("Nothing was changed (dry run).")
+        return
+    except InvalidInputError as alike:  # an option that refuses every proposal (batch._check_options)
+        if not dry_run:
+            raise
+        echo(f"Would move none of {len(items)} by '{event.value}': {alike.field}: {alike.problem}")
         echo("Nothing was changed (dry run).")
         return
     if not items:

@@ -220,19 +220,22 @@ def test_interviews_and_responses_imported_then_moved_in_batches(ogp, workspace:
 
 def test_a_refused_row_of_a_batch_file_names_its_column_not_the_option(ogp, workspace: Workspace, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """A value a row gave is named by its line and column, as every importer names it; a value the
-    command's option gave is still named by the option."""
+    command's option gave, which a row without its own takes, is named by the option, once."""
     add(ogp, "P-1", "P-2", "P-3")
     before = dump_tables(url_of(workspace))
     rows = tmp_path / "rows.csv"
     rows.write_text(f"ref,reason,lead\nP-1,{'x' * 2001},\nP-2,مكرر,MODEE\nP-3,,\n", encoding="utf-8")
-    refused = ogp("advance", "--from-file", str(rows), "withdraw", "--reason", "y" * 2001)
+    refused = ogp("advance", "--from-file", str(rows), "withdraw", "--reason", "y")
     assert (refused.exit_code, refused.stderr) == (
         1,
-        "Error: 3 of 3 proposals cannot take 'withdraw'; nothing was moved (give --skip-refused to move the others):\n"
+        "Error: 2 of 3 proposals cannot take 'withdraw'; nothing was moved (give --skip-refused to move the others):\n"
         "  P-1 (line 2, column 'reason'): is 2001 characters long; at most 2000 are allowed\n"
-        "  P-2 (line 3, column 'lead'): only 'commit' names a lead body, not 'withdraw'\n"
-        "  P-3 (line 4): proposal P-3: --reason: is 2001 characters long; at most 2000 are allowed\n",
+        "  P-2 (line 3, column 'lead'): only 'commit' names a lead body, not 'withdraw'\n",
     )
+    too_long = ogp("advance", "--from-file", str(rows), "withdraw", "--reason", "y" * 2001)
+    assert (too_long.exit_code, too_long.stderr) == (
+        1, "Error: 'withdraw' of 3 proposals: --reason: is 2001 characters long; at most 2000 are allowed\n"
+    )  # fmt: skip
     assert dump_tables(url_of(workspace)) == before
 
 
@@ -438,18 +441,26 @@ def test_a_batch_refuses_once_what_would_refuse_each_of_its_proposals(  # type: 
     row names is refused on that row, naming its column."""
     add(ogp, "P-1", "P-2", "P-3")
     before = dump_tables(url_of(workspace))
-    cases = [
-        (("--state", "submitted", "withdraw"),
-         "Error: 'withdraw' of 3 proposals: --reason: is required: say why (the audit trail keeps it); "
-         "a file may give each row its own in a 'reason' column\n"),
-        (("P-1", "P-2", "withdraw", "--reason", "x", "--lead", "MODEE"),
-         "Error: 'withdraw' of 2 proposals: --lead: only 'commit' names a lead body, not 'withdraw'\n"),
-        (("P-1", "P-2", "commit", "--lead", "NOPE"), "Error: no government body 'NOPE'.\n"),
+    required = "is required: say why (the audit trail keeps it); a file may give each row its own in a 'reason' column"
+    cases = [  # (arguments, event, proposals, option, problem)
+        (("--state", "submitted", "withdraw"), "withdraw", 3, "--reason", required),
+        (("P-1", "P-2", "withdraw", "--reason", "x", "--lead", "MODEE"), "withdraw", 2, "--lead",
+         "only 'commit' names a lead body, not 'withdraw'"),
+        (("P-1", "P-2", "commit", "--lead", "NOPE"), "commit", 2, "--lead",
+         "no government body 'NOPE' ('ogp entity list' shows them)"),
+        (("P-1", "P-2", "withdraw", "--reason", "x" * 2001), "withdraw", 2, "--reason",
+         "is 2001 characters long; at most 2000 are allowed"),
     ]  # fmt: skip
-    for args, message in cases:
-        for trial in ((), ("--dry-run",), ("--skip-refused",)):
+    for args, event, count, option, problem in cases:
+        for trial in ((), ("--skip-refused",)):
             refused = ogp("advance", *args, *trial)
-            assert (refused.exit_code, refused.stderr) == (1, message), (args, trial, refused.output)
+            assert (refused.exit_code, refused.stderr) == (
+                1, f"Error: '{event}' of {count} proposals: {option}: {problem}\n"), (args, trial, refused.output)
+        # A dry run says it and exits 0, as a dry run of one proposal lists what stands in its way.
+        tried = ogp("advance", *args, "--dry-run")
+        assert (tried.exit_code, tried.stdout) == (
+            0, f"Would move none of {count} by '{event}': {option}: {problem}\nNothing was changed (dry run).\n"
+        ), tried.output  # fmt: skip
     rows = tmp_path / "rows.csv"
     rows.write_text("ref,reason,lead\nP-1,مكرر,\nP-2,,\nP-3,خطأ,\n", encoding="utf-8")
     some = ogp("advance", "--from-file", str(rows), "withdraw", "--dry-run")
@@ -462,7 +473,7 @@ def test_a_batch_refuses_once_what_would_refuse_each_of_its_proposals(  # type: 
     assert ogp("advance", "P-1", "refer").exit_code == 0
     assert ogp("response", "record", "P-1", "--entity", "MODEE", "--agreed").exit_code == 0
     named = ogp("advance", "--from-file", str(rows), "commit", "--dry-run")
-    assert "Would refuse P-1 (line 2, column 'lead'): no government body 'NOPE'." in named.stdout, named.stdout
+    assert "Would refuse P-1 (line 2, column 'lead'): no government body 'NOPE' (" in named.stdout, named.stdout
     moved_so_far = dump_tables(url_of(workspace))
     assert ogp("advance", "--from-file", str(rows), "commit").exit_code == 1
     assert dump_tables(url_of(workspace)) == moved_so_far
@@ -489,4 +500,22 @@ def test_a_file_proposal_export_wrote_is_taken_as_it_is(ogp, workspace: Workspac
     refused = ogp("advance", "--from-file", str(typo), "withdraw", "--reason", "x")
     assert refused.exit_code == 1
     assert "line 1, column 'reasn': unknown column (known: ref, reason, lead, dated)" in refused.stderr, refused.stderr
+    assert dump_tables(url_of(workspace)) == before
+
+
+def test_a_dry_run_of_one_proposal_names_the_options_the_move_refuses(ogp, workspace: Workspace) -> None:  # type: ignore[no-untyped-def]
+    """A --lead for another event than commit, a --reason too long: the move refuses them, so
+    its dry run must not say it would move (found by a new user: it did)."""
+    add(ogp, "P-1")
+    assert ogp("interview", "record", "P-1", "--on", "2021-07-28", "--platform", "Zoom").exit_code == 0
+    before = dump_tables(url_of(workspace))
+    for args, blocker in (
+        (("P-1", "interview", "--lead", "MODEE"), "--lead: only 'commit' names a lead body, not 'interview'"),
+        (("P-1", "withdraw", "--reason", "x" * 2001), "--reason: is 2001 characters long; at most 2000 are allowed"),
+    ):
+        moved = ogp("advance", *args)
+        assert moved.exit_code == 1 and blocker.split(": ", 1)[1] in moved.stderr, moved.output
+        tried = ogp("advance", *args, "--dry-run")
+        assert tried.exit_code == 0 and tried.stdout.startswith("Would not move P-1: "), tried.output
+        assert f"  - {blocker}\n" in tried.stdout, tried.stdout
     assert dump_tables(url_of(workspace)) == before

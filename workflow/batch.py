@@ -21,13 +21,14 @@ from sqlalchemy.orm import Session, selectinload
 
 from documents import one_line
 from states import Event, Guard, State, transition_for
+from workflow import fields
 from workflow.dates import parse_date
-from workflow.errors import InvalidInputError, NotFoundError, RowProblem, WorkflowError
+from workflow.errors import InvalidInputError, RowProblem, WorkflowError
 from workflow.guards import KnownFacts
 from workflow.importer import PROPOSAL_COLUMNS
 from workflow.ledger import BatchChain
 from workflow.models import Proposal
-from workflow.moves import MoveResult, advance
+from workflow.moves import MoveResult, advance, lead_problem, unknown_lead
 from workflow.plans import EntityIndex, current_plan
 from workflow.proposals import LOOKUP_CHUNK, find_proposals, get_proposal
 from workflow.spreadsheets import TableSpec, read_rows, refusal
@@ -186,9 +187,10 @@ def advance_many(
 
 
 def _check_options(session: Session, items: Sequence[BatchItem], event: Event, reason: str, lead: str | None) -> None:
-    """Refuse once what would refuse every proposal of the batch alike: no reason for an event
-    that needs one (`Guard.HAS_REASON`), given by no option and no row; a `--lead` for an event
-    other than commit, or naming no body (`NotFoundError`). A row's own value is checked with it."""
+    """Refuse once what would refuse every proposal of the batch alike (`InvalidInputError`): no
+    reason for an event that needs one (`Guard.HAS_REASON`), given by no option and no row; a
+    `--reason` too long; a `--lead` for an event other than commit, or naming no body. A row's
+    own value is checked with its move, and named by its line and column."""
     if not items:
         return
     many = f"'{event.value}' of {len(items)} proposals"
@@ -196,10 +198,13 @@ def _check_options(session: Session, items: Sequence[BatchItem], event: Event, r
     if needs_reason and not one_line(reason) and all(item.reason is None for item in items):
         why = "is required: say why (the audit trail keeps it); a file may give each row its own in a 'reason' column"
         raise InvalidInputError(many, "--reason", why)
+    if any(item.reason is None for item in items):  # the option is some row's reason
+        fields.line(reason, many, "--reason", limit=fields.REASON)
     if lead is not None:
-        if event is not Event.COMMIT:
-            raise InvalidInputError(many, "--lead", f"only 'commit' names a lead body, not {event.value!r}")
-        EntityIndex(session).get(lead)
+        if problem := lead_problem(event):
+            raise InvalidInputError(many, "--lead", problem)
+        if EntityIndex(session).find(lead) is None:
+            raise InvalidInputError(many, "--lead", unknown_lead(lead))
 
 
 def _advance_one(
@@ -241,11 +246,6 @@ def _advance_one(
             result.refused.append((f"{item.key} ({item.where}, column '{column}')", bad.problem))
         else:
             result.refused.append((who, str(bad).removeprefix("Error: ")))
-    except NotFoundError as missing:
-        if item.where and item.lead is not None and missing.key == repr(item.lead):
-            result.refused.append((f"{item.key} ({item.where}, column 'lead')", str(missing)))  # the row's body
-        else:
-            result.refused.append((who, str(missing)))
     except WorkflowError as refused:
         result.refused.append((who, str(refused).removeprefix("Error: ")))
     else:

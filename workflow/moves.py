@@ -78,21 +78,32 @@ def choose_lead(
 ) -> Entity | None:
     """The body that leads the commitment: one that agreed; the one named (`lead`, a code or name),
     else the first to agree; None when none has agreed. `known`: the answers a batch read for all
-    its proposals. Raises `InvalidInputError` when the body named has not agreed (or is unknown:
-    `NotFoundError`)."""
+    its proposals. Raises `InvalidInputError` when the body named is unknown or has not agreed."""
     if known is not None and known.agreeing is not None and proposal.id in known.agreeing:
         agreed = [session.get_one(Entity, entity_id) for entity_id in known.agreeing[proposal.id]]
     else:
         agreed = agreeing_bodies(session, proposal)
     if lead is None:
         return agreed[0] if agreed else None
-    entity = EntityIndex(session).get(lead)
+    entity = EntityIndex(session).find(lead)
+    if entity is None:
+        raise InvalidInputError(f"proposal {proposal.ref}", "--lead", unknown_lead(lead))
     if entity not in agreed:
         names = ", ".join(e.code or e.name for e in agreed) or "none yet"
         raise InvalidInputError(
             f"proposal {proposal.ref}", "--lead", f"{lead!r} has not agreed to lead it (bodies that agreed: {names})"
         )
     return entity
+
+
+def lead_problem(event: Event) -> str:
+    """What is wrong with naming a lead body (`--lead`) for `event`: only a commitment has one."""
+    return "" if event is Event.COMMIT else f"only 'commit' names a lead body, not {event.value!r}"
+
+
+def unknown_lead(lead: str) -> str:
+    """The problem of a `--lead` that names no body."""
+    return f"no government body {lead!r} ('ogp entity list' shows them)"
 
 
 @dataclass(frozen=True)
@@ -187,8 +198,8 @@ def _move(
     allowed = [s.value for s in row.sources]
     if from_state not in row.sources:
         raise TransitionNotAllowedError(ref, event.value, from_state.value, allowed)
-    if lead is not None and event is not Event.COMMIT:
-        raise InvalidInputError(f"proposal {ref}", "--lead", f"only 'commit' names a lead body, not {event.value!r}")
+    if lead is not None and (problem := lead_problem(event)):
+        raise InvalidInputError(f"proposal {ref}", "--lead", problem)
     chosen = choose_lead(session, proposal, lead, known) if event is Event.COMMIT else None
     decided = _decided(session, proposal, standing, ranked)
     # Only a move that writes letters needs the templates folder to exist.

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from states import GUARD_RULES, OPEN, SHORTLIST_PLACES, Event, Guard, State, events_from, transition_for
+from workflow import fields
 from workflow.errors import InvalidInputError, WorkflowError
 from workflow.evaluation import ANSWER_ORDER, ScoreSheet, eligible_members, standing
 from workflow.guards import LiveFacts, failures
@@ -98,12 +99,19 @@ def explain_move(
         allowed = ", ".join(s.value for s in row.sources)
         blockers: tuple[str, ...] = (f"it is '{proposal.state.value}'; {event.value} is allowed from: {allowed}",)
         return MoveExplanation(proposal.ref, event.value, proposal.state.value, row.dest.value, blockers, ())
+    from workflow.moves import choose_lead, lead_problem  # here: `ogp status` need not load the machine
+
     plan = current_plan(session)
     facts = LiveFacts(session, plan, proposal, reason)
     blockers = tuple(f"{GUARD_RULES[g]} ({detail})" for g, detail in failures(row.guards, facts))
+    try:  # what the move refuses of its options, whatever the rules say
+        fields.line(reason, f"proposal {proposal.ref}", "--reason", limit=fields.REASON)
+    except InvalidInputError as exc:
+        blockers += (f"--reason: {exc.problem}",)
+    if lead is not None and lead_problem(event):
+        blockers += (f"--lead: {lead_problem(event)}",)
     chosen = None
     if event is Event.COMMIT:
-        from workflow.moves import choose_lead  # here: `ogp status` need not load the machine
 
         try:
             chosen = choose_lead(session, proposal, lead)
