@@ -1069,8 +1069,9 @@ def proposal_list(app: App, state: str | None, include_discarded: bool, as_json:
 @pass_app
 def proposal_export(app: App, file: Path, state: str | None) -> None:
     """Write proposals to a CSV file that Excel opens as it should (UTF-8 with BOM), in the import's
-    columns plus the state. Cells that a spreadsheet would run as a formula (=, +, -, @ …) are
-    written with a leading ' so they show as text; 'ogp proposal import' takes it off again.
+    columns plus the state and a commitment's lead body. Cells that a spreadsheet would run as a
+    formula (=, +, -, @ …) are written with a leading ' so they show as text; 'ogp proposal
+    import' takes it off again.
 
     \b
     Example:

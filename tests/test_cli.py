@@ -170,6 +170,9 @@ def test_the_whole_path_from_the_command_line(runner: CliRunner, workspace: Work
     shown = json.loads(ogp(runner, "proposal", "show", "p-1", "--json").stdout)
     assert shown["state"] == "committed" and shown["next_events"] == []
     assert [e["code"] for e in shown["entities"]] == ["MODEE", "ROS"]
+    assert ogp(runner, "proposal", "export", str(tmp_path / "c.csv"), "--state", "committed").exit_code == 0
+    exported = (tmp_path / "c.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert exported[0].endswith(",state,lead") and exported[1].endswith(",committed,ROS"), exported
     history = json.loads(ogp(runner, "history", "P-1", "--json").stdout)
     assert [(e["event"], e["actor"], e["reason"]) for e in history] == [
         ("submit", "tester", ""), ("record_interview", "tester", "interview held on 2021-07-28 (Zoom)"),

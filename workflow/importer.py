@@ -153,15 +153,17 @@ def _exported_problems(row: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 
 def export_proposals(proposals: list[Proposal]) -> bytes:
-    """Proposals as CSV in the import's own columns (plus state), UTF-8 with the BOM Excel wants,
-    every formula-looking cell neutralised."""
+    """Proposals as CSV in the import's own columns plus `EXPORTED` (the state, and the lead body
+    of a commitment), UTF-8 with the BOM Excel wants, every formula-looking cell neutralised."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer)
-    writer.writerow([*PROPOSAL_COLUMNS, "state"])
+    writer.writerow([*PROPOSAL_COLUMNS, *EXPORTED])
     for p in proposals:
+        lead = (p.lead_entity.code or p.lead_entity.name) if p.lead_entity else ""
         cells = [
             p.ref, p.title, p.organization, p.email, p.problem, p.solution, ";".join(p.values),
             ";".join(e.code or e.name for e in p.entities), p.submitted_on.isoformat(), p.language, p.state.value,
+            lead,
         ]  # fmt: skip
         writer.writerow([neutralise(cell) for cell in cells])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
