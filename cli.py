@@ -1524,14 +1524,14 @@ def _advance_one(
         letters = list(done.letters)
     echo(f"{ref}: {state_from} → {state_to} (audit #{seq})")
     if dated is not None and not letters:
-        warn(_UNDATED.format(what=f"{event.value} of {ref} wrote no letter", dated=dated))
+        warn(_UNDATED.format(what=f"{event.value} of {ref} wrote no letter", given=f"--dated {dated}"))
     for path in write_letter_files(app.workspace().letters_dir, letters):
         echo(f"  letter: {path}")
 
 
 # --dated dates letters (what was signed and sent); a move that writes none has nothing to carry it.
 _UNDATED = (
-    "{what}: --dated {dated} dates letters only, so the record and the published site date this move "
+    "{what}: {given} dates letters only, so the record and the published site date this move "
     "by when it was entered"
 )
 
@@ -1586,10 +1586,16 @@ def _advance_batch(
         return
     for done in moved:
         echo(f"{done.ref}: {done.from_state} → {done.to_state} (audit #{done.seq})")
-    unlettered = [done.ref for done in moved if not done.letter_files]
-    if dated is not None and unlettered:
-        shown = ", ".join(unlettered[:5]) + (f" and {len(unlettered) - 5} more" if len(unlettered) > 5 else "")
-        warn(_UNDATED.format(what=f"{event.value} of {shown} wrote no letter", dated=dated))
+    def shown(refs: list[str]) -> str:
+        return ", ".join(refs[:5]) + (f" and {len(refs) - 5} more" if len(refs) > 5 else "")
+
+    by_option = [done.ref for done in moved if not done.letter_files and not done.row_dated]
+    if dated is not None and by_option:
+        warn(_UNDATED.format(what=f"{event.value} of {shown(by_option)} wrote no letter", given=f"--dated {dated}"))
+    by_row = [done.ref for done in moved if not done.letter_files and done.row_dated]
+    if by_row:
+        column = "the file's 'dated' column"
+        warn(_UNDATED.format(what=f"{event.value} of {shown(by_row)} wrote no letter", given=column))
     names = [name for done in moved for name in done.letter_files]
 
     def from_workspace() -> list[Path]:

@@ -216,6 +216,17 @@ def test_a_dated_move_that_writes_no_letter_says_the_date_is_not_kept(runner: Cl
         ok(runner, "interview", "record", ref, "--on", "2021-07-28", "--platform", "Zoom")
     batch = ok(runner, "advance", "P-2", "P-3", "interview", "--dated", "2021-07-29")
     assert "Warning: interview of P-2, P-3 wrote no letter: --dated 2021-07-29 dates letters only" in batch.stderr
+    # A file's 'dated' column, as --dated (found by a new user: it was kept silently).
+    for ref in ("P-4", "P-5"):
+        add(runner, ref)
+        ok(runner, "interview", "record", ref, "--on", "2021-07-28", "--platform", "Zoom")
+    rows = workspace.folder / "rows.csv"
+    rows.write_text("ref,dated\nP-4,2021-07-29\nP-5,\n", encoding="utf-8")
+    from_file = ok(runner, "advance", "--from-file", str(rows), "interview")
+    assert from_file.stderr == (
+        "Warning: interview of P-4 wrote no letter: the file's 'dated' column dates letters only, so the record and "
+        "the published site date this move by when it was entered\n"
+    )
     quiet = ok(runner, "advance", "P-1", "reject", "--reason", "دون خط القطع", "--dated", "2021-07-30")
     assert "Warning" not in quiet.stderr  # a rejection writes to the proposer: the letter carries the date
 

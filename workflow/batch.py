@@ -67,12 +67,14 @@ class BatchMove:
     to_state: str
     seq: int  # its audit entry
     letter_files: tuple[str, ...]
+    row_dated: bool = False  # its row of a file gave a date (`dated`), which only letters bear
 
     @classmethod
-    def of(cls, done: MoveResult) -> BatchMove:
+    def of(cls, done: MoveResult, item: BatchItem | None = None) -> BatchMove:
         entry = done.entry
         files = tuple(letter.file_name for letter in done.letters)
-        return cls(done.proposal.ref, entry.from_state or "", entry.to_state or "", entry.seq, files)
+        dated = item is not None and item.dated is not None
+        return cls(done.proposal.ref, entry.from_state or "", entry.to_state or "", entry.seq, files, dated)
 
 
 @dataclass
@@ -249,5 +251,5 @@ def _advance_one(
     except WorkflowError as refused:
         result.refused.append((who, str(refused).removeprefix("Error: ")))
     else:
-        result.moved.append(BatchMove.of(done))
+        result.moved.append(BatchMove.of(done, item))
         known.moved(was, done.proposal.state)
