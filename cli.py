@@ -1923,8 +1923,12 @@ def letters_verify(app: App, dirs: tuple[Path, ...]) -> None:
     from workflow.letters import verify as verify_letters
 
     own = app.workspace().letters_dir
+    folders = [own]
+    for folder in dirs:  # each folder once, however it is named (`letters`, ./letters, its full path)
+        if folder.resolve() not in {f.resolve() for f in folders}:
+            folders.append(folder)
     with app.session(readonly=True) as session:
-        result = verify_letters(session, [own, *dirs], expect_all=[own])
+        result = verify_letters(session, folders, expect_all=[own])
     echo(f"Stored letters: {result.stored} checked, {len(result.bad_stored)} differ from the audit trail.")
     for name in result.bad_stored:
         echo(f"  differs: {name}", err=True)
