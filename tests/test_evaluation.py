@@ -394,7 +394,7 @@ def test_bad_score_files_change_nothing_and_name_every_row(session_scope: Sessio
     with session_scope() as s, pytest.raises(ImportFileError) as refused:
         import_scores(s, path, actor="t", now=NOW)
     assert [str(p) for p in refused.value.problems] == [
-        "line 3: the same score is given twice (also at line 2), as 5 here and 4 there",
+        "line 3: the score (P-1, أ, importance) is given twice (also at line 2), as 5 here and 4 there",
         "line 4, column 'member': هيلدا cannot score P-1: belongs to the proposing organisation (مركز الشفافية الأردني)",
         "line 5, column 'proposal': no proposal 'P-2'.",
         "line 5, column 'member': no member 'ز'.",
@@ -596,10 +596,10 @@ def test_scores_given_again_name_the_row_that_gave_each_first_in_file_order(
     with session_scope() as s, pytest.raises(ImportFileError) as refused:
         import_scores(s, path, actor="t", now=NOW)
     assert [str(p) for p in refused.value.problems] == [
-        f"{first} {at + 2}: the same score is given twice (also at {first} {at}), as 5 here and 4 there",
+        f"{first} {at + 2}: the score (P-1, أ, importance) is given twice (also at {first} {at}), as 5 here and 4 there",
         f"{first} {at + 3}, column 'value': 'x' is not a whole number",
-        f"{first} {at + 4}: the same score is given twice (also at {first} {at + 1})",  # the same value: no more
-        f"{first} {at + 5}: the same score is given twice (also at {first} {at}), as 2 here and 4 there",
+        f"{first} {at + 4}: the score (P-2, ب, importance) is given twice (also at {first} {at + 1})",  # same value
+        f"{first} {at + 5}: the score (P-1, أ, importance) is given twice (also at {first} {at}), as 2 here and 4 there",
     ]
     with session_scope() as s:
         assert not s.scalars(select(Score)).all()

@@ -266,21 +266,24 @@ def _name_first_rows(
     the places in `problems` of its later rows), naming the row that gave it first and, where the
     two differ, both values (which one was meant, only the coordinator knows), found by reading
     the file once more."""
-    first: dict[int | tuple[int, int, int], tuple[str, str]] = {}  # score → (where, value) of its first row
+    # score → (where, value, which score: its proposal, member and criterion as typed) of its first row
+    first: dict[int | tuple[int, int, int], tuple[str, str, str]] = {}
     again: dict[int | tuple[int, int, int], list[str]] = {}  # score → the values its later rows give
     for where, row in iter_rows(path, SCORES, []):
         given = score_problems(session, _score_input(row), book=book).key
         if given is not None and _packed(given) in twice:
-            value = str(row.get("value", "")).strip()
+            value = one_line(str(row.get("value", "")))
             if _packed(given) in first:
                 again.setdefault(_packed(given), []).append(value)
             else:
-                first[_packed(given)] = (where, value)
+                named = ", ".join(one_line(str(row.get(column, ""))) for column in ("proposal", "member", "criterion"))
+                first[_packed(given)] = (where, value, named)
     for key, places in twice.items():
-        earlier, value = first.get(key, ("", ""))  # none only if the file changed while it was read
+        earlier, value, named = first.get(key, ("", "", ""))  # none only if the file changed while it was read
         values = again.get(key, [])
         for number, place in enumerate(places):
-            reason = "the same score is given twice" + (f" (also at {earlier})" if earlier else "")
+            score = f"the score ({named})" if named else "the same score"
+            reason = f"{score} is given twice" + (f" (also at {earlier})" if earlier else "")
             later = values[number] if number < len(values) else value
             if earlier and later != value:
                 reason += f", as {later} here and {value} there"
