@@ -375,7 +375,8 @@ def test_a_batch_counts_the_places_and_commitments_its_own_moves_take(ogp, works
     assert shortlisted.exit_code == 0, shortlisted.output
     # A refusal says how many of the places the batch's own moves took: refused, they hold none.
     assert "Skipped P-4: " in shortlisted.stdout, shortlisted.stdout
-    assert "(3 of 3 places are taken, 3 of them by the moves before it in this batch)" in shortlisted.stdout
+    assert ("(3 of 3 places are taken, 3 of them by the moves before it in this batch; a batch takes proposals in "
+            "the order named, not by ranking: 'ogp shortlist --top N' does)") in shortlisted.stdout  # fmt: skip
     assert ogp("advance", "P-1", "P-2", "P-3", "refer").exit_code == 0
     for ref in ("P-1", "P-2", "P-3"):
         assert ogp("response", "record", ref, "--entity", "MODEE", "--agreed").exit_code == 0

@@ -91,7 +91,10 @@ def within_shortlist_size(facts: Facts) -> str | None:
     taken = facts.count_in(states)
     if taken < facts.shortlist_size:
         return None
-    return f"{taken} of {facts.shortlist_size} places are taken" + _by_batch(facts, states)
+    detail = f"{taken} of {facts.shortlist_size} places are taken" + _by_batch(facts, states)
+    if facts.in_batch(states) > 0:  # a batch's order is its own, not the working group's ranking
+        detail += "; a batch takes proposals in the order named, not by ranking: 'ogp shortlist --top N' does"
+    return detail
 
 
 def within_commitment_target(facts: Facts) -> str | None:
