@@ -100,15 +100,24 @@ class RowStore:
         self.db.execute("CREATE TABLE live (t TEXT, k TEXT, v TEXT NOT NULL, PRIMARY KEY (t, k)) WITHOUT ROWID")
         self.db.execute("BEGIN")
         self.pending: dict[tuple[str, str], Row | None] = {}  # None: deleted
+        # Per table, the largest integer id of a row ever put (`ident`): a row keyed by a larger one
+        # cannot be held, so inserting it needs no lookup (most inserts: ids only grow).
+        self.top: dict[str, int] = {}
 
-    def get(self, table: str, key: str) -> Row | None:
+    def get(self, table: str, key: str, ident: int | None = None) -> Row | None:
+        """The row held under `key` (`ident`: the integer id `key` is made of, if it is), or None."""
         if (table, key) in self.pending:
             return self.pending[(table, key)]
+        if ident is not None and ident > self.top.get(table, ident - 1):  # larger than any put: not held
+            return None
         found = self.db.execute("SELECT v FROM rows WHERE t = ? AND k = ?", (table, key)).fetchone()
         return None if found is None else json.loads(found[0])
 
-    def put(self, table: str, key: str, row: Row) -> None:
+    def put(self, table: str, key: str, row: Row, ident: int | None = None) -> None:
+        """Hold `row` under `key`; `ident` as for `get`."""
         self.pending[(table, key)] = row
+        if ident is not None and ident > self.top.get(table, ident - 1):
+            self.top[table] = ident
         if len(self.pending) >= self.FLUSH_AT:
             self.flush()
 
@@ -127,6 +136,7 @@ class RowStore:
 
     def clear(self) -> None:
         self.pending.clear()
+        self.top.clear()
         self.db.execute("DELETE FROM rows")
 
     def close(self) -> None:
@@ -144,18 +154,31 @@ class OpenScores:
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
         db.execute("CREATE TABLE scores (p TEXT, m TEXT, c TEXT, v TEXT, PRIMARY KEY (p, m, c)) WITHOUT ROWID")
+        # Scores given since the last read or drop, written together before the next, or once
+        # there are FLUSH_AT of them (a score import's entry gives 25; guards read them only when a
+        # proposal moves).
+        self.given: dict[tuple[str, str, str], str] = {}
 
     def put(self, proposal_id: Any, member: Any, criterion: Any, value: Any) -> None:
         key = (_score_key(proposal_id), _score_key(member), _score_key(criterion))
-        text = str(value) if type(value) is int else plain_json(value)  # as the chain wrote it
-        self.db.execute("INSERT OR REPLACE INTO scores VALUES (?, ?, ?, ?)", (*key, text))
+        self.given[key] = str(value) if type(value) is int else plain_json(value)  # as the chain wrote it
+        if len(self.given) >= RowStore.FLUSH_AT:  # held a few at a time: memory stays flat
+            self._write()
+
+    def _write(self) -> None:
+        if self.given:
+            rows = [(*key, text) for key, text in self.given.items()]
+            self.db.executemany("INSERT OR REPLACE INTO scores VALUES (?, ?, ?, ?)", rows)
+            self.given.clear()
 
     def drop(self, proposal_id: Any, member: Any, criterion: Any) -> None:
+        self._write()
         key = (_score_key(proposal_id), _score_key(member), _score_key(criterion))
         self.db.execute("DELETE FROM scores WHERE p = ? AND m = ? AND c = ?", key)
 
     def drop_all(self, proposal_id: Any = None) -> None:
         """Forget one proposal's scores (it left evaluation), or everyone's (`None`)."""
+        self._write()
         if proposal_id is None:
             self.db.execute("DELETE FROM scores")
         else:
@@ -163,10 +186,12 @@ class OpenScores:
 
     def of(self, proposal_id: Any) -> list[tuple[Any, Any, Any]]:
         """(member, criterion, value) of each score the proposal holds."""
+        self._write()
         found = self.db.execute("SELECT m, c, v FROM scores WHERE p = ?", (_score_key(proposal_id),))
         return [(_from_text(m), _from_text(c), _from_text(v)) for m, c, v in found]
 
     def count(self, proposal_id: Any) -> int:
+        self._write()
         found = self.db.execute("SELECT count(*) FROM scores WHERE p = ?", (_score_key(proposal_id),))
         return int(found.fetchone()[0])
 
@@ -657,9 +682,10 @@ class Replay:
 
     def _write(self, seq: int, changes: list[Mapping[str, Any]]) -> None:
         for change in changes:
-            table, op = change["t"], change["op"]
-            key = _key_text(change["key"])
-            before = self.store.get(table, key)
+            table, op, fields = change["t"], change["op"], change["key"]
+            key = _key_text(fields)
+            ident = fields["id"] if len(fields) == 1 and type(fields.get("id")) is int else None  # as _key_text
+            before = self.store.get(table, key, ident)
             if op == "insert":
                 if before is not None:
                     raise AuditChainError(seq, f"it inserts {table} {key}, which the record already holds.")
@@ -682,7 +708,7 @@ class Replay:
             if after is None:
                 self.store.delete(table, key)
             else:
-                self.store.put(table, key, after)
+                self.store.put(table, key, after, ident)
             try:
                 self.record.apply(table, before, after)
             except _UNREADABLE as exc:  # a value no step writes, or a column missing, in a crafted row
