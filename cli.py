@@ -52,7 +52,7 @@ from states import (
     State,
 )
 from workflow.dates import parse_datetime
-from workflow.errors import InputFileError, InvalidInputError, NoWorkspaceError, WorkflowError
+from workflow.errors import InputFileError, InvalidInputError, NoWorkspaceError, StoredValueError, WorkflowError
 from workflow.keys import MAX_ROW_ID, parse_key
 from workflow.vocabulary import DEFAULT_REPLY_WITHIN, EXPORT_KINDS, MAX_REPLY_WITHIN, RANKS, SECTORS, SIDES
 
@@ -367,17 +367,20 @@ class OgpGroup(click.Group):
         except (ValueError, LookupError, TypeError) as exc:
             if not read_from_a_row(exc):
                 raise
-            message = (
-                f"the workspace holds a value its column cannot hold ({exc}): it was written outside ogp. "
-                "'ogp audit verify' says where; nothing was changed."
-            )
-            raise click.ClickException(terminal_safe(message)) from exc
+            raise click.ClickException(terminal_safe(str(StoredValueError(str(exc))))) from exc
 
 
-# Where SQLAlchemy turns the rows a database gives into Python values: a date that is no date, a
-# JSON column that is no JSON, a state no machine has. The product never writes such a value (both
-# databases check what it writes); one written behind its back must not end in a traceback.
-_ROW_READING = ("sqlalchemy/engine/result.py", "sqlalchemy/engine/cursor.py", "sqlalchemy/orm/loading.py")
+# Where SQLAlchemy turns the rows a database gives into Python values (as Python code, or compiled:
+# 2.0's cyextension, 2.1's *_cy modules): a date that is no date, a JSON column that is no JSON, a
+# state no machine has. The product never writes such a value (both databases check what it
+# writes); one written behind its back must not end in a traceback.
+_ROW_READING = tuple(
+    f"sqlalchemy/{name}"
+    for name in (
+        "engine/result.py", "engine/_result_cy.py", "engine/cursor.py", "engine/row.py", "engine/_row_cy.py",
+        "engine/_py_row.py", "cyextension/resultproxy.pyx", "orm/loading.py",
+    )
+)  # fmt: skip
 
 
 def read_from_a_row(exc: BaseException) -> bool:

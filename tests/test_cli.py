@@ -634,3 +634,68 @@ def test_only_a_failure_reading_a_row_is_called_a_stored_value() -> None:
         with pytest.raises(ValueError) as stored:
             connection.execute(select(table("t", column("d", Date)))).all()
     assert read_from_a_row(stored.value)
+
+
+def _without_state_check(path: Path) -> None:
+    """Rebuild the proposals table's definition without its CHECK on the state, as someone with
+    the database file could, behind the product's back."""
+    import re
+    import sqlite3
+
+    with sqlite3.connect(path) as raw:
+        raw.execute("PRAGMA writable_schema=ON")
+        (sql,) = raw.execute("SELECT sql FROM sqlite_master WHERE name = 'proposals'").fetchone()
+        loose = re.sub(r"CHECK \(state IN \([^)]*\)\)", "CHECK (1)", sql)
+        assert loose != sql
+        raw.execute("UPDATE sqlite_master SET sql = ? WHERE name = 'proposals'", (loose,))
+    with sqlite3.connect(path) as raw:
+        raw.execute("UPDATE proposals SET state = 'bogus'")
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    ["state", "UPDATE proposals SET lead_entity_id = 999", "UPDATE proposals SET lead_entity_id = 'MODEE'",
+     "UPDATE proposal_entities SET entity_id = 77", "UPDATE proposals SET title = x'00ff'"],
+)  # fmt: skip
+def test_what_no_step_writes_is_refused_by_the_listing_and_by_audit_verify(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tamper: str
+) -> None:
+    """A state no machine has, a body that is not there, a title that is not text: the listing
+    (which reads plain columns, not the models) names the row instead of showing it, and audit
+    verify refuses with one sentence, never a traceback (an attacker found both)."""
+    import sqlite3
+
+    path = tmp_path / "ogp.db"
+    monkeypatch.setenv("OGP_DB", str(path))
+    runner = CliRunner()
+    assert ogp(runner, "init").exit_code == 0
+    assert ogp(runner, "entity", "add", "وزارة الاقتصاد الرقمي والريادة", "--code", "MODEE").exit_code == 0
+    add(runner, "P-1")
+    if tamper == "state":
+        _without_state_check(path)
+    else:
+        with sqlite3.connect(path) as raw:
+            raw.execute(tamper)
+    for args in (("proposal", "list"), ("proposal", "list", "--json", "--all"), ("audit", "verify")):
+        done = runner.invoke(cli, list(args))
+        assert done.exception is None or isinstance(done.exception, SystemExit), done.exception  # no traceback
+        assert done.exit_code == 1 and done.stderr.startswith("Error: "), (args, done.output)
+        if args[0] == "proposal":
+            assert "the workspace holds a value its column cannot hold (proposal" in done.stderr, done.stderr
+
+
+def test_a_row_read_by_looping_over_a_result_is_a_stored_value_too() -> None:
+    """SQLAlchemy 2.1 reads a row in compiled code (engine/_result_cy) when a loop walks the
+    result: that is reading a row as well."""
+    from sqlalchemy import Date, column, create_engine, select, table
+
+    from cli import read_from_a_row
+
+    engine = create_engine("sqlite://")
+    with engine.connect() as connection:
+        connection.exec_driver_sql("CREATE TABLE t (d DATE)")
+        connection.exec_driver_sql("INSERT INTO t VALUES ('garbage')")
+        with pytest.raises(ValueError) as stored:
+            for _ in connection.execute(select(table("t", column("d", Date)))):
+                pass
+    assert read_from_a_row(stored.value)

@@ -33,6 +33,18 @@ class SchemaOutdatedError(WorkflowError):
         )
 
 
+class StoredValueError(WorkflowError):
+    """The workspace holds a value no step of the product writes (written with another tool):
+    a command that reads it refuses, rather than show it or fail on it."""
+
+    def __init__(self, detail: str) -> None:
+        self.detail = detail
+        super().__init__(
+            f"the workspace holds a value its column cannot hold ({detail}): it was written outside ogp. "
+            "'ogp audit verify' says where; nothing was changed."
+        )
+
+
 class NotFoundError(WorkflowError):
     """A record named on the command line does not exist."""
 

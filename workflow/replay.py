@@ -894,7 +894,7 @@ def _compare_tables(session: Session, replay: Replay) -> tuple[int, int]:
             if matched is None:
                 _name_divergence(session, replay, table)
                 raise AssertionError(f"{table.name} diverged, but no row could be named")  # pragma: no cover
-        except (TypeError, ValueError, OverflowError) as exc:  # reading a row the database gave
+        except (TypeError, ValueError, OverflowError, LookupError) as exc:  # reading a row the database gave
             where = f"the row after {replay.position}" if replay.position else "its first row"
             raise RecordMismatchError(
                 table.name, where, "", "values of the kinds its columns hold", f"a value that cannot be read ({exc})"
