@@ -500,7 +500,7 @@ def test_a_file_proposal_export_wrote_is_taken_as_it_is(ogp, workspace: Workspac
     typo.write_text("ref,reasn\nP-3,مكرر\n", encoding="utf-8")
     refused = ogp("advance", "--from-file", str(typo), "withdraw", "--reason", "x")
     assert refused.exit_code == 1
-    assert "line 1, column 'reasn': unknown column (known: ref, reason, lead, dated)" in refused.stderr, refused.stderr
+    assert "line 1, column 'reasn': unknown column (known: ref, reason, lead, dated; an export's other columns are read past)" in refused.stderr, refused.stderr
     assert dump_tables(url_of(workspace)) == before
 
 
@@ -520,3 +520,21 @@ def test_a_dry_run_of_one_proposal_names_the_options_the_move_refuses(ogp, works
         assert tried.exit_code == 0 and tried.stdout.startswith("Would not move P-1: "), tried.output
         assert f"  - {blocker}\n" in tried.stdout, tried.stdout
     assert dump_tables(url_of(workspace)) == before
+
+
+def test_a_cell_holding_only_invisible_marks_is_an_empty_cell(ogp, workspace: Workspace, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A reason cell holding only a right-to-left mark or a zero-width space (Arabic spreadsheets
+    leave them) is empty: the option stands for its row, and without one the batch is refused
+    once (an attacker found it refused once per row, and the mark overriding a good --reason)."""
+    add(ogp, "P-1", "P-2")
+    rows = tmp_path / "rows.csv"
+    rows.write_text("ref,reason,lead\nP-1,\u200f,\u200b\nP-2,\u200b \u200f,\n", encoding="utf-8")
+    before = dump_tables(url_of(workspace))
+    refused = ogp("advance", "--from-file", str(rows), "withdraw")
+    assert refused.exit_code == 1 and refused.stderr.startswith("Error: 'withdraw' of 2 proposals: --reason: is required")
+    assert dump_tables(url_of(workspace)) == before
+    moved = ogp("advance", "--from-file", str(rows), "withdraw", "--reason", "سحبها مقدمها")
+    assert moved.exit_code == 0, moved.output
+    assert states(ogp) == {"P-1": "withdrawn", "P-2": "withdrawn"}
+    reasons = [e["reason"] for ref in ("P-1", "P-2") for e in json.loads(ogp("history", ref, "--json").stdout)[-1:]]
+    assert reasons == ["سحبها مقدمها", "سحبها مقدمها"]

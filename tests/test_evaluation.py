@@ -603,3 +603,24 @@ def test_scores_given_again_name_the_row_that_gave_each_first_in_file_order(
     ]
     with session_scope() as s:
         assert not s.scalars(select(Score)).all()
+
+
+def test_a_score_given_twice_is_compared_as_read_not_as_typed(session_scope: SessionFactory, tmp_path: Path) -> None:
+    """٤, 04 and 4 are one value: given twice so, the rows repeat a score without disagreeing (an
+    attacker found them called different)."""
+    with session_scope() as s:
+        group(s, ("أ",))
+        interviewed(s, "P-1")
+    path = tmp_path / "scores.csv"
+    path.write_text(
+        "proposal,member,criterion,value\nP-1,أ,importance,4\nP-1,أ,importance,٤\nP-1,أ,importance,04\n"
+        "P-1,أ,importance,٥\n",
+        encoding="utf-8",
+    )
+    with session_scope() as s, pytest.raises(ImportFileError) as refused:
+        import_scores(s, path, actor="t", now=NOW)
+    assert [str(p) for p in refused.value.problems] == [
+        "line 3: the score (P-1, أ, importance) is given twice (also at line 2)",
+        "line 4: the score (P-1, أ, importance) is given twice (also at line 2)",
+        "line 5: the score (P-1, أ, importance) is given twice (also at line 2), as 5 here and 4 there",
+    ]

@@ -123,9 +123,11 @@ def items_from_file(path: Path) -> list[BatchItem]:
             except ValueError as exc:
                 problems.append(RowProblem(where, "dated", str(exc)))
                 continue
-        # An empty cell leaves the command's option in force.
-        reason = str(row.get("reason") or "").strip() or None
-        lead = str(row.get("lead") or "").strip() or None
+        # An empty cell leaves the command's option in force; so does one holding only what
+        # cleaning takes away (blanks, invisible marks: `documents.one_line`).
+        reason_cell, lead_cell = str(row.get("reason") or "").strip(), str(row.get("lead") or "").strip()
+        reason = reason_cell if one_line(reason_cell) else None
+        lead = lead_cell if one_line(lead_cell) else None
         items.append(BatchItem(ref, where, reason, lead, dated))
     if not rows and not problems:
         problems.append(RowProblem("line 1", "", "the file names no proposals"))

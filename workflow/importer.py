@@ -270,9 +270,13 @@ def _name_first_rows(
     first: dict[int | tuple[int, int, int], tuple[str, str, str]] = {}
     again: dict[int | tuple[int, int, int], list[str]] = {}  # score → the values its later rows give
     for where, row in iter_rows(path, SCORES, []):
-        given = score_problems(session, _score_input(row), book=book).key
+        checked = score_problems(session, _score_input(row), book=book)
+        given = checked.key
         if given is not None and _packed(given) in twice:
+            # The value as read (٤, 04 and 4 are one), or as typed where it cannot be read.
             value = one_line(str(row.get("value", "")))
+            if checked.found is not None:
+                value = str(checked.found[3])
             if _packed(given) in first:
                 again.setdefault(_packed(given), []).append(value)
             else:

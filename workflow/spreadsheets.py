@@ -326,7 +326,7 @@ def _records(reader: Any, offset: int) -> Iterator[tuple[int, list[str], str]]:
 
 def _header_problems(names: list[str], where: str, spec: TableSpec) -> list[RowProblem]:
     problems = []
-    known = ", ".join(spec.columns)
+    known = ", ".join(spec.columns) + ("; an export's other columns are read past" if spec.ignored else "")
     for name in names:
         if name and name not in spec.columns and name not in spec.ignored:
             problems.append(RowProblem(where, name, f"unknown column (known: {known})"))
