@@ -412,7 +412,6 @@ class App:
         """The workspace `--db` names; a `--db` that cannot name one (a folder, an unsupported
         database, not a URL) is bad usage (exit 2), as a bad option value is."""
         from workflow import db
-        from workflow.errors import InvalidInputError
 
         try:
             return db.resolve(self.db)
@@ -1589,6 +1588,7 @@ def _advance_batch(
         return
     for done in moved:
         echo(f"{done.ref}: {done.from_state} → {done.to_state} (audit #{done.seq})")
+
     def shown(refs: list[str]) -> str:
         return ", ".join(refs[:5]) + (f" and {len(refs) - 5} more" if len(refs) > 5 else "")
 
@@ -3140,7 +3140,6 @@ def db_copy(app: App, target_url: str) -> None:
     from sqlalchemy.orm import Session
 
     from workflow import db
-    from workflow.errors import InvalidInputError
     from workflow.transfer import copy_workspace, ensure_empty
 
     source = app.workspace()

@@ -57,7 +57,8 @@ def proposal_listing(connection: Connection, where: ProposalFilter) -> list[dict
     ISO text, entities as codes or names in the proposer's order, version, language, lead).
 
     Three queries whatever the number of proposals. Raises `InvalidInputError` for an unknown
-    OGP value and `NotFoundError` for an unknown body, as `proposals.list_proposals` does."""
+    OGP value and `NotFoundError` for an unknown body, as `proposals.list_proposals` does, and
+    `StoredValueError` for a proposal holding what no step writes (changed with another tool)."""
     p = PROPOSALS.c
     columns = (p.id, p.ref, p.title, p.organization, p.state, p.submitted_on, p.version, p.language, p.lead_entity_id)
     # What only a filter reads: the OGP values (a JSON column, decoded row by row) and the texts.
