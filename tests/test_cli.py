@@ -588,6 +588,17 @@ def test_read_only_commands_never_import_the_letter_and_schema_machinery(
         assert answer == ["0"], f"ogp {' '.join(args)}: exit and imports {answer}\n{done.stderr}"
 
 
+def _one_proposal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, CliRunner]:
+    """A SQLite workspace (its file, and a runner on it) holding one body and proposal P-1."""
+    path = tmp_path / "ogp.db"
+    monkeypatch.setenv("OGP_DB", str(path))
+    runner = CliRunner()
+    assert ogp(runner, "init").exit_code == 0
+    assert ogp(runner, "entity", "add", "وزارة الاقتصاد الرقمي والريادة", "--code", "MODEE").exit_code == 0
+    add(runner, "P-1")
+    return path, runner
+
+
 @pytest.mark.parametrize(
     ("column", "value"), [("submitted_on", "garbage"), ("values", "not json"), ("submitted_on", "2021-13-45")]
 )
@@ -599,12 +610,7 @@ def test_a_value_written_behind_the_product_s_back_is_refused_not_a_traceback(
     (exit 1, pointing at 'ogp audit verify', which names where), never a traceback."""
     import sqlite3
 
-    path = tmp_path / "ogp.db"
-    monkeypatch.setenv("OGP_DB", str(path))
-    runner = CliRunner()
-    assert ogp(runner, "init").exit_code == 0
-    assert ogp(runner, "entity", "add", "وزارة الاقتصاد الرقمي والريادة", "--code", "MODEE").exit_code == 0
-    add(runner, "P-1")
+    path, runner = _one_proposal(tmp_path, monkeypatch)
     with sqlite3.connect(path) as raw:
         raw.execute(f'UPDATE proposals SET "{column}" = ?', (value,))
     for args in (("proposal", "show", "P-1"), ("history", "P-1"), ("status",), ("proposal", "export", str(tmp_path / "x.csv"))):
@@ -665,12 +671,7 @@ def test_what_no_step_writes_is_refused_by_the_listing_and_by_audit_verify(
     verify refuses with one sentence, never a traceback (an attacker found both)."""
     import sqlite3
 
-    path = tmp_path / "ogp.db"
-    monkeypatch.setenv("OGP_DB", str(path))
-    runner = CliRunner()
-    assert ogp(runner, "init").exit_code == 0
-    assert ogp(runner, "entity", "add", "وزارة الاقتصاد الرقمي والريادة", "--code", "MODEE").exit_code == 0
-    add(runner, "P-1")
+    path, runner = _one_proposal(tmp_path, monkeypatch)
     if tamper == "state":
         _without_state_check(path)
     else:

@@ -382,18 +382,15 @@ def test_bad_score_files_change_nothing_and_name_every_row(session_scope: Sessio
         add_member(s, "هيلدا", "مركز الشفافية الأردني", actor="tester")
         interviewed(s, "P-1")
     path = tmp_path / "scores.csv"
-    path.write_text(
+    text = (
         "proposal,member,criterion,value,note\n"
         "P-1,أ,importance,4,\n"
         "P-1,أ,importance,5,again\n"
         "P-1,هيلدا,importance,5,\n"
         "P-2,ز,beauty,9,\n"
-        "P-1,ب,global_trend,x,\n",
-        encoding="utf-8",
+        "P-1,ب,global_trend,x,\n"
     )
-    with session_scope() as s, pytest.raises(ImportFileError) as refused:
-        import_scores(s, path, actor="t", now=NOW)
-    assert [str(p) for p in refused.value.problems] == [
+    assert refused_score_rows(session_scope, path, text) == [
         "line 3: the score (P-1, أ, importance) is given twice (also at line 2), as 5 here and 4 there",
         "line 4, column 'member': هيلدا cannot score P-1: belongs to the proposing organisation (مركز الشفافية الأردني)",
         "line 5, column 'proposal': no proposal 'P-2'.",
@@ -611,16 +608,17 @@ def test_a_score_given_twice_is_compared_as_read_not_as_typed(session_scope: Ses
     with session_scope() as s:
         group(s, ("أ",))
         interviewed(s, "P-1")
-    path = tmp_path / "scores.csv"
-    path.write_text(
-        "proposal,member,criterion,value\nP-1,أ,importance,4\nP-1,أ,importance,٤\nP-1,أ,importance,04\n"
-        "P-1,أ,importance,٥\n",
-        encoding="utf-8",
-    )
-    with session_scope() as s, pytest.raises(ImportFileError) as refused:
-        import_scores(s, path, actor="t", now=NOW)
-    assert [str(p) for p in refused.value.problems] == [
+    rows = "P-1,أ,importance,4\nP-1,أ,importance,٤\nP-1,أ,importance,04\nP-1,أ,importance,٥\n"
+    assert refused_score_rows(session_scope, tmp_path / "scores.csv", "proposal,member,criterion,value\n" + rows) == [
         "line 3: the score (P-1, أ, importance) is given twice (also at line 2)",
         "line 4: the score (P-1, أ, importance) is given twice (also at line 2)",
         "line 5: the score (P-1, أ, importance) is given twice (also at line 2), as 5 here and 4 there",
     ]
+
+
+def refused_score_rows(session_scope: SessionFactory, path: Path, text: str) -> list[str]:
+    """Write `text` to `path` as a score file, import it, and return the problems its refusal names."""
+    path.write_text(text, encoding="utf-8")
+    with session_scope() as s, pytest.raises(ImportFileError) as refused:
+        import_scores(s, path, actor="t", now=NOW)
+    return [str(p) for p in refused.value.problems]
