@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from states import MilestoneState, State
+from workflow.errors import StoredValueError
 
 # Constraint names that read well in Alembic migrations and in database error messages.
 NAMING = {
@@ -174,7 +175,13 @@ class Proposal(Base):
 
     @property
     def entities(self) -> list[Entity]:
-        return [link.entity for link in self.entity_links]
+        """The bodies the proposal names, in the proposer's order; `StoredValueError` for a link
+        to a body that is not there (only a change made with another tool leaves one)."""
+        found = [link.entity for link in self.entity_links]
+        for link, entity in zip(self.entity_links, found, strict=True):
+            if entity is None:
+                raise StoredValueError(f"proposal #{self.id} names body #{link.entity_id}, which is not there")
+        return found
 
 
 class Interview(Base):
