@@ -703,3 +703,25 @@ def test_a_row_read_by_looping_over_a_result_is_a_stored_value_too() -> None:
             for _ in connection.execute(select(table("t", column("d", Date)))):
                 pass
     assert read_from_a_row(stored.value)
+
+
+@pytest.mark.parametrize(
+    ("tamper", "filters"),
+    [("UPDATE proposals SET \"values\" = '7'", [("--value", "accountability")]),
+     ("UPDATE proposals SET organization = x'00ff'", [("--value", "accountability"), ("--org", "جهة"), ("--search", "فكرة")])],
+)  # fmt: skip
+def test_a_filter_never_reads_what_no_step_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tamper: str, filters: list[tuple[str, str]]
+) -> None:
+    """The listing's filters read the OGP values and the texts: those are checked before they are
+    compared, so a list that is no list, or text that is no text, is named, never a traceback."""
+    import sqlite3
+
+    path, runner = _one_proposal(tmp_path, monkeypatch)
+    with sqlite3.connect(path) as raw:
+        raw.execute(tamper)
+    for args in filters:
+        done = runner.invoke(cli, ["proposal", "list", *args])
+        assert done.exception is None or isinstance(done.exception, SystemExit), done.exception  # no traceback
+        assert done.exit_code == 1 and "the workspace holds a value its column cannot hold (proposals #1: " in (
+            done.stderr), (args, done.output)  # fmt: skip

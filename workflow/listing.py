@@ -74,6 +74,9 @@ def proposal_listing(connection: Connection, where: ProposalFilter) -> list[dict
         body = _body_id(connection, where.entity)
         query = query.where(exists().where(link.proposal_id == p.id, link.entity_id == body))
     rows: Sequence[Sequence[Any]] = connection.execute(query).all()
+    e, link = ENTITIES.c, PROPOSAL_ENTITIES.c
+    bodies = {id_: code or name for id_, code, name in connection.execute(select(e.id, e.code, e.name))}
+    _check(rows, len(columns), bool(extra), bodies)
     if where.value or where.org or where.search:
         keep = kept(where)
         start = len(columns) + len(extra)
@@ -81,8 +84,6 @@ def proposal_listing(connection: Connection, where: ProposalFilter) -> list[dict
             row for row in rows
             if keep(row[len(columns)] if extra else [], row[3], (row[1], row[2], row[3], *row[start:]))
         ]  # fmt: skip
-    e, link = ENTITIES.c, PROPOSAL_ENTITIES.c
-    bodies = {id_: code or name for id_, code, name in connection.execute(select(e.id, e.code, e.name))}
     named: dict[int, list[str]] = {}
     links = select(link.proposal_id, link.entity_id).order_by(link.proposal_id, link.position)
     for proposal_id, entity_id in connection.execute(links).all():  # all(): a row at a time costs twice
@@ -90,31 +91,34 @@ def proposal_listing(connection: Connection, where: ProposalFilter) -> list[dict
             raise StoredValueError(f"proposal #{proposal_id} names body #{entity_id}, which is not there")
         named.setdefault(proposal_id, []).append(bodies[entity_id])
     # Rows are unpacked by position: a Row's attribute lookup costs as much as the rest together.
-    listed = [
+    return [
         {
             "id": id_, "ref": ref, "title": title, "organization": organization, "state": state,
-            "submitted_on": submitted_on, "entities": named.get(id_, []), "version": version,
-            "language": language, "lead": lead,
+            "submitted_on": submitted_on.isoformat(), "entities": named.get(id_, []), "version": version,
+            "language": language, "lead": bodies[lead] if lead is not None else None,
         }
         for id_, ref, title, organization, state, submitted_on, version, language, lead, *_ in rows
     ]  # fmt: skip
-    for shown in listed:
-        # What no step writes, written with another tool, is named, not shown (the product's own
-        # rows always pass): a state no machine has, text that is not text, a day that is no date,
-        # a lead body that is not there.
-        if shown["state"] not in _STATES:
-            raise StoredValueError(f"proposals #{shown['id']}: state {shown['state']!r}")
-        if not (type(shown["ref"]) is type(shown["title"]) is type(shown["organization"]) is str):
-            raise StoredValueError(f"proposals #{shown['id']}: a ref, title or organisation that is not text")
-        if not isinstance(shown["submitted_on"], dt.date):
-            raise StoredValueError(f"proposals #{shown['id']}: submitted_on {shown['submitted_on']!r}")
-        lead = shown["lead"]
-        if lead is not None:
-            if type(lead) is not int or lead not in bodies:
-                raise StoredValueError(f"proposals #{shown['id']}: lead_entity_id {lead!r}, which no body has")
-            shown["lead"] = bodies[lead]
-        shown["submitted_on"] = shown["submitted_on"].isoformat()
-    return listed
+
+
+def _check(rows: Sequence[Sequence[Any]], width: int, with_values: bool, bodies: dict[int, str]) -> None:
+    """Refuse (`StoredValueError`) a row holding what no step writes, before it is filtered or
+    shown: a state no machine has, text that is not text, a day that is no date, OGP values that
+    are not a list, a lead body that is not there. The product's own rows always pass; these
+    come only from a change made with another tool."""
+    for row in rows:
+        id_, ref, title, organization, state, submitted_on, _, _, lead = row[:width]
+        where = f"proposals #{id_}"
+        if state not in _STATES:
+            raise StoredValueError(f"{where}: state {state!r}")
+        if not all(type(text) is str for text in (ref, title, organization, *row[width + with_values :])):
+            raise StoredValueError(f"{where}: a ref, title, organisation, problem or solution that is not text")
+        if not isinstance(submitted_on, dt.date):
+            raise StoredValueError(f"{where}: submitted_on {submitted_on!r}")
+        if with_values and not isinstance(row[width], list):
+            raise StoredValueError(f"{where}: values {row[width]!r}")
+        if lead is not None and (type(lead) is not int or lead not in bodies):
+            raise StoredValueError(f"{where}: lead_entity_id {lead!r}, which no body has")
 
 
 _STATES = frozenset(state.value for state in State)
