@@ -271,17 +271,16 @@ def _name_first_rows(
     again: dict[int | tuple[int, int, int], list[str]] = {}  # score → the values its later rows give
     for where, row in iter_rows(path, SCORES, []):
         checked = score_problems(session, _score_input(row), book=book)
-        given = checked.key
-        if given is not None and _packed(given) in twice:
-            # The value as read (٤, 04 and 4 are one), or as typed where it cannot be read.
-            value = one_line(str(row.get("value", "")))
-            if checked.found is not None:
-                value = str(checked.found[3])
-            if _packed(given) in first:
-                again.setdefault(_packed(given), []).append(value)
-            else:
-                named = ", ".join(one_line(str(row.get(column, ""))) for column in ("proposal", "member", "criterion"))
-                first[_packed(given)] = (where, value, named)
+        key = None if checked.key is None else _packed(checked.key)
+        if key is None or key not in twice:
+            continue
+        # The value as read (٤, 04 and 4 are one), or as typed where it cannot be read.
+        value = str(checked.found[3]) if checked.found is not None else one_line(str(row.get("value", "")))
+        if key in first:
+            again.setdefault(key, []).append(value)
+        else:
+            named = ", ".join(one_line(str(row.get(column, ""))) for column in ("proposal", "member", "criterion"))
+            first[key] = (where, value, named)
     for key, places in twice.items():
         earlier, value, named = first.get(key, ("", "", ""))  # none only if the file changed while it was read
         values = again.get(key, [])
