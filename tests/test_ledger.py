@@ -15,6 +15,8 @@ from pathlib import Path
 import docx
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
@@ -566,3 +568,75 @@ def test_a_crafted_score_or_proposal_row_is_refused_by_name_never_a_traceback(
         replay.verify(s)
     if then_shortlist and isinstance(refused.value, AuditChainError):
         assert f"entry #{seq}: shortlist of P-1" in str(refused.value), refused.value
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_a_body_holding_what_json_is_not_is_refused_as_not_json(session_scope: SessionFactory, constant: str) -> None:
+    """Python's json module reads NaN and Infinity, which are not JSON and which no step writes; a
+    correctly hashed body holding one is refused by name (filed, NaN would read as null)."""
+    with session_scope() as s:
+        proposal = register(s, "P-1")
+        proposal_id = proposal.id
+    value = {"NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}[constant]
+    with session_scope() as s:
+        seq = forge_move(s, "edit_proposal", proposal_id, "P-1", "submitted", "submitted",
+                         [{"t": "proposals", "op": "update", "key": {"id": proposal_id}, "new": {"lead_entity_id": value},
+                           "old": {"lead_entity_id": None}}])  # fmt: skip
+    with session_scope() as s, pytest.raises(AuditChainError) as refused:
+        replay.verify(s)
+    assert str(refused.value) == f"audit chain broken at entry #{seq}: its body is not JSON ({constant} is not a JSON value)."
+
+
+def test_the_first_divergence_named_is_the_first_in_key_order(session_scope: SessionFactory, runner: CliRunner) -> None:
+    """Rows are compared in key order, numbers as numbers: of proposals 2 and 10 both altered, 2 is
+    named (as text, {"id":10} would come first)."""
+    with session_scope() as s:
+        ids = [register(s, f"P-{n}").id for n in range(1, 11)]
+    assert ogp(runner, "audit", "verify").exit_code == 0
+    with session_scope() as s:
+        s.execute(text("UPDATE proposals SET organization = 'جهة أخرى' WHERE id IN (:a, :b)"), {"a": ids[1], "b": ids[9]})
+    verified = ogp(runner, "audit", "verify")
+    assert verified.exit_code == 1
+    assert f'at table proposals, row {{"id":{ids[1]}}}, field organization' in verified.stderr, verified.stderr
+
+
+def test_rows_matched_as_a_set_verify_as_rows_matched_in_order(
+    session_scope: SessionFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The comparison in key order is the quick path; when it fails (a database listing rows in an
+    order of its own) the rows are matched as a set, which must reach the same verdict."""
+    with session_scope() as s:
+        register(s, "P-1", entities=("MODEE", "ROS"))
+        bring_to(s, "P-1", State.REFERRED)
+    with session_scope() as s:
+        in_order = replay.verify(s)
+    monkeypatch.setattr(replay, "_match_in_order", lambda *_: None)
+    with session_scope() as s:
+        as_a_set = replay.verify(s)
+    assert as_a_set == in_order
+    assert in_order.rows > 10 and in_order.letters == 2
+    with session_scope() as s:
+        s.execute(text("UPDATE proposals SET organization = 'جهة أخرى'"))
+    with session_scope() as s, pytest.raises(RecordMismatchError) as diverged:
+        replay.verify(s)
+    assert 'row {"id":1}, field organization' in str(diverged.value)
+
+
+@given(st.lists(st.tuples(st.integers(-(2**63), 2**63 - 1), st.integers(-(2**63), 2**63 - 1)), max_size=30),
+       st.lists(st.integers(-(2**63), 2**63 - 1), max_size=30))  # fmt: skip
+def test_a_keys_filed_order_is_the_order_of_its_numbers(pairs: list[tuple[int, int]], ids: list[int]) -> None:
+    """The rebuilt record lists a table's rows as its database does (by key columns, numbers as
+    numbers), so that the two are compared in one pass."""
+    by_id = sorted(ids, key=lambda n: replay._filed("proposals", {"id": n})[1])
+    assert by_id == sorted(ids)
+    by_pair = sorted(pairs, key=lambda p: replay._filed("letters", {"number": p[1], "year": p[0]})[1])
+    assert by_pair == sorted(pairs)
+    assert all(replay._filed("proposals", {"id": n})[0] == f'{{"id":{n}}}' for n in ids)
+
+
+def test_a_key_that_is_not_whole_numbers_is_filed_after_every_other() -> None:
+    largest = replay._filed("proposals", {"id": 2**63 - 1})[1]
+    for key in ({"id": 2**63}, {"id": 1.0}, {"id": "1"}, {"id": True}, {"id": None}, {"id": 1, "x": 2}):
+        text_key, order = replay._filed("proposals", key)
+        assert order > largest
+        assert text_key == ledger.plain_json(key)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import struct
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Collection, Generator, Iterator, Mapping
@@ -31,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -83,7 +85,12 @@ class ChainReport:
 
 class RowStore:
     """The record the chain rebuilds: (table, key) → row, in a temporary SQLite file, with the
-    latest writes held in memory and written out in batches (most rows are written once)."""
+    latest writes held in memory and written out in batches (most rows are written once). Each
+    key comes with its `order` (`_filed`), so that a table's rows read back in the order its
+    database lists them.
+
+    A row is filed as `row_bytes` writes it, when it is put: a value the encoder cannot write (a
+    whole number beyond 64 bits, from a crafted body) is refused by the entry that wrote it."""
 
     FLUSH_AT = 2_000
 
@@ -94,44 +101,50 @@ class RowStore:
         # `seen`: matched by a row of the live table (`_match_table`), so a key two live rows hold
         # cannot match one rebuilt row twice.
         self.db.execute(
-            "CREATE TABLE rows (t TEXT, k TEXT, v TEXT NOT NULL, seen INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (t, k))"
-            " WITHOUT ROWID"
+            "CREATE TABLE rows (t TEXT, o BLOB, k TEXT, v BLOB NOT NULL, seen INTEGER NOT NULL DEFAULT 0,"
+            " PRIMARY KEY (t, o, k)) WITHOUT ROWID"
         )
-        self.db.execute("CREATE TABLE live (t TEXT, k TEXT, v TEXT NOT NULL, PRIMARY KEY (t, k)) WITHOUT ROWID")
+        self.db.execute(
+            "CREATE TABLE live (t TEXT, o BLOB, k TEXT, v BLOB NOT NULL, PRIMARY KEY (t, o, k)) WITHOUT ROWID"
+        )
         self.db.execute("BEGIN")
-        self.pending: dict[tuple[str, str], Row | None] = {}  # None: deleted
+        # (row, its bytes), or None: deleted.
+        self.pending: dict[tuple[str, bytes, str], tuple[Row, bytes] | None] = {}
         # Per table, the largest integer id of a row ever put (`ident`): a row keyed by a larger one
         # cannot be held, so inserting it needs no lookup (most inserts: ids only grow).
         self.top: dict[str, int] = {}
 
-    def get(self, table: str, key: str, ident: int | None = None) -> Row | None:
-        """The row held under `key` (`ident`: the integer id `key` is made of, if it is), or None."""
-        if (table, key) in self.pending:
-            return self.pending[(table, key)]
+    def get(self, table: str, order: bytes, key: str, ident: int | None = None) -> Row | None:
+        """The row held under (`order`, `key`), as `_filed` gives them (`ident`: the integer id
+        `key` is made of, if it is), or None."""
+        held = self.pending.get((table, order, key), _NOT_HELD)
+        if held is not _NOT_HELD:
+            return None if held is None else held[0]  # type: ignore[index]
         if ident is not None and ident > self.top.get(table, ident - 1):  # larger than any put: not held
             return None
-        found = self.db.execute("SELECT v FROM rows WHERE t = ? AND k = ?", (table, key)).fetchone()
-        return None if found is None else json.loads(found[0])
+        found = self.db.execute("SELECT v FROM rows WHERE t = ? AND o = ? AND k = ?", (table, order, key)).fetchone()
+        return None if found is None else orjson.loads(found[0])
 
-    def put(self, table: str, key: str, row: Row, ident: int | None = None) -> None:
-        """Hold `row` under `key`; `ident` as for `get`."""
-        self.pending[(table, key)] = row
+    def put(self, table: str, order: bytes, key: str, row: Row, ident: int | None = None) -> None:
+        """Hold `row` under (`order`, `key`); `ident` as for `get`. Raises TypeError for a value
+        `row_bytes` cannot write."""
+        self.pending[(table, order, key)] = (row, row_bytes(row))
         if ident is not None and ident > self.top.get(table, ident - 1):
             self.top[table] = ident
         if len(self.pending) >= self.FLUSH_AT:
             self.flush()
 
-    def delete(self, table: str, key: str) -> None:
-        self.pending[(table, key)] = None
+    def delete(self, table: str, order: bytes, key: str) -> None:
+        self.pending[(table, order, key)] = None
         if len(self.pending) >= self.FLUSH_AT:
             self.flush()
 
     def flush(self) -> None:
         """Write the rows held in memory to the file."""
-        writes = [(t, k, plain_json(row)) for (t, k), row in self.pending.items() if row is not None]
-        deletes = [(t, k) for (t, k), row in self.pending.items() if row is None]
-        self.db.executemany("INSERT OR REPLACE INTO rows (t, k, v) VALUES (?, ?, ?)", writes)
-        self.db.executemany("DELETE FROM rows WHERE t = ? AND k = ?", deletes)
+        writes = [(*filed, held[1]) for filed, held in self.pending.items() if held is not None]
+        deletes = [filed for filed, held in self.pending.items() if held is None]
+        self.db.executemany("INSERT OR REPLACE INTO rows (t, o, k, v) VALUES (?, ?, ?, ?)", writes)
+        self.db.executemany("DELETE FROM rows WHERE t = ? AND o = ? AND k = ?", deletes)
         self.pending.clear()
 
     def clear(self) -> None:
@@ -141,6 +154,17 @@ class RowStore:
 
     def close(self) -> None:
         self.db.close()
+
+
+_NOT_HELD = object()
+
+
+def row_bytes(row: Mapping[str, Any]) -> bytes:
+    """A row of JSON values (str keys; text, whole numbers, booleans, null, lists, objects) as the
+    rebuilt record files it and the live row is compared in: UTF-8 JSON, keys sorted, no spaces.
+    Two rows file the same bytes exactly when the chain would write them the same (1, 1.0 and true
+    differ). Raises TypeError for what JSON cannot hold exactly (a whole number beyond 64 bits)."""
+    return orjson.dumps(row, option=orjson.OPT_SORT_KEYS)
 
 
 class OpenScores:
@@ -517,7 +541,7 @@ class Replay:
                 self.hashes[seq] = row["hash"]
             return
         try:
-            body = json.loads(row["body"])
+            body = _BODIES.decode(row["body"])
         except ValueError as exc:
             raise AuditChainError(seq, f"its body is not JSON ({exc}).") from exc
         problem = _shape_problem(body)
@@ -683,9 +707,9 @@ class Replay:
     def _write(self, seq: int, changes: list[Mapping[str, Any]]) -> None:
         for change in changes:
             table, op, fields = change["t"], change["op"], change["key"]
-            key = _key_text(fields)
-            ident = fields["id"] if len(fields) == 1 and type(fields.get("id")) is int else None  # as _key_text
-            before = self.store.get(table, key, ident)
+            key, order = _filed(table, fields)
+            ident = fields["id"] if len(fields) == 1 and type(fields.get("id")) is int else None
+            before = self.store.get(table, order, key, ident)
             if op == "insert":
                 if before is not None:
                     raise AuditChainError(seq, f"it inserts {table} {key}, which the record already holds.")
@@ -706,9 +730,9 @@ class Replay:
             else:
                 raise AuditChainError(seq, f"it has a change of unknown kind {op!r}.")
             if after is None:
-                self.store.delete(table, key)
+                self.store.delete(table, order, key)
             else:
-                self.store.put(table, key, after, ident)
+                self.store.put(table, order, key, after, ident)
             try:
                 self.record.apply(table, before, after)
             except _UNREADABLE as exc:  # a value no step writes, or a column missing, in a crafted row
@@ -748,7 +772,16 @@ class Replay:
     def _stored(self) -> Iterator[tuple[tuple[str, str], Row]]:
         self.store.flush()
         for table, key, value in self.store.db.execute("SELECT t, k, v FROM rows ORDER BY t, k"):
-            yield (table, key), json.loads(value)
+            yield (table, key), orjson.loads(value)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+# Bodies are read as JSON is written: NaN and Infinity, which Python's json module would accept,
+# are not JSON, and no step writes them (`row_bytes` would file NaN as null).
+_BODIES = json.JSONDecoder(parse_constant=_no_constant)
 
 
 def _key_text(key: Mapping[str, Any]) -> str:
@@ -757,6 +790,31 @@ def _key_text(key: Mapping[str, Any]) -> str:
     if len(key) == 1 and type(key.get("id")) is int:
         return f'{{"id":{key["id"]}}}'
     return plain_json(key)
+
+
+# A key's order: its columns' values (KEY_COLUMNS, in that order), each a whole number shifted
+# into 0 … 2**64 - 1, as big-endian bytes, which sort as the numbers do, as the database lists the
+# rows (`_live_rows`). A key that is not whole numbers in range (only a crafted body writes one)
+# sorts after all others, by its text.
+_SHIFT = 1 << 63
+_ORDERS = {n: struct.Struct(f">{n}Q").pack for n in (1, 2)}
+_ORDER_ID = _ORDERS[1]
+_UNORDERED = b"\xff" * 17
+_BY_ID = frozenset(name for name, columns in KEY_COLUMNS.items() if columns == ("id",))
+
+
+def _filed(table: str, key: Mapping[str, Any]) -> tuple[str, bytes]:
+    """(`_key_text(key)`, its order) for a key of `table`: how the rebuilt record files a row."""
+    if len(key) == 1 and table in _BY_ID:
+        ident = key.get("id")
+        if type(ident) is int and -_SHIFT <= ident < _SHIFT:  # the usual key, filed directly
+            return f'{{"id":{ident}}}', _ORDER_ID(ident + _SHIFT)
+    columns = KEY_COLUMNS.get(table, ())
+    values = [key.get(name) for name in columns]
+    numbers = [value for value in values if type(value) is int and -_SHIFT <= value < _SHIFT]
+    if len(key) == len(numbers) == len(values) in _ORDERS:
+        return _key_text(key), _ORDERS[len(numbers)](*(n + _SHIFT for n in numbers))
+    return _key_text(key), _UNORDERED
 
 
 # What reading a crafted body's values can raise, once its shape is checked (`_shape_problem`): a
@@ -919,17 +977,45 @@ def _live_rows(session: Session, table: Any) -> Generator[Mapping[Any, Any], Non
 def _match_table(session: Session, replay: Replay, table: Any) -> int | None:
     """How many rows `table` holds, each the same as a rebuilt row of its key that no other live
     row matched, with no rebuilt row left over; None at the first difference (`_name_divergence`
-    then names the first in key order). Each row is matched in the rebuilt record as it streams
-    by: no copy of the table is written (the usual case, where everything matches)."""
+    then names the first in key order). No copy of the table is written (the usual case, where
+    everything matches): the rows are compared in order as they stream by, and only if that
+    finds a difference (or the database lists them in another order) matched as a set."""
+    matched = _match_in_order(session, replay, table)
+    return matched if matched is not None else _match_as_set(session, replay, table)
+
+
+def _match_in_order(session: Session, replay: Replay, table: Any) -> int | None:
+    """How many rows `table` holds, if they are the rebuilt rows one for one, each in its place
+    in key order (their `_filed` order, as the database lists them); None at the first that is not."""
+    name = table.name
+    rebuilt = replay.store.db.execute("SELECT k, v FROM rows WHERE t = ? ORDER BY o, k", (name,))
+    matched = 0
+    try:
+        with closing(_live_rows(session, table)) as rows:
+            for row in rows:
+                if name == "letters":
+                    _check_letter_bytes(replay, row)
+                key, _, value = _row_texts(name, row)
+                replay.position = key
+                if rebuilt.fetchone() != (key, value):
+                    return None
+                matched += 1
+        return matched if rebuilt.fetchone() is None else None
+    finally:
+        rebuilt.close()
+
+
+def _match_as_set(session: Session, replay: Replay, table: Any) -> int | None:
+    """`_match_table` by marking, for each live row, the one rebuilt row of its key and value that
+    no live row marked before it, whatever order the database lists them in."""
     name, match = table.name, replay.store.db.cursor()
     matched = 0
-    batch: list[tuple[str, str, str]] = []
+    batch: list[tuple[str, bytes, str, bytes]] = []
 
     def match_batch() -> bool:
-        # Each live row marks the one rebuilt row of its key and value that no live row marked
-        # before it: a batch matches when it marks as many rows as it holds. A row that marks
-        # none (no such key, another value, a key an earlier live row matched) makes it short.
-        match.executemany("UPDATE rows SET seen = 1 WHERE t = ? AND k = ? AND v = ? AND seen = 0", batch)
+        # A batch matches when it marks as many rows as it holds. A row that marks none (no such
+        # key, another value, a key an earlier live row matched) makes it short.
+        match.executemany("UPDATE rows SET seen = 1 WHERE t = ? AND o = ? AND k = ? AND v = ? AND seen = 0", batch)
         done = match.rowcount == len(batch)
         batch.clear()
         return done
@@ -938,9 +1024,9 @@ def _match_table(session: Session, replay: Replay, table: Any) -> int | None:
         for row in rows:
             if name == "letters":
                 _check_letter_bytes(replay, row)
-            key, value = _row_texts(name, row)
+            key, order, value = _row_texts(name, row)
             replay.position = key
-            batch.append((name, key, value))
+            batch.append((name, order, key, value))
             matched += 1
             if len(batch) >= BATCH and not match_batch():
                 return None
@@ -959,32 +1045,32 @@ def _name_divergence(session: Session, replay: Replay, table: Any) -> None:
         for row in rows:
             if name == "letters":
                 _check_letter_bytes(replay, row)
-            key, value = _row_texts(name, row)
+            key, order, value = _row_texts(name, row)
             replay.position = key
-            added = db.execute("INSERT OR IGNORE INTO live VALUES (?, ?, ?)", (name, key, value))
+            added = db.execute("INSERT OR IGNORE INTO live VALUES (?, ?, ?, ?)", (name, order, key, value))
             if added.rowcount == 0:  # a table rebuilt without its key's constraint, behind the product's back
                 raise RecordMismatchError(name, key, "", "one row", "more than one row", "its key must name one row")
     missing = db.execute(
-        "SELECT r.k, r.v FROM rows r LEFT JOIN live l ON l.t = r.t AND l.k = r.k "
-        "WHERE r.t = ? AND l.k IS NULL ORDER BY r.k LIMIT 1",
+        "SELECT r.k, r.v FROM rows r LEFT JOIN live l ON l.t = r.t AND l.o = r.o AND l.k = r.k "
+        "WHERE r.t = ? AND l.k IS NULL ORDER BY r.o, r.k LIMIT 1",
         (name,),
     ).fetchone()
     if missing:
         raise RecordMismatchError(name, missing[0], "", "the row exists", "it is missing")
     extra = db.execute(
-        "SELECT l.k FROM live l LEFT JOIN rows r ON l.t = r.t AND l.k = r.k "
-        "WHERE l.t = ? AND r.k IS NULL ORDER BY l.k LIMIT 1",
+        "SELECT l.k FROM live l LEFT JOIN rows r ON l.t = r.t AND l.o = r.o AND l.k = r.k "
+        "WHERE l.t = ? AND r.k IS NULL ORDER BY l.o, l.k LIMIT 1",
         (name,),
     ).fetchone()
     if extra:
         raise RecordMismatchError(name, extra[0], "", "no such row", "it is there", "no entry wrote it")
     differs = db.execute(
-        "SELECT r.k, r.v, l.v FROM rows r JOIN live l ON l.t = r.t AND l.k = r.k "
-        "WHERE r.t = ? AND r.v <> l.v ORDER BY r.k LIMIT 1",
+        "SELECT r.k, r.v, l.v FROM rows r JOIN live l ON l.t = r.t AND l.o = r.o AND l.k = r.k "
+        "WHERE r.t = ? AND r.v <> l.v ORDER BY r.o, r.k LIMIT 1",
         (name,),
     ).fetchone()
     if differs:
-        chained, found = json.loads(differs[1]), json.loads(differs[2])
+        chained, found = orjson.loads(differs[1]), orjson.loads(differs[2])
         # Compared as the chain writes them: 1 and true, 1 and 1.0 are different values.
         def written(values: Mapping[str, Any], name: str) -> tuple[bool, str]:
             return name in values, plain_json(values.get(name))
@@ -995,19 +1081,20 @@ def _name_divergence(session: Session, replay: Replay, table: Any) -> None:
         raise RecordMismatchError(name, differs[0], column, _show(chained.get(column)), _show(found.get(column)))
 
 
-def _row_texts(name: str, row: Mapping[Any, Any]) -> tuple[str, str]:
-    """A live row's key and values as the rebuilt record files them; `RecordMismatchError` naming
-    the row for a value no step writes (a float or a list of them where the chain has integers:
-    SQLite keeps what it is given in a table rebuilt behind the product's back)."""
+def _row_texts(name: str, row: Mapping[Any, Any]) -> tuple[str, bytes, bytes]:
+    """A live row's key, its order and its values as the rebuilt record files them (`_filed`,
+    `row_bytes`); `RecordMismatchError` naming the row for a value no step writes (a float or a
+    list of them where the chain has integers: SQLite keeps what it is given in a table rebuilt
+    behind the product's back)."""
     try:
-        key = _key_text(row_key(name, row))
+        key, order = _filed(name, row_key(name, row))
     except (TypeError, ValueError, OverflowError) as exc:
         shown = ", ".join(f"{column}={row[column]!r}" for column in KEY_COLUMNS[name])
         raise RecordMismatchError(
             name, shown, "", "a key of the kind its columns hold", f"a key that cannot be read ({exc})"
         ) from exc
     try:
-        return key, plain_json(canonical_row(name, row))
+        return key, order, row_bytes(canonical_row(name, row))
     except (TypeError, ValueError, OverflowError) as exc:
         raise RecordMismatchError(
             name, key, "", "values of the kinds its columns hold", f"a value that cannot be read ({exc})"
