@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -59,8 +60,12 @@ def clean_block(text: str) -> str:
     return clean_text(text).strip()
 
 
+@functools.lru_cache(maxsize=4096)
 def one_line(text: str) -> str:
-    """`text` cleaned (see `clean_text`), with runs of white space (newlines too) folded to one space."""
+    """`text` cleaned (see `clean_text`), with runs of white space (newlines too) folded to one space.
+
+    Kept for the texts seen last: a batch of letters passes the same names, titles and dates
+    through here thousands of times (32 texts a letter)."""
     return " ".join(clean_text(text).split())
 
 
