@@ -156,11 +156,12 @@ def verify(session: Session, folders: Sequence[Path], *, expect_all: Sequence[Pa
     with closing(stored):
         for letter in stored:
             problem = _stored_problem(letter, hashes, recorded)
+            key = name_key(letter.file_name)
             if problem:
                 bad.append(f"{letter.reference} ({letter.file_name}): {problem}")
             else:
-                sound.add(name_key(letter.file_name))
-            by_name[name_key(letter.file_name)] = (letter.file_name, letter.sha256)
+                sound.add(key)
+            by_name[key] = (letter.file_name, letter.sha256)
             count += 1
             session.expunge(letter)  # its bytes are not kept once checked
     checks = []
@@ -194,10 +195,10 @@ def verify(session: Session, folders: Sequence[Path], *, expect_all: Sequence[Pa
                 check.unknown.append(name)
             elif _sha256(data) == registered[1]:
                 check.matching.append(name)
-                seen.add(name_key(name))
+                seen.add(key)
             else:
                 check.altered.append(name)
-                seen.add(name_key(name))
+                seen.add(key)
         if folder in expect_all:
             check.missing = sorted(original for key, (original, _) in by_name.items() if key not in seen)
         checks.append(check)
