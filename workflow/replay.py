@@ -824,16 +824,19 @@ _CHANGE_FIELDS = {"insert": ("row",), "update": ("new", "old"), "delete": ("old"
 _TABLE_NAMES = frozenset(t.name for t in RECORD_TABLES)
 
 
+# The fields of every body, with the kinds each may hold.
+_BODY_KINDS: tuple[tuple[str, tuple[type, ...]], ...] = (
+    ("v", (int,)), ("step", (str,)), ("actor", (str,)), ("reason", (str,)), ("late", (bool,)),
+    ("letters", (list,)), ("changes", (list,)), ("proposal", (dict, type(None))),
+    ("from", (str, type(None))), ("to", (str, type(None))),
+)  # fmt: skip
+
+
 def _shape_problem(body: Any) -> str | None:
     """What is wrong with the shape of an entry's body, or None."""
     if not isinstance(body, dict):
         return "not an object"
-    kinds: dict[str, tuple[type, ...]] = {
-        "v": (int,), "step": (str,), "actor": (str,), "reason": (str,), "late": (bool,),
-        "letters": (list,), "changes": (list,), "proposal": (dict, type(None)),
-        "from": (str, type(None)), "to": (str, type(None)),
-    }  # fmt: skip
-    for name, types in kinds.items():
+    for name, types in _BODY_KINDS:
         if not isinstance(body.get(name, ...), types):
             return f"{name} is missing or of the wrong kind"
     proposal = body["proposal"]
