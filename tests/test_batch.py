@@ -14,6 +14,8 @@ from click.testing import CliRunner, Result
 
 import cli as cli_module
 from cli import cli
+from states import Event
+from tests.conftest import SessionFactory
 from tests.helpers import CRITERIA, SCORER, cli_to_shortlisted, dump_tables
 from workflow.db import Workspace
 
@@ -283,6 +285,42 @@ def test_a_batch_reads_its_proposals_at_once_and_no_register_for_moves_without_l
     assert len(reads[0]) == len(reads[1]) >= 1, reads  # 2 proposals or 10: the same reads of them
     assert not any("max(letters.number)" in s for s in few + many)
     assert ogp("audit", "verify").exit_code == 0
+
+
+def test_a_batch_refused_after_it_wrote_entries_and_letters_leaves_nothing_and_names_every_refusal(  # type: ignore[no-untyped-def]
+    ogp, workspace: Workspace, session_scope: SessionFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """All or nothing, a batch first moves in one savepoint, appending entries and letters as it
+    goes (every move here: `WRITE_AT` 1); its first refusal (P-3) rolls all of that back, and every
+    proposal is tried again to name each refusal (P-5 too). Nothing is left: no row, no entry, no
+    letter number taken; the progress counts each proposal once."""
+    from workflow.batch import BatchItem, BatchRefusedError, advance_many
+    from workflow.ledger import BatchChain
+
+    monkeypatch.setattr(BatchChain, "WRITE_AT", 1)
+    refs = ["P-1", "P-2", "P-3", "P-4", "P-5", "P-6"]
+    add(ogp, *refs)
+    for ref in ("P-1", "P-2", "P-4", "P-6"):  # P-3 and P-5 stay submitted
+        cli_to_shortlisted(ogp, ref)
+    before = dump_tables(url_of(workspace))
+    refused = ogp("advance", *refs, "refer")
+    assert refused.exit_code == 1
+    assert refused.stderr.startswith("Error: 2 of 6 proposals cannot take 'refer'; nothing was moved"), refused.stderr
+    assert "  P-3: Cannot refer proposal P-3: it is 'submitted'" in refused.stderr
+    assert "  P-5: Cannot refer proposal P-5: it is 'submitted'" in refused.stderr
+    assert dump_tables(url_of(workspace)) == before
+    assert not workspace.letters_dir.exists() or not any(workspace.letters_dir.iterdir())
+    counted: list[int] = []
+    with pytest.raises(BatchRefusedError), session_scope() as session:
+        advance_many(session, [BatchItem(ref) for ref in refs], Event.REFER, actor="tester", progress=counted.append)
+    assert sum(counted) == len(refs)
+    assert dump_tables(url_of(workspace)) == before
+    done = ogp("advance", "P-1", "P-2", "P-4", "P-6", "refer")
+    assert done.exit_code == 0, done.output
+    register = json.loads(ogp("letters", "list", "--json").stdout)
+    assert sorted(letter["number"] for letter in register) == [1, 2, 3, 4]
+    assert ogp("audit", "verify").exit_code == 0
+    assert ogp("letters", "verify").exit_code == 0
 
 
 def test_a_batch_appends_its_entries_and_letters_a_few_at_a_time_each_as_one_move_would(  # type: ignore[no-untyped-def]

@@ -3,10 +3,10 @@
 A batch is one transaction of ordinary moves (`workflow.moves.advance`), each its own recorded
 step with its own audit entry and letters; the entries and letters are appended a few hundred at
 a time (`ledger.BatchChain`), each as the move alone would have appended it. All or nothing by
-default: every proposal is tried, so one refusal names every refused proposal, and then nothing
-moves (the caller rolls the transaction back). With `skip_refused` the others move and the
-refused are listed. A refused move gives back the letter numbers it took, so the register stays
-gap-free either way.
+default: one refusal names every refused proposal, and then nothing moves (the caller rolls the
+transaction back); the moves are taken in one savepoint until a refusal, then all tried again to
+name every one. With `skip_refused` the others move and the refused are listed. A refused move
+gives back the letter numbers it took, so the register stays gap-free either way.
 """
 
 from __future__ import annotations
@@ -162,15 +162,68 @@ def advance_many(
     """Take `event` on every proposal of `items`, in order; a row's own reason, lead and date
     override `reason`, `lead` and `dated`. Returns the `BatchResult`; raises `BatchRefusedError`
     listing every refusal when any move is refused and not `skip_refused` (the caller must then
-    roll back: the moves that succeeded are in the session). A proposal named twice is refused
-    the second time. `progress(n)` is called after each proposal."""
+    roll back). A proposal named twice is refused the second time. `progress(n)` is called as
+    proposals are done, once for each in all.
+
+    All or nothing (not `skip_refused`), the moves are first taken in one savepoint rather than
+    one each (`BatchChain.savepoints`); the first refusal rolls that back, and the moves are tried
+    again, each in its own savepoint as with `skip_refused`, to name every refusal."""
     _check_options(session, items, event, reason, lead)
+    options = _Options(actor, reason, lead, dated, now, templates_dir, workspace_folder)
+    if skip_refused:
+        return _advance_all(session, items, event, options, savepoints=True, skip_refused=True, progress=progress)
+    attempt = session.begin_nested()
+    try:
+        result = _advance_all(session, items, event, options, savepoints=False, skip_refused=False, progress=progress)
+    except BaseException:
+        if attempt.is_active:
+            attempt.rollback()
+        raise
+    if not result.refused:
+        attempt.commit()
+        return result
+    attempt.rollback()
+    counted = len(result.moved)  # the progress has seen these already (not the refused one)
+    result = _advance_all(
+        session, items, event, options, savepoints=True, skip_refused=False, progress=progress, counted=counted
+    )
+    raise BatchRefusedError(event, len(items), result.refused)
+
+
+@dataclass(frozen=True)
+class _Options:
+    """What `advance_many` passes to every move (see there)."""
+
+    actor: str
+    reason: str
+    lead: str | None
+    dated: dt.date | None
+    now: dt.datetime | None
+    templates_dir: Path | None
+    workspace_folder: Path | None
+
+
+def _advance_all(
+    session: Session,
+    items: Sequence[BatchItem],
+    event: Event,
+    options: _Options,
+    *,
+    savepoints: bool,
+    skip_refused: bool,
+    progress: Callable[[int], None] | None,
+    counted: int = 0,
+) -> BatchResult:
+    """The moves of `advance_many`, each in a savepoint of its own (`savepoints`: every proposal is
+    tried), or not (the first refusal ends the batch). The entries are appended unless a move was
+    refused and not `skip_refused` (the caller then rolls back). `progress` is not called for the
+    first `counted` proposals."""
     result = BatchResult(event)
     seen: dict[int, str] = {}
     # The proposals are read under the record's lock, 500 at a time with what their guards look
     # at (a query per kind, not one per proposal): no other step can change them before this
     # transaction ends, so no move reads its own again; and the batch holds a chunk, not them all.
-    chain = BatchChain.start(session)
+    chain = BatchChain.start(session, savepoints=savepoints)
     plan, move = current_plan(session), transition_for(event)
     for start in range(0, len(items), LOOKUP_CHUNK):
         chunk = items[start : start + LOOKUP_CHUNK]
@@ -178,15 +231,16 @@ def advance_many(
         known = KnownFacts.read(session, plan, {p.id for p in found.values()}, move.guards)
         if move.documents:
             _read_links(session, list(found.values()))  # the bodies the letters name, or go to
-        for item in chunk:
-            _advance_one(session, item, event, found, known, chain, seen, result, actor=actor, reason=reason,
-                         lead=lead, dated=dated, now=now, templates_dir=templates_dir,
-                         workspace_folder=workspace_folder)  # fmt: skip
-            if progress is not None:
+        for index, item in enumerate(chunk, start):
+            _advance_one(session, item, event, found, known, chain, seen, result, actor=options.actor,
+                         reason=options.reason, lead=options.lead, dated=options.dated, now=options.now,
+                         templates_dir=options.templates_dir, workspace_folder=options.workspace_folder)  # fmt: skip
+            if not savepoints and result.refused:
+                return result  # the caller rolls the batch back: nothing to write
+            if progress is not None and index >= counted:
                 progress(1)
-    if result.refused and not skip_refused:
-        raise BatchRefusedError(event, len(items), result.refused)
-    chain.write()
+    if skip_refused or not result.refused:
+        chain.write()
     return result
 
 

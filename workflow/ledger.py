@@ -389,8 +389,10 @@ def begin(
         if refusal is not None:
             raise refusal
     # A step is all or nothing even inside a longer transaction (the demo, a batch that skips
-    # refusals): it runs in a savepoint that a refusal rolls back.
-    step.savepoint = session.begin_nested()
+    # refusals): it runs in a savepoint that a refusal rolls back. A batch whose first refusal
+    # ends it (`BatchChain.savepoints` false) holds one savepoint for all its steps instead.
+    if chain is None or chain.savepoints:
+        step.savepoint = session.begin_nested()
     session.info[STEP_KEY] = step
     return step
 
@@ -576,19 +578,25 @@ class BatchChain:
     there stays the head. A step's letter numbers continue from the batch's own (`last_number`):
     letters not yet written are not in the register a query would read. A step that is refused
     hands nothing to the chain, so numbers stay gap-free. The caller must `write` before its
-    transaction commits; a batch refused whole is rolled back instead."""
+    transaction commits; a batch refused whole is rolled back instead.
+
+    `savepoints`: whether each step runs in a savepoint of its own, which a refusal rolls back
+    while the batch goes on. A batch that ends at its first refusal and rolls back everything it
+    did (a shortlist; a batch move's first try, `workflow.batch`) need not pay for them: two
+    statements and the session's bookkeeping, a fifth of a move that writes no letter."""
 
     session: Session
     head: audit.Head
+    savepoints: bool = True
     waiting: list[_Chained] = field(default_factory=list)
     numbers: dict[int, int] = field(default_factory=dict)  # year → the last number this batch took
     WRITE_AT = 200  # steps held at most (their letters' bytes with them)
 
     @classmethod
-    def start(cls, session: Session) -> BatchChain:
+    def start(cls, session: Session, *, savepoints: bool = True) -> BatchChain:
         """Take the record's lock and read the head the batch's entries follow."""
         lock_record(session)
-        return cls(session, audit.current_head(session))
+        return cls(session, audit.current_head(session), savepoints=savepoints)
 
     @property
     def next_seq(self) -> int:

@@ -99,7 +99,9 @@ def shortlist_top(
         raise WorkflowError(f"Cannot shortlist the top {top}: {'; '.join(blockers)}; nothing was changed.")
     moves = []
     if not dry_run:
-        chain = BatchChain.start(session)
+        # A refused move refuses the whole shortlist, which the caller rolls back: the moves
+        # need no savepoint each.
+        chain = BatchChain.start(session, savepoints=False)
         guards = transition_for(Event.SHORTLIST).guards
         known = KnownFacts.read(session, plan, {place.proposal.id for place in selected}, guards)
         for place in selected:
