@@ -706,15 +706,18 @@ def test_a_row_read_by_looping_over_a_result_is_a_stored_value_too() -> None:
 
 
 @pytest.mark.parametrize(
-    ("tamper", "filters"),
-    [("UPDATE proposals SET \"values\" = '7'", [("--value", "accountability")]),
-     ("UPDATE proposals SET organization = x'00ff'", [("--value", "accountability"), ("--org", "جهة"), ("--search", "فكرة")])],
+    ("tamper", "filters", "detail"),
+    [("UPDATE proposals SET \"values\" = '7'", [("--value", "accountability")],
+      "proposals.values holds 7, not a list of texts"),
+     ("UPDATE proposals SET organization = x'00ff'", [("--value", "accountability"), ("--org", "جهة"), ("--search", "فكرة")],
+      "proposals #1: a ref, title, organisation, problem or solution that is not text")],
 )  # fmt: skip
 def test_a_filter_never_reads_what_no_step_writes(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tamper: str, filters: list[tuple[str, str]]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tamper: str, filters: list[tuple[str, str]], detail: str
 ) -> None:
     """The listing's filters read the OGP values and the texts: those are checked before they are
-    compared, so a list that is no list, or text that is no text, is named, never a traceback."""
+    compared (the values by their column's type, as they are read), so a list that is no list, or
+    text that is no text, is named, never a traceback."""
     import sqlite3
 
     path, runner = _one_proposal(tmp_path, monkeypatch)
@@ -723,5 +726,5 @@ def test_a_filter_never_reads_what_no_step_writes(
     for args in filters:
         done = runner.invoke(cli, ["proposal", "list", *args])
         assert done.exception is None or isinstance(done.exception, SystemExit), done.exception  # no traceback
-        assert done.exit_code == 1 and "the workspace holds a value its column cannot hold (proposals #1: " in (
+        assert done.exit_code == 1 and f"the workspace holds a value its column cannot hold ({detail}): " in (
             done.stderr), (args, done.output)  # fmt: skip

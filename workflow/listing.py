@@ -16,18 +16,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import JSON, Connection, Date, Integer, String, Text, column, exists, select, table
+from sqlalchemy import Connection, Date, Integer, String, Text, column, exists, select, table
 
 from states import State
 from workflow.errors import InvalidInputError, StoredValueError
+from workflow.jsontypes import TextList
 from workflow.names import name_key
 from workflow.vocabulary import known_values, parse_value
 
 PROPOSALS = table(
     "proposals",
     column("id", Integer), column("ref", String), column("title", Text), column("organization", Text),
-    column("problem", Text), column("solution", Text), column("values", JSON), column("submitted_on", Date),
-    column("state", String), column("version", Integer), column("language", String),
+    column("problem", Text), column("solution", Text), column("values", TextList("proposals.values")),
+    column("submitted_on", Date), column("state", String), column("version", Integer), column("language", String),
     column("lead_entity_id", Integer),
 )  # fmt: skip
 ENTITIES = table("entities", column("id", Integer), column("code", String), column("name", Text))
@@ -58,7 +59,8 @@ def proposal_listing(connection: Connection, where: ProposalFilter) -> list[dict
 
     Three queries whatever the number of proposals. Raises `InvalidInputError` for an unknown
     OGP value and `NotFoundError` for an unknown body, as `proposals.list_proposals` does, and
-    `StoredValueError` for a proposal holding what no step writes (changed with another tool)."""
+    `StoredValueError` for a proposal holding what no step writes (changed with another tool), or
+    `jsontypes.StoredShapeError` where that is OGP values that are not a list of texts."""
     p = PROPOSALS.c
     columns = (p.id, p.ref, p.title, p.organization, p.state, p.submitted_on, p.version, p.language, p.lead_entity_id)
     # What only a filter reads: the OGP values (a JSON column, decoded row by row) and the texts.
@@ -103,9 +105,10 @@ def proposal_listing(connection: Connection, where: ProposalFilter) -> list[dict
 
 def _check(rows: Sequence[Sequence[Any]], width: int, with_values: bool, bodies: dict[int, str]) -> None:
     """Refuse (`StoredValueError`) a row holding what no step writes, before it is filtered or
-    shown: a state no machine has, text that is not text, a day that is no date, OGP values that
-    are not a list, a lead body that is not there. The product's own rows always pass; these
-    come only from a change made with another tool."""
+    shown: a state no machine has, text that is not text, a day that is no date, a lead body that
+    is not there (OGP values that are not a list of texts are refused as they are read, by their
+    column's type). The product's own rows always pass; these come only from a change made with
+    another tool."""
     for row in rows:
         id_, ref, title, organization, state, submitted_on, _, _, lead = row[:width]
         where = f"proposals #{id_}"
@@ -115,8 +118,6 @@ def _check(rows: Sequence[Sequence[Any]], width: int, with_values: bool, bodies:
             raise StoredValueError(f"{where}: a ref, title, organisation, problem or solution that is not text")
         if not isinstance(submitted_on, dt.date):
             raise StoredValueError(f"{where}: submitted_on {submitted_on!r}")
-        if with_values and not isinstance(row[width], list):
-            raise StoredValueError(f"{where}: values {row[width]!r}")
         if lead is not None and (type(lead) is not int or lead not in bodies):
             raise StoredValueError(f"{where}: lead_entity_id {lead!r}, which no body has")
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, ClassVar
+from typing import Any
 
 from sqlalchemy import (
-    JSON,
     Date,
     DateTime,
     Enum,
@@ -24,6 +23,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from states import MilestoneState, State
 from workflow.errors import StoredValueError
+from workflow.jsontypes import CriterionMeans, TextList, TextObject
 
 # Constraint names that read well in Alembic migrations and in database error messages.
 NAMING = {
@@ -37,7 +37,6 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[str]: JSON}
 
 
 def _state_type() -> Enum:
@@ -86,7 +85,7 @@ class Plan(Base):
     digits: Mapped[str] = mapped_column(String(16), default="western")
     # A folder of edited templates, relative to the workspace's folder; "" for the defaults.
     templates_dir: Mapped[str] = mapped_column(Text, default="")
-    copy_to: Mapped[list[str]] = mapped_column(JSON, default=list)
+    copy_to: Mapped[list[str]] = mapped_column(TextList("plans.copy_to"), default=list)
     logo: Mapped[bytes | None] = mapped_column(LargeBinary)
     # Eligible members who must score every criterion before a shortlist; None: a majority.
     quorum: Mapped[int | None] = mapped_column(Integer)
@@ -156,7 +155,7 @@ class Proposal(Base):
     email: Mapped[str] = mapped_column(Text, default="")
     problem: Mapped[str] = mapped_column(Text, default="")
     solution: Mapped[str] = mapped_column(Text, default="")
-    values: Mapped[list[str]] = mapped_column(JSON, default=list)
+    values: Mapped[list[str]] = mapped_column(TextList("proposals.values"), default=list)
     submitted_on: Mapped[dt.date] = mapped_column(Date)
     state: Mapped[State] = mapped_column(_state_type(), default=State.SUBMITTED)
     # Bumped by every UPDATE; a write based on a stale read matches no row and is refused.
@@ -255,7 +254,7 @@ class AuditEntry(Base):
     from_state: Mapped[str | None] = mapped_column(String(16))
     to_state: Mapped[str | None] = mapped_column(String(16))
     reason: Mapped[str] = mapped_column(Text, default="")
-    letters: Mapped[list[str]] = mapped_column(JSON, default=list)
+    letters: Mapped[list[str]] = mapped_column(TextList("audit_entries.letters"), default=list)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
     # The authenticated database role (PostgreSQL's session_user); None on SQLite.
@@ -289,8 +288,8 @@ class Meeting(Base):
     held_on: Mapped[dt.date] = mapped_column(Date)
     title: Mapped[str] = mapped_column(Text, default="")
     place: Mapped[str] = mapped_column(Text, default="")
-    topics: Mapped[list[str]] = mapped_column(JSON, default=list)
-    outcomes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    topics: Mapped[list[str]] = mapped_column(TextList("meetings.topics"), default=list)
+    outcomes: Mapped[list[str]] = mapped_column(TextList("meetings.outcomes"), default=list)
 
     people: Mapped[list[MeetingMember]] = relationship(order_by="MeetingMember.position", cascade="all, delete-orphan")
 
@@ -418,7 +417,7 @@ class DecidedStanding(Base):
     ranked: Mapped[int] = mapped_column(Integer)
     # Exact fractions as text ("21/5"), so no database rounds them; None where nobody scored.
     total: Mapped[str | None] = mapped_column(String(64))
-    criteria: Mapped[dict[str, Any]] = mapped_column(JSON)
+    criteria: Mapped[dict[str, Any]] = mapped_column(CriterionMeans("decided_standings.criteria"))
     scorers: Mapped[int] = mapped_column(Integer)
     eligible: Mapped[int] = mapped_column(Integer)
     quorum: Mapped[int] = mapped_column(Integer)
@@ -436,7 +435,7 @@ class Publication(Base):
     head_seq: Mapped[int] = mapped_column(Integer)
     head_hash: Mapped[str] = mapped_column(String(64))
     manifest_sha256: Mapped[str] = mapped_column(String(64))
-    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    languages: Mapped[list[str]] = mapped_column(TextList("publications.languages"), default=list)
     # Whether the publication carried the reasoned response (OGP minimum requirement 4.1).
     reasoned_response: Mapped[bool] = mapped_column(default=True)
 
@@ -457,7 +456,7 @@ class Commitment(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     how_it_solves: Mapped[str] = mapped_column(Text, default="")
     # OGP value code → how the commitment is relevant to it.
-    relevance: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    relevance: Mapped[dict[str, Any]] = mapped_column(TextObject("commitments.relevance"), default=dict)
     start_month: Mapped[str] = mapped_column(String(7), default="")  # YYYY-MM
     end_month: Mapped[str] = mapped_column(String(7), default="")
     edited_by: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,160 @@
+"""The JSON columns' types: what each holds (a list of texts, an object of texts, the criteria of
+a decided standing), checked as a row is read.
+
+The product only ever writes these shapes, and the database keeps JSON as JSON; but a workspace
+changed with another tool can hold anything there (a number, an object where a list belongs, a
+list holding a number, on SQLite text that is not JSON at all). Every command reads these columns
+through these types, ORM and Core alike, so such a value is refused where it is read, naming the
+table and the column, instead of failing later in whatever code uses it. The DDL is JSON's: the
+schema is the same as with plain `JSON`.
+
+Light on purpose: `workflow.listing` reads `proposals.values` without loading the models.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, Dialect, FromClause, TypeDecorator, type_coerce
+from sqlalchemy.sql.elements import ColumnElement
+
+_SHOWN = 80  # characters of a refused value shown: enough to recognise it, never a screenful
+
+
+class StoredShapeError(ValueError):
+    """A JSON column holds what no step writes (`where`: "table.column"; `problem`: what it holds
+    instead, the value abridged). Raised while a row is read, so the command line reports it as
+    `errors.StoredValueError`, with "{where} {problem}" as the detail."""
+
+    def __init__(self, where: str, problem: str) -> None:
+        self.where, self.problem = where, problem
+        super().__init__(f"{where} {problem}")
+
+
+class _Shaped(TypeDecorator[Any]):
+    """JSON whose value, as read, must have one shape (`holds`); `where` ("table.column") names
+    the column in the refusal. Values written are not checked: the product writes only these
+    shapes, from inputs checked at entry."""
+
+    impl = JSON
+    # As JSON's: a list or an object is not hashable, and None is written as JSON's null.
+    hashable = False
+    should_evaluate_none = True
+    shape: ClassVar[str]
+
+    def __init__(self, where: str) -> None:
+        super().__init__()
+        self.where = where
+
+    @staticmethod
+    def holds(value: Any) -> bool:  # pragma: no cover - each shape says
+        raise NotImplementedError
+
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Callable[[Any], Any]:
+        """JSON's own decoding (SQLite's driver gives text; PostgreSQL's gives the value), then
+        the shape's check; `StoredShapeError` for text that is not JSON or a value of another
+        shape. Overridden rather than `process_result_value` so text that is not JSON is named too."""
+        decode = self.impl_instance.result_processor(dialect, coltype)
+        where, shape, holds = self.where, self.shape, self.holds
+
+        def process(value: Any) -> Any:
+            if decode is not None:
+                try:
+                    value = decode(value)
+                except (ValueError, TypeError):  # text that is not JSON, bytes that are not UTF-8
+                    raise StoredShapeError(where, f"holds {_abridged(repr(value))}, which is not JSON") from None
+            if not holds(value):
+                raise StoredShapeError(where, f"holds {_abridged(json.dumps(value, ensure_ascii=False))}, not {shape}")
+            return value
+
+        return process
+
+
+def _abridged(text: str) -> str:
+    return text if len(text) <= _SHOWN else f"{text[: _SHOWN - 1]}…"
+
+
+class TextList(_Shaped):
+    """A JSON list of texts (`proposals.values`, `plans.copy_to`, a meeting's topics …)."""
+
+    cache_ok = True  # read from each class itself: `where`, a text, is the whole of its cache key
+    shape = "a list of texts"
+
+    @staticmethod
+    def holds(value: Any) -> bool:
+        """Whether `value` is a list whose items are all text."""
+        return type(value) is list and all(type(item) is str for item in value)
+
+
+class TextObject(_Shaped):
+    """A JSON object of texts (`commitments.relevance`: OGP value code → how it is relevant)."""
+
+    cache_ok = True  # read from each class itself: `where`, a text, is the whole of its cache key
+    shape = "an object of texts"
+
+    @staticmethod
+    def holds(value: Any) -> bool:
+        """Whether `value` is an object whose values are all text (JSON's keys always are)."""
+        return type(value) is dict and all(type(item) is str for item in value.values())
+
+
+class CriterionMeans(_Shaped):
+    """The criteria of a decided standing (`decided_standings.criteria`): criterion code →
+    {"mean": exact fraction as text, or null where nobody scored; "scorers": whole number;
+    "weight": whole number}, as `evaluation.record_decided_standing` writes them."""
+
+    cache_ok = True  # read from each class itself: `where`, a text, is the whole of its cache key
+    shape = "an object of criteria, each with a mean, scorers and a weight"
+
+    @staticmethod
+    def holds(value: Any) -> bool:
+        """Whether `value` is an object of criteria in the shape above."""
+        return type(value) is dict and all(_criterion_mean(c) for c in value.values())
+
+
+def _criterion_mean(value: Any) -> bool:
+    return (
+        type(value) is dict
+        and "mean" in value
+        and (value["mean"] is None or type(value["mean"]) is str)
+        and type(value.get("scorers")) is int
+        and type(value.get("weight")) is int
+    )
+
+
+class _AsStored(TypeDecorator[Any]):
+    """JSON read to be compared, not used: decoded where it is JSON, else the text (or bytes) as
+    stored, so that a value which is not JSON is a value that differs, not one that cannot be read."""
+
+    impl = JSON
+    cache_ok = True
+    hashable = False
+
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Callable[[Any], Any] | None:
+        """JSON's own decoding, giving back the stored value where it fails."""
+        decode = self.impl_instance.result_processor(dialect, coltype)
+        if decode is None:  # PostgreSQL: its driver decodes, and the server keeps only JSON
+            return None
+
+        def process(value: Any) -> Any:
+            try:
+                return decode(value)
+            except (ValueError, TypeError):
+                return value
+
+        return process
+
+
+_AS_STORED = _AsStored()
+
+
+def unchecked(table: FromClause) -> list[ColumnElement[Any]]:
+    """`table`'s columns to select, each under its own name, its shaped JSON columns read as
+    stored (decoded where they hold JSON, their shape not checked): for `ogp audit verify`, which
+    compares every value with the chain and names the row and the field that differ itself."""
+    return [
+        type_coerce(column, _AS_STORED).label(column.name) if isinstance(column.type, _Shaped) else column
+        for column in table.columns
+    ]
