@@ -9,6 +9,7 @@ import re
 import sys
 from pathlib import Path
 
+import docx
 import pytest
 from click.testing import CliRunner, Result
 
@@ -284,6 +285,57 @@ def test_a_batch_reads_its_proposals_at_once_and_no_register_for_moves_without_l
     reads = [[s for s in found if s.startswith("SELECT") and " FROM proposals" in s] for found in (few, many)]
     assert len(reads[0]) == len(reads[1]) >= 1, reads  # 2 proposals or 10: the same reads of them
     assert not any("max(letters.number)" in s for s in few + many)
+    assert ogp("audit", "verify").exit_code == 0
+
+
+def test_a_batch_closing_referrals_reads_them_at_once_and_cites_each_as_a_move_alone_does(  # type: ignore[no-untyped-def]
+    ogp, workspace: Workspace
+) -> None:
+    """Issue 13: a reject batch reads the referral letters its proposals were sent in one query,
+    not one for the recipients and one for each closing letter's citation a proposal; each closing
+    letter still goes to every body a referral went to and cites the last referral to it that was
+    not voided (P-2's first was voided and written again), as the move alone does (P-1)."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    refs = [f"P-{n}" for n in range(1, 8)]  # the plan's 7 places
+    add(ogp, *refs)
+    for ref in refs:
+        cli_to_shortlisted(ogp, ref)
+    assert ogp("advance", *refs, "refer").exit_code == 0
+    register = json.loads(ogp("letters", "list", "--json").stdout)
+    voided = next(letter for letter in register if letter["ref"] == "P-2" and letter["kind"] == "referral")
+    assert ogp("letters", "void", voided["reference"], "--reason", "عنوان خاطئ", "--reissue").exit_code == 0
+    assert ogp("advance", "P-1", "reject", "--reason", "خارج الصلاحيات").exit_code == 0
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        statements.append(" ".join(statement.split()))
+
+    def reject(*chosen: str) -> list[str]:
+        statements.clear()
+        event.listen(Engine, "before_cursor_execute", seen)
+        try:
+            moved = ogp("advance", *chosen, "reject", "--reason", "خارج الصلاحيات")
+        finally:
+            event.remove(Engine, "before_cursor_execute", seen)
+        assert moved.exit_code == 0, moved.output
+        return [s for s in statements if s.startswith("SELECT") and " FROM letters" in s]
+
+    few, many = reject("P-2", "P-3"), reject(*refs[3:])
+    assert len(few) == len(many), (few, many)  # 2 proposals or 5: the same reads of the register
+    register = json.loads(ogp("letters", "list", "--json").stdout)
+    for ref in refs:
+        referrals = [x for x in register if x["ref"] == ref and x["kind"] == "referral" and not x["void_reason"]]
+        closing = [x for x in register if x["ref"] == ref and x["kind"] == "referral_closed"]
+        assert [x["addressee"] for x in closing] == [x["addressee"] for x in referrals], ref
+        text = "\n".join(p.text for p in docx.Document(str(workspace.letters_dir / closing[0]["file_name"])).paragraphs)
+        assert referrals[-1]["reference"] in text, (ref, text)
+    assert "P-2" in voided["ref"] and voided["reference"] not in "".join(
+        p.text for p in docx.Document(
+            str(workspace.letters_dir / next(x for x in register if x["ref"] == "P-2"
+                                            and x["kind"] == "referral_closed")["file_name"])).paragraphs
+    )  # fmt: skip
     assert ogp("audit", "verify").exit_code == 0
 
 

@@ -29,6 +29,7 @@ from workflow.importer import PROPOSAL_COLUMNS
 from workflow.ledger import BatchChain
 from workflow.models import Proposal
 from workflow.moves import MoveResult, advance, lead_problem, unknown_lead
+from workflow.outbox import closes_referrals, sent_referrals
 from workflow.plans import EntityIndex, current_plan
 from workflow.proposals import LOOKUP_CHUNK, find_proposals, get_proposal
 from workflow.spreadsheets import TableSpec, read_rows, refusal
@@ -231,6 +232,8 @@ def _advance_all(
         known = KnownFacts.read(session, plan, {p.id for p in found.values()}, move.guards)
         if move.documents:
             _read_links(session, list(found.values()))  # the bodies the letters name, or go to
+        if closes_referrals(move.documents):  # the referral letters they close, and cite
+            known.referrals = sent_referrals(session, [p.id for p in found.values()])
         for index, item in enumerate(chunk, start):
             _advance_one(session, item, event, found, known, chain, seen, result, actor=options.actor,
                          reason=options.reason, lead=options.lead, dated=options.dated, now=options.now,

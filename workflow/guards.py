@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -31,6 +31,9 @@ from workflow.models import (
     Score,
 )
 from workflow.plans import count_in
+
+if TYPE_CHECKING:
+    from workflow.outbox import SentReferral
 
 
 class Facts(Protocol):
@@ -167,6 +170,9 @@ class KnownFacts:
     agreeing: Mapping[int, tuple[int, ...]] | None = None
     counts: dict[frozenset[State], int] | None = None  # the plan's proposals in each set of states counted
     by_batch: Counter[frozenset[State]] = field(default_factory=Counter)  # of `counts`, what the batch moved in
+    # Not for a guard: the referral letters each proposal was sent, where the batch's letters close
+    # them (`outbox.sent_referrals`; a move writes no referral letter while it closes them).
+    referrals: Mapping[int, tuple[SentReferral, ...]] | None = None
 
     @classmethod
     def read(

@@ -204,9 +204,11 @@ def _move(
     decided = _decided(session, proposal, standing, ranked)
     # Only a move that writes letters needs the templates folder to exist.
     letters = renderer(templates_folder(plan, workspace_folder, templates_dir) if row.documents else None)
+    referrals = known.referrals if known is not None else None
     outbox = Outbox(
         session, plan, proposal, letters, step.now, event.value, step.reason, dated=dated,
         from_state=from_state.value, chain=step.chain,
+        referrals=referrals.get(proposal.id, ()) if referrals is not None else None,
     )  # fmt: skip
     move = Move(session, plan, proposal, event, step, outbox, decided, chosen, known)
     try:

@@ -105,6 +105,9 @@ class Outbox:
     # never interviewed nor scored, and its letter must not say the proposal was evaluated.
     from_state: str = ""
     chain: BatchChain | None = None  # a batch's: its letters not yet written hold numbers too
+    # The referral letters the proposal was sent, as a batch read them for all its proposals
+    # (`sent_referrals`); None: read them here, when a letter closes its referrals.
+    referrals: tuple[SentReferral, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.dated is not None:
@@ -249,6 +252,9 @@ class Outbox:
                 language = proposal.language
                 addressee = organisation_addressee(language, proposal.organization)
                 return [Recipient(proposal.organization, addressee, language)]
+            case Addressees.REFERRED_ENTITIES if self.referrals is not None:
+                bodies = dict.fromkeys(sent.entity_id for sent in self.referrals if sent.entity_id is not None)
+                return [Recipient.body(self.session.get_one(Entity, entity_id)) for entity_id in bodies]
             case Addressees.REFERRED_ENTITIES:
                 query = (
                     select(Entity)
@@ -265,6 +271,10 @@ class Outbox:
         not voided), which the letter cites by number and date; {} otherwise."""
         if document.kind is not DocumentKind.REFERRAL_CLOSED or recipient.entity is None:
             return {}
+        if self.referrals is not None:
+            entity_id = recipient.entity.id
+            to_it = [sent for sent in self.referrals if sent.entity_id == entity_id and not sent.voided]
+            return {"referral": referral_context(to_it[-1])} if to_it else {}
         letter = self.session.execute(
             select(Letter.reference, Letter.issued_on)  # not the letter's bytes
             .where(
@@ -324,6 +334,45 @@ class Cited(Protocol):
     def reference(self) -> str: ...
     @property
     def issued_on(self) -> dt.date: ...
+
+
+@dataclass(frozen=True)
+class SentReferral:
+    """A referral letter a proposal was sent: to which body, its reference number and date, and
+    whether it was voided; what a letter closing the referral addresses and cites."""
+
+    entity_id: int | None
+    reference: str
+    issued_on: dt.date
+    voided: bool
+
+
+def closes_referrals(documents: Iterable[Document]) -> bool:
+    """Whether letters of `documents` address or cite the referral letters a proposal was sent
+    (and none is itself a referral, which a batch reading them beforehand would not see)."""
+    documents = list(documents)
+    reads = any(d.kind is DocumentKind.REFERRAL_CLOSED or d.to is Addressees.REFERRED_ENTITIES for d in documents)
+    return reads and all(d.kind is not DocumentKind.REFERRAL for d in documents)
+
+
+def sent_referrals(session: Session, proposal_ids: Iterable[int]) -> dict[int, tuple[SentReferral, ...]]:
+    """proposal id → the referral letters it was sent, in register order (year, number); () for
+    one sent none. A query per 500 proposals: for a batch whose letters close referrals, instead of
+    a query for the recipients and one for each letter's citation, a proposal (`Outbox`)."""
+    ids = sorted(set(proposal_ids))
+    found: dict[int, list[SentReferral]] = {proposal_id: [] for proposal_id in ids}
+    for start in range(0, len(ids), _CHUNK):
+        query = (
+            select(Letter.proposal_id, Letter.entity_id, Letter.reference, Letter.issued_on, Letter.void_reason)
+            .where(Letter.proposal_id.in_(ids[start : start + _CHUNK]), Letter.kind == DocumentKind.REFERRAL.value)
+            .order_by(Letter.year, Letter.number)
+        )
+        for proposal_id, entity_id, reference, issued_on, void_reason in session.execute(query):
+            found[proposal_id].append(SentReferral(entity_id, reference, issued_on, void_reason != ""))
+    return {proposal_id: tuple(sent) for proposal_id, sent in found.items()}
+
+
+_CHUNK = 500  # proposals a query names at most
 
 
 def referral_context(letter: Cited) -> dict[str, str]:
