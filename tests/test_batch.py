@@ -339,6 +339,42 @@ def test_a_batch_closing_referrals_reads_them_at_once_and_cites_each_as_a_move_a
     assert ogp("audit", "verify").exit_code == 0
 
 
+def test_a_commit_batch_naming_its_lead_indexes_the_bodies_once(ogp, workspace: Workspace) -> None:  # type: ignore[no-untyped-def]
+    """Issue 13: `--lead` is looked up among the bodies indexed once for the batch, not by reading
+    every body again for each commitment; the lead is the body named."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    assert ogp("init", "--shortlist-size", "10", "--commitment-target", "10").exit_code == 0
+    refs = [f"P-{n}" for n in range(1, 8)]
+    add(ogp, *refs)
+    for ref in refs:
+        cli_to_shortlisted(ogp, ref)
+    assert ogp("advance", *refs, "refer").exit_code == 0
+    for ref in refs:
+        assert ogp("response", "record", ref, "--entity", "MODEE", "--agreed").exit_code == 0
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        statements.append(" ".join(statement.split()))
+
+    def commit(*chosen: str) -> list[str]:
+        statements.clear()
+        event.listen(Engine, "before_cursor_execute", seen)
+        try:
+            moved = ogp("advance", *chosen, "commit", "--lead", "modee")
+        finally:
+            event.remove(Engine, "before_cursor_execute", seen)
+        assert moved.exit_code == 0, moved.output
+        return [s for s in statements if s.startswith("SELECT") and " FROM entities" in s]
+
+    few, many = commit("P-1", "P-2"), commit(*refs[2:])
+    assert len(few) == len(many), (few, many)  # 2 commitments or 5: the same reads of the bodies
+    listed = json.loads(ogp("commitment", "list", "--json").stdout)
+    assert len(listed) == len(refs) and all("MODEE" in json.dumps(c, ensure_ascii=False) for c in listed), listed
+    assert ogp("audit", "verify").exit_code == 0
+
+
 def test_a_batch_refused_after_it_wrote_entries_and_letters_leaves_nothing_and_names_every_refusal(  # type: ignore[no-untyped-def]
     ogp, workspace: Workspace, session_scope: SessionFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -226,10 +226,12 @@ def _advance_all(
     # transaction ends, so no move reads its own again; and the batch holds a chunk, not them all.
     chain = BatchChain.start(session, savepoints=savepoints)
     plan, move = current_plan(session), transition_for(event)
+    bodies = EntityIndex(session) if not lead_problem(event) else None  # a commit names its lead
     for start in range(0, len(items), LOOKUP_CHUNK):
         chunk = items[start : start + LOOKUP_CHUNK]
         found = find_proposals(session, [item.key for item in chunk])
         known = KnownFacts.read(session, plan, {p.id for p in found.values()}, move.guards)
+        known.bodies = bodies
         if move.documents:
             _read_links(session, list(found.values()))  # the bodies the letters name, or go to
         if closes_referrals(move.documents):  # the referral letters they close, and cite

@@ -30,7 +30,7 @@ from workflow.models import (
     Response,
     Score,
 )
-from workflow.plans import count_in
+from workflow.plans import EntityIndex, count_in
 
 if TYPE_CHECKING:
     from workflow.outbox import SentReferral
@@ -173,6 +173,9 @@ class KnownFacts:
     # Not for a guard: the referral letters each proposal was sent, where the batch's letters close
     # them (`outbox.sent_referrals`; a move writes no referral letter while it closes them).
     referrals: Mapping[int, tuple[SentReferral, ...]] | None = None
+    # Nor this: the government bodies by code and name, where the batch's moves name a lead body
+    # (`moves.choose_lead`), indexed once rather than once a move.
+    bodies: EntityIndex | None = None
 
     @classmethod
     def read(

@@ -85,7 +85,8 @@ def choose_lead(
         agreed = agreeing_bodies(session, proposal)
     if lead is None:
         return agreed[0] if agreed else None
-    entity = EntityIndex(session).find(lead)
+    bodies = known.bodies if known is not None and known.bodies is not None else EntityIndex(session)
+    entity = bodies.find(lead)
     if entity is None:
         raise InvalidInputError(f"proposal {proposal.ref}", "--lead", unknown_lead(lead))
     if entity not in agreed:
