@@ -640,3 +640,21 @@ def test_a_key_that_is_not_whole_numbers_is_filed_after_every_other() -> None:
         text_key, order = replay._filed("proposals", key)
         assert order > largest
         assert text_key == ledger.plain_json(key)
+
+
+_TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)  # no lone surrogate: no step stores one
+_CANONICAL = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | _TEXT,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_TEXT, inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(_CANONICAL)
+def test_the_chain_serialises_as_pythons_json_module_does(data: object) -> None:
+    """The text each entry's hash covers is the one `json.dumps` with sorted keys, no spaces and
+    UTF-8 as is writes: anyone can recompute it with the standard library (control characters,
+    U+2028, emoji and Arabic alike)."""
+    expected = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    assert ledger.plain_json(data) == expected
+    assert ledger.canonical_json(data) == expected

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+import orjson
 from sqlalchemy import Integer, String, Table, event, func, inspect, select, text
 from sqlalchemy.orm import PassiveFlag, Session, SessionTransaction, UOWTransaction
 from sqlalchemy.orm.attributes import get_history
@@ -79,19 +80,18 @@ def canonical(value: Any) -> Any:
     raise TypeError(f"no canonical form for {type(value).__name__}")
 
 
-# One encoder for every body and row: building one per call costs more than encoding a row.
-_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-
-
 def canonical_json(data: Any) -> str:
-    """The one serialisation the chain hashes: sorted keys, no spaces, UTF-8 as is."""
-    return _ENCODER.encode(canonical(data))
+    """The one serialisation the chain hashes: sorted keys, no spaces, UTF-8 as is; the text
+    Python's `json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))` writes
+    for the same data (tests/test_ledger.py compares the two), written by orjson, several times
+    faster (a score import serialises 10,000 bodies of 25 rows)."""
+    return orjson.dumps(canonical(data), option=orjson.OPT_SORT_KEYS).decode()
 
 
 def plain_json(data: Any) -> str:
     """`canonical_json` of data already in canonical form (JSON types only: what `canonical`
     returns), without walking it again; raises TypeError for anything else."""
-    return _ENCODER.encode(data)
+    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode()
 
 
 def canonical_row(table: str, values: Mapping[Any, Any]) -> dict[str, Any]:
