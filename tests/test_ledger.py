@@ -573,7 +573,8 @@ def test_a_crafted_score_or_proposal_row_is_refused_by_name_never_a_traceback(
 @pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
 def test_a_body_holding_what_json_is_not_is_refused_as_not_json(session_scope: SessionFactory, constant: str) -> None:
     """Python's json module reads NaN and Infinity, which are not JSON and which no step writes; a
-    correctly hashed body holding one is refused by name (filed, NaN would read as null)."""
+    correctly hashed body holding one is refused by name (filed, NaN would read as null): bodies are
+    read by orjson, which takes JSON only."""
     with session_scope() as s:
         proposal = register(s, "P-1")
         proposal_id = proposal.id
@@ -584,7 +585,7 @@ def test_a_body_holding_what_json_is_not_is_refused_as_not_json(session_scope: S
                            "old": {"lead_entity_id": None}}])  # fmt: skip
     with session_scope() as s, pytest.raises(AuditChainError) as refused:
         replay.verify(s)
-    assert str(refused.value) == f"audit chain broken at entry #{seq}: its body is not JSON ({constant} is not a JSON value)."
+    assert str(refused.value).startswith(f"audit chain broken at entry #{seq}: its body is not JSON (")
 
 
 def test_the_first_divergence_named_is_the_first_in_key_order(session_scope: SessionFactory, runner: CliRunner) -> None:

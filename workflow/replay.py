@@ -542,7 +542,7 @@ class Replay:
                 self.hashes[seq] = row["hash"]
             return
         try:
-            body = _BODIES.decode(row["body"])
+            body = orjson.loads(row["body"])
         except ValueError as exc:
             raise AuditChainError(seq, f"its body is not JSON ({exc}).") from exc
         problem = _shape_problem(body)
@@ -774,15 +774,6 @@ class Replay:
         self.store.flush()
         for table, key, value in self.store.db.execute("SELECT t, k, v FROM rows ORDER BY t, k"):
             yield (table, key), orjson.loads(value)
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON value")
-
-
-# Bodies are read as JSON is written: NaN and Infinity, which Python's json module would accept,
-# are not JSON, and no step writes them (`row_bytes` would file NaN as null).
-_BODIES = json.JSONDecoder(parse_constant=_no_constant)
 
 
 def _key_text(key: Mapping[str, Any]) -> str:
@@ -1093,8 +1084,12 @@ def _row_texts(name: str, row: Mapping[Any, Any]) -> tuple[str, bytes, bytes]:
     `row_bytes`); `RecordMismatchError` naming the row for a value no step writes (a float or a
     list of them where the chain has integers: SQLite keeps what it is given in a table rebuilt
     behind the product's back)."""
+    ident = row["id"] if name in _BY_ID else None
     try:
-        key, order = _filed(name, row_key(name, row))
+        if type(ident) is int and -_SHIFT <= ident < _SHIFT:  # the usual key, filed as `_filed` files it
+            key, order = f'{{"id":{ident}}}', _ORDER_ID(ident + _SHIFT)
+        else:
+            key, order = _filed(name, row_key(name, row))
     except (TypeError, ValueError, OverflowError) as exc:
         shown = ", ".join(f"{column}={row[column]!r}" for column in KEY_COLUMNS[name])
         raise RecordMismatchError(
