@@ -519,8 +519,9 @@ def test_a_batch_counts_the_places_and_commitments_its_own_moves_take(ogp, works
 
 
 def test_a_commit_in_a_batch_writes_the_entry_a_commit_alone_writes(ogp, workspace: Workspace) -> None:  # type: ignore[no-untyped-def]
-    """The lead body and the state are two changes of a commit's entry, alone or in a batch (a
-    batch reads no register for its second letter, so nothing else writes the lead first)."""
+    """The lead body and the state are one change of a commit's entry, alone or in a batch (a move
+    alone reads the register while its letters are rendered, a batch does not: nothing is written
+    before the move's one flush either way)."""
     refs = ["P-1", "P-2", "P-3"]
     add(ogp, *refs)
     for ref in refs:
@@ -533,7 +534,7 @@ def test_a_commit_in_a_batch_writes_the_entry_a_commit_alone_writes(ogp, workspa
     changes = {ref: [(c["table"], c["op"], sorted(c["fields"])) for c in json.loads(ogp("history", ref, "--json").stdout)[-1]["changes"]]
                for ref in refs}  # fmt: skip
     assert changes["P-1"] == changes["P-2"] == changes["P-3"], changes
-    assert [fields for table, _, fields in changes["P-1"] if table == "proposals"] == [["lead_entity_id"], ["state"]]
+    assert [fields for table, _, fields in changes["P-1"] if table == "proposals"] == [["lead_entity_id", "state"]]
     assert ogp("audit", "verify").exit_code == 0
 
 

@@ -58,11 +58,11 @@ class Move:
         """Render every letter before anything changes: a broken template stops the move here."""
         if self.event is Event.COMMIT:
             self.proposal.lead_entity = self.lead  # the letters go to it
-            # Written now, as its own change in the entry: the entry is then the same whether the
-            # rendering below happens to query the database (which would write it) or not (in a
-            # batch, which holds what it would query).
-            self.session.flush()
-        self.outbox.render(transition_for(self.event).documents)
+        # Nothing is written while the letters are rendered: a commit's lead is written with its
+        # state, one change of its entry, whether the rendering queries the database (a move
+        # alone reads the register) or not (a batch holds what it would read).
+        with self.session.no_autoflush:
+            self.outbox.render(transition_for(self.event).documents)
 
     def record(self) -> None:
         """After the state change: the decided standing, the audit entry, then the letters."""
