@@ -659,3 +659,32 @@ def test_the_chain_serialises_as_pythons_json_module_does(data: object) -> None:
     expected = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     assert ledger.plain_json(data) == expected
     assert ledger.canonical_json(data) == expected
+
+
+def test_a_batch_move_written_without_the_unit_of_work_still_checks_the_version(session_scope: SessionFactory) -> None:
+    """In a batch a move that changes only its proposal's columns is written by one UPDATE of its
+    own (`Step._write_state_alone`); like the session's flush it checks the version it read, so
+    a row changed since is a refusal naming the proposal, and the chain and the table agree."""
+    from workflow.errors import ConcurrentChangeError
+    from workflow.moves import advance
+
+    with session_scope() as s:
+        register(s, "P-1")
+    with pytest.raises(ConcurrentChangeError) as refused, session_scope() as s:  # rolled back, as a batch is
+        proposal = s.scalars(select(Proposal)).one()
+        s.connection().execute(text("UPDATE proposals SET version = version + 1"))  # not through the session
+        chain = ledger.BatchChain.start(s, savepoints=False)
+        advance(s, proposal, Event.WITHDRAW, actor="tester", reason="سحبها", current=True, chain=chain)
+    assert "P-1" in str(refused.value)
+    with session_scope() as s:
+        proposal = s.scalars(select(Proposal)).one()
+        chain = ledger.BatchChain.start(s, savepoints=False)
+        advance(s, proposal, Event.WITHDRAW, actor="tester", reason="سحبها", current=True, chain=chain)
+        chain.write()
+        assert s.connection().execute(text("SELECT state, version FROM proposals")).one() == ("withdrawn", 2)
+    with session_scope() as s:
+        assert replay.verify(s).proposals == 1
+        body = json.loads(audit.head(s).body or "{}")  # type: ignore[union-attr]
+        assert [(c["t"], c["op"], c["new"], c["old"]) for c in body["changes"]] == [
+            ("proposals", "update", {"state": "withdrawn"}, {"state": "submitted"})
+        ]

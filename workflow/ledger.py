@@ -26,7 +26,8 @@ from typing import Any
 import orjson
 from sqlalchemy import Integer, String, Table, event, func, inspect, select, text
 from sqlalchemy.orm import PassiveFlag, Session, SessionTransaction, UOWTransaction
-from sqlalchemy.orm.attributes import get_history
+from sqlalchemy.orm.attributes import get_history, set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
 
 from states import STEPS, Action, MilestoneState, RecordedStep, State
 from workflow import audit, fields
@@ -242,7 +243,8 @@ class Step:
         In a batch (`chain`), the entry and the letters are handed to the batch's `BatchChain`,
         which appends them with the others (the entry returned is then not in the session)."""
         session = self.session
-        session.flush()
+        if self.chain is None or not self._write_state_alone():
+            session.flush()
         if self.chain is not None:
             return self._finish_in(self.chain)
         last = audit.current_head(session)
@@ -259,6 +261,52 @@ class Step:
         if self.savepoint is not None:
             self.savepoint.commit()
         return entry
+
+    def _write_state_alone(self) -> bool:
+        """In a batch, where the step changed nothing but columns of its proposal (the usual move:
+        its state), write them with one UPDATE instead of the session's unit of work, and record
+        the change as a flush would (`capture`): the same statement, the same version check
+        (`StaleDataError` if the row changed meanwhile), the same change in the entry, without
+        the unit of work's sorting and bookkeeping (a fifth of a move that writes no letter).
+        False, having written nothing, for any other step (a row added or deleted, another object
+        changed, a relationship set): the session flushes it. Uses three of SQLAlchemy's internals
+        that every version since 2.0 has (`_dirty_states`, `_commit_all`, `_register_altered`:
+        what its own flush does with the object it wrote); the floors' run tests them on 2.0.30."""
+        session, proposal = self.session, self.proposal
+        if proposal is None or session.new or session.deleted:
+            return False
+        state = inspect(proposal)
+        modified = session.identity_map._dirty_states()  # the objects a flush would look at
+        if len(modified) != 1 or state not in modified or state.mapper is not _PROPOSALS:
+            return False
+        changed = set(state.committed_state)
+        if not changed <= _PROPOSAL_COLUMNS.keys() or "version" in changed:
+            return False  # a relationship (its foreign key is set by the flush), or the version itself
+        new, old = _delta(proposal)
+        if not new:
+            return False
+        version = proposal.version
+        values = {**new, "version": version + 1}
+        table = Base.metadata.tables["proposals"]
+        done = session.connection().execute(  # not through the session: no autoflush
+            table.update().where(table.c.id == proposal.id, table.c.version == version).values(values)
+        )
+        if done.rowcount != 1:
+            raise StaleDataError(f"proposals row {proposal.id} changed since it was read (version {version})")
+        set_committed_value(proposal, "version", version + 1)
+        # As a flush leaves what it wrote: clean, and known to the transaction as altered, so that
+        # rolling it back (a batch refused whole) expires the proposal rather than keep the state.
+        state._commit_all(state.dict, session.identity_map)
+        session._register_altered([state])
+        excluded = EXCLUDED_COLUMNS["proposals"]
+        after = {k: v for k, v in new.items() if k not in excluded}
+        self.changes.append(
+            {
+                "t": "proposals", "op": "update", "key": row_key("proposals", {"id": proposal.id}),
+                "new": canonical_row("proposals", after), "old": canonical_row("proposals", {k: old[k] for k in after}),
+            }
+        )  # fmt: skip
+        return True
 
     def _finish_in(self, chain: BatchChain) -> AuditEntry:
         seq = chain.next_seq
@@ -277,6 +325,11 @@ class Step:
             self.session.info.pop(STEP_KEY, None)
         if self.savepoint is not None and self.savepoint.is_active:
             self.savepoint.rollback()
+
+
+_PROPOSALS = inspect(Proposal)
+# Attribute key → column, for the columns of proposals (they share their names).
+_PROPOSAL_COLUMNS = {prop.key: prop.columns[0] for prop in _PROPOSALS.column_attrs}
 
 
 def _is_record(obj: Any) -> bool:
