@@ -43,6 +43,7 @@ class _Shaped(TypeDecorator[Any]):
     hashable = False
     should_evaluate_none = True
     shape: ClassVar[str]
+    value_type: ClassVar[type[Any]]  # what a value read from the column is (`holds` checks it)
 
     def __init__(self, where: str) -> None:
         super().__init__()
@@ -51,6 +52,12 @@ class _Shaped(TypeDecorator[Any]):
     @staticmethod
     def holds(value: Any) -> bool:  # pragma: no cover - each shape says
         raise NotImplementedError
+
+    @property
+    def python_type(self) -> type[Any]:
+        """`value_type`: said here, as SQLAlchemy's TypeDecorator before 2.1 does not ask its
+        implementation (code that asks a column's Python type, as bench/tamper.py does, would fail)."""
+        return self.value_type
 
     def result_processor(self, dialect: Dialect, coltype: Any) -> Callable[[Any], Any]:
         """JSON's own decoding (SQLite's driver gives text; PostgreSQL's gives the value), then
@@ -81,6 +88,7 @@ class TextList(_Shaped):
 
     cache_ok = True  # read from each class itself: `where`, a text, is the whole of its cache key
     shape = "a list of texts"
+    value_type = list
 
     @staticmethod
     def holds(value: Any) -> bool:
@@ -93,6 +101,7 @@ class TextObject(_Shaped):
 
     cache_ok = True  # read from each class itself: `where`, a text, is the whole of its cache key
     shape = "an object of texts"
+    value_type = dict
 
     @staticmethod
     def holds(value: Any) -> bool:
@@ -107,6 +116,7 @@ class CriterionMeans(_Shaped):
 
     cache_ok = True  # read from each class itself: `where`, a text, is the whole of its cache key
     shape = "an object of criteria, each with a mean, scorers and a weight"
+    value_type = dict
 
     @staticmethod
     def holds(value: Any) -> bool:
