@@ -47,6 +47,25 @@ def states(ogp) -> dict[str, str]:  # type: ignore[no-untyped-def]
     return {p["ref"]: p["state"] for p in json.loads(ogp("proposal", "list", "--all", "--json").stdout)}
 
 
+def statements_of(ogp, *args: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """The SQL statements `ogp ARGS` ran, each on one line; the command must succeed."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        statements.append(" ".join(statement.split()))
+
+    event.listen(Engine, "before_cursor_execute", seen)
+    try:
+        done = ogp(*args)
+    finally:
+        event.remove(Engine, "before_cursor_execute", seen)
+    assert done.exit_code == 0, done.output
+    return statements
+
+
 def test_named_proposals_move_together_each_its_own_entry(ogp, workspace: Workspace) -> None:  # type: ignore[no-untyped-def]
     add(ogp, "P-1", "P-2", "P-3")
     moved = ogp("advance", "P-1", "P-3", "withdraw", "--reason", "انسحبت الجهة")
@@ -261,25 +280,11 @@ def test_a_batch_file_s_bad_cells_are_named_once_in_file_order(ogp, workspace: W
 def test_a_batch_reads_its_proposals_at_once_and_no_register_for_moves_without_letters(ogp, workspace: Workspace) -> None:  # type: ignore[no-untyped-def]
     """Issue 13: no query inside the per-proposal loop to find or re-read a proposal (a batch reads
     them under the record's lock in one query), and a move that writes no letter reads no register."""
-    from sqlalchemy import event
-    from sqlalchemy.engine import Engine
-
     refs = [f"P-{n}" for n in range(1, 13)]
     add(ogp, *refs)
-    statements: list[str] = []
-
-    def seen(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
-        statements.append(" ".join(statement.split()))
 
     def discard(*chosen: str) -> list[str]:
-        statements.clear()
-        event.listen(Engine, "before_cursor_execute", seen)
-        try:
-            moved = ogp("advance", *chosen, "discard", "--reason", "سُجّل مرتين")
-        finally:
-            event.remove(Engine, "before_cursor_execute", seen)
-        assert moved.exit_code == 0, moved.output
-        return list(statements)
+        return statements_of(ogp, "advance", *chosen, "discard", "--reason", "سُجّل مرتين")
 
     few, many = discard(*refs[:2]), discard(*refs[2:])
     reads = [[s for s in found if s.startswith("SELECT") and " FROM proposals" in s] for found in (few, many)]
@@ -295,9 +300,6 @@ def test_a_batch_closing_referrals_reads_them_at_once_and_cites_each_as_a_move_a
     not one for the recipients and one for each closing letter's citation a proposal; each closing
     letter still goes to every body a referral went to and cites the last referral to it that was
     not voided (P-2's first was voided and written again), as the move alone does (P-1)."""
-    from sqlalchemy import event
-    from sqlalchemy.engine import Engine
-
     refs = [f"P-{n}" for n in range(1, 8)]  # the plan's 7 places
     add(ogp, *refs)
     for ref in refs:
@@ -307,20 +309,10 @@ def test_a_batch_closing_referrals_reads_them_at_once_and_cites_each_as_a_move_a
     voided = next(letter for letter in register if letter["ref"] == "P-2" and letter["kind"] == "referral")
     assert ogp("letters", "void", voided["reference"], "--reason", "عنوان خاطئ", "--reissue").exit_code == 0
     assert ogp("advance", "P-1", "reject", "--reason", "خارج الصلاحيات").exit_code == 0
-    statements: list[str] = []
-
-    def seen(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
-        statements.append(" ".join(statement.split()))
 
     def reject(*chosen: str) -> list[str]:
-        statements.clear()
-        event.listen(Engine, "before_cursor_execute", seen)
-        try:
-            moved = ogp("advance", *chosen, "reject", "--reason", "خارج الصلاحيات")
-        finally:
-            event.remove(Engine, "before_cursor_execute", seen)
-        assert moved.exit_code == 0, moved.output
-        return [s for s in statements if s.startswith("SELECT") and " FROM letters" in s]
+        ran = statements_of(ogp, "advance", *chosen, "reject", "--reason", "خارج الصلاحيات")
+        return [s for s in ran if s.startswith("SELECT") and " FROM letters" in s]
 
     few, many = reject("P-2", "P-3"), reject(*refs[3:])
     assert len(few) == len(many), (few, many)  # 2 proposals or 5: the same reads of the register
@@ -342,9 +334,6 @@ def test_a_batch_closing_referrals_reads_them_at_once_and_cites_each_as_a_move_a
 def test_a_commit_batch_naming_its_lead_indexes_the_bodies_once(ogp, workspace: Workspace) -> None:  # type: ignore[no-untyped-def]
     """Issue 13: `--lead` is looked up among the bodies indexed once for the batch, not by reading
     every body again for each commitment; the lead is the body named."""
-    from sqlalchemy import event
-    from sqlalchemy.engine import Engine
-
     assert ogp("init", "--shortlist-size", "10", "--commitment-target", "10").exit_code == 0
     refs = [f"P-{n}" for n in range(1, 8)]
     add(ogp, *refs)
@@ -353,20 +342,10 @@ def test_a_commit_batch_naming_its_lead_indexes_the_bodies_once(ogp, workspace: 
     assert ogp("advance", *refs, "refer").exit_code == 0
     for ref in refs:
         assert ogp("response", "record", ref, "--entity", "MODEE", "--agreed").exit_code == 0
-    statements: list[str] = []
-
-    def seen(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
-        statements.append(" ".join(statement.split()))
 
     def commit(*chosen: str) -> list[str]:
-        statements.clear()
-        event.listen(Engine, "before_cursor_execute", seen)
-        try:
-            moved = ogp("advance", *chosen, "commit", "--lead", "modee")
-        finally:
-            event.remove(Engine, "before_cursor_execute", seen)
-        assert moved.exit_code == 0, moved.output
-        return [s for s in statements if s.startswith("SELECT") and " FROM entities" in s]
+        ran = statements_of(ogp, "advance", *chosen, "commit", "--lead", "modee")
+        return [s for s in ran if s.startswith("SELECT") and " FROM entities" in s]
 
     few, many = commit("P-1", "P-2"), commit(*refs[2:])
     assert len(few) == len(many), (few, many)  # 2 commitments or 5: the same reads of the bodies

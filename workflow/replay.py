@@ -972,6 +972,20 @@ def _live_rows(session: Session, table: Any) -> Generator[Mapping[Any, Any], Non
             yield dict(zip(names, row, strict=True))  # a dict is faster to walk than a row's mapping
 
 
+def _live_texts(session: Session, replay: Replay, table: Any) -> Generator[tuple[str, bytes, bytes], None, None]:
+    """`table`'s rows in key order as the rebuilt record files them (`_row_texts`: key, order,
+    values), a letter's bytes checked first (`_check_letter_bytes`); `replay.position` names the
+    row last read, for a value that cannot be read in the next."""
+    name = table.name
+    with closing(_live_rows(session, table)) as rows:
+        for row in rows:
+            if name == "letters":
+                _check_letter_bytes(replay, row)
+            filed = _row_texts(name, row)
+            replay.position = filed[0]
+            yield filed
+
+
 def _match_table(session: Session, replay: Replay, table: Any) -> int | None:
     """How many rows `table` holds, each the same as a rebuilt row of its key that no other live
     row matched, with no rebuilt row left over; None at the first difference (`_name_divergence`
@@ -989,12 +1003,8 @@ def _match_in_order(session: Session, replay: Replay, table: Any) -> int | None:
     rebuilt = replay.store.db.execute("SELECT k, v FROM rows WHERE t = ? ORDER BY o, k", (name,))
     matched = 0
     try:
-        with closing(_live_rows(session, table)) as rows:
-            for row in rows:
-                if name == "letters":
-                    _check_letter_bytes(replay, row)
-                key, _, value = _row_texts(name, row)
-                replay.position = key
+        with closing(_live_texts(session, replay, table)) as rows:
+            for key, _, value in rows:
                 if rebuilt.fetchone() != (key, value):
                     return None
                 matched += 1
@@ -1018,12 +1028,8 @@ def _match_as_set(session: Session, replay: Replay, table: Any) -> int | None:
         batch.clear()
         return done
 
-    with closing(_live_rows(session, table)) as rows:
-        for row in rows:
-            if name == "letters":
-                _check_letter_bytes(replay, row)
-            key, order, value = _row_texts(name, row)
-            replay.position = key
+    with closing(_live_texts(session, replay, table)) as rows:
+        for key, order, value in rows:
             batch.append((name, order, key, value))
             matched += 1
             if len(batch) >= BATCH and not match_batch():
@@ -1039,12 +1045,8 @@ def _name_divergence(session: Session, replay: Replay, table: Any) -> None:
     wrote that is missing, else a row no entry wrote, else a field that differs (each the first in
     key order), by copying the table beside the rebuilt record and comparing the two."""
     name, db = table.name, replay.store.db
-    with closing(_live_rows(session, table)) as rows:
-        for row in rows:
-            if name == "letters":
-                _check_letter_bytes(replay, row)
-            key, order, value = _row_texts(name, row)
-            replay.position = key
+    with closing(_live_texts(session, replay, table)) as rows:
+        for key, order, value in rows:
             added = db.execute("INSERT OR IGNORE INTO live VALUES (?, ?, ?, ?)", (name, order, key, value))
             if added.rowcount == 0:  # a table rebuilt without its key's constraint, behind the product's back
                 raise RecordMismatchError(name, key, "", "one row", "more than one row", "its key must name one row")
