@@ -15,7 +15,7 @@ from click.testing import CliRunner, Result
 
 import cli as cli_module
 from cli import cli
-from states import Event
+from states import Event, State
 from tests.conftest import SessionFactory
 from tests.helpers import CRITERIA, SCORER, cli_to_shortlisted, dump_tables
 from workflow.db import Workspace
@@ -382,6 +382,19 @@ def test_a_batch_refused_after_it_wrote_entries_and_letters_leaves_nothing_and_n
         advance_many(session, [BatchItem(ref) for ref in refs], Event.REFER, actor="tester", progress=counted.append)
     assert sum(counted) == len(refs)
     assert dump_tables(url_of(workspace)) == before
+
+    class Undo(Exception):
+        pass
+
+    # Refused, the batch has undone its moves itself: the same transaction can go on with them.
+    with pytest.raises(Undo), session_scope() as session:
+        with pytest.raises(BatchRefusedError):
+            advance_many(session, [BatchItem(ref) for ref in refs], Event.REFER, actor="tester")
+        movable = ("P-1", "P-2", "P-4", "P-6")
+        again = advance_many(session, [BatchItem(ref) for ref in movable], Event.REFER, actor="tester")
+        assert [(done.ref, done.from_state) for done in again.moved] == [(ref, "shortlisted") for ref in movable]
+        raise Undo
+    assert dump_tables(url_of(workspace)) == before
     done = ogp("advance", "P-1", "P-2", "P-4", "P-6", "refer")
     assert done.exit_code == 0, done.output
     register = json.loads(ogp("letters", "list", "--json").stdout)
@@ -644,3 +657,26 @@ def test_a_cell_holding_only_invisible_marks_is_an_empty_cell(ogp, workspace: Wo
     assert states(ogp) == {"P-1": "withdrawn", "P-2": "withdrawn"}
     reasons = [e["reason"] for ref in ("P-1", "P-2") for e in json.loads(ogp("history", ref, "--json").stdout)[-1:]]
     assert reasons == ["سحبها مقدمها", "سحبها مقدمها"]
+
+
+def test_the_proposals_in_a_state_are_listed_under_the_records_lock(session_scope: SessionFactory) -> None:
+    """`advance --state S` lists its proposals after taking the record's lock, held until its
+    batch ends: on PostgreSQL a move made while the batch waited for the lock would otherwise
+    leave a stale list, and the batch would refuse the proposal that moved (SQLite's transaction
+    holds the lock from its start)."""
+    from sqlalchemy import text
+
+    from tests.helpers import register
+    from workflow.batch import items_in_state
+    from workflow.ledger import RECORD_LOCK
+
+    with session_scope() as session:
+        register(session, "P-1")
+    with session_scope() as session:
+        assert [item.key for item in items_in_state(session, State.SUBMITTED)] == ["P-1"]
+        if session.get_bind().dialect.name == "postgresql":
+            held = session.execute(
+                text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = :key AND granted"
+                     " AND pid = pg_backend_pid()"), {"key": RECORD_LOCK},
+            ).scalar_one()  # fmt: skip
+            assert held == 1

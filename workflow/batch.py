@@ -26,7 +26,7 @@ from workflow.dates import parse_date
 from workflow.errors import InvalidInputError, RowProblem, WorkflowError
 from workflow.guards import KnownFacts
 from workflow.importer import PROPOSAL_COLUMNS
-from workflow.ledger import BatchChain
+from workflow.ledger import BatchChain, lock_record
 from workflow.models import Proposal
 from workflow.moves import MoveResult, advance, lead_problem, unknown_lead
 from workflow.outbox import closes_referrals, sent_referrals
@@ -100,7 +100,11 @@ class BatchRefusedError(WorkflowError):
 
 
 def items_in_state(session: Session, state: State) -> list[BatchItem]:
-    """Every proposal in `state`, in registration order."""
+    """Every proposal in `state`, in registration order, read under the record's lock (taken here,
+    held to the transaction's end): no step can move one between this list and the batch that
+    takes it (on SQLite the transaction holds the lock from its start; on PostgreSQL the batch
+    would otherwise wait for the lock with a list read before it)."""
+    lock_record(session)
     refs = session.scalars(select(Proposal.ref).where(Proposal.state == state).order_by(Proposal.id))
     return [BatchItem(ref) for ref in refs]
 
@@ -162,13 +166,14 @@ def advance_many(
 ) -> BatchResult:
     """Take `event` on every proposal of `items`, in order; a row's own reason, lead and date
     override `reason`, `lead` and `dated`. Returns the `BatchResult`; raises `BatchRefusedError`
-    listing every refusal when any move is refused and not `skip_refused` (the caller must then
-    roll back). A proposal named twice is refused the second time. `progress(n)` is called as
+    listing every refusal when any move is refused and not `skip_refused`, having undone every
+    move it took. A proposal named twice is refused the second time. `progress(n)` is called as
     proposals are done, once for each in all.
 
     All or nothing (not `skip_refused`), the moves are first taken in one savepoint rather than
     one each (`BatchChain.savepoints`); the first refusal rolls that back, and the moves are tried
-    again, each in its own savepoint as with `skip_refused`, to name every refusal."""
+    again, each in its own savepoint as with `skip_refused`, to name every refusal, in a savepoint
+    rolled back in turn."""
     _check_options(session, items, event, reason, lead)
     options = _Options(actor, reason, lead, dated, now, templates_dir, workspace_folder)
     if skip_refused:
@@ -185,9 +190,13 @@ def advance_many(
         return result
     attempt.rollback()
     counted = len(result.moved)  # the progress has seen these already (not the refused one)
-    result = _advance_all(
-        session, items, event, options, savepoints=True, skip_refused=False, progress=progress, counted=counted
-    )
+    again = session.begin_nested()
+    try:
+        result = _advance_all(
+            session, items, event, options, savepoints=True, skip_refused=False, progress=progress, counted=counted
+        )
+    finally:
+        again.rollback()  # the moves that could be taken, taken only to name the others' refusals
     raise BatchRefusedError(event, len(items), result.refused)
 
 
