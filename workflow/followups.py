@@ -42,7 +42,7 @@ def _letters(session: Session, proposal: Proposal, kind: DocumentKind, day: dt.d
     query = (
         select(Letter)
         .where(Letter.proposal_id == proposal.id, Letter.kind == kind.value, Letter.void_reason == "")
-        .order_by(Letter.issued_on, Letter.id)
+        .order_by(Letter.issued_on, Letter.year, Letter.number)  # the register's order, not the id's
     )
     if day is not None:
         query = query.where(Letter.issued_on <= day)
