@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-from sqlalchemy import JSON, Column, Integer, MetaData, Table, create_engine, select
+from sqlalchemy import JSON, Boolean, Column, Integer, MetaData, Table, create_engine, select
 
 from cli import cli, read_from_a_row
 from workflow.db import Workspace, resolve
-from workflow.jsontypes import CriterionMeans, StoredShapeError, TextList, TextObject, unchecked
 from workflow.models import Base
+from workflow.storedtypes import CriterionMeans, Flag, StoredShapeError, TextList, TextObject, unchecked
 
 REFUSAL = (
     "Error: the workspace holds a value its column cannot hold ({}): it was written outside ogp. "
@@ -275,3 +275,115 @@ def test_a_refused_value_is_shown_abridged() -> None:
     assert str(refused.value).startswith("t.v holds [0, 1, 2, ")
     assert str(refused.value).endswith("…, not an object of texts")
     assert len(refused.value.problem) < 120
+
+
+# Each yes/no column: the row of the demo's workspace changed, the key `audit verify` names it by,
+# and commands that read it.
+FLAGS: dict[str, tuple[str, str, list[tuple[str, ...]]]] = {
+    "members.active": ("id = 1", '{"id":1}', [("member", "list")]),
+    "conflicts.late": ("id = 1", '{"id":1}', [("conflict", "list")]),
+    "responses.agreed": ("id = 1", '{"id":1}', [("response", "list"), ("status",)]),
+    "decided_standings.complete": ("proposal_id = 1", '{"proposal_id":1}', [("ranking", "--all")]),
+    "publications.reasoned_response": ("id = 1", '{"id":1}', [("compliance", "--as-of", "2022-07-15")]),
+}
+# What another tool may leave in a yes/no column that SQLite keeps: SQLAlchemy's own Boolean
+# would read every one of them as true, 'no' included.
+WRONG_FLAGS = {"yes": "'yes'", "no": "'no'", "two": "2", "a fraction": "0.5"}
+
+
+@pytest.mark.parametrize("where", list(FLAGS))
+@pytest.mark.parametrize("kind", list(WRONG_FLAGS))
+def test_a_yes_no_column_holding_anything_else_is_refused_and_named_by_audit_verify(
+    _demo: Path, tmp_path: Path, where: str, kind: str
+) -> None:
+    """SQLite keeps 'yes', 'no' or 2 in a BOOLEAN column, and SQLAlchemy's Boolean reads them as
+    `bool(value)`: true. Read through `Flag`, commands refuse them by column, and `audit verify`
+    names the row and the field instead of passing."""
+    path = tmp_path / "ogp.db"
+    shutil.copyfile(_demo, path)
+    table, column = where.split(".")
+    raw = sqlite3.connect(path)
+    with raw:
+        changed = raw.execute(f'UPDATE {table} SET "{column}" = {WRONG_FLAGS[kind]} WHERE {FLAGS[where][0]}')
+        assert changed.rowcount == 1
+        stored = raw.execute(f'SELECT "{column}" FROM {table} WHERE {FLAGS[where][0]}').fetchone()[0]
+    raw.close()
+    before = sqlite_dump(path)
+    runner = CliRunner()
+    for args in FLAGS[where][2]:
+        assert_refused(
+            runner.invoke(cli, ["--db", str(path), *args]),
+            REFUSAL.format(f"{where} holds {stored!r}, not true or false"),
+            args,
+        )
+    verified = runner.invoke(cli, ["--db", str(path), "audit", "verify"])
+    assert isinstance(verified.exception, SystemExit), verified.exception
+    assert verified.exit_code == 1
+    key = FLAGS[where][1]
+    named = f"Error: the record differs from its audit chain at table {table}, row {key}"
+    assert verified.stderr.startswith(named), verified.stderr
+    if not isinstance(stored, float):  # a fraction is a value the chain cannot hold: named by row
+        assert f", field {column}: the chain says " in verified.stderr, verified.stderr
+        assert verified.stderr.endswith(f", the table says {json.dumps(stored)}.\n"), verified.stderr
+    assert sqlite_dump(path) == before
+
+
+def test_every_yes_no_column_is_read_through_a_flag_named_after_it() -> None:
+    flags = {
+        f"{table.name}.{column.name}": column.type
+        for table in Base.metadata.sorted_tables
+        for column in table.columns
+        if isinstance(column.type, Boolean) or isinstance(getattr(column.type, "impl", None), Boolean)
+    }
+    assert set(flags) == set(FLAGS)
+    for where, kind in flags.items():
+        assert isinstance(kind, Flag) and kind.where == where, where
+        assert kind.python_type is bool
+    engine = create_engine("sqlite://")
+    t = Table("t", MetaData(), Column("id", Integer, primary_key=True), Column("f", Flag("t.f")))
+    with engine.connect() as connection:
+        t.create(connection)
+        connection.exec_driver_sql("INSERT INTO t VALUES (1, 1), (2, 0), (3, NULL)")
+        assert connection.execute(select(t.c.f).order_by(t.c.id)).scalars().all() == [True, False, None]
+        connection.exec_driver_sql("INSERT INTO t VALUES (4, 'no')")
+        with pytest.raises(StoredShapeError) as refused:
+            connection.execute(select(t.c.f).where(t.c.id == 4)).scalar_one()
+        assert str(refused.value) == "t.f holds 'no', not true or false"
+    # Compared with true or false as Boolean is (`IS true`), not through a bound value, which
+    # PostgreSQL refuses after IS.
+    from sqlalchemy.dialects import postgresql
+
+    compiled = str(select(t.c.id).where(t.c.f.is_(True)).compile(dialect=postgresql.dialect()))
+    assert compiled.endswith("WHERE t.f IS true"), compiled
+
+
+@pytest.mark.parametrize(
+    ("update", "named"),
+    [
+        ("UPDATE responses SET responded_on = 'yesterday' WHERE id = 5",
+         'row {"id":5}, field responded_on: the chain says "2021-08-15", the table says "yesterday".'),
+        ("UPDATE responses SET responded_on = 20210815 WHERE id = 5",
+         'row {"id":5}, field responded_on: the chain says "2021-08-15", the table says 20210815.'),
+        ("UPDATE meetings SET held_on = '2021-02-30' WHERE id = 2",
+         'row {"id":2}, field held_on: the chain says "2021-07-28", the table says "2021-02-30".'),
+        ("UPDATE scores SET value = 4.5 WHERE id = 3",
+         'row {"id":3}, field value: the chain says values of the kinds its columns hold, the table says a value '
+         "that cannot be read (no canonical form for float)."),
+    ],
+)  # fmt: skip
+def test_audit_verify_names_the_field_of_a_value_no_column_of_its_kind_holds(
+    _demo: Path, tmp_path: Path, update: str, named: str
+) -> None:
+    """A date that is no date, or a fraction where the chain wrote a whole number (SQLite keeps
+    them): `audit verify` reads dates and states as the database gives them and names the row and
+    the field, as for any other value that differs."""
+    path = tmp_path / "ogp.db"
+    shutil.copyfile(_demo, path)
+    raw = sqlite3.connect(path)
+    with raw:
+        assert raw.execute(update).rowcount == 1
+    raw.close()
+    verified = CliRunner().invoke(cli, ["--db", str(path), "audit", "verify"])
+    assert isinstance(verified.exception, SystemExit), verified.exception
+    assert verified.exit_code == 1
+    assert verified.stderr.endswith(named + "\n"), verified.stderr

@@ -20,8 +20,8 @@ from sqlalchemy import Connection, Date, Integer, String, Text, column, exists, 
 
 from states import State
 from workflow.errors import InvalidInputError, StoredValueError
-from workflow.jsontypes import TextList
 from workflow.names import name_key
+from workflow.storedtypes import TextList
 from workflow.vocabulary import known_values, parse_value
 
 PROPOSALS = table(
@@ -60,7 +60,7 @@ def proposal_listing(connection: Connection, where: ProposalFilter) -> list[dict
     Three queries whatever the number of proposals. Raises `InvalidInputError` for an unknown
     OGP value and `NotFoundError` for an unknown body, as `proposals.list_proposals` does, and
     `StoredValueError` for a proposal holding what no step writes (changed with another tool), or
-    `jsontypes.StoredShapeError` where that is OGP values that are not a list of texts."""
+    `storedtypes.StoredShapeError` where that is OGP values that are not a list of texts."""
     p = PROPOSALS.c
     columns = (p.id, p.ref, p.title, p.organization, p.state, p.submitted_on, p.version, p.language, p.lead_entity_id)
     # What only a filter reads: the OGP values (a JSON column, decoded row by row) and the texts.

@@ -23,7 +23,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from states import MilestoneState, State
 from workflow.errors import StoredValueError
-from workflow.jsontypes import CriterionMeans, TextList, TextObject
+from workflow.storedtypes import CriterionMeans, Flag, TextList, TextObject
 
 # Constraint names that read well in Alembic migrations and in database error messages.
 NAMING = {
@@ -273,7 +273,7 @@ class Member(Base):
     name: Mapped[str] = mapped_column(Text, unique=True)
     organization: Mapped[str] = mapped_column(Text)
     sector: Mapped[str] = mapped_column(String(16))
-    active: Mapped[bool] = mapped_column(default=True)
+    active: Mapped[bool] = mapped_column(Flag("members.active"), default=True)
     # The PostgreSQL login that acts as this member: row-level security lets it write only this
     # member's scores and conflict declarations.
     login: Mapped[str | None] = mapped_column(String(63), unique=True)
@@ -383,7 +383,7 @@ class Conflict(Base):
     declared_at: Mapped[str] = mapped_column(String(32))
     declared_by: Mapped[str] = mapped_column(Text)
     # Declared after the proposal left evaluation: shown, but the decision taken stands as taken.
-    late: Mapped[bool] = mapped_column(default=False)
+    late: Mapped[bool] = mapped_column(Flag("conflicts.late"), default=False)
 
     member: Mapped[Member] = relationship()
 
@@ -396,7 +396,7 @@ class Response(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"), index=True)
     entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"))
-    agreed: Mapped[bool] = mapped_column()
+    agreed: Mapped[bool] = mapped_column(Flag("responses.agreed"))
     responded_on: Mapped[dt.date] = mapped_column(Date)
     note: Mapped[str] = mapped_column(Text, default="")
     recorded_by: Mapped[str] = mapped_column(Text)
@@ -421,7 +421,7 @@ class DecidedStanding(Base):
     scorers: Mapped[int] = mapped_column(Integer)
     eligible: Mapped[int] = mapped_column(Integer)
     quorum: Mapped[int] = mapped_column(Integer)
-    complete: Mapped[bool] = mapped_column()
+    complete: Mapped[bool] = mapped_column(Flag("decided_standings.complete"))
 
 
 class Publication(Base):
@@ -437,7 +437,7 @@ class Publication(Base):
     manifest_sha256: Mapped[str] = mapped_column(String(64))
     languages: Mapped[list[str]] = mapped_column(TextList("publications.languages"), default=list)
     # Whether the publication carried the reasoned response (OGP minimum requirement 4.1).
-    reasoned_response: Mapped[bool] = mapped_column(default=True)
+    reasoned_response: Mapped[bool] = mapped_column(Flag("publications.reasoned_response"), default=True)
 
 
 # --- after the commitment ---------------------------------------------------------------------------

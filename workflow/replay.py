@@ -52,10 +52,10 @@ from workflow import audit
 from workflow.errors import AuditChainError, RecordMismatchError
 from workflow.evaluation import CriterionInfo, Tally, compute_tally, quorum_for
 from workflow.guards import failures, milestone_failures
-from workflow.jsontypes import unchecked
 from workflow.ledger import (
     KEY_COLUMNS,
     RECORD_TABLES,
+    canonical,
     canonical_row,
     milestone_label,
     plain_json,
@@ -64,6 +64,7 @@ from workflow.ledger import (
 from workflow.models import AuditEntry
 from workflow.names import name_key
 from workflow.outbox import PROPERTY_HASH, PROPERTY_SEQ
+from workflow.storedtypes import unchecked
 
 Row = dict[str, Any]
 BATCH = 250  # rows a read or a match takes at a time: entries of an import run to tens of KB each
@@ -962,7 +963,7 @@ def _compare_tables(session: Session, replay: Replay) -> tuple[int, int]:
 def _live_rows(session: Session, table: Any) -> Generator[Mapping[Any, Any], None, None]:
     """`table`'s rows in key order, each a mapping of column name to value, streamed (a
     server-side cursor on PostgreSQL, closed after). JSON columns are read as stored, their shape
-    unchecked (`jsontypes.unchecked`): a value of the wrong shape, or not JSON at all, is a field
+    unchecked (`storedtypes.unchecked`): a value of the wrong shape, or not JSON at all, is a field
     that differs from the chain, named as such, not a refusal to read the table."""
     keys = [table.c[column] for column in KEY_COLUMNS[table.name]]
     result = session.execute(select(*unchecked(table)).order_by(*keys).execution_options(yield_per=BATCH))
@@ -1100,9 +1101,19 @@ def _row_texts(name: str, row: Mapping[Any, Any]) -> tuple[str, bytes, bytes]:
     try:
         return key, order, row_bytes(canonical_row(name, row))
     except (TypeError, ValueError, OverflowError) as exc:
+        column = next((c for c, value in row.items() if not _writable(value)), "")
         raise RecordMismatchError(
-            name, key, "", "values of the kinds its columns hold", f"a value that cannot be read ({exc})"
+            name, key, column, "values of the kinds its columns hold", f"a value that cannot be read ({exc})"
         ) from exc
+
+
+def _writable(value: Any) -> bool:
+    """Whether the chain could hold `value` (`canonical`, then `row_bytes`)."""
+    try:
+        row_bytes({"v": canonical(value)})
+    except (TypeError, ValueError, OverflowError):
+        return False
+    return True
 
 
 def _show(value: Any) -> str:

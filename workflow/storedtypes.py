@@ -1,5 +1,6 @@
-"""The JSON columns' types: what each holds (a list of texts, an object of texts, the criteria of
-a decided standing), checked as a row is read.
+"""The types of the columns SQLite would let hold anything, checked as a row is read: the JSON
+columns (a list of texts, an object of texts, the criteria of a decided standing) and the yes/no
+columns (`Flag`).
 
 The product only ever writes these shapes, and the database keeps JSON as JSON; but a workspace
 changed with another tool can hold anything there (a number, an object where a list belongs, a
@@ -17,7 +18,7 @@ import json
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Dialect, FromClause, TypeDecorator, type_coerce
+from sqlalchemy import JSON, Boolean, Date, Dialect, Enum, FromClause, String, TypeDecorator, type_coerce
 from sqlalchemy.sql.elements import ColumnElement
 
 _SHOWN = 80  # characters of a refused value shown: enough to recognise it, never a screenful
@@ -160,11 +161,92 @@ class _AsStored(TypeDecorator[Any]):
 _AS_STORED = _AsStored()
 
 
+def _stored_flag(value: Any) -> Any:
+    """A yes/no column's value as SQLite gives it: 0 and 1 are false and true (PostgreSQL's
+    driver gives booleans already); anything else is given back as stored."""
+    if type(value) is int and value in (0, 1):
+        return value == 1
+    return value
+
+
+class Flag(TypeDecorator[bool]):
+    """A yes/no column (`responses.agreed`, `members.active` …): BOOLEAN, as SQLAlchemy's own.
+    SQLite keeps whatever it is given there, and SQLAlchemy reads it as Python's `bool(value)`:
+    'no' would read as true. Read through this type, a value other than 0 or 1 (true or false on
+    PostgreSQL) is refused as `StoredShapeError`, naming the column (`where`, "table.column")."""
+
+    impl = Boolean
+    cache_ok = True  # read from each class itself: `where`, a text, is the whole of its cache key
+    # `Member.active.is_(True)` written `IS true`, as with Boolean: a TypeDecorator would bind the
+    # value (`IS $1`), which PostgreSQL refuses.
+    coerce_to_is_types = (type(None), bool)
+
+    def __init__(self, where: str) -> None:
+        super().__init__()
+        self.where = where
+
+    @property
+    def python_type(self) -> type[Any]:
+        """bool (said here: before 2.1, a TypeDecorator does not ask its implementation)."""
+        return bool
+
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Callable[[Any], Any]:
+        """0 and 1 as false and true, booleans and None as they are; `StoredShapeError` otherwise."""
+        where = self.where
+
+        def process(value: Any) -> Any:
+            read = _stored_flag(value)
+            if read is None or type(read) is bool:
+                return read
+            raise StoredShapeError(where, f"holds {_abridged(repr(value))}, not true or false")
+
+        return process
+
+
+class _FlagAsStored(TypeDecorator[Any]):
+    """A yes/no column read to be compared, not used: 0 and 1 as false and true, anything else
+    as stored, so that a value no step writes is a value that differs."""
+
+    impl = Boolean
+    cache_ok = True
+
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Callable[[Any], Any]:
+        """`_stored_flag`."""
+        return _stored_flag
+
+
+_FLAG_AS_STORED = _FlagAsStored()
+
+
+class _AsGiven(TypeDecorator[Any]):
+    """A date or a state read to be compared, not used: as the database's driver gives it (a date
+    from PostgreSQL's; the ISO text or whatever else SQLite keeps from SQLite's), so that a value
+    that is no date or no state is a value that differs, not one that cannot be read."""
+
+    impl = String
+    cache_ok = True
+
+    def result_processor(self, dialect: Dialect, coltype: Any) -> None:
+        """None: nothing done to the driver's value."""
+        return None
+
+
+_AS_GIVEN = _AsGiven()
+
+
 def unchecked(table: FromClause) -> list[ColumnElement[Any]]:
-    """`table`'s columns to select, each under its own name, its shaped JSON columns read as
-    stored (decoded where they hold JSON, their shape not checked): for `ogp audit verify`, which
-    compares every value with the chain and names the row and the field that differ itself."""
-    return [
-        type_coerce(column, _AS_STORED).label(column.name) if isinstance(column.type, _Shaped) else column
-        for column in table.columns
-    ]
+    """`table`'s columns to select, each under its own name, its checked columns read as stored
+    (JSON decoded where it is JSON, its shape not checked; a yes/no value other than 0 or 1 as it
+    is; dates and states as the driver gives them): for `ogp audit verify`, which compares every
+    value with the chain and names the row and the field that differ itself."""
+    selected: list[ColumnElement[Any]] = []
+    for column in table.columns:
+        if isinstance(column.type, _Shaped):
+            selected.append(type_coerce(column, _AS_STORED).label(column.name))
+        elif isinstance(column.type, Flag):
+            selected.append(type_coerce(column, _FLAG_AS_STORED).label(column.name))
+        elif type(column.type) in (Date, Enum):  # written as ISO text and as its value: compared so
+            selected.append(type_coerce(column, _AS_GIVEN).label(column.name))
+        else:
+            selected.append(column)
+    return selected
