@@ -708,7 +708,7 @@ def test_a_row_read_by_looping_over_a_result_is_a_stored_value_too() -> None:
 @pytest.mark.parametrize(
     ("tamper", "filters", "detail"),
     [("UPDATE proposals SET \"values\" = '7'", [("--value", "accountability")],
-      "proposals.values holds 7, not a list of texts"),
+      "proposals.values holds 7, not a list of OGP value codes"),
      ("UPDATE proposals SET organization = x'00ff'", [("--value", "accountability"), ("--org", "جهة"), ("--search", "فكرة")],
       "proposals #1: a ref, title, organisation, problem or solution that is not text")],
 )  # fmt: skip

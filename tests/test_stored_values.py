@@ -20,7 +20,16 @@ from sqlalchemy import JSON, Boolean, Column, Integer, MetaData, Table, create_e
 from cli import cli, read_from_a_row
 from workflow.db import Workspace, resolve
 from workflow.models import Base
-from workflow.storedtypes import CriterionMeans, Flag, StoredShapeError, TextList, TextObject, unchecked
+from workflow.storedtypes import (
+    CriterionMeans,
+    Flag,
+    StoredShapeError,
+    TextList,
+    TextObject,
+    ValueCodes,
+    ValueTexts,
+    unchecked,
+)
 
 REFUSAL = (
     "Error: the workspace holds a value its column cannot hold ({}): it was written outside ogp. "
@@ -35,7 +44,7 @@ COLUMNS: dict[str, tuple[str, str, str, list[tuple[str, ...]]]] = {
         ("compliance", "--as-of", "2022-07-15"), ("init", "--copy-to", "مكتب الرئيس"),
         ("proposal", "add", "--title", "فكرة", "--org", "جهة"),
     ]),
-    "proposals.values": ("id = 1", '{"id":1}', LIST, [
+    "proposals.values": ("id = 1", '{"id":1}', ValueCodes.shape, [
         ("proposal", "show", "SAMPLE-01", "--json"), ("proposal", "list", "--value", "accountability"),
         ("export", "proposals", "--out", "-"), ("status",), ("history", "SAMPLE-01"),
         ("report", "plan", "--out", "plan.docx"), ("commitment", "edit", "SAMPLE-01", "--status-quo", "كما هو"),
@@ -54,7 +63,7 @@ COLUMNS: dict[str, tuple[str, str, str, list[tuple[str, ...]]]] = {
         ("publish", "site"),
     ]),
     "publications.languages": ("id = 1", '{"id":1}', LIST, [("publish", "site")]),
-    "commitments.relevance": ("proposal_id = 1", '{"proposal_id":1}', TextObject.shape, [
+    "commitments.relevance": ("proposal_id = 1", '{"proposal_id":1}', ValueTexts.shape, [
         ("commitment", "list"), ("commitment", "show", "SAMPLE-01", "--json"),
         ("report", "progress", "--period", "H1-2022", "--out", "p.docx"),
         ("commitment", "edit", "SAMPLE-01", "--status-quo", "كما هو"),
@@ -66,15 +75,19 @@ WRONG_FOR_A_LIST = {"a number": "7", "a text": '"x"', "an object": '{"a": 1}', "
 WRONG_FOR_AN_OBJECT = {"a number": "7", "a text": '"x"', "a list": '["a"]', "null": "null",
                        "text that is not JSON": "not json"}  # fmt: skip
 WRONG_INSIDE = {"commitments.relevance": '{"accountability": 1}', "decided_standings.criteria": '{"importance": 1}'}
+# Of the right shape, but naming what no OGP value is: read, each would fail where the value is named.
+UNKNOWN_CODE = {"proposals.values": '["accountability", "a"]', "commitments.relevance": '{"a": "x"}'}
 
 
 def _cases() -> Iterator[Any]:
     for where, (_, _, shape, _) in COLUMNS.items():
         wrong = (
-            WRONG_FOR_A_LIST
-            if shape == LIST
+            dict(WRONG_FOR_A_LIST)
+            if shape in (LIST, ValueCodes.shape)
             else {**WRONG_FOR_AN_OBJECT, "an object of other things": WRONG_INSIDE[where]}
         )
+        if where in UNKNOWN_CODE:
+            wrong["a code no OGP value has"] = UNKNOWN_CODE[where]
         for kind, stored in wrong.items():
             yield pytest.param(where, stored, id=f"{where}={kind}")
 

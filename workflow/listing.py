@@ -21,13 +21,13 @@ from sqlalchemy import Connection, Date, Integer, String, Text, column, exists, 
 from states import State
 from workflow.errors import InvalidInputError, StoredValueError
 from workflow.names import name_key
-from workflow.storedtypes import TextList
+from workflow.storedtypes import ValueCodes
 from workflow.vocabulary import known_values, parse_value
 
 PROPOSALS = table(
     "proposals",
     column("id", Integer), column("ref", String), column("title", Text), column("organization", Text),
-    column("problem", Text), column("solution", Text), column("values", TextList("proposals.values")),
+    column("problem", Text), column("solution", Text), column("values", ValueCodes("proposals.values")),
     column("submitted_on", Date), column("state", String), column("version", Integer), column("language", String),
     column("lead_entity_id", Integer),
 )  # fmt: skip

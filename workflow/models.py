@@ -23,7 +23,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from states import MilestoneState, State
 from workflow.errors import StoredValueError
-from workflow.storedtypes import CriterionMeans, Flag, TextList, TextObject
+from workflow.storedtypes import CriterionMeans, Flag, TextList, ValueCodes, ValueTexts
 
 # Constraint names that read well in Alembic migrations and in database error messages.
 NAMING = {
@@ -155,7 +155,7 @@ class Proposal(Base):
     email: Mapped[str] = mapped_column(Text, default="")
     problem: Mapped[str] = mapped_column(Text, default="")
     solution: Mapped[str] = mapped_column(Text, default="")
-    values: Mapped[list[str]] = mapped_column(TextList("proposals.values"), default=list)
+    values: Mapped[list[str]] = mapped_column(ValueCodes("proposals.values"), default=list)
     submitted_on: Mapped[dt.date] = mapped_column(Date)
     state: Mapped[State] = mapped_column(_state_type(), default=State.SUBMITTED)
     # Bumped by every UPDATE; a write based on a stale read matches no row and is refused.
@@ -456,7 +456,7 @@ class Commitment(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     how_it_solves: Mapped[str] = mapped_column(Text, default="")
     # OGP value code → how the commitment is relevant to it.
-    relevance: Mapped[dict[str, Any]] = mapped_column(TextObject("commitments.relevance"), default=dict)
+    relevance: Mapped[dict[str, Any]] = mapped_column(ValueTexts("commitments.relevance"), default=dict)
     start_month: Mapped[str] = mapped_column(String(7), default="")  # YYYY-MM
     end_month: Mapped[str] = mapped_column(String(7), default="")
     edited_by: Mapped[str] = mapped_column(Text)

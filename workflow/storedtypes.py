@@ -21,6 +21,8 @@ from typing import Any, ClassVar
 from sqlalchemy import JSON, Boolean, Date, Dialect, Enum, FromClause, String, TypeDecorator, type_coerce
 from sqlalchemy.sql.elements import ColumnElement
 
+from workflow.vocabulary import OgpValue
+
 _SHOWN = 80  # characters of a refused value shown: enough to recognise it, never a screenful
 
 
@@ -97,6 +99,24 @@ class TextList(_Shaped):
         return type(value) is list and all(type(item) is str for item in value)
 
 
+# The OGP values' codes (`vocabulary.OgpValue`): what `proposals.values` lists and the keys of
+# `commitments.relevance`; code that reads them turns each into an OgpValue.
+_OGP_CODES = frozenset(value.value for value in OgpValue)
+
+
+class ValueCodes(TextList):
+    """A JSON list of OGP value codes (`proposals.values`): a text that is no OGP value's code
+    would fail wherever the value is named (a published page, a report)."""
+
+    cache_ok = True
+    shape = "a list of OGP value codes"
+
+    @staticmethod
+    def holds(value: Any) -> bool:
+        """Whether `value` is a list of texts, each an OGP value's code."""
+        return type(value) is list and all(type(item) is str and item in _OGP_CODES for item in value)
+
+
 class TextObject(_Shaped):
     """A JSON object of texts (`commitments.relevance`: OGP value code → how it is relevant)."""
 
@@ -108,6 +128,19 @@ class TextObject(_Shaped):
     def holds(value: Any) -> bool:
         """Whether `value` is an object whose values are all text (JSON's keys always are)."""
         return type(value) is dict and all(type(item) is str for item in value.values())
+
+
+class ValueTexts(TextObject):
+    """A JSON object of texts keyed by OGP value codes (`commitments.relevance`: how the commitment
+    is relevant to each value)."""
+
+    cache_ok = True
+    shape = "an object of texts keyed by OGP value codes"
+
+    @staticmethod
+    def holds(value: Any) -> bool:
+        """Whether `value` is an object of texts whose keys are OGP values' codes."""
+        return type(value) is dict and all(key in _OGP_CODES and type(item) is str for key, item in value.items())
 
 
 class CriterionMeans(_Shaped):
