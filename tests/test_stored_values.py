@@ -76,7 +76,8 @@ WRONG_FOR_AN_OBJECT = {"a number": "7", "a text": '"x"', "a list": '["a"]', "nul
                        "text that is not JSON": "not json"}  # fmt: skip
 WRONG_INSIDE = {"commitments.relevance": '{"accountability": 1}', "decided_standings.criteria": '{"importance": 1}'}
 # Of the right shape, but naming what no OGP value is: read, each would fail where the value is named.
-UNKNOWN_CODE = {"proposals.values": '["accountability", "a"]', "commitments.relevance": '{"a": "x"}'}
+UNKNOWN_CODE = {"proposals.values": '["accountability", "a"]', "commitments.relevance": '{"a": "x"}',
+                "decided_standings.criteria": '{"importance": {"mean": "four", "scorers": 1, "weight": 1}}'}
 
 
 def _cases() -> Iterator[Any]:
@@ -87,7 +88,7 @@ def _cases() -> Iterator[Any]:
             else {**WRONG_FOR_AN_OBJECT, "an object of other things": WRONG_INSIDE[where]}
         )
         if where in UNKNOWN_CODE:
-            wrong["a code no OGP value has"] = UNKNOWN_CODE[where]
+            wrong["a code no OGP value has, or a mean no number"] = UNKNOWN_CODE[where]
         for kind, stored in wrong.items():
             yield pytest.param(where, stored, id=f"{where}={kind}")
 

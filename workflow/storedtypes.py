@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from fractions import Fraction
 from typing import Any, ClassVar
 
 from sqlalchemy import JSON, Boolean, Date, Dialect, Enum, FromClause, String, TypeDecorator, type_coerce
@@ -145,7 +146,7 @@ class ValueTexts(TextObject):
 
 class CriterionMeans(_Shaped):
     """The criteria of a decided standing (`decided_standings.criteria`): criterion code →
-    {"mean": exact fraction as text, or null where nobody scored; "scorers": whole number;
+    {"mean": exact fraction as text ("17/4"), or null where nobody scored; "scorers": whole number;
     "weight": whole number}, as `evaluation.record_decided_standing` writes them."""
 
     cache_ok = True  # read from each class itself: `where`, a text, is the whole of its cache key
@@ -162,10 +163,21 @@ def _criterion_mean(value: Any) -> bool:
     return (
         type(value) is dict
         and "mean" in value
-        and (value["mean"] is None or type(value["mean"]) is str)
+        and (value["mean"] is None or _is_fraction(value["mean"]))
         and type(value.get("scorers")) is int
         and type(value.get("weight")) is int
     )
+
+
+def _is_fraction(value: Any) -> bool:
+    """Whether `value` is an exact fraction as text ("17/4"), as a decided standing keeps a mean."""
+    if type(value) is not str:
+        return False
+    try:
+        Fraction(value)
+    except (ValueError, ZeroDivisionError):
+        return False
+    return True
 
 
 class _AsStored(TypeDecorator[Any]):
