@@ -1,12 +1,12 @@
 """Moving many proposals at once: `ogp advance ID… EVENT`, `--state S EVENT`, `--from-file FILE EVENT`.
 
-A batch is one transaction of ordinary moves (`workflow.moves.advance`), each its own recorded
-step with its own audit entry and letters; the entries and letters are appended a few hundred at
-a time (`ledger.BatchChain`), each as the move alone would have appended it. All or nothing by
-default: one refusal names every refused proposal, and then nothing moves (the caller rolls the
-transaction back); the moves are taken in one savepoint until a refusal, then all tried again to
-name every one. With `skip_refused` the others move and the refused are listed. A refused move
-gives back the letter numbers it took, so the register stays gap-free either way.
+A batch is one transaction of ordinary moves (`workflow.moves.advance`), each its own recorded step
+with its own audit entry and letters; the entries and letters are appended a few hundred at a time
+(`ledger.BatchChain`), each as the move alone would have appended it. All or nothing by default:
+one refusal names every refused proposal, and then nothing moves; the moves are taken in one
+savepoint until a refusal, then all tried again to name every one, and undone. With `skip_refused`
+the others move and the refused are listed. A refused move gives back the letter numbers it took,
+so the register stays gap-free either way.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from workflow.errors import InvalidInputError, WorkflowError
 from workflow.evaluation import Standing, ranking
 from workflow.guards import KnownFacts
 from workflow.ledger import BatchChain
+from workflow.models import Plan
 from workflow.moves import MoveResult, advance
 from workflow.plans import count_in, current_plan
 
@@ -97,31 +98,57 @@ def shortlist_top(
         blockers.append(f"not scored by a quorum of eligible members on every criterion: {'; '.join(short)}")
     if blockers and not dry_run:
         raise WorkflowError(f"Cannot shortlist the top {top}: {'; '.join(blockers)}; nothing was changed.")
-    moves = []
+    moves: list[MoveResult] = []
     if not dry_run:
-        # A refused move refuses the whole shortlist, which the caller rolls back: the moves
-        # need no savepoint each.
-        chain = BatchChain.start(session, savepoints=False)
-        guards = transition_for(Event.SHORTLIST).guards
-        known = KnownFacts.read(session, plan, {place.proposal.id for place in selected}, guards)
-        for place in selected:
-            reason = f"ranked {place.rank} of {len(ranked)}, weighted mean {float(place.total or 0):.2f}"
-            moves.append(
-                advance(
-                    session,
-                    place.proposal,  # read by `ranking` under the record's lock: not read again
-                    Event.SHORTLIST,
-                    actor=actor,
-                    reason=reason,
-                    now=now,
-                    workspace_folder=workspace_folder,
-                    standing=place,
-                    ranked=len(ranked),
-                    current=True,
-                    chain=chain,
-                    known=known,
-                )
+        # A refused move refuses the whole shortlist: the moves run in one savepoint, rolled back
+        # before the refusal is raised, rather than one savepoint each.
+        attempt = session.begin_nested()
+        try:
+            moves = _shortlist(
+                session, plan, selected, len(ranked), actor=actor, now=now, workspace_folder=workspace_folder
             )
-            known.moved(State.INTERVIEWED, State.SHORTLISTED)
-        chain.write()
+        except BaseException:
+            if attempt.is_active:
+                attempt.rollback()
+            raise
+        attempt.commit()
     return ShortlistResult(selected, ranked, moves, dry_run, blockers)
+
+
+def _shortlist(
+    session: Session,
+    plan: Plan,
+    selected: list[Standing],
+    ranked: int,
+    *,
+    actor: str,
+    now: dt.datetime | None,
+    workspace_folder: Path | None,
+) -> list[MoveResult]:
+    """Move each of `selected` (ranked among `ranked`) to the shortlist, one recorded step each,
+    the steps chained by one `BatchChain` without a savepoint each; raises at the first refusal."""
+    chain = BatchChain.start(session, savepoints=False)
+    guards = transition_for(Event.SHORTLIST).guards
+    known = KnownFacts.read(session, plan, {place.proposal.id for place in selected}, guards)
+    moves = []
+    for place in selected:
+        reason = f"ranked {place.rank} of {ranked}, weighted mean {float(place.total or 0):.2f}"
+        moves.append(
+            advance(
+                session,
+                place.proposal,  # read by `ranking` under the record's lock: not read again
+                Event.SHORTLIST,
+                actor=actor,
+                reason=reason,
+                now=now,
+                workspace_folder=workspace_folder,
+                standing=place,
+                ranked=ranked,
+                current=True,
+                chain=chain,
+                known=known,
+            )
+        )
+        known.moved(State.INTERVIEWED, State.SHORTLISTED)
+    chain.write()
+    return moves
