@@ -139,6 +139,24 @@ def sqlite_dump(path: Path) -> tuple[bytes, list[str]]:
         raw.close()
 
 
+def columns_of(kind: type) -> dict[str, Any]:
+    """table.column → its type, for every column of the models whose type is `kind` or decorates it."""
+    return {
+        f"{table.name}.{column.name}": column.type
+        for table in Base.metadata.sorted_tables
+        for column in table.columns
+        if isinstance(column.type, kind) or isinstance(getattr(column.type, "impl", None), kind)
+    }
+
+
+def verify_refusal(path: Path) -> str:
+    """What `ogp audit verify` says of the workspace at `path`, which it must refuse (exit 1, no traceback)."""
+    verified = CliRunner().invoke(cli, ["--db", str(path), "audit", "verify"])
+    assert isinstance(verified.exception, SystemExit), verified.exception
+    assert verified.exit_code == 1, verified.output
+    return verified.stderr
+
+
 def assert_refused(result: Result, message: str, args: tuple[str, ...]) -> None:
     assert isinstance(result.exception, SystemExit), (args, result.exception)  # no traceback
     assert (result.exit_code, result.stderr) == (1, message), (args, result.output)
@@ -164,9 +182,7 @@ def test_audit_verify_still_names_the_row_and_the_field(_demo: Path, tmp_path: P
     not JSON at all) is a field that differs from the chain, named with its row, as any other."""
     path = tampered(_demo, tmp_path, where, stored)
     before = sqlite_dump(path)
-    verified = CliRunner().invoke(cli, ["--db", str(path), "audit", "verify"])
-    assert isinstance(verified.exception, SystemExit), verified.exception
-    assert verified.exit_code == 1
+    stderr = verify_refusal(path)
     table, column = where.split(".")
     try:
         found: Any = json.loads(stored)
@@ -174,13 +190,13 @@ def test_audit_verify_still_names_the_row_and_the_field(_demo: Path, tmp_path: P
         found = stored
     key = COLUMNS[where][1]
     if table == "audit_entries":  # the entry's column against the body its hash covers
-        assert verified.stderr.startswith(
+        assert stderr.startswith(
             f"Error: audit chain broken at entry {key}: its column letters says {found!r} but the body its hash covers says ["
-        ), verified.stderr
+        ), stderr
     else:
         prefix = f"Error: the record differs from its audit chain at table {table}, row {key}, field {column}: the chain says "
-        assert verified.stderr.startswith(prefix), verified.stderr
-        assert verified.stderr.endswith(f", the table says {json.dumps(found, ensure_ascii=False)}.\n"), verified.stderr
+        assert stderr.startswith(prefix), stderr
+        assert stderr.endswith(f", the table says {json.dumps(found, ensure_ascii=False)}.\n"), stderr
     assert sqlite_dump(path) == before
 
 
@@ -241,12 +257,7 @@ def test_the_refusal_is_the_same_on_sqlite_and_postgresql(runner: CliRunner, wor
 
 def test_every_json_column_has_a_shape_named_after_it() -> None:
     """No JSON column is read unchecked, and each names itself as table.column in a refusal."""
-    shaped = {
-        f"{table.name}.{column.name}": column.type
-        for table in Base.metadata.sorted_tables
-        for column in table.columns
-        if isinstance(column.type, JSON) or isinstance(getattr(column.type, "impl", None), JSON)
-    }
+    shaped = columns_of(JSON)
     assert set(shaped) == set(COLUMNS)
     for where, kind in shaped.items():
         assert isinstance(kind, TextList | TextObject | CriterionMeans), where
@@ -330,25 +341,18 @@ def test_a_yes_no_column_holding_anything_else_is_refused_and_named_by_audit_ver
             REFUSAL.format(f"{where} holds {stored!r}, not true or false"),
             args,
         )
-    verified = runner.invoke(cli, ["--db", str(path), "audit", "verify"])
-    assert isinstance(verified.exception, SystemExit), verified.exception
-    assert verified.exit_code == 1
+    stderr = verify_refusal(path)
     key = FLAGS[where][1]
     named = f"Error: the record differs from its audit chain at table {table}, row {key}"
-    assert verified.stderr.startswith(named), verified.stderr
+    assert stderr.startswith(named), stderr
     if not isinstance(stored, float):  # a fraction is a value the chain cannot hold: named by row
-        assert f", field {column}: the chain says " in verified.stderr, verified.stderr
-        assert verified.stderr.endswith(f", the table says {json.dumps(stored)}.\n"), verified.stderr
+        assert f", field {column}: the chain says " in stderr, stderr
+        assert stderr.endswith(f", the table says {json.dumps(stored)}.\n"), stderr
     assert sqlite_dump(path) == before
 
 
 def test_every_yes_no_column_is_read_through_a_flag_named_after_it() -> None:
-    flags = {
-        f"{table.name}.{column.name}": column.type
-        for table in Base.metadata.sorted_tables
-        for column in table.columns
-        if isinstance(column.type, Boolean) or isinstance(getattr(column.type, "impl", None), Boolean)
-    }
+    flags = columns_of(Boolean)
     assert set(flags) == set(FLAGS)
     for where, kind in flags.items():
         assert isinstance(kind, Flag) and kind.where == where, where
@@ -397,7 +401,5 @@ def test_audit_verify_names_the_field_of_a_value_no_column_of_its_kind_holds(
     with raw:
         assert raw.execute(update).rowcount == 1
     raw.close()
-    verified = CliRunner().invoke(cli, ["--db", str(path), "audit", "verify"])
-    assert isinstance(verified.exception, SystemExit), verified.exception
-    assert verified.exit_code == 1
-    assert verified.stderr.endswith(named + "\n"), verified.stderr
+    stderr = verify_refusal(path)
+    assert stderr.endswith(named + "\n"), stderr

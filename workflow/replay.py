@@ -58,6 +58,7 @@ from workflow.ledger import (
     canonical,
     canonical_row,
     milestone_label,
+    plain_bytes,
     plain_json,
     row_key,
 )
@@ -91,8 +92,9 @@ class RowStore:
     key comes with its `order` (`_filed`), so that a table's rows read back in the order its
     database lists them.
 
-    A row is filed as `row_bytes` writes it, when it is put: a value the encoder cannot write (a
-    whole number beyond 64 bits, from a crafted body) is refused by the entry that wrote it."""
+    A row is filed as `ledger.plain_bytes` writes it, when it is put: a value the encoder cannot
+    write (a whole number beyond 64 bits, from a crafted body) is refused by the entry that wrote
+    it. Two rows file the same bytes exactly when the chain would write them the same."""
 
     FLUSH_AT = 2_000
 
@@ -129,8 +131,8 @@ class RowStore:
 
     def put(self, table: str, order: bytes, key: str, row: Row, ident: int | None = None) -> None:
         """Hold `row` under (`order`, `key`); `ident` as for `get`. Raises TypeError for a value
-        `row_bytes` cannot write."""
-        self.pending[(table, order, key)] = (row, row_bytes(row))
+        `ledger.plain_bytes` cannot write."""
+        self.pending[(table, order, key)] = (row, plain_bytes(row))
         if ident is not None and ident > self.top.get(table, ident - 1):
             self.top[table] = ident
         if len(self.pending) >= self.FLUSH_AT:
@@ -159,14 +161,6 @@ class RowStore:
 
 
 _NOT_HELD = object()
-
-
-def row_bytes(row: Mapping[str, Any]) -> bytes:
-    """A row of JSON values (str keys; text, whole numbers, booleans, null, lists, objects) as the
-    rebuilt record files it and the live row is compared in: UTF-8 JSON, keys sorted, no spaces.
-    Two rows file the same bytes exactly when the chain would write them the same (1, 1.0 and true
-    differ). Raises TypeError for what JSON cannot hold exactly (a whole number beyond 64 bits)."""
-    return orjson.dumps(row, option=orjson.OPT_SORT_KEYS)
 
 
 class OpenScores:
@@ -1084,9 +1078,9 @@ def _name_divergence(session: Session, replay: Replay, table: Any) -> None:
 
 def _row_texts(name: str, row: Mapping[Any, Any]) -> tuple[str, bytes, bytes]:
     """A live row's key, its order and its values as the rebuilt record files them (`_filed`,
-    `row_bytes`); `RecordMismatchError` naming the row for a value no step writes (a float or a
-    list of them where the chain has integers: SQLite keeps what it is given in a table rebuilt
-    behind the product's back)."""
+    `ledger.plain_bytes`); `RecordMismatchError` naming the row (and the field) for a value no step
+    writes (a float or a list of them where the chain has integers: SQLite keeps what it is given
+    in a table rebuilt behind the product's back)."""
     ident = row["id"] if name in _BY_ID else None
     try:
         if type(ident) is int and -_SHIFT <= ident < _SHIFT:  # the usual key, filed as `_filed` files it
@@ -1099,7 +1093,7 @@ def _row_texts(name: str, row: Mapping[Any, Any]) -> tuple[str, bytes, bytes]:
             name, shown, "", "a key of the kind its columns hold", f"a key that cannot be read ({exc})"
         ) from exc
     try:
-        return key, order, row_bytes(canonical_row(name, row))
+        return key, order, plain_bytes(canonical_row(name, row))
     except (TypeError, ValueError, OverflowError) as exc:
         column = next((c for c, value in row.items() if not _writable(value)), "")
         raise RecordMismatchError(
@@ -1108,9 +1102,9 @@ def _row_texts(name: str, row: Mapping[Any, Any]) -> tuple[str, bytes, bytes]:
 
 
 def _writable(value: Any) -> bool:
-    """Whether the chain could hold `value` (`canonical`, then `row_bytes`)."""
+    """Whether the chain could hold `value` (`canonical`, then `ledger.plain_bytes`)."""
     try:
-        row_bytes({"v": canonical(value)})
+        plain_bytes({"v": canonical(value)})
     except (TypeError, ValueError, OverflowError):
         return False
     return True

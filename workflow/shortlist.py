@@ -102,16 +102,10 @@ def shortlist_top(
     if not dry_run:
         # A refused move refuses the whole shortlist: the moves run in one savepoint, rolled back
         # before the refusal is raised, rather than one savepoint each.
-        attempt = session.begin_nested()
-        try:
+        with session.begin_nested():
             moves = _shortlist(
                 session, plan, selected, len(ranked), actor=actor, now=now, workspace_folder=workspace_folder
             )
-        except BaseException:
-            if attempt.is_active:
-                attempt.rollback()
-            raise
-        attempt.commit()
     return ShortlistResult(selected, ranked, moves, dry_run, blockers)
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from fractions import Fraction
 from typing import Any, ClassVar
 
 from sqlalchemy import JSON, Boolean, Date, Dialect, Enum, FromClause, String, TypeDecorator, type_coerce
@@ -173,6 +172,8 @@ def _is_fraction(value: Any) -> bool:
     """Whether `value` is an exact fraction as text ("17/4"), as a decided standing keeps a mean."""
     if type(value) is not str:
         return False
+    from fractions import Fraction  # here: `proposal list` loads this module, and needs none
+
     try:
         Fraction(value)
     except (ValueError, ZeroDivisionError):
