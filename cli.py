@@ -1298,8 +1298,9 @@ def interview_schedule(app: App, id: str, at: dt.datetime, platform: str, replac
     """Plan an interview and write the invitation letter to the proposer.
 
     \b
-    Example:
-      ogp interview schedule P-001 --at "2021-07-28 10:00" --platform Zoom
+    Examples:
+      ogp interview schedule P-001 --at "2027-01-10 10:00" --platform Zoom
+      ogp interview schedule P-001 --at "2021-07-28 10:00" --platform Zoom --dated 2021-07-18
     """
     from workflow.interviews import schedule_interview
 
